@@ -1,0 +1,160 @@
+"""The control channel to the adapter: length-prefixed JSON frames over a loopback TCP socket.
+
+The runtime connects out to the adapter (the debuggee never listens), proves itself with the
+one-time token, then serves requests on a daemon thread that runs no user code: requests that
+need the program's state are handed to the held loop's thread by the request handler.
+"""
+
+import _thread
+import json
+import socket
+import struct
+
+from . import schema
+
+# Requests from the adapter are small; a frame over this is hostile or broken.
+MAX_INCOMING_FRAME = 1 << 20
+MAX_OUTGOING_FRAME = 64 << 20
+_HEADER = struct.Struct(">I")
+_LOOPBACK_NAMES = ("localhost",)
+
+
+class ChannelError(Exception):
+    """The channel cannot be opened or was broken by its peer."""
+
+
+def encode_frame(message):
+    data = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if len(data) > MAX_OUTGOING_FRAME:
+        raise ChannelError("frame of %d bytes is over the limit" % len(data))
+    return _HEADER.pack(len(data)) + data
+
+
+class FrameDecoder:
+    """Splits a byte stream into decoded JSON messages; raises ChannelError on anything malformed."""
+
+    def __init__(self, max_frame=MAX_INCOMING_FRAME):
+        self._buffer = bytearray()
+        self._max_frame = max_frame
+
+    def feed(self, data):
+        self._buffer += data
+        messages = []
+        while len(self._buffer) >= _HEADER.size:
+            (length,) = _HEADER.unpack_from(self._buffer)
+            if length > self._max_frame:
+                raise ChannelError("frame of %d bytes is over the %d byte limit" % (length, self._max_frame))
+            if len(self._buffer) < _HEADER.size + length:
+                break
+            payload = bytes(self._buffer[_HEADER.size:_HEADER.size + length])
+            del self._buffer[:_HEADER.size + length]
+            try:
+                message = json.loads(payload.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as error:
+                raise ChannelError("frame is not UTF-8 JSON: %s" % error)
+            if not isinstance(message, dict):
+                raise ChannelError("frame is not a JSON object")
+            messages.append(message)
+        return messages
+
+
+def _is_loopback(host):
+    if host in _LOOPBACK_NAMES:
+        return True
+    return host == "::1" or host.startswith("127.")
+
+
+class Channel:
+    """One authenticated connection to the adapter.
+
+    on_request(message) is called on the channel thread for every well-formed request;
+    on_close(reason) once when the connection ends.
+    """
+
+    def __init__(self, host, port, token, on_request, on_close):
+        if not _is_loopback(host):
+            raise ChannelError("refusing to connect to %s: the control channel is loopback only" % host)
+        self._token = token
+        self._on_request = on_request
+        self._on_close = on_close
+        self._send_lock = _thread.allocate_lock()
+        self._closed = False
+        try:
+            self._socket = socket.create_connection((host, port), timeout=10)
+        except OSError as error:
+            raise ChannelError("cannot reach the Loopscope adapter at %s:%s: %s" % (host, port, error))
+        self._socket.settimeout(None)
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def start(self, hello):
+        hello = dict(hello, type="hello", token=self._token, protocolVersion=schema.PROTOCOL_VERSION)
+        if schema.CHECKING:
+            schema.check_hello(hello)
+        self._write(hello)
+        _thread.start_new_thread(self._serve, ())
+
+    def send_event(self, event, body):
+        if schema.CHECKING:
+            schema.check_event(event, body)
+        self._write({"type": "event", "event": event, "body": body})
+
+    def send_response(self, request, body=None, error=None):
+        command = request.get("command")
+        if error is None:
+            body = body if body is not None else {}
+            if schema.CHECKING:
+                schema.check_response(command, body)
+            message = {"type": "response", "request_seq": request.get("seq", 0), "command": command,
+                       "success": True, "body": body}
+        else:
+            message = {"type": "response", "request_seq": request.get("seq", 0), "command": command,
+                       "success": False, "message": error}
+        self._write(message)
+
+    def close(self):
+        self._closed = True
+        try:
+            self._socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._socket.close()
+
+    def _write(self, message):
+        frame = encode_frame(message)
+        with self._send_lock:
+            if self._closed:
+                return
+            try:
+                self._socket.sendall(frame)
+            except OSError:
+                self._closed = True
+
+    def _serve(self):
+        decoder = FrameDecoder()
+        reason = "the adapter closed the connection"
+        try:
+            while True:
+                data = self._socket.recv(65536)
+                if not data:
+                    break
+                for message in decoder.feed(data):
+                    self._dispatch(message)
+        except ChannelError as error:
+            reason = "the adapter sent a malformed frame: %s" % error
+        except OSError as error:
+            reason = "the connection to the adapter broke: %s" % error
+        self._closed = True
+        self._on_close(reason)
+
+    def _dispatch(self, message):
+        if message.get("type") != "request" or not isinstance(message.get("command"), str):
+            raise ChannelError("expected a request, got %r" % (message.get("type"),))
+        if not isinstance(message.get("arguments", {}), dict):
+            self.send_response(message, error="arguments must be an object")
+            return
+        try:
+            schema.check_request(message)
+        except schema.ProtocolError as error:
+            self.send_response(message, error=str(error))
+            return
+        self._on_request(message)

@@ -1,0 +1,95 @@
+"""One handler per request from the adapter (see protocol.json), called on the channel thread.
+
+Handlers that only change settings answer at once; those that read the program's state are run
+on the held loop's thread and answer from there.
+"""
+
+import threading
+
+
+class CommandHandlers:
+    def __init__(self, debugger, channel_ref):
+        self._debugger = debugger
+        self._channel = channel_ref
+        self.started = threading.Event()
+        self.stop_on_entry = False
+
+    def handle(self, request):
+        handler = getattr(self, "on_" + request["command"], None)
+        arguments = request.get("arguments", {})
+        channel = self._channel()
+        if handler is None:  # schema.check_request already refused unknown names
+            channel.send_response(request, error="unknown request %r" % request["command"])
+            return
+        try:
+            body = handler(arguments, request)
+        except Exception as error:
+            channel.send_response(request, error="%s: %s" % (type(error).__name__, error))
+            return
+        if body is not _ANSWERS_LATER:
+            channel.send_response(request, body)
+
+    def on_setFunctionBreakpoints(self, arguments, _request):
+        return {"breakpoints": self._debugger.set_function_breakpoints(arguments["breakpoints"])}
+
+    def on_setTaskFilters(self, arguments, _request):
+        self._debugger.set_task_filters(arguments["filters"])
+        return {}
+
+    def on_start(self, arguments, _request):
+        self._debugger.start(arguments["stopOnEntry"])
+        self.started.set()
+        return {}
+
+    def on_threads(self, _arguments, _request):
+        return {"threads": self._debugger.threads()}
+
+    def on_resume(self, arguments, _request):
+        self._debugger.resume(arguments["mode"], arguments.get("threadId"))
+        return {}
+
+    def on_pause(self, _arguments, _request):
+        self._debugger.pause()
+        return {}
+
+    def on_stackTrace(self, arguments, request):
+        def work():
+            frames = self._debugger.stack_trace(arguments["threadId"])
+            start = arguments.get("startFrame", 0)
+            levels = arguments.get("levels", 0) or len(frames)
+            return {"stackFrames": frames[start:start + levels], "totalFrames": len(frames)}
+        return self._on_held_thread(work, request, arguments.get("threadId"))
+
+    def on_scopes(self, arguments, request):
+        return self._on_held_thread(lambda: {"scopes": self._inspection().scopes(arguments["frameId"])}, request)
+
+    def on_variables(self, arguments, request):
+        def work():
+            variables = self._inspection().variables(arguments["variablesReference"], arguments.get("start", 0),
+                                                     arguments.get("count", 0))
+            return {"variables": variables}
+        return self._on_held_thread(work, request)
+
+    def on_evaluate(self, arguments, request):
+        return self._on_held_thread(
+            lambda: self._inspection().evaluate(arguments["expression"], arguments.get("frameId")), request)
+
+    def _inspection(self):
+        inspection = self._debugger.inspection
+        if inspection is None:
+            raise LookupError("the program is running; pause it first")
+        return inspection
+
+    def _on_held_thread(self, work, request, thread_id=None):
+        channel = self._channel()
+
+        def done(body, error):
+            if error is None:
+                channel.send_response(request, body)
+            else:
+                channel.send_response(request, error=error)
+        self._debugger.on_held_thread(work, done, thread_id)
+        return _ANSWERS_LATER
+
+
+_ANSWERS_LATER = object()

@@ -1,0 +1,501 @@
+"""Hold, resume and step: the debugger's state machine, fed by the hooks in instrument.py.
+
+A held loop blocks on its own thread inside a hook and serves inspection requests there (reprs and
+evaluate run user code, so they must run where the program runs). Stops are all-stop: when one
+loop stops, every other loop holds quietly at its next boundary until the user resumes.
+"""
+
+import _thread
+import os
+import queue
+import re
+import signal
+import sys
+import threading
+import time
+
+from . import frames as frame_tools
+from . import instrument
+from .inspection import StopInspection, safe_repr
+from .output import flush_and_drain
+
+_RESUME = object()
+_sleep = time.sleep
+# A real-time signal nobody else is likely to use; it interrupts busy code on the main thread.
+PAUSE_SIGNAL = signal.NSIG - 2
+BUSY_PAUSE_DELAY = 0.3
+_HIT_CONDITION = re.compile(r"^\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$")
+TASK_FILTERS = ("taskSwitch", "taskCreated", "taskDone")
+
+
+class FunctionBreakpoint:
+    """A task-switch breakpoint: stops when a task whose name or await chain matches resumes."""
+
+    def __init__(self, ident, name, condition=None, hit_condition=None):
+        self.id = ident
+        self.name = name.strip()
+        self.condition = condition.strip() if condition and condition.strip() else None
+        self.hits = 0
+        self.hit_test = None
+        self.message = None
+        if self.condition:
+            try:
+                compile(self.condition, "<condition>", "eval")
+            except SyntaxError as error:
+                self.message = "condition is not a Python expression: %s" % error.msg
+        if hit_condition and hit_condition.strip():
+            match = _HIT_CONDITION.match(hit_condition)
+            if match is None:
+                self.message = "hit count must be a number, optionally after ==, >, >=, <, <= or %% (got %r)" % hit_condition
+            else:
+                self.hit_test = (match.group(1) or "==", int(match.group(2)))
+
+    @property
+    def verified(self):
+        return self.message is None
+
+    def matches(self, task, names):
+        return self.name in names or _task_name(task) == self.name
+
+    def hit(self):
+        """Count a match; True if the hit count says to stop."""
+        self.hits += 1
+        if self.hit_test is None:
+            return True
+        op, n = self.hit_test
+        return {"==": self.hits == n, ">=": self.hits >= n, "<=": self.hits <= n, ">": self.hits > n,
+                "<": self.hits < n, "%": n > 0 and self.hits % n == 0}[op]
+
+
+class Stop:
+    """One loop held at one place."""
+
+    def __init__(self, state, where, handle=None, frame=None):
+        self.state = state
+        self.where = where
+        self.handle = handle
+        self.frame = frame
+        self.inbox = queue.SimpleQueue()
+
+
+class Debugger:
+    def __init__(self, send_event):
+        self._send_event = send_event
+        self._lock = threading.Lock()
+        self.filters = set()
+        self.breakpoints = []
+        self._next_breakpoint_id = 1
+        self.entry_pending = False
+        self.pause_pending = False
+        self.step = None           # (mode, loop id, run number at request)
+        self.stopping = False      # a stop is shown; other loops hold quietly
+        self.held = {}             # loop id -> Stop
+        self.primary = None        # the Stop the user sees
+        self.inspection = None
+        self.main_ident = threading.main_thread().ident
+        self._busy_pause_installed = False
+
+    # --- configuration (channel thread) -------------------------------------------------------
+
+    def set_function_breakpoints(self, specs):
+        breakpoints = []
+        for spec in specs:
+            breakpoints.append(FunctionBreakpoint(self._next_breakpoint_id, spec["name"], spec.get("condition"),
+                                                  spec.get("hitCondition")))
+            self._next_breakpoint_id += 1
+        with self._lock:
+            self.breakpoints = [bp for bp in breakpoints if bp.verified and bp.name]
+            self._update_watch()
+        results = []
+        for bp in breakpoints:
+            result = {"id": bp.id, "verified": bp.verified and bool(bp.name)}
+            if bp.message or not bp.name:
+                result["message"] = bp.message or "a function breakpoint needs a task or coroutine name"
+            results.append(result)
+        return results
+
+    def set_task_filters(self, filters):
+        with self._lock:
+            self.filters = set(filters)
+            self._update_watch()
+
+    def start(self, stop_on_entry):
+        with self._lock:
+            self.entry_pending = bool(stop_on_entry)
+            self._update_watch()
+
+    def install_busy_pause(self):
+        """On the main thread, before user code: a handler that stops busy code for pause."""
+        if signal.getsignal(PAUSE_SIGNAL) in (signal.SIG_DFL, None):
+            signal.signal(PAUSE_SIGNAL, self._on_pause_signal)
+            self._busy_pause_installed = True
+
+    def _update_watch(self):
+        """Called with the lock held: switch the hooks on only where something needs them."""
+        watch = instrument.watch
+        mode = self.step[0] if self.step else None
+        watch.iterations = bool(self.entry_pending or self.pause_pending or self.stopping
+                                or mode in ("iteration", "out"))
+        handles = bool(self.pause_pending or self.stopping or mode == "handle" or self.breakpoints
+                       or self.filters & {"taskSwitch", "taskDone"})
+        instrument.set_handle_watch(handles)
+        watch.creation = "taskCreated" in self.filters
+
+    # --- moments (loop threads) ---------------------------------------------------------------
+
+    def loop_registered(self, state):
+        self._send_event("loopStarted", {"threadId": state.id, "name": state.name})
+
+    def loop_closed(self, state):
+        self._send_event("loopClosed", {"threadId": state.id})
+
+    def hooks_disabled(self, reason):
+        self._send_event("log", {"level": "error", "message": "Loopscope switched its hooks off after an "
+                                 "internal error and can no longer hold the program: %s" % reason})
+
+    def before_iteration(self, state):
+        if self.stopping:
+            return self._hold(state, None, "iteration")
+        if self.entry_pending:
+            self.entry_pending = False
+            return self._hold(state, "entry", "iteration",
+                              description="Paused before the first iteration of %s" % state.name.lower())
+        if self.pause_pending:
+            return self._hold(state, "pause", "iteration")
+        step = self.step
+        if step is None:
+            return
+        mode, loop_id, run_number = step
+        if (mode == "iteration" and loop_id == state.id) or (mode == "out" and state.run_number > run_number):
+            self._hold(state, "step", "iteration")
+
+    def before_handle(self, state, handle):
+        if self.stopping:
+            return self._hold(state, None, "handle", handle)
+        task = instrument.task_of_handle(handle)
+        if self.pause_pending and getattr(handle._callback, "__self__", None) is not state.loop:
+            return self._hold(state, "pause", "handle", handle)
+        step = self.step
+        if step is not None and step[0] == "handle" and step[1] == state.id:
+            return self._hold(state, "step", "handle", handle)
+        if task is None:
+            return
+        if "taskSwitch" in self.filters:
+            return self._hold(state, "task switch", "handle", handle)
+        if self.breakpoints:
+            hit = self._matching_breakpoints(task)
+            if hit:
+                return self._hold(state, "function breakpoint", "handle", handle, hit_ids=hit)
+
+    def after_handle(self, state, handle):
+        task = instrument.task_of_handle(handle)
+        state.last_handle = describe_handle(handle, task, after=True)
+        if task is not None and "taskDone" in self.filters and task.done():
+            description = "Task %s %s" % (_task_name(task), _outcome(task))
+            self._hold(state, "task done", "code", frame=sys._getframe(1), description=description)
+
+    def task_created(self, state, task):
+        if "taskCreated" not in self.filters:
+            return
+        created_at = None
+        frame = sys._getframe(1)
+        for candidate in frame_tools.thread_frames(frame):
+            if frame_tools.is_user_file(candidate.f_code.co_filename):
+                created_at = frame_tools.location(candidate)
+                break
+        where = " at %s:%d" % (os.path.basename(created_at["path"]), created_at["line"]) if created_at else ""
+        description = "Task %s (%s) created%s" % (_task_name(task), frame_tools.coroutine_name(
+            frame_tools.task_coroutine(task)), where)
+        self._hold(state, "task created", "code", frame=frame, description=description)
+
+    def _matching_breakpoints(self, task):
+        names = frame_tools.chain_names(task)
+        hit = []
+        for bp in self.breakpoints:
+            if not bp.matches(task, names):
+                continue
+            if bp.condition and not self._condition_holds(bp, task):
+                continue
+            if bp.hit():
+                hit.append(bp.id)
+        return hit
+
+    def _condition_holds(self, bp, task):
+        chain = frame_tools.await_chain(frame_tools.task_coroutine(task))
+        frame = chain[-1][1] if chain else None
+        for _coro, candidate in reversed(chain):
+            if frame_tools.is_user_file(candidate.f_code.co_filename):
+                frame = candidate
+                break
+        scope = dict(frame.f_globals) if frame is not None else {}
+        if frame is not None:
+            scope.update(frame.f_locals)
+        scope.setdefault("task", task)
+        try:
+            return bool(eval(bp.condition, scope))
+        except Exception as error:
+            self._send_event("log", {"level": "warning", "message": "Breakpoint %r: condition %r raised %s: %s; "
+                                     "stopping anyway." % (bp.name, bp.condition, type(error).__name__, error)})
+            return True
+
+    # --- holding ------------------------------------------------------------------------------
+
+    def _hold(self, state, reason, where, handle=None, frame=None, description=None, hit_ids=None):
+        stop = Stop(state, where, handle, frame)
+        with self._lock:
+            quiet = self.stopping or reason is None
+            if quiet and not self.stopping:
+                return  # the stop this quiet hold belonged to is already over
+            if not quiet:
+                self.stopping = True
+                self.pause_pending = False
+                self.step = None
+                self.primary = stop
+                self.inspection = StopInspection()
+                self._update_watch()
+            self.held[state.id] = stop
+        if not quiet:
+            self._wake_other_loops(state)
+            body = self._stopped_body(stop, reason, description, hit_ids)
+            flush_and_drain()
+            self._send_event("stopped", body)
+        self._serve_while_held(stop)
+
+    def _serve_while_held(self, stop):
+        while True:
+            item = stop.inbox.get()
+            if item is _RESUME:
+                return
+            work, done = item
+            try:
+                result = work()
+            except BaseException as error:  # evaluate may raise anything, SystemExit included
+                done(None, "%s: %s" % (type(error).__name__, error) if not isinstance(error, LookupError) else
+                     str(error).strip("'\""))
+            else:
+                done(result, None)
+
+    def _wake_other_loops(self, state):
+        for other in instrument.loop_states():
+            if other is not state:
+                _wake(other.loop)
+
+    def _stopped_body(self, stop, reason, description, hit_ids):
+        state = stop.state
+        loop = state.loop
+        body = {"reason": reason, "threadId": state.id, "iteration": state.iteration,
+                "time": _loop_time(loop), "where": stop.where}
+        if stop.handle is not None:
+            info = describe_handle(stop.handle, instrument.task_of_handle(stop.handle), after=False)
+            body["handle"] = info
+            if description is None:
+                description = _handle_sentence(info)
+        if state.last_handle is not None:
+            body["lastHandle"] = state.last_handle
+        if description is None:
+            if stop.where == "iteration":
+                description = "Held before iteration %d of %s" % (state.iteration + 1, state.name.lower())
+            else:
+                description = "Paused in running code on %s" % state.name.lower()
+        if reason == "function breakpoint" and hit_ids:
+            names = [bp.name for bp in self.breakpoints if bp.id in hit_ids]
+            description += " (breakpoint %s)" % ", ".join(repr(n) for n in names)
+            body["hitBreakpointIds"] = hit_ids
+        body["description"] = description
+        body["text"] = description
+        return body
+
+    # --- requests from the adapter (channel thread) --------------------------------------------
+
+    def resume(self, mode, thread_id=None):
+        with self._lock:
+            if not self.stopping and not self.held:
+                return
+            if mode != "continue":
+                stop = self.held.get(thread_id) or self.primary
+                if stop is not None:
+                    if mode == "out" and stop.where == "handle":
+                        mode = "iteration"
+                    self.step = (mode, stop.state.id, stop.state.run_number)
+            self.stopping = False
+            self.primary = None
+            self.inspection = None
+            held, self.held = self.held, {}
+            self._update_watch()
+        for stop in held.values():
+            stop.inbox.put(_RESUME)
+
+    def pause(self):
+        with self._lock:
+            if self.stopping:
+                return
+            self.pause_pending = True
+            self._update_watch()
+        for state in instrument.loop_states():
+            _wake(state.loop)
+        if self._busy_pause_installed:
+            _thread.start_new_thread(self._pause_busy_main_thread, ())
+
+    def _pause_busy_main_thread(self):
+        _sleep(BUSY_PAUSE_DELAY)
+        if self.pause_pending and not self.stopping:
+            try:
+                signal.pthread_kill(self.main_ident, PAUSE_SIGNAL)
+            except (OSError, ValueError):
+                pass
+
+    def _on_pause_signal(self, _signum, frame):
+        if not self.pause_pending or self.stopping:
+            return
+        main_loops = [s for s in instrument.loop_states() if s.thread_ident == self.main_ident]
+        if not main_loops:
+            return  # no loop on this thread yet: the pause lands when one starts
+        running = [s for s in main_loops if s.loop.is_running()] or main_loops
+        self._hold(running[0], "pause", "code", frame=frame,
+                   description="Paused in running code on %s" % running[0].name.lower())
+
+    def threads(self):
+        return [{"id": state.id, "name": state.name} for state in instrument.loop_states()]
+
+    def on_held_thread(self, work, done, thread_id=None):
+        """Run work() on a held loop's thread; done(result, error) gets the answer."""
+        with self._lock:
+            stop = self.held.get(thread_id) if thread_id is not None else None
+            stop = stop or self.primary
+        if stop is None:
+            done(None, "the program is running; pause it first")
+            return
+        stop.inbox.put((work, done))
+
+    # --- inspection (held loop thread) ---------------------------------------------------------
+
+    def stack_trace(self, thread_id):
+        inspection = self.inspection
+        stop = self.held.get(thread_id)
+        if inspection is None:
+            raise LookupError("the program is running; pause it first")
+        frames = []
+        state = stop.state if stop is not None else None
+        if stop is None:
+            state = next((s for s in instrument.loop_states() if s.id == thread_id), None)
+            if state is None:
+                raise LookupError("no event loop with thread id %d" % thread_id)
+            frames.append(_label(inspection, "%s is running (busy in a callback or on another thread)" % state.name))
+            return frames
+        if stop.where == "code":
+            frames.extend(_frame_entry(inspection, f) for f in _user_frames(stop.frame))
+        elif stop.where == "handle":
+            frames.extend(_handle_frames(inspection, stop.handle))
+        frames.append(_label(inspection, "%s · iteration %d" % (state.name, state.iteration)))
+        if stop.where != "code":
+            top = frame_tools.thread_top_frame(state.thread_ident)
+            frames.extend(_frame_entry(inspection, f) for f in _user_frames(top))
+        return frames
+
+
+def _user_frames(top):
+    return [f for f in frame_tools.thread_frames(top) if frame_tools.is_user_file(f.f_code.co_filename)]
+
+
+def _frame_entry(inspection, frame, name=None):
+    where = frame_tools.location(frame)
+    return {"id": inspection.add_frame(frame), "name": name or frame_tools.code_name(frame.f_code),
+            "path": where["path"], "line": where["line"]}
+
+
+def _label(inspection, text):
+    return {"id": inspection.add_frame(None), "name": text, "line": 0, "presentationHint": "label"}
+
+
+def _handle_frames(inspection, handle):
+    task = instrument.task_of_handle(handle)
+    if task is not None:
+        chain = frame_tools.await_chain(frame_tools.task_coroutine(task))
+        user = [(c, f) for c, f in chain if frame_tools.is_user_file(f.f_code.co_filename)] or chain[-1:]
+        return [_frame_entry(inspection, f, frame_tools.coroutine_name(c)) for c, f in reversed(user)]
+    callback = handle._callback
+    code = getattr(getattr(callback, "__func__", callback), "__code__", None)
+    entry = _label(inspection, "callback %s" % callback_name(callback))
+    if code is not None:
+        entry.update(path=os.path.abspath(code.co_filename), line=code.co_firstlineno, presentationHint="normal")
+    return [entry]
+
+
+def _wake(loop):
+    """Make a loop blocked in select() return at once (what call_soon_threadsafe does)."""
+    if loop is None or loop.is_closed():
+        return
+    write_to_self = getattr(loop, "_write_to_self", None)
+    if write_to_self is not None:
+        try:
+            write_to_self()
+        except Exception:
+            pass
+
+
+def _loop_time(loop):
+    try:
+        return float(loop.time()) if loop is not None else 0.0
+    except Exception:
+        return 0.0
+
+
+def _task_name(task):
+    get_name = getattr(task, "get_name", None)
+    return get_name() if get_name is not None else "Task-%d" % instrument.task_id(task)
+
+
+def _outcome(task):
+    if task.cancelled():
+        return "was cancelled"
+    error = task.exception()
+    if error is not None:
+        return "failed: %s" % safe_repr(error, 200)
+    return "finished: returned %s" % safe_repr(task.result(), 200)
+
+
+def callback_name(callback):
+    function = getattr(callback, "__func__", None)
+    owner = getattr(callback, "__self__", None)
+    if instrument.is_task(owner):
+        return "Task wakeup" if "wakeup" in _raw_name(callback).lower() else "Task step"
+    name = getattr(function or callback, "__qualname__", None)
+    if isinstance(name, str):
+        return name
+    return _raw_name(callback)
+
+
+def _raw_name(callback):
+    return getattr(callback, "__name__", None) or type(callback).__name__
+
+
+def describe_handle(handle, task, after):
+    """HandleInfo (protocol.json) for a ready handle; after=True says where its task suspended."""
+    callback = handle._callback
+    info = {"callback": callback_name(callback) if callback is not None else "(finished handle)"}
+    if task is not None:
+        info["taskId"] = instrument.task_id(task)
+        info["taskName"] = _task_name(task)
+        info["coroutine"] = frame_tools.coroutine_name(frame_tools.task_coroutine(task))
+        if after:
+            if task.done():
+                info["taskState"] = "cancelled" if task.cancelled() else (
+                    "failed" if task.exception() is not None else "done")
+            else:
+                info["taskState"] = "pending"
+                where = frame_tools.resume_location(task)
+                if where is not None:
+                    info["suspendedAt"] = where
+        else:
+            where = frame_tools.resume_location(task)
+            if where is not None:
+                info["resumeAt"] = where
+    return info
+
+
+def _handle_sentence(info):
+    if "taskName" in info:
+        where = info.get("resumeAt")
+        at = " at %s:%d" % (os.path.basename(where["path"]), where["line"]) if where else ""
+        return "Task %s resumes%s" % (info["taskName"], at)
+    return "Callback %s is about to run" % info["callback"]

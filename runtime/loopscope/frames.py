@@ -1,0 +1,119 @@
+"""Where code is: a task's await chain, a thread's Python frames, and which of them are the user's.
+
+Everything here only reads frames and coroutine attributes; nothing runs user code.
+"""
+
+import os
+import sys
+import sysconfig
+
+_LOOPSCOPE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _library_dirs():
+    dirs = set()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            dirs.add(os.path.realpath(path) + os.sep)
+            dirs.add(os.path.abspath(path) + os.sep)
+    return tuple(sorted(dirs, key=len, reverse=True))
+
+
+_LIBRARY_DIRS = _library_dirs()
+_is_user_cache = {}
+
+
+def is_loopscope_file(filename):
+    return filename.startswith(_LOOPSCOPE_DIR)
+
+
+def is_user_file(filename):
+    """True for the program's own code: not the standard library, site-packages or Loopscope."""
+    cached = _is_user_cache.get(filename)
+    if cached is None:
+        if filename.startswith("<frozen") or is_loopscope_file(filename):
+            cached = False
+        elif filename.startswith("<"):
+            cached = True
+        else:
+            path = os.path.abspath(filename)
+            cached = not (path.startswith(_LIBRARY_DIRS) or os.path.realpath(path).startswith(_LIBRARY_DIRS))
+        _is_user_cache[filename] = cached
+    return cached
+
+
+def code_name(code):
+    return getattr(code, "co_qualname", code.co_name)
+
+
+def location(frame):
+    return {"path": os.path.abspath(frame.f_code.co_filename), "line": frame.f_lineno or frame.f_code.co_firstlineno}
+
+
+def coroutine_frame(coro):
+    for attribute in ("cr_frame", "gi_frame", "ag_frame"):
+        frame = getattr(coro, attribute, None)
+        if frame is not None:
+            return frame
+    return None
+
+
+def await_chain(coro, limit=256):
+    """[(awaitable, frame)] from the task's own coroutine down to the innermost suspended one."""
+    chain = []
+    while coro is not None and len(chain) < limit:
+        frame = coroutine_frame(coro)
+        if frame is None:
+            break
+        chain.append((coro, frame))
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None) or getattr(coro, "ag_await", None)
+    return chain
+
+
+def task_coroutine(task):
+    get_coro = getattr(task, "get_coro", None)
+    return get_coro() if get_coro is not None else getattr(task, "_coro", None)
+
+
+def coroutine_name(coro):
+    if coro is None:
+        return "?"
+    name = getattr(coro, "__qualname__", None)
+    if isinstance(name, str):
+        return name
+    return type(coro).__name__
+
+
+def resume_location(task):
+    """The innermost user frame of the task's await chain: where the task resumes next."""
+    chain = await_chain(task_coroutine(task))
+    for _coro, frame in reversed(chain):
+        if is_user_file(frame.f_code.co_filename):
+            return location(frame)
+    return location(chain[-1][1]) if chain else None
+
+
+def chain_names(task):
+    """Names a function breakpoint can match: the coroutines' names and qualified names."""
+    names = set()
+    for coro, frame in await_chain(task_coroutine(task)):
+        names.add(frame.f_code.co_name)
+        names.add(coroutine_name(coro))
+    return names
+
+
+def thread_frames(top, skip_codes=()):
+    """A thread's frames from top outward, leaving Loopscope's own frames out."""
+    frames = []
+    frame = top
+    while frame is not None:
+        code = frame.f_code
+        if code not in skip_codes and not is_loopscope_file(code.co_filename):
+            frames.append(frame)
+        frame = frame.f_back
+    return frames
+
+
+def thread_top_frame(thread_ident):
+    return sys._current_frames().get(thread_ident)

@@ -1,0 +1,140 @@
+"""Frames, scopes, variables and evaluate for a held loop, valid until the program resumes.
+
+Runs on the held loop's own thread (reprs and evaluate run user code). Every repr is guarded:
+an exception or an oversized result becomes a readable error text, never a broken session.
+"""
+
+import itertools
+import sys
+import types
+
+from . import frames as frame_tools
+
+MAX_VALUE_LENGTH = 1000
+MAX_CHILDREN_PAGE = 1000
+
+
+def safe_repr(value, limit=MAX_VALUE_LENGTH):
+    try:
+        text = repr(value)
+    except BaseException as error:  # a user's __repr__ may raise anything, even SystemExit
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        return "<repr failed: %s: %s>" % (type(error).__name__, _short(error))
+    if not isinstance(text, str):
+        return "<repr returned %s, not str>" % type(text).__name__
+    if len(text) > limit:
+        text = text[:limit] + "… (%d characters)" % len(text)
+    return text
+
+
+def _short(error):
+    try:
+        return str(error)[:200]
+    except BaseException:
+        return "?"
+
+
+def type_name(value):
+    kind = type(value)
+    module = getattr(kind, "__module__", "builtins")
+    return kind.__qualname__ if module == "builtins" else "%s.%s" % (module, kind.__qualname__)
+
+
+class StopInspection:
+    """The reference tables for one stop: DAP frame ids and variablesReferences."""
+
+    def __init__(self):
+        self._ids = itertools.count(1)
+        self.frames = {}      # frameId -> frame
+        self.containers = {}  # variablesReference -> ("locals", frame) | ("value", object)
+
+    def add_frame(self, frame):
+        ident = next(self._ids)
+        self.frames[ident] = frame
+        return ident
+
+    def _reference(self, kind, value):
+        ident = next(self._ids)
+        self.containers[ident] = (kind, value)
+        return ident
+
+    def scopes(self, frame_id):
+        frame = self.frames.get(frame_id)
+        if frame is None:
+            raise LookupError("frame %d is gone: the program resumed since it was listed" % frame_id)
+        scopes = [{"name": "Locals", "variablesReference": self._reference("locals", frame), "presentationHint": "locals"}]
+        if frame.f_globals is not frame.f_locals:
+            scopes.append({"name": "Globals", "variablesReference": self._reference("globals", frame), "expensive": True})
+        return scopes
+
+    def variables(self, reference, start=0, count=0):
+        entry = self.containers.get(reference)
+        if entry is None:
+            raise LookupError("variables %d are gone: the program resumed since they were listed" % reference)
+        kind, value = entry
+        if kind == "locals":
+            children = list(value.f_locals.items())
+        elif kind == "globals":
+            children = [(k, v) for k, v in value.f_globals.items() if not (k.startswith("__") and k.endswith("__"))]
+        else:
+            children = self._children(value)
+        count = count or MAX_CHILDREN_PAGE
+        return [self.variable(name, child) for name, child in children[start:start + count]]
+
+    def variable(self, name, value):
+        result = {"name": str(name), "value": safe_repr(value), "type": type_name(value), "variablesReference": 0}
+        if self._expandable(value):
+            result["variablesReference"] = self._reference("value", value)
+            if isinstance(value, (list, tuple)):
+                result["indexedVariables"] = len(value)
+        return result
+
+    @staticmethod
+    def _expandable(value):
+        if isinstance(value, (str, bytes, bytearray, int, float, complex, bool, type(None), types.FunctionType,
+                              types.BuiltinFunctionType, types.ModuleType)):
+            return False
+        if isinstance(value, (list, tuple, dict, set, frozenset)):
+            return len(value) > 0
+        try:
+            return bool(getattr(value, "__dict__", None))
+        except BaseException:
+            return False
+
+    @staticmethod
+    def _children(value):
+        if isinstance(value, dict):
+            return [(safe_repr(k, 100), v) for k, v in itertools.islice(value.items(), 100000)]
+        if isinstance(value, (list, tuple)):
+            return [("[%d]" % i, v) for i, v in enumerate(value)]
+        if isinstance(value, (set, frozenset)):
+            return [("<%d>" % i, v) for i, v in enumerate(itertools.islice(value, 100000))]
+        try:
+            attributes = vars(value)
+        except BaseException:
+            return []
+        return sorted(attributes.items(), key=lambda item: str(item[0]))
+
+    def evaluate(self, expression, frame_id=None):
+        """Run what the user typed in the debugger, in the chosen frame. The only code we run on request."""
+        frame = self.frames.get(frame_id) if frame_id is not None else None
+        if frame_id is not None and frame is None:
+            raise LookupError("frame %d is gone: the program resumed since it was listed" % frame_id)
+        global_names = frame.f_globals if frame is not None else sys.modules["__main__"].__dict__
+        local_names = frame.f_locals if frame is not None else global_names
+        try:
+            code = compile(expression, "<debug console>", "eval")
+        except SyntaxError:
+            code = compile(expression, "<debug console>", "exec")
+            exec(code, global_names, local_names)
+            return {"result": "", "variablesReference": 0}
+        value = eval(code, global_names, local_names)
+        described = self.variable("result", value)
+        return {"result": described["value"], "type": described["type"],
+                "variablesReference": described["variablesReference"]}
+
+
+def frame_description(frame):
+    return frame_tools.code_name(frame.f_code)
+

@@ -1,0 +1,220 @@
+"""The hooks on asyncio: the moments at which Loopscope can see and hold an event loop.
+
+Hooking BaseEventLoop itself (not a subclass, not the policy) reaches every loop CPython makes,
+however it is made. The per-iteration hook is always on and costs one dict lookup and one
+flag test; the per-handle and task-creation hooks are swapped in only while someone watches.
+A hook that raises is switched off and reported, never allowed to break the user's loop.
+"""
+
+import asyncio
+import itertools
+import sys
+import threading
+import weakref
+from asyncio import base_events, events
+
+_original_run_once = base_events.BaseEventLoop._run_once
+_original_run_forever = base_events.BaseEventLoop.run_forever
+_original_close = base_events.BaseEventLoop.close
+_original_create_task = base_events.BaseEventLoop.create_task
+_original_handle_run = events.Handle._run
+
+_TASK_TYPES = tuple(t for t in (getattr(asyncio.tasks, "_CTask", None), getattr(asyncio.tasks, "_PyTask", None),
+                                asyncio.Task) if t is not None)
+
+
+class Watch:
+    """What the hot paths look at. One object so that one attribute test decides the fast path."""
+    iterations = False   # call listener.before_iteration at every boundary
+    handles = False      # call listener.before/after_handle around every handle
+    creation = False     # call listener.task_created for every task
+
+
+watch = Watch()
+_listener = None
+_loop_states = {}            # id(loop) -> LoopState
+_loop_ids = itertools.count(1)
+_run_numbers = itertools.count(1)
+_task_ids = weakref.WeakKeyDictionary()
+_task_id_counter = itertools.count(1)
+
+
+class LoopState:
+    """What Loopscope knows of one event loop. Its id is the loop's DAP thread id."""
+
+    __slots__ = ("id", "loop_ref", "thread_ident", "thread_name", "iteration", "run_number", "last_handle",
+                 "current_handle", "__weakref__")
+
+    def __init__(self, loop):
+        self.id = next(_loop_ids)
+        self.loop_ref = weakref.ref(loop)
+        thread = threading.current_thread()
+        self.thread_ident = thread.ident
+        self.thread_name = thread.name
+        self.iteration = 0
+        self.run_number = 0
+        self.last_handle = None
+        self.current_handle = None
+
+    @property
+    def loop(self):
+        return self.loop_ref()
+
+    @property
+    def name(self):
+        return "Event loop %d (%s)" % (self.id, self.thread_name)
+
+
+def task_id(task):
+    """A small stable id for a task, allocated on first sight."""
+    try:
+        return _task_ids[task]
+    except KeyError:
+        ident = _task_ids[task] = next(_task_id_counter)
+        return ident
+    except TypeError:
+        return 0
+
+
+def is_task(obj):
+    return isinstance(obj, _TASK_TYPES)
+
+
+def task_of_handle(handle):
+    """The Task a ready handle steps or wakes, or None for a plain callback."""
+    owner = getattr(handle._callback, "__self__", None)
+    return owner if is_task(owner) else None
+
+
+def loop_states():
+    return [state for state in list(_loop_states.values()) if state.loop is not None]
+
+
+def state_of(loop):
+    state = _loop_states.get(id(loop))
+    if state is not None and state.loop_ref() is loop:
+        return state
+    return None
+
+
+def _register(loop):
+    state = LoopState(loop)
+    key = id(loop)
+    _loop_states[key] = state
+
+    def forget(_ref, key=key, state=state):
+        if _loop_states.get(key) is state:
+            del _loop_states[key]
+            _notify("loop_closed", state)
+
+    state.loop_ref = weakref.ref(loop, forget)
+    _notify("loop_registered", state)
+    return state
+
+
+def _notify(moment, *args):
+    listener = _listener
+    if listener is None:
+        return
+    try:
+        getattr(listener, moment)(*args)
+    except Exception as error:  # a Loopscope bug must not become the user's bug
+        _disable("%s hook failed: %r" % (moment, error))
+
+
+def _disable(reason):
+    global _listener
+    listener, _listener = _listener, None
+    watch.iterations = watch.handles = watch.creation = False
+    events.Handle._run = _original_handle_run
+    if listener is not None:
+        try:
+            listener.hooks_disabled(reason)
+        except Exception:
+            pass
+
+
+# --- the hooks -------------------------------------------------------------------------------
+
+def _run_once(self):
+    state = _loop_states.get(id(self))
+    if state is None or state.loop_ref() is not self:
+        state = _register(self)
+    if watch.iterations:
+        _notify("before_iteration", state)
+    state.iteration += 1
+    _original_run_once(self)
+
+
+def _run_forever(self):
+    state = state_of(self) or _register(self)
+    state.run_number = next(_run_numbers)
+    return _original_run_forever(self)
+
+
+def _close(self):
+    state = state_of(self)
+    result = _original_close(self)
+    if state is not None and _loop_states.get(id(self)) is state:
+        del _loop_states[id(self)]
+        _notify("loop_closed", state)
+    return result
+
+
+def _create_task(self, *args, **kwargs):
+    task = _original_create_task(self, *args, **kwargs)
+    if watch.creation:
+        state = state_of(self)
+        if state is not None:
+            _notify("task_created", state, task)
+    return task
+
+
+def _handle_run(self):
+    state = _loop_states.get(id(self._loop))
+    if state is None or not watch.handles:
+        return _original_handle_run(self)
+    state.current_handle = self
+    _notify("before_handle", state, self)
+    try:
+        _original_handle_run(self)
+    finally:
+        state.current_handle = None
+        _notify("after_handle", state, self)
+
+
+def set_handle_watch(on):
+    """Swap the per-handle hook in or out; Handle._run is looked up per call, so this is instant."""
+    watch.handles = bool(on)
+    events.Handle._run = _handle_run if on else _original_handle_run
+
+
+def install(listener):
+    """Hook asyncio for this process; listener receives the moments (see control.Debugger)."""
+    global _listener
+    _listener = listener
+    base_events.BaseEventLoop._run_once = _run_once
+    base_events.BaseEventLoop.run_forever = _run_forever
+    base_events.BaseEventLoop.close = _close
+    base_events.BaseEventLoop.create_task = _create_task
+
+
+def uninstall():
+    global _listener
+    _listener = None
+    watch.iterations = watch.handles = watch.creation = False
+    base_events.BaseEventLoop._run_once = _original_run_once
+    base_events.BaseEventLoop.run_forever = _original_run_forever
+    base_events.BaseEventLoop.close = _original_close
+    base_events.BaseEventLoop.create_task = _original_create_task
+    events.Handle._run = _original_handle_run
+    _loop_states.clear()
+
+
+def hook_code_objects():
+    """Code objects of the hooks, so stack walks can leave Loopscope's frames out."""
+    return {f.__code__ for f in (_run_once, _run_forever, _close, _create_task, _handle_run, _notify)}
+
+
+if sys.version_info < (3, 8):  # pragma: no cover - __main__ refuses older Pythons before importing us
+    raise ImportError("Loopscope needs Python 3.8 or newer")

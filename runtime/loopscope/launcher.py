@@ -1,0 +1,136 @@
+"""Parses the command line, connects to the adapter, installs the hooks and runs the program.
+
+Exit codes of its own (before the program starts): 2 for bad usage or a missing program, as
+Python uses; the program's own exit code after that.
+"""
+
+import os
+import sys
+
+from . import __version__, instrument, program, schema
+from .channel import Channel, ChannelError
+from .commands import CommandHandlers
+from .control import Debugger
+
+USAGE = """usage: python -m loopscope [--connect HOST:PORT] (PROGRAM | -m MODULE) [ARGS...]
+
+Runs PROGRAM (or MODULE) as __main__ with every asyncio event loop instrumented.
+  --connect HOST:PORT  serve a Loopscope debug adapter listening on this loopback address;
+                       the one-time token is read from the LOOPSCOPE_TOKEN environment variable
+  -m MODULE            run a module, as python -m does
+  --version            print the runtime version
+Without --connect the program runs freely with the hooks installed (useful to check that
+Loopscope changes nothing)."""
+
+_OWN_ENVIRONMENT = ("LOOPSCOPE_TOKEN", "LOOPSCOPE_CHECK_PROTOCOL")
+
+
+class UsageError(Exception):
+    pass
+
+
+def parse(argv):
+    options = {"connect": None, "module": None, "program": None, "args": []}
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg in ("-h", "--help"):
+            print(USAGE)
+            sys.exit(0)
+        if arg == "--version":
+            print("loopscope %s" % __version__)
+            sys.exit(0)
+        if arg == "--connect":
+            if index + 1 >= len(argv):
+                raise UsageError("--connect needs HOST:PORT")
+            options["connect"] = argv[index + 1]
+            index += 2
+            continue
+        if arg.startswith("--connect="):
+            options["connect"] = arg.split("=", 1)[1]
+            index += 1
+            continue
+        if arg == "-m":
+            if index + 1 >= len(argv):
+                raise UsageError("-m needs a module name")
+            options["module"] = argv[index + 1]
+            options["args"] = argv[index + 2:]
+            return options
+        if arg == "--":
+            index += 1
+            arg = argv[index] if index < len(argv) else None
+            if arg is None:
+                break
+        elif arg.startswith("-"):
+            raise UsageError("unknown option %s" % arg)
+        options["program"] = arg
+        options["args"] = argv[index + 1:]
+        return options
+    raise UsageError("no program to run")
+
+
+def _address(text):
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise UsageError("--connect wants HOST:PORT, got %r" % text)
+    return host.strip("[]"), int(port)
+
+
+def _fail(message, code=2):
+    sys.stderr.write("loopscope: %s\n" % message)
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+def main():
+    try:
+        options = parse(sys.argv[1:])
+        address = _address(options["connect"]) if options["connect"] else None
+    except UsageError as error:
+        _fail("%s\n%s" % (error, USAGE))
+    try:
+        if options["module"]:
+            program.check_module(options["module"])
+        else:
+            program.check_program(options["program"])
+    except program.ProgramNotFound as error:
+        _fail(str(error), 1 if options["module"] else 2)
+
+    token = os.environ.get("LOOPSCOPE_TOKEN", "")
+    for name in _OWN_ENVIRONMENT:
+        os.environ.pop(name, None)
+
+    channel = None
+    debugger = Debugger(lambda event, body: channel.send_event(event, body) if channel is not None else None)
+    if address is not None:
+        if not token:
+            _fail("--connect needs the one-time token in LOOPSCOPE_TOKEN (the adapter sets it)")
+        handlers = CommandHandlers(debugger, lambda: channel)
+        try:
+            channel = Channel(address[0], address[1], token, handlers.handle, _on_channel_closed)
+        except ChannelError as error:
+            _fail(str(error))
+        channel.start({"pid": os.getpid(), "python": "%d.%d.%d" % sys.version_info[:3],
+                       "executable": sys.executable})
+        handlers.started.wait()
+    instrument.install(debugger)
+    debugger.install_busy_pause()
+
+    if options["module"]:
+        program.run_module(options["module"], options["args"])
+    else:
+        program.run_path(options["program"], options["args"])
+
+
+def _on_channel_closed(reason):
+    """The adapter is gone: end the program and everything it started, as closing a terminal would."""
+    sys.stderr.write("loopscope: %s; ending the program.\n" % reason)
+    try:
+        sys.stderr.flush()
+    except Exception:
+        pass
+    if os.getpgid(0) == os.getpid():
+        os.killpg(os.getpid(), 9)
+    os._exit(1)
+
+

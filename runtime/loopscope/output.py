@@ -1,0 +1,56 @@
+"""Keeps the program's output ahead of the stops that follow it.
+
+stdout and stderr go straight from the program's file descriptors to the adapter's pipes (nothing
+is lost even on os._exit), while stops travel over the control channel. Before a stop is sent,
+flush_and_drain() flushes Python's buffers and waits until the adapter has read both pipes dry,
+so everything printed before a stop is delivered before it.
+"""
+
+import fcntl
+import os
+import stat
+import struct
+import sys
+import termios
+import time
+
+_pipe_fds = None
+# Saved before user code runs, so a program that patches the time module does not change us.
+_sleep = time.sleep
+_monotonic = time.monotonic
+
+
+def _pipes():
+    global _pipe_fds
+    if _pipe_fds is None:
+        fds = []
+        for fd in (1, 2):
+            try:
+                if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                    fds.append(fd)
+            except OSError:
+                pass
+        _pipe_fds = tuple(fds)
+    return _pipe_fds
+
+
+def _unread_bytes(fd):
+    try:
+        return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+    except OSError:
+        return 0
+
+
+def flush_and_drain(timeout=1.0):
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:
+            pass
+    deadline = _monotonic() + timeout
+    delay = 0.0002
+    for fd in _pipes():
+        while _unread_bytes(fd) > 0 and _monotonic() < deadline:
+            _sleep(delay)
+            delay = min(delay * 2, 0.01)
