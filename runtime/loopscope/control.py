@@ -147,7 +147,10 @@ class Debugger:
         self._send_event("loopStarted", {"threadId": state.id, "name": state.name})
 
     def loop_closed(self, state):
-        self._send_event("loopClosed", {"threadId": state.id})
+        body = {"threadId": state.id}
+        if state.last_handle is not None:
+            body["lastHandle"] = state.last_handle
+        self._send_event("loopClosed", body)
 
     def hooks_disabled(self, reason):
         self._send_event("log", {"level": "error", "message": "Loopscope switched its hooks off after an "
@@ -490,6 +493,8 @@ def describe_handle(handle, task, after):
             where = frame_tools.resume_location(task)
             if where is not None:
                 info["resumeAt"] = where
+            if not frame_tools.has_started(task):
+                info["firstStep"] = True
     return info
 
 
@@ -497,5 +502,5 @@ def _handle_sentence(info):
     if "taskName" in info:
         where = info.get("resumeAt")
         at = " at %s:%d" % (os.path.basename(where["path"]), where["line"]) if where else ""
-        return "Task %s resumes%s" % (info["taskName"], at)
+        return "Task %s %s%s" % (info["taskName"], "starts" if info.get("firstStep") else "resumes", at)
     return "Callback %s is about to run" % info["callback"]

@@ -3,6 +3,7 @@
 Everything here only reads frames and coroutine attributes; nothing runs user code.
 """
 
+import inspect
 import os
 import sys
 import sysconfig
@@ -92,6 +93,24 @@ def resume_location(task):
         if is_user_file(frame.f_code.co_filename):
             return location(frame)
     return location(chain[-1][1]) if chain else None
+
+
+def has_started(task):
+    """False before a task's first step (its coroutine has not run a single line yet)."""
+    coro = task_coroutine(task)
+    frame = coroutine_frame(coro) if coro is not None else None
+    if frame is None:
+        return True
+    running = getattr(coro, "cr_running", False) or getattr(coro, "gi_running", False)
+    return running or not _at_start(coro)
+
+
+def _at_start(coro):
+    if inspect.iscoroutine(coro):
+        return inspect.getcoroutinestate(coro) == inspect.CORO_CREATED
+    if inspect.isgenerator(coro):
+        return inspect.getgeneratorstate(coro) == inspect.GEN_CREATED
+    return False
 
 
 def chain_names(task):

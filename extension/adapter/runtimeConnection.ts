@@ -1,0 +1,348 @@
+// The link to the Python runtime: spawns `python -u .../loopscope/__main__.py --connect ...`, accepts
+// its one authenticated connection on loopback, and turns frames into typed requests and events.
+// Knows nothing of DAP; the debug session and the `loopscope trace` CLI both drive it.
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import * as net from 'node:net';
+import { constants as osConstants } from 'node:os';
+import * as path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { encodeFrame, FrameDecoder, FrameError } from './framing';
+import { Hello, PROTOCOL_VERSION, RuntimeEventName, RuntimeEvents, RuntimeRequestName, RuntimeRequests } from './protocol';
+import { checkEvent, checkHello, checkingProtocol, checkRequest, checkResponse } from './schemaCheck';
+
+/** Frames from the runtime before it has proved itself are tiny; anything bigger is refused. */
+const MAX_HELLO_BYTES = 64 * 1024;
+const CONNECT_DEADLINE_MS = 30_000;
+const TERMINATE_GRACE_MS = 2_000;
+const OUTPUT_DRAIN_MS = 1_000;
+
+export interface RuntimeLaunchOptions {
+  python: string;
+  program?: string;
+  module?: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string | null>;
+  /** Where runtime/loopscope lives; found next to the bundle when omitted. */
+  runtimeDir?: string;
+}
+
+/** A launch that failed before the program ran; message says what to do. */
+export class LaunchError extends Error {}
+
+export interface ProgramExit {
+  /** The exit code, or 128 + signal number when a signal ended the program. */
+  code: number;
+  signal: NodeJS.Signals | null;
+}
+
+export interface RuntimeConnectionEvents {
+  output: [category: 'stdout' | 'stderr', text: string];
+  exit: [exit: ProgramExit];
+  /** Something Loopscope itself wants the user to know (refused connections, protocol faults). */
+  log: [message: string];
+}
+
+type Pending = { command: string; resolve: (body: unknown) => void; reject: (error: Error) => void };
+
+export function findRuntimeDir(start = __dirname): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'runtime');
+    if (existsSync(path.join(candidate, 'loopscope', '__main__.py'))) return candidate;
+    if (path.dirname(dir) === dir) throw new LaunchError(`Loopscope's Python runtime was not found above ${start}; reinstall the extension.`);
+  }
+}
+
+export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
+  private seq = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly eventHandlers = new EventEmitter();
+  private exitInfo: ProgramExit | undefined;
+  private readonly exited: Promise<ProgramExit>;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private socket: net.Socket | undefined,
+    readonly hello: Hello,
+    exited: Promise<ProgramExit>,
+  ) {
+    super();
+    this.exited = exited;
+  }
+
+  /** Start the program under the runtime and wait until the runtime has connected and proved its token. */
+  static async launch(options: RuntimeLaunchOptions): Promise<RuntimeConnection> {
+    const runtimeDir = options.runtimeDir ?? findRuntimeDir();
+    const token = randomBytes(32).toString('hex');
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolve());
+    });
+    const port = (server.address() as net.AddressInfo).port;
+    const target = options.module !== undefined ? ['-m', options.module] : [options.program!];
+    const argv = ['-u', path.join(runtimeDir, 'loopscope', '__main__.py'), '--connect', `127.0.0.1:${port}`, ...target, ...options.args];
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const [name, value] of Object.entries(options.env)) {
+      if (value === null) delete env[name];
+      else env[name] = value;
+    }
+    env.LOOPSCOPE_TOKEN = token;
+
+    const child = spawn(options.python, argv, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const early = new EarlyOutput(child);
+    const exited = watchExit(child);
+    const refuse = (socket: net.Socket, why: string, log: (m: string) => void) => {
+      log(`Refused a connection to the control channel from ${socket.remoteAddress}:${socket.remotePort}: ${why}`);
+      socket.destroy();
+    };
+    const refusals: string[] = [];
+
+    try {
+      const { socket, hello, leftover } = await new Promise<{ socket: net.Socket; hello: Hello; leftover: Buffer }>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new LaunchError(
+          `${options.python} did not start the Loopscope runtime within ${CONNECT_DEADLINE_MS / 1000} s. ` +
+          `Is it a Python 3.8+ interpreter? Set "python" in launch.json.${early.tail()}`)), CONNECT_DEADLINE_MS);
+        child.once('error', (error: NodeJS.ErrnoException) => {
+          clearTimeout(timer);
+          reject(new LaunchError(error.code === 'ENOENT'
+            ? `Python interpreter "${options.python}" was not found. Set "python" in launch.json to a Python 3.8+ interpreter.`
+            : `Could not start "${options.python}": ${error.message}`));
+        });
+        exited.then((exit) => {
+          clearTimeout(timer);
+          reject(new LaunchError(describeEarlyExit(options, exit, early.tail())));
+        });
+        server.on('connection', (socket) => {
+          const decoder = new FrameDecoder(MAX_HELLO_BYTES);
+          let proved = false;
+          socket.on('error', () => undefined);
+          socket.setTimeout(5_000, () => { if (!proved) refuse(socket, 'no hello within 5 s', (m) => refusals.push(m)); });
+          const onData = (chunk: Buffer) => {
+            let messages: Record<string, unknown>[];
+            try {
+              messages = decoder.feed(chunk);
+            } catch (error) {
+              refuse(socket, (error as Error).message, (m) => refusals.push(m));
+              return;
+            }
+            if (messages.length === 0) return;
+            const hello = messages[0];
+            if (hello.type !== 'hello' || typeof hello.token !== 'string' || !tokensMatch(hello.token, token)) {
+              refuse(socket, 'wrong or missing token', (m) => refusals.push(m));
+              return;
+            }
+            if (hello.protocolVersion !== PROTOCOL_VERSION) {
+              refuse(socket, `protocol version ${hello.protocolVersion}, expected ${PROTOCOL_VERSION}`, (m) => refusals.push(m));
+              clearTimeout(timer);
+              reject(new LaunchError(`The Loopscope runtime speaks protocol ${hello.protocolVersion}, this adapter ${PROTOCOL_VERSION}; reinstall the extension.`));
+              return;
+            }
+            if (checkingProtocol) checkHello(hello);
+            proved = true;
+            socket.setTimeout(0);
+            socket.off('data', onData);
+            clearTimeout(timer);
+            // Frames that came in the same chunk as the hello are replayed by the connection.
+            resolve({ socket, hello: hello as unknown as Hello, leftover: reencode(messages.slice(1)) });
+          };
+          socket.on('data', onData);
+        });
+      });
+      // One connection only: stop listening, and refuse anyone who got in meanwhile.
+      server.close();
+      server.on('connection', (late) => refuse(late, 'the runtime is already connected', () => undefined));
+      const connection = new RuntimeConnection(child, socket, hello, exited);
+      early.handOver(connection);
+      for (const message of refusals) connection.emit('log', message);
+      connection.attach(socket, leftover);
+      return connection;
+    } catch (error) {
+      server.close();
+      killGroup(child, 'SIGKILL');
+      throw error;
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Send a request to the runtime; resolves with the response body or rejects with its message. */
+  request<K extends RuntimeRequestName>(command: K, args: RuntimeRequests[K]['arguments']): Promise<RuntimeRequests[K]['body']> {
+    if (checkingProtocol) checkRequest(command, args);
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return Promise.reject(new Error('the program has ended'));
+    const seq = this.seq++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(seq, { command, resolve: resolve as (b: unknown) => void, reject });
+      socket.write(encodeFrame({ type: 'request', seq, command, arguments: args }));
+    });
+  }
+
+  onEvent<K extends RuntimeEventName>(event: K, listener: (body: RuntimeEvents[K]) => void): this {
+    this.eventHandlers.on(event, listener);
+    return this;
+  }
+
+  /** Resolves when the program has exited and its output has been delivered. */
+  whenExited(): Promise<ProgramExit> {
+    return this.exited;
+  }
+
+  get hasExited(): boolean {
+    return this.exitInfo !== undefined;
+  }
+
+  /** End the program and every process it started; resolves once it is gone. */
+  async terminate(): Promise<ProgramExit> {
+    if (this.exitInfo) return this.exitInfo;
+    killGroup(this.child, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(this.child, 'SIGKILL'), TERMINATE_GRACE_MS);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+      killGroup(this.child, 'SIGKILL'); // grandchildren that ignored SIGTERM
+    }
+  }
+
+  private attach(socket: net.Socket, leftover: Buffer): void {
+    const decoder = new FrameDecoder();
+    const onData = (chunk: Buffer) => {
+      let messages: Record<string, unknown>[];
+      try {
+        messages = decoder.feed(chunk);
+      } catch (error) {
+        this.emit('log', `The runtime sent a malformed frame (${(error as FrameError).message}); closing the channel.`);
+        socket.destroy();
+        return;
+      }
+      for (const message of messages) this.dispatch(message);
+    };
+    socket.on('data', onData);
+    socket.on('close', () => {
+      for (const pending of this.pending.values()) pending.reject(new Error('the program has ended'));
+      this.pending.clear();
+    });
+    if (leftover.length) onData(leftover);
+    this.exited.then((exit) => { this.exitInfo = exit; });
+  }
+
+  private dispatch(message: Record<string, unknown>): void {
+    try {
+      if (message.type === 'response') {
+        const pending = this.pending.get(message.request_seq as number);
+        if (!pending) return;
+        this.pending.delete(message.request_seq as number);
+        if (message.success) {
+          if (checkingProtocol) checkResponse(pending.command, message.body);
+          pending.resolve(message.body ?? {});
+        } else {
+          pending.reject(new Error(String(message.message ?? `${pending.command} failed`)));
+        }
+      } else if (message.type === 'event') {
+        if (checkingProtocol) checkEvent(message.event as string, message.body);
+        this.eventHandlers.emit(message.event as string, message.body);
+      }
+    } catch (error) {
+      this.emit('log', `Protocol fault: ${(error as Error).message}`);
+    }
+  }
+}
+
+function tokensMatch(given: string, expected: string): boolean {
+  const a = Buffer.from(given, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function reencode(messages: Record<string, unknown>[]): Buffer {
+  return Buffer.concat(messages.map((m) => encodeFrame(m)));
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try { child.kill(signal); } catch { /* already gone */ }
+  }
+}
+
+/** The exit of the child, reported once its stdout and stderr have been read to the end (or a deadline passed). */
+function watchExit(child: ChildProcess): Promise<ProgramExit> {
+  return new Promise((resolve) => {
+    let streamsOpen = 2;
+    let exit: ProgramExit | undefined;
+    let drainTimer: NodeJS.Timeout | undefined;
+    const finish = () => {
+      if (exit && streamsOpen === 0) {
+        if (drainTimer) clearTimeout(drainTimer);
+        resolve(exit);
+      }
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.once('close', () => { streamsOpen--; finish(); });
+    }
+    child.once('error', () => { exit = { code: 127, signal: null }; streamsOpen = 0; finish(); });
+    child.once('exit', (code, signal) => {
+      exit = { code: code ?? 128 + signalNumber(signal), signal };
+      // A grandchild may keep the pipes open; don't wait for it forever.
+      drainTimer = setTimeout(() => { streamsOpen = 0; finish(); }, OUTPUT_DRAIN_MS);
+      finish();
+    });
+  });
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  return signal ? osConstants.signals[signal] ?? 0 : 0;
+}
+
+function describeEarlyExit(options: RuntimeLaunchOptions, exit: ProgramExit, said: string): string {
+  if (exit.signal) return `The program was killed by ${exit.signal} before the runtime connected.${said}`;
+  if (exit.code === 3 && said.includes('Loopscope needs Python 3.8')) return said.trim();
+  if (said.includes('loopscope: ')) {
+    return said.trim().split('\n').filter((l) => l.startsWith('loopscope: ')).map((l) => l.slice('loopscope: '.length)).join('\n')
+      + (options.module !== undefined ? '' : ' Check "program" in launch.json.');
+  }
+  return `"${options.python}" exited with code ${exit.code} without starting the Loopscope runtime. ` +
+    `Is it a Python 3.8+ interpreter? Set "python" in launch.json.${said}`;
+}
+
+/** Output the child writes before the connection exists: kept for error messages, then handed over in order. */
+class EarlyOutput {
+  private readonly chunks: ['stdout' | 'stderr', string][] = [];
+  private connection: RuntimeConnection | undefined;
+
+  constructor(child: ChildProcess) {
+    for (const category of ['stdout', 'stderr'] as const) {
+      const decoder = new StringDecoder('utf8');
+      const stream = child[category]!;
+      stream.on('data', (chunk: Buffer) => this.push(category, decoder.write(chunk)));
+      stream.on('end', () => this.push(category, decoder.end()));
+    }
+  }
+
+  private push(category: 'stdout' | 'stderr', text: string): void {
+    if (!text) return;
+    if (this.connection && this.chunks.length === 0) this.connection.emit('output', category, text);
+    else this.chunks.push([category, text]);
+  }
+
+  tail(): string {
+    const text = this.chunks.map(([, t]) => t).join('').trim();
+    return text ? `\n${text.slice(-2000)}` : '';
+  }
+
+  handOver(connection: RuntimeConnection): void {
+    // Replayed on the next tick, once the owner has subscribed; until then new output queues behind it.
+    setImmediate(() => {
+      this.connection = connection;
+      for (const [category, text] of this.chunks.splice(0)) connection.emit('output', category, text);
+    });
+  }
+}

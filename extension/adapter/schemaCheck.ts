@@ -1,0 +1,76 @@
+// Checks messages against runtime/loopscope/protocol.json, the protocol's one declaration, when
+// LOOPSCOPE_CHECK_PROTOCOL=1 (the test suites set it). The Python twin is loopscope/schema.py.
+import protocol from '../../runtime/loopscope/protocol.json';
+
+type Schema = {
+  $ref?: string;
+  type?: string | string[];
+  enum?: unknown[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  additionalProperties?: boolean | Schema;
+};
+
+const definitions = protocol.definitions as unknown as Record<string, Schema>;
+
+export class ProtocolError extends Error {}
+
+export const checkingProtocol = process.env.LOOPSCOPE_CHECK_PROTOCOL === '1';
+
+const typeChecks: Record<string, (v: unknown) => boolean> = {
+  object: (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+  array: Array.isArray,
+  string: (v) => typeof v === 'string',
+  boolean: (v) => typeof v === 'boolean',
+  integer: (v) => Number.isInteger(v),
+  number: (v) => typeof v === 'number',
+  null: (v) => v === null,
+};
+
+export function check(value: unknown, schema: Schema, where = 'message'): void {
+  if (schema.$ref) schema = definitions[schema.$ref];
+  if (schema.type !== undefined) {
+    const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+    if (!types.some((t) => typeChecks[t](value))) {
+      throw new ProtocolError(`${where}: expected ${types.join(' or ')}, got ${JSON.stringify(value)?.slice(0, 80)}`);
+    }
+  }
+  if (schema.enum && !schema.enum.includes(value)) {
+    throw new ProtocolError(`${where}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
+  }
+  if (typeChecks.object(value)) {
+    const object = value as Record<string, unknown>;
+    for (const name of schema.required ?? []) {
+      if (!(name in object)) throw new ProtocolError(`${where}: missing ${JSON.stringify(name)}`);
+    }
+    for (const [name, item] of Object.entries(object)) {
+      const property = schema.properties?.[name];
+      if (property) check(item, property, `${where}.${name}`);
+      else if (schema.additionalProperties === false) throw new ProtocolError(`${where}: unexpected field ${JSON.stringify(name)}`);
+      else if (typeof schema.additionalProperties === 'object') check(item, schema.additionalProperties, `${where}.${name}`);
+    }
+  }
+  if (Array.isArray(value) && schema.items) value.forEach((item, i) => check(item, schema.items!, `${where}[${i}]`));
+}
+
+const requests = protocol.requests as unknown as Record<string, { arguments: Schema; body: Schema }>;
+const events = protocol.events as unknown as Record<string, Schema>;
+
+export function checkRequest(command: string, args: unknown): void {
+  if (!requests[command]) throw new ProtocolError(`unknown request ${JSON.stringify(command)}`);
+  check(args, requests[command].arguments, `${command}.arguments`);
+}
+
+export function checkResponse(command: string, body: unknown): void {
+  check(body, requests[command].body, `${command}.body`);
+}
+
+export function checkEvent(event: string, body: unknown): void {
+  if (!events[event]) throw new ProtocolError(`unknown event ${JSON.stringify(event)}`);
+  check(body, events[event], event);
+}
+
+export function checkHello(message: unknown): void {
+  check(message, protocol.hello as unknown as Schema, 'hello');
+}

@@ -1,0 +1,338 @@
+// The Debug Adapter Protocol session: one handler per DAP request, translating to the runtime's
+// requests (runtimeConnection.ts) and its events back to DAP events. No `vscode` import: this runs
+// standalone as dist/debugAdapter.js for any DAP client.
+import {
+  ContinuedEvent, ExitedEvent, InitializedEvent, LoggingDebugSession, OutputEvent, Scope, Source, StackFrame,
+  StoppedEvent, TerminatedEvent, Thread, ThreadEvent,
+} from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import * as path from 'node:path';
+import { LaunchRequestArguments } from './launchOptions';
+import { RuntimeEvents } from './protocol';
+import { LaunchError, RuntimeConnection } from './runtimeConnection';
+
+/** The task filters offered as exception breakpoint filters. */
+export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
+  { filter: 'taskSwitch', label: 'Task switch', description: 'Stop whenever any task is about to resume.', default: false },
+  { filter: 'taskCreated', label: 'Task created', description: 'Stop when a task is created, in the code that creates it.', default: false },
+  { filter: 'taskDone', label: 'Task done', description: 'Stop when a task finishes, is cancelled or fails.', default: false },
+];
+
+type TaskFilter = 'taskSwitch' | 'taskCreated' | 'taskDone';
+
+/** DAP error ids for failures the user can fix. */
+const enum ErrorId {
+  BadLaunch = 1001,
+  NotRunning = 1002,
+  Runtime = 1003,
+  Unsupported = 1004,
+}
+
+export class LoopscopeSession extends LoggingDebugSession {
+  private runtime: RuntimeConnection | undefined;
+  private configurationDone!: () => void;
+  private readonly configured = new Promise<void>((resolve) => { this.configurationDone = resolve; });
+  private functionBreakpoints: DebugProtocol.FunctionBreakpoint[] = [];
+  private taskFilters: TaskFilter[] = [];
+  private terminating = false;
+  private endedSent = false;
+
+  constructor() {
+    super();
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+  }
+
+  protected initializeRequest(response: DebugProtocol.InitializeResponse): void {
+    response.body = {
+      supportsConfigurationDoneRequest: true,
+      supportsFunctionBreakpoints: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsEvaluateForHovers: true,
+      supportsTerminateRequest: true,
+      exceptionBreakpointFilters: TASK_FILTERS,
+    };
+    this.sendResponse(response);
+  }
+
+  protected async launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchRequestArguments): Promise<void> {
+    const problem = checkLaunchArguments(args);
+    if (problem) return this.fail(response, ErrorId.BadLaunch, problem);
+    const cwd = args.cwd ?? (args.program ? path.dirname(path.resolve(args.program)) : process.cwd());
+    try {
+      this.runtime = await launchWithFallback({
+        python: args.python,
+        program: args.program !== undefined ? path.resolve(cwd, args.program) : undefined,
+        module: args.module,
+        args: args.args ?? [],
+        cwd,
+        env: args.env ?? {},
+      });
+    } catch (error) {
+      return this.fail(response, ErrorId.BadLaunch, (error as Error).message);
+    }
+    this.listen(this.runtime);
+    this.sendEvent(new InitializedEvent());
+    await this.configured;
+    try {
+      await this.runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
+      await this.runtime.request('setTaskFilters', { filters: this.taskFilters });
+      await this.runtime.request('start', { stopOnEntry: args.stopOnEntry === true });
+    } catch (error) {
+      return this.fail(response, ErrorId.Runtime, `The program ended before it could start: ${(error as Error).message}`);
+    }
+    this.sendResponse(response);
+  }
+
+  protected configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.configurationDone();
+    this.sendResponse(response);
+  }
+
+  protected async setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse,
+    args: DebugProtocol.SetFunctionBreakpointsArguments): Promise<void> {
+    this.functionBreakpoints = args.breakpoints;
+    if (!this.runtime || this.runtime.hasExited) {
+      response.body = { breakpoints: args.breakpoints.map(() => ({ verified: true })) };
+      return this.sendResponse(response);
+    }
+    await this.forward(response, async () => {
+      const { breakpoints } = await this.runtime!.request('setFunctionBreakpoints', { breakpoints: args.breakpoints.map(toRuntimeBreakpoint) });
+      response.body = { breakpoints };
+    });
+  }
+
+  protected async setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse,
+    args: DebugProtocol.SetExceptionBreakpointsArguments): Promise<void> {
+    const known = new Set(TASK_FILTERS.map((f) => f.filter));
+    const unknown = args.filters.filter((f) => !known.has(f));
+    if (unknown.length) {
+      return this.fail(response, ErrorId.Unsupported, `Unknown exception filter ${unknown.join(', ')}; Loopscope offers ${[...known].join(', ')}.`);
+    }
+    this.taskFilters = args.filters as TaskFilter[];
+    response.body = { breakpoints: args.filters.map(() => ({ verified: true })) };
+    if (!this.runtime || this.runtime.hasExited) return this.sendResponse(response);
+    await this.forward(response, () => this.runtime!.request('setTaskFilters', { filters: this.taskFilters }));
+  }
+
+  protected setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+    // Line breakpoints are not implemented yet; say so on each rather than pretend.
+    response.body = {
+      breakpoints: (args.breakpoints ?? []).map((bp) => ({
+        verified: false, line: bp.line,
+        message: 'Loopscope does not stop on source lines yet; use a function breakpoint on a task or coroutine name.',
+      })),
+    };
+    this.sendResponse(response);
+  }
+
+  protected async threadsRequest(response: DebugProtocol.ThreadsResponse): Promise<void> {
+    if (!this.runtime || this.runtime.hasExited) {
+      response.body = { threads: [] };
+      return this.sendResponse(response);
+    }
+    await this.forward(response, async () => {
+      const { threads } = await this.runtime!.request('threads', {});
+      response.body = { threads: threads.map((t) => new Thread(t.id, t.name)) };
+    });
+  }
+
+  protected continueRequest(response: DebugProtocol.ContinueResponse, args: DebugProtocol.ContinueArguments): Promise<void> {
+    response.body = { allThreadsContinued: true };
+    return this.resume(response, 'continue', args.threadId);
+  }
+
+  /** next: run exactly one loop iteration, then hold. */
+  protected nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): Promise<void> {
+    return this.resume(response, 'iteration', args.threadId);
+  }
+
+  /** stepIn: run until the next handle on this loop is about to run. */
+  protected stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): Promise<void> {
+    return this.resume(response, 'handle', args.threadId);
+  }
+
+  /** stepOut: from before a handle, finish the iteration; from between iterations, finish this run of the loop. */
+  protected stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): Promise<void> {
+    return this.resume(response, 'out', args.threadId);
+  }
+
+  protected async pauseRequest(response: DebugProtocol.PauseResponse): Promise<void> {
+    await this.forward(response, () => this.live().request('pause', {}));
+  }
+
+  protected async stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): Promise<void> {
+    await this.forward(response, async () => {
+      const { stackFrames, totalFrames } = await this.live().request('stackTrace', {
+        threadId: args.threadId, startFrame: args.startFrame ?? 0, levels: args.levels ?? 0,
+      });
+      response.body = {
+        totalFrames,
+        stackFrames: stackFrames.map((f) => {
+          const frame: DebugProtocol.StackFrame = new StackFrame(f.id, f.name,
+            f.path ? new Source(path.basename(f.path), this.convertDebuggerPathToClient(f.path)) : undefined,
+            this.convertDebuggerLineToClient(Math.max(f.line, 1)), 1);
+          if (f.presentationHint) frame.presentationHint = f.presentationHint;
+          return frame;
+        }),
+      };
+    });
+  }
+
+  protected async scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): Promise<void> {
+    await this.forward(response, async () => {
+      const { scopes } = await this.live().request('scopes', { frameId: args.frameId });
+      response.body = { scopes: scopes.map((s) => ({ ...new Scope(s.name, s.variablesReference, s.expensive ?? false), ...s })) };
+    });
+  }
+
+  protected async variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): Promise<void> {
+    await this.forward(response, async () => {
+      response.body = await this.live().request('variables', {
+        variablesReference: args.variablesReference, start: args.start ?? 0, count: args.count ?? 0,
+      });
+    });
+  }
+
+  protected async evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): Promise<void> {
+    await this.forward(response, async () => {
+      const request: { expression: string; frameId?: number; context?: string } = { expression: args.expression };
+      if (args.frameId !== undefined) request.frameId = args.frameId;
+      if (args.context !== undefined) request.context = args.context;
+      response.body = await this.live().request('evaluate', request);
+    });
+  }
+
+  protected async disconnectRequest(response: DebugProtocol.DisconnectResponse): Promise<void> {
+    await this.end();
+    this.sendResponse(response);
+  }
+
+  protected async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
+    await this.end();
+    this.sendResponse(response);
+  }
+
+  protected customRequest(command: string, response: DebugProtocol.Response): void {
+    this.fail(response, ErrorId.Unsupported, `Loopscope does not know the request "${command}".`);
+  }
+
+  // --- helpers ---
+
+  private listen(runtime: RuntimeConnection): void {
+    runtime.on('output', (category, text) => this.sendEvent(new OutputEvent(text, category)));
+    runtime.on('log', (message) => this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'console')));
+    runtime.onEvent('stopped', (body) => this.sendEvent(stoppedEvent(body)));
+    runtime.onEvent('continued', (body) => this.sendEvent(new ContinuedEvent(body.threadId, true)));
+    runtime.onEvent('loopStarted', (body) => this.sendEvent(new ThreadEvent('started', body.threadId)));
+    runtime.onEvent('loopClosed', (body) => this.sendEvent(new ThreadEvent('exited', body.threadId)));
+    runtime.onEvent('log', (body) => this.sendEvent(new OutputEvent(`[loopscope] ${body.message}\n`, 'console')));
+    runtime.whenExited().then((exit) => {
+      if (exit.signal && !this.terminating) {
+        this.sendEvent(new OutputEvent(`Program was killed by ${exit.signal}.\n`, 'console'));
+      }
+      this.sendEnded(exit.code);
+    });
+  }
+
+  private sendEnded(exitCode: number): void {
+    if (this.endedSent) return;
+    this.endedSent = true;
+    this.sendEvent(new ExitedEvent(exitCode));
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  private async end(): Promise<void> {
+    this.terminating = true;
+    this.configurationDone();
+    if (this.runtime) await this.runtime.terminate();
+  }
+
+  private live(): RuntimeConnection {
+    if (!this.runtime || this.runtime.hasExited) throw new NotRunning('The program is not running.');
+    return this.runtime;
+  }
+
+  private async resume(response: DebugProtocol.Response, mode: 'continue' | 'iteration' | 'handle' | 'out', threadId: number): Promise<void> {
+    await this.forward(response, () => this.live().request('resume', { mode, threadId }));
+  }
+
+  /** Run work, then answer; any failure becomes an error response with a readable message. */
+  private async forward(response: DebugProtocol.Response, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      const id = error instanceof NotRunning ? ErrorId.NotRunning : ErrorId.Runtime;
+      return this.fail(response, id, (error as Error).message);
+    }
+    this.sendResponse(response);
+  }
+
+  private fail(response: DebugProtocol.Response, id: ErrorId, message: string): void {
+    this.sendErrorResponse(response, { id, format: message.replace(/[{}]/g, (c) => (c === '{' ? '(' : ')')), showUser: true });
+  }
+}
+
+class NotRunning extends Error {}
+
+function toRuntimeBreakpoint(bp: DebugProtocol.FunctionBreakpoint) {
+  const result: { name: string; condition?: string; hitCondition?: string } = { name: bp.name };
+  if (bp.condition) result.condition = bp.condition;
+  if (bp.hitCondition) result.hitCondition = bp.hitCondition;
+  return result;
+}
+
+function stoppedEvent(body: RuntimeEvents['stopped']): DebugProtocol.StoppedEvent {
+  const event = new StoppedEvent(body.reason, body.threadId) as DebugProtocol.StoppedEvent;
+  event.body.description = body.description;
+  event.body.text = body.text;
+  event.body.allThreadsStopped = true;
+  if (body.hitBreakpointIds) event.body.hitBreakpointIds = body.hitBreakpointIds;
+  // Loopscope's own facts about the stop, for the views and for clients that want them.
+  (event.body as Record<string, unknown>).loopscope = {
+    iteration: body.iteration, time: body.time, where: body.where, handle: body.handle, lastHandle: body.lastHandle,
+  };
+  return event;
+}
+
+/** A readable complaint about launch arguments, or undefined when they are usable. */
+export function checkLaunchArguments(args: LaunchRequestArguments): string | undefined {
+  const given = args as unknown as Record<string, unknown>;
+  if (given.program === undefined && given.module === undefined) {
+    return 'Say what to debug: set "program" (a .py file) or "module" (as with python -m) in launch.json.';
+  }
+  if (given.program !== undefined && given.module !== undefined) {
+    return 'Set either "program" or "module" in launch.json, not both.';
+  }
+  const strings = ['program', 'module', 'cwd', 'python'] as const;
+  for (const name of strings) {
+    if (given[name] !== undefined && (typeof given[name] !== 'string' || (given[name] as string).length === 0)) {
+      return `"${name}" in launch.json must be a non-empty string.`;
+    }
+  }
+  if (given.args !== undefined && (!Array.isArray(given.args) || !given.args.every((a) => typeof a === 'string'))) {
+    return '"args" in launch.json must be a list of strings.';
+  }
+  if (given.env !== undefined && (typeof given.env !== 'object' || given.env === null || Array.isArray(given.env)
+    || !Object.values(given.env).every((v) => typeof v === 'string' || v === null))) {
+    return '"env" in launch.json must map names to strings (or null to remove a variable).';
+  }
+  if (given.stopOnEntry !== undefined && typeof given.stopOnEntry !== 'boolean') {
+    return '"stopOnEntry" in launch.json must be true or false.';
+  }
+  return undefined;
+}
+
+/** The configured interpreter, or python3 and then python when none is set. */
+async function launchWithFallback(options: Omit<Parameters<typeof RuntimeConnection.launch>[0], 'python'> & { python?: string }) {
+  if (options.python) return RuntimeConnection.launch({ ...options, python: options.python });
+  try {
+    return await RuntimeConnection.launch({ ...options, python: 'python3' });
+  } catch (error) {
+    if (error instanceof LaunchError && /"python3" was not found/.test(error.message)) {
+      return RuntimeConnection.launch({ ...options, python: 'python' });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,113 @@
+// `loopscope trace`: steps the program handle by handle through the same runtime requests the
+// debug adapter uses for stepIn, and prints one block per loop iteration with the program's
+// output in place between the steps that printed it.
+import * as path from 'node:path';
+import { HandleInfo, Location, RuntimeEvents } from '../adapter/protocol';
+import { LaunchError, RuntimeConnection } from '../adapter/runtimeConnection';
+
+export interface TraceOptions {
+  python?: string;
+  program?: string;
+  module?: string;
+  args: string[];
+  maxIterations: number;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+type Stop = RuntimeEvents['stopped'];
+
+/** Turns the stream of stops into the printed trace; pure, so it is tested without a program. */
+export class TraceFormatter {
+  private loopIteration = new Map<number, number>();
+  private open: { threadId: number; handle: HandleInfo } | undefined;
+
+  constructor(private readonly base: string) {}
+
+  /** Lines to print at a stop before a handle (or at a loop's end), given what the runtime reported. */
+  onStop(stop: Pick<Stop, 'threadId' | 'iteration' | 'time' | 'handle' | 'lastHandle'>): string[] {
+    const lines = this.closeOpen(stop.threadId, stop.lastHandle);
+    if (stop.handle && this.loopIteration.get(stop.threadId) !== stop.iteration) {
+      this.loopIteration.set(stop.threadId, stop.iteration);
+      lines.push(`── loop ${stop.threadId} · iteration ${stop.iteration} · loop time ${stop.time.toFixed(6)} ──`);
+    }
+    if (stop.handle) {
+      this.open = { threadId: stop.threadId, handle: stop.handle };
+      const verb = stop.handle.firstStep ? 'starts' : 'resumes';
+      lines.push(`  ▶ ${this.describe(stop.handle)}${stop.handle.resumeAt ? ` ${verb} at ${this.where(stop.handle.resumeAt)}` : ''}`);
+    }
+    return lines;
+  }
+
+  /** Lines to print when a loop closes or the program ends. */
+  onEnd(threadId: number | undefined, lastHandle: HandleInfo | undefined): string[] {
+    return this.closeOpen(threadId ?? this.open?.threadId ?? -1, lastHandle);
+  }
+
+  private closeOpen(threadId: number, lastHandle: HandleInfo | undefined): string[] {
+    if (!this.open || this.open.threadId !== threadId) return [];
+    const handle = lastHandle ?? this.open.handle;
+    this.open = undefined;
+    if (handle.taskName === undefined) return [];
+    switch (handle.taskState) {
+      case 'pending': return [`  ⏸ ${handle.taskName} suspended${handle.suspendedAt ? ` at ${this.where(handle.suspendedAt)}` : ''}`];
+      case 'done': return [`  ✔ ${handle.taskName} finished`];
+      case 'cancelled': return [`  ✖ ${handle.taskName} cancelled`];
+      case 'failed': return [`  ✖ ${handle.taskName} failed`];
+      default: return [];
+    }
+  }
+
+  private describe(handle: HandleInfo): string {
+    if (handle.taskName === undefined) return `callback ${handle.callback}`;
+    return `${handle.taskName} (${handle.coroutine ?? '?'})`;
+  }
+
+  private where(location: Location): string {
+    const relativePath = path.relative(this.base, location.path);
+    return `${relativePath.startsWith('..') ? location.path : relativePath}:${location.line}`;
+  }
+}
+
+export async function runTrace(options: TraceOptions): Promise<number> {
+  const cwd = process.cwd();
+  const write = (lines: string[]) => { if (lines.length) options.out.write(lines.join('\n') + '\n'); };
+  const launch = { program: options.program && path.resolve(options.program), module: options.module, args: options.args, cwd, env: {} };
+  let runtime: RuntimeConnection;
+  try {
+    runtime = await RuntimeConnection.launch({ ...launch, python: options.python ?? 'python3' });
+  } catch (error) {
+    if (!options.python && error instanceof LaunchError && /"python3" was not found/.test(error.message)) {
+      runtime = await RuntimeConnection.launch({ ...launch, python: 'python' });
+    } else {
+      options.err.write(`loopscope: ${(error as Error).message}\n`);
+      return error instanceof LaunchError ? 2 : 1;
+    }
+  }
+  const formatter = new TraceFormatter(cwd);
+  let atLineStart = true;
+  runtime.on('output', (category, text) => {
+    (category === 'stdout' ? options.out : options.err).write(text);
+    atLineStart = text.endsWith('\n');
+  });
+  runtime.on('log', (message) => options.err.write(`[loopscope] ${message}\n`));
+  runtime.onEvent('log', (body) => options.err.write(`[loopscope] ${body.message}\n`));
+  const emit = (lines: string[]) => {
+    if (lines.length && !atLineStart) { options.out.write('\n'); atLineStart = true; }
+    write(lines);
+  };
+  runtime.onEvent('loopClosed', (body) => emit(formatter.onEnd(body.threadId, body.lastHandle)));
+  runtime.onEvent('stopped', (stop) => {
+    emit(formatter.onStop(stop));
+    const mode = stop.iteration >= options.maxIterations ? 'continue' : 'handle';
+    if (mode === 'continue') emit([`── stopped tracing after ${options.maxIterations} iterations; the program runs on ──`]);
+    runtime.request('resume', { mode, threadId: stop.threadId }).catch(() => undefined);
+  });
+  emit([`Loopscope trace of ${options.module ? `-m ${options.module}` : options.program} (Python ${runtime.hello.python})`]);
+  await runtime.request('setTaskFilters', { filters: [] });
+  await runtime.request('start', { stopOnEntry: true });
+  const exit = await runtime.whenExited();
+  emit(formatter.onEnd(undefined, undefined));
+  emit([`── program exited with code ${exit.code}${exit.signal ? ` (${exit.signal})` : ''} ──`]);
+  return exit.code;
+}
