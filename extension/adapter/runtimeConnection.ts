@@ -306,8 +306,8 @@ function describeEarlyExit(options: RuntimeLaunchOptions, exit: ProgramExit, sai
   if (exit.signal) return `The program was killed by ${exit.signal} before the runtime connected.${said}`;
   if (exit.code === 3 && said.includes('Loopscope needs Python 3.8')) return said.trim();
   if (said.includes('loopscope: ')) {
-    return said.trim().split('\n').filter((l) => l.startsWith('loopscope: ')).map((l) => l.slice('loopscope: '.length)).join('\n')
-      + (options.module !== undefined ? '' : ' Check "program" in launch.json.');
+    return said.trim().split('\n').filter((l) => l.startsWith('loopscope: ')).map((l) => l.slice('loopscope: '.length).replace(/\.?$/, '.')).join('\n')
+      + (options.module !== undefined ? ' Check "module" in launch.json.' : ' Check "program" in launch.json.');
   }
   return `"${options.python}" exited with code ${exit.code} without starting the Loopscope runtime. ` +
     `Is it a Python 3.8+ interpreter? Set "python" in launch.json.${said}`;

@@ -59,11 +59,13 @@ export class LoopscopeSession extends LoggingDebugSession {
   protected async launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchRequestArguments): Promise<void> {
     const problem = checkLaunchArguments(args);
     if (problem) return this.fail(response, ErrorId.BadLaunch, problem);
-    const cwd = args.cwd ?? (args.program ? path.dirname(path.resolve(args.program)) : process.cwd());
+    // A relative program is taken from cwd when one is given, else from the adapter's own directory.
+    const program = args.program !== undefined ? path.resolve(args.cwd ?? process.cwd(), args.program) : undefined;
+    const cwd = args.cwd ?? (program ? path.dirname(program) : process.cwd());
     try {
       this.runtime = await launchWithFallback({
         python: args.python,
-        program: args.program !== undefined ? path.resolve(cwd, args.program) : undefined,
+        program,
         module: args.module,
         args: args.args ?? [],
         cwd,

@@ -162,7 +162,7 @@ class Debugger:
         if self.entry_pending:
             self.entry_pending = False
             return self._hold(state, "entry", "iteration",
-                              description="Paused before the first iteration of %s" % state.name.lower())
+                              description="Paused before the first iteration of %s" % state.label)
         if self.pause_pending:
             return self._hold(state, "pause", "iteration")
         step = self.step
@@ -297,9 +297,9 @@ class Debugger:
             body["lastHandle"] = state.last_handle
         if description is None:
             if stop.where == "iteration":
-                description = "Held before iteration %d of %s" % (state.iteration + 1, state.name.lower())
+                description = "Held before iteration %d of %s" % (state.iteration + 1, state.label)
             else:
-                description = "Paused in running code on %s" % state.name.lower()
+                description = "Paused in running code on %s" % state.label
         if reason == "function breakpoint" and hit_ids:
             names = [bp.name for bp in self.breakpoints if bp.id in hit_ids]
             description += " (breakpoint %s)" % ", ".join(repr(n) for n in names)
@@ -355,7 +355,7 @@ class Debugger:
             return  # no loop on this thread yet: the pause lands when one starts
         running = [s for s in main_loops if s.loop.is_running()] or main_loops
         self._hold(running[0], "pause", "code", frame=frame,
-                   description="Paused in running code on %s" % running[0].name.lower())
+                   description="Paused in running code on %s" % running[0].label)
 
     def threads(self):
         return [{"id": state.id, "name": state.name} for state in instrument.loop_states()]

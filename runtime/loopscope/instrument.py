@@ -64,6 +64,11 @@ class LoopState:
     def name(self):
         return "Event loop %d (%s)" % (self.id, self.thread_name)
 
+    @property
+    def label(self):
+        """The name as it reads inside a sentence."""
+        return "event loop %d (%s)" % (self.id, self.thread_name)
+
 
 def task_id(task):
     """A small stable id for a task, allocated on first sight."""

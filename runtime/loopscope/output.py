@@ -3,7 +3,8 @@
 stdout and stderr go straight from the program's file descriptors to the adapter's pipes (nothing
 is lost even on os._exit), while stops travel over the control channel. Before a stop is sent,
 flush_and_drain() flushes Python's buffers and waits until the adapter has read both pipes dry,
-so everything printed before a stop is delivered before it.
+so everything printed before a stop is delivered before it. Node gives a child socketpairs for
+'pipe' stdio, where the unread bytes are our send queue (TIOCOUTQ); a FIFO reports them with FIONREAD.
 """
 
 import fcntl
@@ -21,22 +22,26 @@ _monotonic = time.monotonic
 
 
 def _pipes():
+    """(fd, ioctl) for stdout and stderr where they lead to a reader we can wait for."""
     global _pipe_fds
     if _pipe_fds is None:
         fds = []
         for fd in (1, 2):
             try:
-                if stat.S_ISFIFO(os.fstat(fd).st_mode):
-                    fds.append(fd)
+                mode = os.fstat(fd).st_mode
             except OSError:
-                pass
+                continue
+            if stat.S_ISFIFO(mode):
+                fds.append((fd, termios.FIONREAD))
+            elif stat.S_ISSOCK(mode) and hasattr(termios, "TIOCOUTQ"):
+                fds.append((fd, termios.TIOCOUTQ))
         _pipe_fds = tuple(fds)
     return _pipe_fds
 
 
-def _unread_bytes(fd):
+def _unread_bytes(fd, request):
     try:
-        return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        return struct.unpack("i", fcntl.ioctl(fd, request, b"\0\0\0\0"))[0]
     except OSError:
         return 0
 
@@ -50,7 +55,7 @@ def flush_and_drain(timeout=1.0):
             pass
     deadline = _monotonic() + timeout
     delay = 0.0002
-    for fd in _pipes():
-        while _unread_bytes(fd) > 0 and _monotonic() < deadline:
+    for fd, request in _pipes():
+        while _unread_bytes(fd, request) > 0 and _monotonic() < deadline:
             _sleep(delay)
             delay = min(delay * 2, 0.01)

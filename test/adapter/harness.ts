@@ -1,0 +1,151 @@
+// Drives the bundled adapter (dist/debugAdapter.js) with DebugClient against real Python programs.
+// Events are queued as they arrive, so a test never misses one that came before it asked, and
+// every wait has a deadline.
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+export const ADAPTER = path.join(ROOT, 'dist', 'debugAdapter.js');
+export const FIXTURES = path.join(ROOT, 'test', 'fixtures');
+export const fixture = (name: string) => path.join(FIXTURES, name);
+
+// Both sides check every message against runtime/loopscope/protocol.json during tests.
+process.env.LOOPSCOPE_CHECK_PROTOCOL = '1';
+
+/** The interpreter for tests that run once: LOOPSCOPE_TEST_PYTHON, else python3. */
+export const PYTHON = process.env.LOOPSCOPE_TEST_PYTHON || 'python3';
+
+export interface FoundPython { version: string; path: string }
+
+/** Every CPython 3.8–3.13 that pyenv keeps on this machine. */
+export function supportedPythons(): FoundPython[] {
+  const root = process.env.PYENV_ROOT || path.join(os.homedir(), '.pyenv');
+  const versions = path.join(root, 'versions');
+  const found: FoundPython[] = [];
+  if (existsSync(versions)) {
+    const byVersion = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+    for (const name of readdirSync(versions).sort(byVersion)) {
+      const match = /^3\.(\d+)\.\d+$/.exec(name);
+      const executable = path.join(versions, name, 'bin', 'python3');
+      if (match && Number(match[1]) >= 8 && Number(match[1]) <= 13 && existsSync(executable)) {
+        found.push({ version: name, path: executable });
+      }
+    }
+  }
+  if (found.length === 0) {
+    const version = execFileSync(PYTHON, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])']).toString().trim();
+    found.push({ version, path: PYTHON });
+  }
+  return found;
+}
+
+export class Session {
+  readonly client: DebugClient;
+  private readonly queues = new Map<string, DebugProtocol.Event[]>();
+  private readonly waiters = new Map<string, ((e: DebugProtocol.Event) => void)[]>();
+  readonly output: { category: string; text: string }[] = [];
+  /** Every event in arrival order, as "kind:detail", to check ordering across kinds. */
+  readonly timeline: string[] = [];
+
+  constructor() {
+    this.client = new DebugClient('node', ADAPTER, 'loopscope', { env: { ...process.env } }, true);
+    for (const kind of ['stopped', 'output', 'exited', 'terminated', 'thread', 'initialized', 'continued']) {
+      this.client.on(kind, (event: DebugProtocol.Event) => this.record(kind, event));
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.client.start();
+  }
+
+  private record(kind: string, event: DebugProtocol.Event): void {
+    if (kind === 'output') {
+      this.output.push({ category: event.body.category, text: event.body.output });
+      this.timeline.push(`output:${event.body.category}:${event.body.output}`);
+    } else {
+      this.timeline.push(`${kind}:${event.body?.reason ?? ''}`);
+    }
+    const waiting = this.waiters.get(kind);
+    if (waiting?.length) waiting.shift()!(event);
+    else this.queues.set(kind, [...(this.queues.get(kind) ?? []), event]);
+  }
+
+  /** The next event of this kind not yet taken, waiting up to `ms`. */
+  next(kind: string, ms = 20_000): Promise<DebugProtocol.Event> {
+    const queued = this.queues.get(kind);
+    if (queued?.length) return Promise.resolve(queued.shift()!);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const list = this.waiters.get(kind)!;
+        list.splice(list.indexOf(onEvent), 1);
+        reject(new Error(`no '${kind}' event within ${ms} ms; output so far:\n${this.text()}`));
+      }, ms);
+      const onEvent = (event: DebugProtocol.Event) => { clearTimeout(timer); resolve(event); };
+      this.waiters.set(kind, [...(this.waiters.get(kind) ?? []), onEvent]);
+    });
+  }
+
+  async nextStop(ms = 20_000): Promise<DebugProtocol.StoppedEvent> {
+    return (await this.next('stopped', ms)) as DebugProtocol.StoppedEvent;
+  }
+
+  /** Launch with these arguments and run the configuration sequence; resolves with the launch response. */
+  async launch(args: Record<string, unknown>, configure?: () => Promise<unknown>): Promise<DebugProtocol.LaunchResponse> {
+    await this.client.initializeRequest({ adapterID: 'loopscope', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    const launched = this.client.launchRequest({ python: PYTHON, ...args } as DebugProtocol.LaunchRequestArguments);
+    const configured = this.next('initialized').then(async () => {
+      if (configure) await configure();
+      await this.client.configurationDoneRequest();
+    });
+    const [response] = await Promise.all([launched, configured]);
+    return response;
+  }
+
+  /** Text written by the program so far, optionally of one category. */
+  text(category?: string): string {
+    return this.output.filter((o) => !category || o.category === category).map((o) => o.text).join('');
+  }
+
+  /** Output text since a mark returned by mark(). */
+  mark(): number {
+    return this.output.length;
+  }
+
+  since(mark: number, category = 'stdout'): string {
+    return this.output.slice(mark).filter((o) => o.category === category).map((o) => o.text).join('');
+  }
+
+  async topFrame(threadId: number): Promise<DebugProtocol.StackFrame> {
+    const { body } = await this.client.stackTraceRequest({ threadId });
+    return body.stackFrames[0];
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await this.client.disconnectRequest({ terminateDebuggee: true });
+    } catch { /* already gone */ }
+    await this.client.stop();
+  }
+}
+
+/** Poll a condition until it holds or the deadline passes (for things that have no event, like a pid vanishing). */
+export async function eventually(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
