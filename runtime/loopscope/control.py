@@ -6,6 +6,7 @@ loop stops, every other loop holds quietly at its next boundary until the user r
 """
 
 import _thread
+import asyncio
 import os
 import queue
 import re
@@ -201,13 +202,13 @@ class Debugger:
         if "taskCreated" not in self.filters:
             return
         created_at = None
-        frame = sys._getframe(1)
+        frame = frame_tools.thread_frames(sys._getframe(1))[0]  # the caller of loop.create_task
         for candidate in frame_tools.thread_frames(frame):
             if frame_tools.is_user_file(candidate.f_code.co_filename):
                 created_at = frame_tools.location(candidate)
                 break
         where = " at %s:%d" % (os.path.basename(created_at["path"]), created_at["line"]) if created_at else ""
-        description = "Task %s (%s) created%s" % (_task_name(task), frame_tools.coroutine_name(
+        description = "Task %s (%s) created%s" % (_name_being_given(task, frame), frame_tools.coroutine_name(
             frame_tools.task_coroutine(task)), where)
         self._hold(state, "task created", "code", frame=frame, description=description)
 
@@ -236,6 +237,8 @@ class Debugger:
         scope.setdefault("task", task)
         try:
             return bool(eval(bp.condition, scope))
+        except NameError:
+            return False  # a local not assigned yet, e.g. before the coroutine's first line
         except Exception as error:
             self._send_event("log", {"level": "warning", "message": "Breakpoint %r: condition %r raised %s: %s; "
                                      "stopping anyway." % (bp.name, bp.condition, type(error).__name__, error)})
@@ -446,6 +449,15 @@ def _loop_time(loop):
 def _task_name(task):
     get_name = getattr(task, "get_name", None)
     return get_name() if get_name is not None else "Task-%d" % instrument.task_id(task)
+
+
+def _name_being_given(task, frame):
+    """asyncio.create_task(coro, name=...) names the task only after loop.create_task returns."""
+    if frame.f_code.co_name == "create_task" and frame.f_code.co_filename == asyncio.tasks.__file__:
+        name = frame.f_locals.get("name")
+        if name is not None:
+            return str(name)
+    return _task_name(task)
 
 
 def _outcome(task):

@@ -169,9 +169,7 @@ def _close(self):
 def _create_task(self, *args, **kwargs):
     task = _original_create_task(self, *args, **kwargs)
     if watch.creation:
-        state = state_of(self)
-        if state is not None:
-            _notify("task_created", state, task)
+        _notify("task_created", state_of(self) or _register(self), task)
     return task
 
 
