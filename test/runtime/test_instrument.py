@@ -1,0 +1,539 @@
+"""The hooks: every way a loop is made is seen, moments arrive in order, tasks are recognised,
+a failing listener is switched off without harming the program, and uninstall puts asyncio back."""
+
+import asyncio
+import contextvars
+import sys
+import threading
+import unittest
+from asyncio import base_events, events
+
+from runtime_support import (ORIGINALS, DEADLINE, RecordingListener, ProgramThread, py_task_factory,
+                             run_on_new_loop, watch_everything)
+from loopscope import instrument
+
+
+async def sleeps(count):
+    for _ in range(count):
+        await asyncio.sleep(0)
+    return count
+
+
+def countdown(loop, n, seen):
+    """A plain-callback program: n+1 iterations, then loop.stop()."""
+    seen.append(n)
+    if n == 0:
+        loop.stop()
+    else:
+        loop.call_soon(countdown, loop, n - 1, seen)
+
+
+class HookTest(unittest.TestCase):
+    def setUp(self):
+        self.listener = RecordingListener()
+        instrument.install(self.listener)
+        watch_everything()
+
+    def tearDown(self):
+        instrument.uninstall()
+
+    def states(self):
+        return [item[1] for item in self.listener.of("loop_registered")]
+
+    def only_state(self):
+        states = self.states()
+        self.assertEqual(len(states), 1, "expected exactly one loop registered, got %r" % states)
+        return states[0]
+
+    def iterations_of(self, state):
+        return [item for item in self.listener.of("before_iteration") if item[1] is state]
+
+    def assert_iterations(self, state, expected=None):
+        """before_iteration count == the loop's own counter == select() calls, and the counter runs 0..n-1."""
+        seen = self.iterations_of(state)
+        self.assertEqual([item[2] for item in seen], list(range(len(seen))),
+                         "before_iteration must see iteration 0, 1, 2, ... in order")
+        self.assertEqual(len(seen), state.iteration)
+        self.assertEqual(self.listener.selects.get(state.id), len(seen),
+                         "one before_iteration per select() call of the loop")
+        if expected is not None:
+            self.assertEqual(len(seen), expected)
+        return len(seen)
+
+    def assert_closed(self, state):
+        closed = [item[1] for item in self.listener.of("loop_closed")]
+        self.assertIn(state, closed)
+        self.assertEqual(closed.count(state), 1, "loop_closed once per loop")
+        self.assertNotIn(state, instrument.loop_states())
+
+
+class EveryLoopIsHooked(HookTest):
+    def test_asyncio_run(self):
+        self.assertEqual(asyncio.run(sleeps(3)), 3)
+        state = self.only_state()
+        # 3 sleeps: the first step, 3 resumptions, the done callback; then asyncgen/executor shutdown
+        self.assertGreaterEqual(self.assert_iterations(state), 5)
+        self.assert_closed(state)
+        self.assertEqual(state.thread_ident, threading.get_ident())
+
+    def test_new_event_loop_run_until_complete(self):
+        loop = asyncio.new_event_loop()
+        try:
+            self.assertEqual(loop.run_until_complete(sleeps(3)), 3)
+            state = self.only_state()
+            self.assertIs(state.loop, loop)
+            self.assertIs(instrument.state_of(loop), state)
+            # first step + 3 resumptions + _run_until_complete_cb
+            self.assert_iterations(state, expected=5)
+            self.assertEqual(loop.run_until_complete(sleeps(0)), 0)
+            self.assert_iterations(state, expected=5 + 2)
+            self.assertEqual(len(self.states()), 1, "a loop run twice is still one loop")
+        finally:
+            loop.close()
+        self.assert_closed(state)
+
+    def test_run_forever_with_stop(self):
+        loop = asyncio.new_event_loop()
+        seen = []
+        try:
+            loop.call_soon(countdown, loop, 3, seen)
+            loop.run_forever()
+        finally:
+            loop.close()
+        self.assertEqual(seen, [3, 2, 1, 0])
+        state = self.only_state()
+        self.assert_iterations(state, expected=4)
+        self.assert_closed(state)
+
+    def test_user_stepping_loop(self):
+        """The loop.stop(); loop.run_forever() idiom runs exactly one iteration per call."""
+        loop = asyncio.new_event_loop()
+        runs = []
+        try:
+            task = loop.create_task(sleeps(4))
+            steps = 0
+            while not task.done():
+                loop.stop()
+                loop.run_forever()
+                steps += 1
+                state = instrument.state_of(loop)
+                runs.append(state.run_number)
+                self.assertEqual(state.iteration, steps)
+                self.assertLess(steps, 100)
+        finally:
+            loop.close()
+        state = self.only_state()
+        self.assertEqual(steps, 5)
+        self.assert_iterations(state, expected=5)
+        self.assertEqual(runs, sorted(set(runs)), "each run_forever call gets a new, larger run number")
+        self.assert_closed(state)
+
+    def test_loop_in_another_thread(self):
+        program = ProgramThread(lambda: asyncio.run(sleeps(2)), name="loop-thread").start()
+        self.assertEqual(program.join(self), 2)
+        state = self.only_state()
+        self.assertEqual(state.thread_ident, program.thread.ident)
+        self.assertEqual(state.thread_name, "loop-thread")
+        self.assertIn("loop-thread", state.name)
+        self.assertGreaterEqual(self.assert_iterations(state), 4)
+        self.assert_closed(state)
+
+    def test_two_loops_get_distinct_ids(self):
+        results = []
+        programs = [ProgramThread(lambda: results.append(asyncio.run(sleeps(2))), name="t%d" % i).start()
+                    for i in range(2)]
+        for program in programs:
+            program.join(self)
+        states = self.states()
+        self.assertEqual(len(states), 2)
+        self.assertNotEqual(states[0].id, states[1].id)
+        self.assertEqual({s.thread_name for s in states}, {"t0", "t1"})
+        for state in states:
+            self.assert_iterations(state)
+            self.assert_closed(state)
+
+    @unittest.skipUnless(hasattr(asyncio, "Runner"), "asyncio.Runner is new in 3.11")
+    def test_asyncio_runner(self):
+        with asyncio.Runner() as runner:
+            self.assertEqual(runner.run(sleeps(1)), 1)
+            self.assertEqual(runner.run(sleeps(2)), 2)
+            state = self.only_state()
+            self.assertIs(state.loop, runner.get_loop())
+        self.assert_iterations(state)
+        self.assert_closed(state)
+
+    @unittest.skipUnless(hasattr(asyncio, "EventLoop"), "asyncio.EventLoop is new in 3.13")
+    def test_asyncio_event_loop_class(self):
+        loop = asyncio.EventLoop()
+        try:
+            self.assertEqual(loop.run_until_complete(sleeps(2)), 2)
+        finally:
+            loop.close()
+        state = self.only_state()
+        self.assert_iterations(state, expected=4)
+        self.assert_closed(state)
+
+    @unittest.skipUnless(hasattr(asyncio, "EventLoop"), "asyncio.EventLoop is new in 3.13")
+    def test_asyncio_run_with_loop_factory(self):
+        self.assertEqual(asyncio.run(sleeps(2), loop_factory=asyncio.EventLoop), 2)
+        state = self.only_state()
+        self.assertIsInstance(state.loop_ref(), (type(None), asyncio.EventLoop))
+        self.assert_iterations(state)
+        self.assert_closed(state)
+
+    def test_unclosed_loop_is_forgotten_when_collected(self):
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(sleeps(0))
+        state = self.only_state()
+        loop._selector.close()  # what close() would do, without calling close()
+        loop._closed = True
+        del loop
+        import gc
+        gc.collect()
+        self.assertIsNone(state.loop)
+        self.assertEqual([item[1] for item in self.listener.of("loop_closed")], [state])
+        self.assertNotIn(state, instrument.loop_states())
+
+    def test_moments_are_ordered_per_handle(self):
+        run_on_new_loop(lambda: sleeps(2))
+        kinds = [k for k in self.listener.kinds() if k in ("before_handle", "after_handle", "before_iteration")]
+        depth = 0
+        for kind in kinds:
+            if kind == "before_handle":
+                self.assertEqual(depth, 0, "handles do not nest")
+                depth += 1
+            elif kind == "after_handle":
+                self.assertEqual(depth, 1)
+                depth -= 1
+            else:
+                self.assertEqual(depth, 0, "an iteration never starts inside a handle")
+        befores = [item[2] for item in self.listener.of("before_handle")]
+        afters = [item[2] for item in self.listener.of("after_handle")]
+        self.assertEqual(befores, afters)
+
+
+class TaskOfHandle(HookTest):
+    """task_of_handle maps every task step/wakeup to the task it steps, and plain callbacks to None."""
+
+    def program(self):
+        listener = self.listener
+
+        def resumed(tag):
+            listener.record("resumed", asyncio.current_task(), tag)
+
+        async def child(tag, fut):
+            resumed(tag + ":start")
+            await asyncio.sleep(0)
+            resumed(tag + ":after-sleep")
+            value = await fut  # woken by Future.set_result's callback
+            resumed(tag + ":after-future")
+            return value
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            resumed("main:start")
+            futs = [loop.create_future() for _ in range(2)]
+            tasks = [loop.create_task(child("c%d" % i, futs[i])) for i in range(2)]
+            await asyncio.sleep(0)
+            resumed("main:after-sleep")
+            loop.call_soon(futs[0].set_result, 10)
+            loop.call_soon(futs[1].set_result, 20)
+            first = await tasks[0]  # woken by the task's done callback
+            resumed("main:after-task")
+            rest = await asyncio.gather(tasks[1], sleeps(1))
+            resumed("main:after-gather")
+            return [first] + rest
+        return main
+
+    def check_mapping(self, task_type, factory):
+        created = []
+
+        def recording_factory(loop, coro, **kwargs):
+            task = factory(loop, coro, **kwargs)
+            created.append(task)
+            return task
+
+        self.assertEqual(run_on_new_loop(self.program(), recording_factory), [10, 20, 1])
+        self.assertTrue(created)
+        for task in created:
+            self.assertIs(type(task), task_type)
+            self.assertTrue(instrument.is_task(task))
+
+        current = None        # the task the last before_handle was mapped to
+        in_handle = False
+        task_handles = 0
+        resumptions = 0
+        for item in self.listener.events:
+            if item[0] == "before_handle":
+                _, _, handle, mapped = item
+                in_handle = True
+                current = mapped
+                looks_like_task = "Task" in repr(handle._callback) and "_run_until_complete_cb" not in repr(handle)
+                if mapped is not None:
+                    task_handles += 1
+                    self.assertIn(mapped, created, "mapped to a task this program created")
+                    self.assertIs(instrument.task_of_handle(handle), mapped)
+                self.assertEqual(mapped is not None, looks_like_task,
+                                 "task_of_handle(%r) = %r" % (handle, mapped))
+            elif item[0] == "after_handle":
+                in_handle = False
+            elif item[0] == "resumed":
+                resumptions += 1
+                self.assertTrue(in_handle, "a coroutine resumed outside any handle: %r" % (item,))
+                self.assertIs(item[1], current, "%s ran in a handle mapped to %r, not its task" % (item[2], current))
+        self.assertEqual(resumptions, 11)
+        self.assertGreaterEqual(task_handles, resumptions)
+        # every task step the loop ran was reported as created with that task
+        reported = [item[2] for item in self.listener.of("task_created")]
+        for task in created[1:]:  # created[0] is the main task, made before the loop first ran
+            self.assertIn(task, reported)
+
+    @unittest.skipUnless(getattr(asyncio.tasks, "_CTask", None) is not None, "no C Task in this build")
+    def test_c_task(self):
+        self.check_mapping(asyncio.tasks._CTask, lambda loop, coro, **kw: asyncio.tasks._CTask(coro, loop=loop, **kw))
+
+    def test_pure_python_task(self):
+        self.check_mapping(asyncio.tasks._PyTask, py_task_factory)
+
+    def test_default_task_type(self):
+        """With no factory at all, the loop's own Task type."""
+        self.check_mapping(asyncio.Task, lambda loop, coro, **kw: asyncio.Task(coro, loop=loop, **kw))
+
+    def test_plain_callbacks_have_no_task(self):
+        loop = asyncio.new_event_loop()
+        seen = []
+        try:
+            loop.call_soon(countdown, loop, 2, seen)
+            loop.run_forever()
+        finally:
+            loop.close()
+        handles = self.listener.of("before_handle")
+        self.assertEqual(len(handles), 3)
+        self.assertEqual([item[3] for item in handles], [None, None, None])
+        self.assertFalse(instrument.is_task(loop.create_future() if not loop.is_closed() else object()))
+
+    def test_task_ids_are_small_and_stable(self):
+        async def main():
+            tasks = [asyncio.ensure_future(sleeps(0)) for _ in range(3)]
+            await asyncio.gather(*tasks)
+            return tasks
+        tasks = run_on_new_loop(main)
+        ids = [instrument.task_id(t) for t in tasks]
+        self.assertEqual(len(set(ids)), 3)
+        self.assertEqual(ids, [instrument.task_id(t) for t in tasks])
+        self.assertTrue(all(isinstance(i, int) and i > 0 for i in ids))
+
+
+class FailingListener(unittest.TestCase):
+    """A listener that raises is switched off and told so; the user's program never notices."""
+
+    def tearDown(self):
+        instrument.uninstall()
+
+    def check(self, moment, fail_after=0, program=None):
+        listener = RecordingListener(fail_on=moment, fail_after=fail_after)
+        instrument.install(listener)
+        watch_everything()
+        program = program or (lambda: run_on_new_loop(self.tasks_program))
+        self.assertEqual(program(), [0, 1, 2])
+        disabled = listener.of("hooks_disabled")
+        self.assertEqual(len(disabled), 1, "hooks_disabled exactly once; events: %r" % listener.kinds()[-5:])
+        self.assertIn(moment, disabled[0][1])
+        self.assertIn("on purpose", disabled[0][1])
+        self.assertEqual(listener.kinds()[-1], "hooks_disabled", "no moment is delivered after disabling")
+        self.assertFalse(instrument.watch.iterations or instrument.watch.handles or instrument.watch.creation)
+        self.assertIs(vars(events.Handle)["_run"], ORIGINALS[(events.Handle, "_run")])
+        # and the loops keep running normally afterwards
+        self.assertEqual(run_on_new_loop(lambda: sleeps(2)), 2)
+        self.assertEqual(listener.kinds()[-1], "hooks_disabled")
+
+    async def tasks_program(self):
+        async def work(i):
+            await asyncio.sleep(0)
+            return i
+        return list(await asyncio.gather(*(asyncio.ensure_future(work(i)) for i in range(3))))
+
+    def test_before_iteration_raises(self):
+        self.check("before_iteration", fail_after=2)
+
+    def test_before_handle_raises(self):
+        self.check("before_handle", fail_after=1)
+
+    def test_after_handle_raises(self):
+        self.check("after_handle", fail_after=1)
+
+    def test_task_created_raises(self):
+        self.check("task_created")
+
+    def test_loop_registered_raises(self):
+        self.check("loop_registered")
+
+    def test_loop_closed_raises(self):
+        self.check("loop_closed")
+
+    def test_raising_in_a_thread_loop(self):
+        def program():
+            return ProgramThread(lambda: run_on_new_loop(self.tasks_program)).start().join(self)
+        self.check("before_handle", fail_after=3, program=program)
+
+    def test_raising_hooks_disabled_is_swallowed(self):
+        class Worse(RecordingListener):
+            def hooks_disabled(self, reason):
+                RecordingListener.hooks_disabled(self, reason)
+                raise RuntimeError("and this one too")
+        listener = Worse(fail_on="before_handle")
+        instrument.install(listener)
+        watch_everything()
+        self.assertEqual(run_on_new_loop(self.tasks_program), [0, 1, 2])
+        self.assertTrue(listener.disabled.is_set())
+
+
+class InstallAndUninstall(unittest.TestCase):
+    def tearDown(self):
+        instrument.uninstall()
+
+    def test_uninstall_restores_the_originals(self):
+        for (owner, name), original in ORIGINALS.items():
+            self.assertEqual(getattr(original, "__module__", None), owner.__module__, "captured too late")
+        instrument.install(RecordingListener())
+        watch_everything()
+        patched = [(owner, name) for (owner, name), original in ORIGINALS.items() if vars(owner)[name] is not original]
+        self.assertEqual(len(patched), len(ORIGINALS), "install + handle watch patch all five")
+        instrument.uninstall()
+        for (owner, name), original in ORIGINALS.items():
+            self.assertIs(vars(owner)[name], original, "%s.%s not restored" % (owner.__name__, name))
+        self.assertFalse(instrument.watch.iterations or instrument.watch.handles or instrument.watch.creation)
+        self.assertEqual(instrument.loop_states(), [])
+
+    def test_nothing_is_reported_after_uninstall(self):
+        listener = RecordingListener()
+        instrument.install(listener)
+        watch_everything()
+        run_on_new_loop(lambda: sleeps(1))
+        count = len(listener.events)
+        self.assertGreater(count, 0)
+        instrument.uninstall()
+        self.assertEqual(asyncio.run(sleeps(2)), 2)
+        self.assertEqual(len(listener.events), count)
+
+    def test_handle_watch_switches_only_handle_run(self):
+        instrument.install(RecordingListener())
+        instrument.set_handle_watch(True)
+        self.assertIsNot(vars(events.Handle)["_run"], ORIGINALS[(events.Handle, "_run")])
+        instrument.set_handle_watch(False)
+        self.assertIs(vars(events.Handle)["_run"], ORIGINALS[(events.Handle, "_run")])
+        self.assertIsNot(vars(base_events.BaseEventLoop)["_run_once"], ORIGINALS[(base_events.BaseEventLoop, "_run_once")])
+
+    def test_unwatched_hooks_report_only_loops(self):
+        listener = RecordingListener()
+        instrument.install(listener)
+        self.assertEqual(run_on_new_loop(lambda: sleeps(2)), 2)
+        self.assertEqual(sorted(set(listener.kinds())), ["loop_closed", "loop_registered"])
+
+    def test_hook_code_objects(self):
+        codes = instrument.hook_code_objects()
+        self.assertIn(instrument._run_once.__code__, codes)
+        self.assertIn(instrument._handle_run.__code__, codes)
+
+
+class UserCustomisationStillWorks(HookTest):
+    def test_user_task_factory(self):
+        class MyTask(asyncio.Task):
+            pass
+        made = []
+
+        def factory(loop, coro, **kwargs):
+            task = MyTask(coro, loop=loop, **kwargs)
+            made.append(task)
+            return task
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            self.assertIs(loop.get_task_factory(), factory)
+            inner = loop.create_task(sleeps(1), name="inner")
+            self.assertIsInstance(inner, MyTask)
+            self.assertEqual(inner.get_name(), "inner")
+            return await inner
+
+        self.assertEqual(run_on_new_loop(main, factory), 1)
+        self.assertEqual(len(made), 2)
+        mapped = {item[3] for item in self.listener.of("before_handle")} - {None}
+        self.assertEqual(mapped, set(made))
+        self.assertIn(made[1], [item[2] for item in self.listener.of("task_created")])
+
+    def test_create_task_arguments_pass_through(self):
+        async def main():
+            loop = asyncio.get_running_loop()
+            kwargs = {"name": "named"}
+            var = contextvars.ContextVar("var", default="outer")
+            if sys.version_info >= (3, 11):
+                context = contextvars.copy_context()
+                context.run(var.set, "inner")
+                kwargs["context"] = context
+
+            async def read():
+                return var.get()
+            task = loop.create_task(read(), **kwargs)
+            return task.get_name(), await task
+        name, value = run_on_new_loop(main)
+        self.assertEqual(name, "named")
+        self.assertEqual(value, "inner" if sys.version_info >= (3, 11) else "outer")
+
+    @unittest.skipUnless(hasattr(asyncio, "eager_task_factory"), "eager tasks are new in 3.12")
+    def test_eager_task_factory(self):
+        async def main():
+            task = asyncio.get_running_loop().create_task(sleeps(2))
+            return await task
+        self.assertEqual(run_on_new_loop(main, asyncio.eager_task_factory), 2)
+        mapped = [item[3] for item in self.listener.of("before_handle") if item[3] is not None]
+        self.assertTrue(mapped)
+
+    def test_user_exception_handler(self):
+        contexts = []
+        done = threading.Event()
+
+        def boom():
+            raise ValueError("in a callback")
+
+        def handler(loop, context):
+            contexts.append(context)
+            done.set()
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            loop.set_exception_handler(handler)
+            loop.call_soon(boom)
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            return "survived"
+
+        self.assertEqual(run_on_new_loop(main), "survived")
+        self.assertTrue(done.wait(DEADLINE))
+        self.assertEqual(len(contexts), 1)
+        self.assertIsInstance(contexts[0]["exception"], ValueError)
+        self.assertIn("boom", repr(contexts[0].get("handle")))
+        # the hook still closed the handle's bracket even though the callback raised
+        befores = [item[2] for item in self.listener.of("before_handle")]
+        afters = [item[2] for item in self.listener.of("after_handle")]
+        self.assertEqual(befores, afters)
+
+    def test_exception_from_run_until_complete_is_unchanged(self):
+        async def fails():
+            await asyncio.sleep(0)
+            raise KeyError("mine")
+        with self.assertRaises(KeyError) as caught:
+            run_on_new_loop(fails)
+        self.assertEqual(caught.exception.args, ("mine",))
+
+    def test_close_twice_and_run_forever_result(self):
+        loop = asyncio.new_event_loop()
+        loop.call_soon(loop.stop)
+        self.assertIsNone(loop.run_forever())
+        loop.close()
+        loop.close()
+        self.assertTrue(loop.is_closed())
+        self.assertEqual(len(self.listener.of("loop_closed")), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
