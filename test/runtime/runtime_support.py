@@ -14,7 +14,8 @@ from asyncio import base_events, events
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-RUNTIME = os.path.join(REPO, "runtime")
+# LOOPSCOPE_TEST_RUNTIME runs the suite against another copy of the runtime (e.g. one with a patch).
+RUNTIME = os.path.abspath(os.environ.get("LOOPSCOPE_TEST_RUNTIME") or os.path.join(REPO, "runtime"))
 FIXTURES = os.path.join(REPO, "test", "fixtures", "runtime")
 PROGRAMS = os.path.join(FIXTURES, "programs")
 
