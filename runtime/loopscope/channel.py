@@ -24,7 +24,11 @@ class ChannelError(Exception):
 
 
 def encode_frame(message):
-    data = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (surrogateescape'd path, user string): send it \u-escaped
+        data = json.dumps(message, ensure_ascii=True, separators=(",", ":")).encode("ascii")
     if len(data) > MAX_OUTGOING_FRAME:
         raise ChannelError("frame of %d bytes is over the limit" % len(data))
     return _HEADER.pack(len(data)) + data
@@ -50,7 +54,7 @@ class FrameDecoder:
             del self._buffer[:_HEADER.size + length]
             try:
                 message = json.loads(payload.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError) as error:
+            except (UnicodeDecodeError, ValueError, RecursionError) as error:  # RecursionError: nesting too deep
                 raise ChannelError("frame is not UTF-8 JSON: %s" % error)
             if not isinstance(message, dict):
                 raise ChannelError("frame is not a JSON object")

@@ -94,6 +94,7 @@ class Debugger:
         self.primary = None        # the Stop the user sees
         self.inspection = None
         self.main_ident = threading.main_thread().ident
+        self._breakpoint_names = frozenset()
         self._busy_pause_installed = False
 
     # --- configuration (channel thread) -------------------------------------------------------
@@ -140,6 +141,8 @@ class Debugger:
         handles = bool(self.pause_pending or self.stopping or mode == "handle" or self.breakpoints
                        or self.filters & {"taskSwitch", "taskDone"})
         instrument.set_handle_watch(handles)
+        watch.after_handles = "taskDone" in self.filters
+        self._breakpoint_names = frozenset(bp.name for bp in self.breakpoints)
         watch.creation = "taskCreated" in self.filters
 
     # --- moments (loop threads) ---------------------------------------------------------------
@@ -150,7 +153,7 @@ class Debugger:
     def loop_closed(self, state):
         body = {"threadId": state.id}
         if state.last_handle is not None:
-            body["lastHandle"] = state.last_handle
+            body["lastHandle"] = describe_handle(state.last_handle, instrument.task_of_handle(state.last_handle), after=True)
         self._send_event("loopClosed", body)
 
     def hooks_disabled(self, reason):
@@ -176,24 +179,23 @@ class Debugger:
     def before_handle(self, state, handle):
         if self.stopping:
             return self._hold(state, None, "handle", handle)
-        task = instrument.task_of_handle(handle)
         if self.pause_pending and getattr(handle._callback, "__self__", None) is not state.loop:
             return self._hold(state, "pause", "handle", handle)
         step = self.step
         if step is not None and step[0] == "handle" and step[1] == state.id:
             return self._hold(state, "step", "handle", handle)
-        if task is None:
+        task = getattr(handle._callback, "__self__", None)
+        if task is None or not instrument.is_task(task):
             return
         if "taskSwitch" in self.filters:
             return self._hold(state, "task switch", "handle", handle)
-        if self.breakpoints:
+        if self._breakpoint_names and frame_tools.task_matches(task, self._breakpoint_names):
             hit = self._matching_breakpoints(task)
             if hit:
                 return self._hold(state, "function breakpoint", "handle", handle, hit_ids=hit)
 
     def after_handle(self, state, handle):
         task = instrument.task_of_handle(handle)
-        state.last_handle = describe_handle(handle, task, after=True)
         if task is not None and "taskDone" in self.filters and task.done():
             description = "Task %s %s" % (_task_name(task), _outcome(task))
             self._hold(state, "task done", "code", frame=sys._getframe(1), description=description)
@@ -297,7 +299,7 @@ class Debugger:
             if description is None:
                 description = _handle_sentence(info)
         if state.last_handle is not None:
-            body["lastHandle"] = state.last_handle
+            body["lastHandle"] = describe_handle(state.last_handle, instrument.task_of_handle(state.last_handle), after=True)
         if description is None:
             if stop.where == "iteration":
                 description = "Held before iteration %d of %s" % (state.iteration + 1, state.label)

@@ -113,6 +113,24 @@ def _at_start(coro):
     return False
 
 
+def task_matches(task, names):
+    """Cheap test run before every task step while function breakpoints exist: does any name
+    in `names` match the task's name or a coroutine in its await chain? No allocation."""
+    if task.get_name() in names:
+        return True
+    coro = task.get_coro() if hasattr(task, "get_coro") else None
+    depth = 0
+    while coro is not None and depth < 64:
+        code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+        if code is None:
+            return False
+        if code.co_name in names or coro.__qualname__ in names:
+            return True
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+        depth += 1
+    return False
+
+
 def chain_names(task):
     """Names a function breakpoint can match: the coroutines' names and qualified names."""
     names = set()

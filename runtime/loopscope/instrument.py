@@ -25,9 +25,10 @@ _TASK_TYPES = tuple(t for t in (getattr(asyncio.tasks, "_CTask", None), getattr(
 
 class Watch:
     """What the hot paths look at. One object so that one attribute test decides the fast path."""
-    iterations = False   # call listener.before_iteration at every boundary
-    handles = False      # call listener.before/after_handle around every handle
-    creation = False     # call listener.task_created for every task
+    iterations = False     # call listener.before_iteration at every boundary
+    handles = False        # call listener.before_handle before every handle
+    after_handles = False  # ... and listener.after_handle after it
+    creation = False       # call listener.task_created for every task
 
 
 watch = Watch()
@@ -42,7 +43,7 @@ _task_id_counter = itertools.count(1)
 class LoopState:
     """What Loopscope knows of one event loop. Its id is the loop's DAP thread id."""
 
-    __slots__ = ("id", "loop_ref", "thread_ident", "thread_name", "iteration", "run_number", "last_handle",
+    __slots__ = ("id", "loop_ref", "thread_ident", "thread_name", "iteration", "run_number",
                  "current_handle", "__weakref__")
 
     def __init__(self, loop):
@@ -53,7 +54,6 @@ class LoopState:
         self.thread_name = thread.name
         self.iteration = 0
         self.run_number = 0
-        self.last_handle = None
         self.current_handle = None
 
     @property
@@ -63,6 +63,13 @@ class LoopState:
     @property
     def name(self):
         return "Event loop %d (%s)" % (self.id, self.thread_name)
+
+    @property
+    def last_handle(self):
+        """The handle the loop ran last. Kept on the loop itself: a handle holds its loop, and the
+        state (reachable from _loop_states) must never keep the loop alive."""
+        loop = self.loop_ref()
+        return getattr(loop, "_loopscope_last_handle", None) if loop is not None else None
 
     @property
     def label(self):
@@ -130,7 +137,7 @@ def _notify(moment, *args):
 def _disable(reason):
     global _listener
     listener, _listener = _listener, None
-    watch.iterations = watch.handles = watch.creation = False
+    watch.iterations = watch.handles = watch.after_handles = watch.creation = False
     events.Handle._run = _original_handle_run
     if listener is not None:
         try:
@@ -174,16 +181,26 @@ def _create_task(self, *args, **kwargs):
 
 
 def _handle_run(self):
+    # The hot path while anything watches handles: no allocation, no lookup by name.
+    listener = _listener
     state = _loop_states.get(id(self._loop))
-    if state is None or not watch.handles:
+    if state is None or listener is None:
         return _original_handle_run(self)
+    try:
+        listener.before_handle(state, self)
+    except Exception as error:
+        _disable("before_handle hook failed: %r" % (error,))
     state.current_handle = self
-    _notify("before_handle", state, self)
     try:
         _original_handle_run(self)
     finally:
         state.current_handle = None
-        _notify("after_handle", state, self)
+        self._loop._loopscope_last_handle = self  # not on state: see LoopState.last_handle
+        if watch.after_handles:
+            try:
+                listener.after_handle(state, self)
+            except Exception as error:
+                _disable("after_handle hook failed: %r" % (error,))
 
 
 def set_handle_watch(on):
@@ -205,7 +222,7 @@ def install(listener):
 def uninstall():
     global _listener
     _listener = None
-    watch.iterations = watch.handles = watch.creation = False
+    watch.iterations = watch.handles = watch.after_handles = watch.creation = False
     base_events.BaseEventLoop._run_once = _original_run_once
     base_events.BaseEventLoop.run_forever = _original_run_forever
     base_events.BaseEventLoop.close = _original_close

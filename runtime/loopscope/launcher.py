@@ -124,11 +124,11 @@ def main():
 
 def _on_channel_closed(reason):
     """The adapter is gone: end the program and everything it started, as closing a terminal would."""
-    sys.stderr.write("loopscope: %s; ending the program.\n" % reason)
     try:
+        sys.stderr.write("loopscope: %s; ending the program.\n" % reason)
         sys.stderr.flush()
     except Exception:
-        pass
+        pass  # stderr may lead to the adapter that just went away
     if os.getpgid(0) == os.getpid():
         os.killpg(os.getpid(), 9)
     os._exit(1)

@@ -5,6 +5,7 @@ all match plain Python; Loopscope's own frames are cut from tracebacks.
 """
 
 import atexit
+import builtins
 import importlib.machinery
 import io
 import os
@@ -41,30 +42,42 @@ def check_module(name):
 def run_path(path, args):
     """Execute a script file (or a directory or zip with __main__.py) as __main__."""
     sys.argv[:] = [path] + list(args)
+    # Python 3.9+ makes the script's path absolute (in __file__, code objects and a dir/zip's sys.path[0])
+    filename = path if sys.version_info < (3, 9) or os.path.isabs(path) else os.path.join(os.getcwd(), path)
     sys.path[0] = os.path.dirname(os.path.realpath(path))
     if os.path.isdir(path) or not path.endswith((".py", ".pyw")) and _is_zip(path):
-        sys.path[0] = path
-        return _guarded(lambda: runpy.run_path(path, run_name="__main__"))
-    main = types.ModuleType("__main__")
-    main.__file__ = path if sys.version_info < (3, 9) else os.path.abspath(path)
+        # as the interpreter does for a directory or zip: import __main__ from it, argv untouched
+        sys.path[0] = filename
+        _fresh_main()
+        return _guarded(lambda: runpy._run_module_as_main("__main__", alter_argv=False))
+    main = _fresh_main()
+    main.__file__ = filename
     main.__cached__ = None
     main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
-    main.__builtins__ = __builtins__ if isinstance(__builtins__, dict) else vars(__builtins__)
-    sys.modules["__main__"] = main
     open_code = getattr(io, "open_code", None) or (lambda p: open(p, "rb"))
 
     def execute():
         with open_code(path) as source_file:
             source = source_file.read()
-        code = compile(source, path, "exec", dont_inherit=True)
+        code = compile(source, filename, "exec", dont_inherit=True)
         exec(code, main.__dict__)
     return _guarded(execute)
+
+
+def _fresh_main():
+    """A new, empty __main__ like the interpreter's: Loopscope's own __main__ names must not leak in."""
+    main = types.ModuleType("__main__")
+    main.__builtins__ = builtins  # a real __main__ holds the module, not its dict
+    main.__annotations__ = {}
+    sys.modules["__main__"] = main
+    return main
 
 
 def run_module(name, args):
     """Execute a module as __main__, as `python -m` does."""
     sys.argv[:] = [name] + list(args)  # runpy replaces argv[0] with the module's file
     sys.path[0] = os.getcwd()
+    _fresh_main()
     return _guarded(lambda: runpy._run_module_as_main(name, alter_argv=True))
 
 
@@ -84,22 +97,38 @@ def _guarded(execute):
     except SystemExit:
         raise
     except BaseException as error:
-        tb = _without_loopscope(error.__traceback__)
-        error.__traceback__ = tb
-        sys.excepthook(type(error), error, tb)
+        _drop_loopscope_frames(error)
+        sys.excepthook(type(error), error, error.__traceback__)
         if isinstance(error, KeyboardInterrupt):
             _exit_by_sigint = True
         sys.exit(1)
 
 
+def _drop_loopscope_frames(error):
+    """Unlink Loopscope's frames (the runner at the top, the hooks inside the loop) from the traceback of
+    error and of the exceptions chained to it. runpy's frames stay: plain python -m shows them too."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        error.__traceback__ = _without_loopscope(error.__traceback__)
+        error = error.__cause__ or error.__context__
+
+
 def _without_loopscope(tb):
-    while tb is not None and _is_ours(tb.tb_frame.f_code.co_filename):
+    while tb is not None and _is_ours(tb):
         tb = tb.tb_next
+    link = tb
+    while link is not None:
+        following = link.tb_next
+        while following is not None and _is_ours(following):
+            following = following.tb_next
+        link.tb_next = following
+        link = following
     return tb
 
 
-def _is_ours(filename):
-    return frame_tools.is_loopscope_file(filename) or filename == runpy.__file__ or filename.startswith("<frozen runpy")
+def _is_ours(tb):
+    return frame_tools.is_loopscope_file(tb.tb_frame.f_code.co_filename)
 
 
 def _finish():

@@ -105,6 +105,16 @@ export class Session {
     return response;
   }
 
+  /** Wait until the output so far matches `pattern`; resolves with the match. */
+  async outputMatching(pattern: RegExp, ms = 20_000): Promise<RegExpExecArray> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const match = pattern.exec(this.text());
+      if (match) return match;
+      await this.next('output', Math.max(1, deadline - Date.now()));
+    }
+  }
+
   /** Text written by the program so far, optionally of one category. */
   text(category?: string): string {
     return this.output.filter((o) => !category || o.category === category).map((o) => o.text).join('');

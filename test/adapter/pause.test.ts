@@ -8,7 +8,7 @@ describe('pause', () => {
     await session.start();
     try {
       await session.launch({ program: fixture('sleeper.py') });
-      await session.next('output');
+      await session.outputMatching(/sleeping|spinning/);
       await session.client.pauseRequest({ threadId: 1 });
       const stop = await session.nextStop(5_000);
       assert.equal(stop.body.reason, 'pause');
@@ -27,7 +27,7 @@ describe('pause', () => {
     await session.start();
     try {
       await session.launch({ program: fixture('busy.py') });
-      await session.next('output');
+      await session.outputMatching(/sleeping|spinning/);
       const asked = Date.now();
       await session.client.pauseRequest({ threadId: 1 });
       const stop = await session.nextStop(5_000);

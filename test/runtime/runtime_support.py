@@ -41,7 +41,7 @@ DEADLINE = float(os.environ.get("LOOPSCOPE_TEST_DEADLINE", "10"))
 
 def fixture_line(path, marker):
     """The line number carrying the comment `# @marker` in a fixture file."""
-    pattern = re.compile(r"#\s*@%s\b" % re.escape(marker))
+    pattern = re.compile(r"#.*@%s(?![\w-])" % re.escape(marker))
     with open(path, "r", encoding="utf-8") as source:
         for number, text in enumerate(source, 1):
             if pattern.search(text):
@@ -127,8 +127,10 @@ class RecordingListener:
 
 
 def watch_everything():
+    """Every moment on: iterations, task creation, and before_handle and after_handle."""
     instrument.watch.iterations = True
     instrument.watch.creation = True
+    instrument.watch.after_handles = True  # newer runtimes call after_handle only when this is set
     instrument.set_handle_watch(True)
 
 
@@ -239,9 +241,24 @@ def clean_environment(**extra):
     return env
 
 
+def start(argv, cwd=None, env=None):
+    return subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+def finish(process, timeout=None):
+    """Wait (with a deadline) for a process from start(); a CompletedProcess like subprocess.run's."""
+    try:
+        stdout, stderr = process.communicate(timeout=timeout or DEADLINE * 3)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise AssertionError("%s did not finish within %.0fs" % (" ".join(process.args), timeout or DEADLINE * 3))
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
 def run(argv, cwd=None, env=None, timeout=None):
-    return subprocess.run(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=timeout or DEADLINE * 3)
+    return finish(start(argv, cwd, env), timeout)
 
 
 def pyenv_root():

