@@ -20,8 +20,10 @@ export interface LoopscopeLaunchOptions {
   python?: string;
   /** Stop before the first iteration of the first event loop. */
   stopOnEntry?: boolean;
+  /** At most this many live tasks are listed as threads in the Call Stack view; the rest stay reachable in the Asyncio Tasks view. */
+  maxTaskThreads?: number;
 }
 
 export type LaunchRequestArguments = DebugProtocol.LaunchRequestArguments & LoopscopeLaunchOptions;
 
-export const LAUNCH_OPTION_NAMES = ["program","module","args","cwd","env","python","stopOnEntry"] as const;
+export const LAUNCH_OPTION_NAMES = ["program","module","args","cwd","env","python","stopOnEntry","maxTaskThreads"] as const;

@@ -68,6 +68,115 @@ export type Thread = {
   name: string;
 };
 
+/** One task of a loop. id equals the task's DAP thread id. */
+export type TaskSnapshot = {
+  id: number;
+  name: string;
+  /** Qualified name of the task's own coroutine. */
+  coroutine: string;
+  state: "running" | "ready" | "waiting" | "done" | "cancelled" | "failed";
+  /** Where the task resumes: the innermost user frame of its await chain. */
+  location?: Location;
+  awaiting?: {
+    kind: "task" | "future" | "sleep" | "other";
+    id?: number;
+    description: string;
+  };
+  /** Tasks that wait for this one, through gather, wait, wait_for, shield, TaskGroup or directly. */
+  awaitedBy: number[];
+  /** The first user frame that created the task. */
+  createdAt?: Location;
+  /** Steps of this task seen in the recorded history window. */
+  steps: number;
+  /** The await chain, innermost first (user frames only). */
+  stack: {
+    name: string;
+    path?: string;
+    line: number;
+  }[];
+  result?: string;
+  exception?: string;
+};
+
+/** A pending future that is not a task but that some task awaits. */
+export type FutureSnapshot = {
+  id: number;
+  description: string;
+  state: "pending" | "done" | "cancelled";
+  awaitedBy: number[];
+  callbacks: string[];
+};
+
+export type LoopSnapshot = {
+  id: number;
+  threadId: number;
+  osThread: string;
+  iteration: number;
+  time: number;
+  clock: "wall" | "frozen" | "virtual";
+  state: "paused" | "running" | "closed";
+  ready: {
+    callback: string;
+    taskId?: number;
+  }[];
+  timers: {
+    when: number;
+    dueIn: number;
+    callback: string;
+    taskId?: number;
+  }[];
+  /** File descriptors the loop's selector watches (the loop's own wake-up pipe left out). */
+  watched: ({
+    fd: number;
+    events: "read" | "write" | "read+write";
+    callback: string;
+  })[];
+  tasks: TaskSnapshot[];
+  tasksTotal: number;
+  futures: FutureSnapshot[];
+  /** Cycles in the await graph: each a list of task ids that wait for each other. */
+  deadlocks: number[][];
+};
+
+/** One task step (or callback) from the recorded history. */
+export type TaskSwitch = {
+  iteration: number;
+  /** Loop time when the iteration began. */
+  time: number;
+  loopId: number;
+  callback: string;
+  taskId?: number;
+  taskName?: string;
+  coroutine?: string;
+  resumedAt?: Location;
+  suspendedAt?: Location;
+  durationMs?: number;
+};
+
+export type SnapshotArguments = {
+  loopId?: number;
+  maxTasks?: number;
+};
+
+export type SnapshotBody = {
+  loops: LoopSnapshot[];
+};
+
+export type TaskSwitchesArguments = {
+  loopId?: number;
+  limit?: number;
+};
+
+export type TaskSwitchesBody = {
+  switches: TaskSwitch[];
+  /** How many steps the history window holds. */
+  recorded: number;
+};
+
+export type CancelTaskArguments = {
+  taskId: number;
+};
+
 export type Hello = {
   type: "hello";
   token: string;
@@ -92,10 +201,14 @@ export interface RuntimeRequests {
   /** Run the program. Sent once, after the configuration requests. */
   start: { arguments: {
       stopOnEntry: boolean;
+      /** At most this many tasks are listed as threads. */
+      maxTaskThreads?: number;
     }; body: Record<string, never> };
   /** One thread per live event loop. */
   threads: { arguments: Record<string, never>; body: {
       threads: Thread[];
+      /** Live tasks left out of the list by maxTaskThreads. */
+      tasksNotListed?: number;
     } };
   /** Release held loops. mode: continue (run freely), iteration (hold at the next iteration boundary of threadId's loop), handle (hold before the next handle on that loop), out (hold when that loop's current run ends and the next iteration of any loop begins). */
   resume: { arguments: {
@@ -134,6 +247,12 @@ export interface RuntimeRequests {
       type?: string;
       variablesReference: number;
     } };
+  /** Tasks, futures, ready queue, timers and time of every loop (or one). Loops that are running report state 'running' and nothing else. */
+  snapshot: { arguments: SnapshotArguments; body: SnapshotBody };
+  /** The most recent task steps, newest first. */
+  taskSwitches: { arguments: TaskSwitchesArguments; body: TaskSwitchesBody };
+  /** Cancel a task at a safe point on its own loop. */
+  cancelTask: { arguments: CancelTaskArguments; body: Record<string, never> };
 }
 
 export interface RuntimeEvents {
@@ -177,3 +296,17 @@ export interface RuntimeEvents {
 
 export type RuntimeRequestName = keyof RuntimeRequests;
 export type RuntimeEventName = keyof RuntimeEvents;
+
+/** Loopscope's custom DAP requests, as the VS Code side sends them. */
+export interface CustomDapRequests {
+  /** Forwarded to the runtime's snapshot request. */
+  "loopscope/snapshot": { arguments: SnapshotArguments; body: SnapshotBody };
+  /** Forwarded to the runtime's taskSwitches request. */
+  "loopscope/taskSwitches": { arguments: TaskSwitchesArguments; body: TaskSwitchesBody };
+  /** Forwarded to the runtime's cancelTask request. */
+  "loopscope/cancelTask": { arguments: CancelTaskArguments; body: Record<string, never> };
+  /** Run exactly one iteration of the loop of threadId (a loop or task thread; the stopped one when omitted) and stop. */
+  "loopscope/stepIteration": { arguments: {
+      threadId?: number;
+    }; body: Record<string, never> };
+}

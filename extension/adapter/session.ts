@@ -8,7 +8,7 @@ import {
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as path from 'node:path';
 import { LaunchRequestArguments } from './launchOptions';
-import { RuntimeEvents } from './protocol';
+import { CustomDapRequests, RuntimeEvents } from './protocol';
 import { LaunchError, RuntimeConnection } from './runtimeConnection';
 
 /** The task filters offered as exception breakpoint filters. */
@@ -35,6 +35,9 @@ export class LoopscopeSession extends LoggingDebugSession {
   private functionBreakpoints: DebugProtocol.FunctionBreakpoint[] = [];
   private taskFilters: TaskFilter[] = [];
   private terminating = false;
+  private maxTaskThreads = 256;
+  private lastTasksNotListed = 0;
+  private lastStoppedThread: number | undefined;
   private endedSent = false;
 
   constructor() {
@@ -80,7 +83,8 @@ export class LoopscopeSession extends LoggingDebugSession {
     try {
       await this.runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
       await this.runtime.request('setTaskFilters', { filters: this.taskFilters });
-      await this.runtime.request('start', { stopOnEntry: args.stopOnEntry === true });
+      this.maxTaskThreads = args.maxTaskThreads ?? 256;
+      await this.runtime.request('start', { stopOnEntry: args.stopOnEntry === true, maxTaskThreads: this.maxTaskThreads });
     } catch (error) {
       return this.fail(response, ErrorId.Runtime, `The program ended before it could start: ${(error as Error).message}`);
     }
@@ -135,8 +139,12 @@ export class LoopscopeSession extends LoggingDebugSession {
       return this.sendResponse(response);
     }
     await this.forward(response, async () => {
-      const { threads } = await this.runtime!.request('threads', {});
+      const { threads, tasksNotListed } = await this.runtime!.request('threads', {});
       response.body = { threads: threads.map((t) => new Thread(t.id, t.name)) };
+      if (tasksNotListed && tasksNotListed !== this.lastTasksNotListed) {
+        this.sendEvent(new OutputEvent(`[loopscope] ${tasksNotListed} more tasks are not listed as threads (maxTaskThreads is ${this.maxTaskThreads}); the Asyncio Tasks view shows them all.\n`, 'console'));
+      }
+      this.lastTasksNotListed = tasksNotListed ?? 0;
     });
   }
 
@@ -216,8 +224,22 @@ export class LoopscopeSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  protected customRequest(command: string, response: DebugProtocol.Response): void {
-    this.fail(response, ErrorId.Unsupported, `Loopscope does not know the request "${command}".`);
+  protected async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
+    const given = (args ?? {}) as Record<string, unknown>;
+    switch (command as keyof CustomDapRequests) {
+      case 'loopscope/snapshot':
+        return this.forward(response, async () => { response.body = await this.live().request('snapshot', given as CustomDapRequests['loopscope/snapshot']['arguments']); });
+      case 'loopscope/taskSwitches':
+        return this.forward(response, async () => { response.body = await this.live().request('taskSwitches', given as CustomDapRequests['loopscope/taskSwitches']['arguments']); });
+      case 'loopscope/cancelTask':
+        return this.forward(response, async () => { response.body = await this.live().request('cancelTask', given as CustomDapRequests['loopscope/cancelTask']['arguments']); });
+      case 'loopscope/stepIteration': {
+        const threadId = typeof given.threadId === 'number' ? given.threadId : this.lastStoppedThread;
+        return this.resume(response, 'iteration', threadId ?? 0);
+      }
+      default:
+        this.fail(response, ErrorId.Unsupported, `Loopscope does not know the request "${command}".`);
+    }
   }
 
   // --- helpers ---
@@ -225,7 +247,10 @@ export class LoopscopeSession extends LoggingDebugSession {
   private listen(runtime: RuntimeConnection): void {
     runtime.on('output', (category, text) => this.sendEvent(new OutputEvent(text, category)));
     runtime.on('log', (message) => this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'console')));
-    runtime.onEvent('stopped', (body) => this.sendEvent(stoppedEvent(body)));
+    runtime.onEvent('stopped', (body) => {
+      this.lastStoppedThread = body.threadId;
+      this.sendEvent(stoppedEvent(body));
+    });
     runtime.onEvent('continued', (body) => this.sendEvent(new ContinuedEvent(body.threadId, true)));
     runtime.onEvent('loopStarted', (body) => this.sendEvent(new ThreadEvent('started', body.threadId)));
     runtime.onEvent('loopClosed', (body) => this.sendEvent(new ThreadEvent('exited', body.threadId)));

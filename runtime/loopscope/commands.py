@@ -6,6 +6,9 @@ on the held loop's thread and answer from there.
 
 import threading
 
+from . import instrument
+from .snapshot import task_switches
+
 
 class CommandHandlers:
     def __init__(self, debugger, channel_ref):
@@ -23,6 +26,9 @@ class CommandHandlers:
             return
         try:
             body = handler(arguments, request)
+        except LookupError as error:
+            channel.send_response(request, error=str(error).strip("'\""))
+            return
         except Exception as error:
             channel.send_response(request, error="%s: %s" % (type(error).__name__, error))
             return
@@ -37,12 +43,37 @@ class CommandHandlers:
         return {}
 
     def on_start(self, arguments, _request):
-        self._debugger.start(arguments["stopOnEntry"])
+        self._debugger.start(arguments["stopOnEntry"], arguments.get("maxTaskThreads", 256))
         self.started.set()
         return {}
 
     def on_threads(self, _arguments, _request):
-        return {"threads": self._debugger.threads()}
+        threads, left_out = self._debugger.threads()
+        body = {"threads": threads}
+        if left_out:
+            body["tasksNotListed"] = left_out
+        return body
+
+    def on_snapshot(self, arguments, request):
+        debugger = self._debugger
+        work = lambda: debugger.snapshot(arguments.get("loopId"), arguments.get("maxTasks", 1000))
+        if debugger.primary is None:
+            return work()  # nothing held: every loop reports 'running', no user code runs
+        return self._on_held_thread(work, request)
+
+    def on_taskSwitches(self, arguments, request):
+        debugger = self._debugger
+
+        def work():
+            states = [s for s in instrument.loop_states() if arguments.get("loopId") in (None, s.id)]
+            switches, recorded = task_switches(states, arguments.get("limit", 200))
+            return {"switches": switches, "recorded": recorded}
+        if debugger.primary is None:
+            raise LookupError("the program is running; pause it to see its task switches")
+        return self._on_held_thread(work, request)
+
+    def on_cancelTask(self, arguments, _request):
+        return self._debugger.cancel_task(arguments["taskId"])
 
     def on_resume(self, arguments, _request):
         self._debugger.resume(arguments["mode"], arguments.get("threadId"))

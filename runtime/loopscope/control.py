@@ -14,9 +14,12 @@ import signal
 import sys
 import threading
 import time
+import weakref
 
 from . import frames as frame_tools
 from . import instrument
+from . import snapshot as snapshot_tools
+from . import inspection as inspection_tools
 from .inspection import StopInspection, safe_repr
 from .output import flush_and_drain
 
@@ -95,6 +98,11 @@ class Debugger:
         self.inspection = None
         self.main_ident = threading.main_thread().ident
         self._breakpoint_names = frozenset()
+        self.max_task_threads = 256
+        self.recording = False     # keep recent iterations' ready queues for the Task Switches view
+        self.clock_name = "wall"
+        self.finished = snapshot_tools.FinishedTasks()
+        self._seen_pending = weakref.WeakSet()
         self._busy_pause_installed = False
 
     # --- configuration (channel thread) -------------------------------------------------------
@@ -121,9 +129,13 @@ class Debugger:
             self.filters = set(filters)
             self._update_watch()
 
-    def start(self, stop_on_entry):
+    def start(self, stop_on_entry, max_task_threads=256):
+        self.max_task_threads = max_task_threads
+        inspection_tools.describe_task = describe_task
+        inspection_tools.describe_loop = describe_loop
         with self._lock:
             self.entry_pending = bool(stop_on_entry)
+            self.recording = True
             self._update_watch()
 
     def install_busy_pause(self):
@@ -144,6 +156,7 @@ class Debugger:
         watch.after_handles = "taskDone" in self.filters
         self._breakpoint_names = frozenset(bp.name for bp in self.breakpoints)
         watch.creation = "taskCreated" in self.filters
+        watch.history = self.recording
 
     # --- moments (loop threads) ---------------------------------------------------------------
 
@@ -196,6 +209,8 @@ class Debugger:
 
     def after_handle(self, state, handle):
         task = instrument.task_of_handle(handle)
+        if task is not None and task.done():
+            self.finished.add(task)
         if task is not None and "taskDone" in self.filters and task.done():
             description = "Task %s %s" % (_task_name(task), _outcome(task))
             self._hold(state, "task done", "code", frame=sys._getframe(1), description=description)
@@ -291,7 +306,7 @@ class Debugger:
     def _stopped_body(self, stop, reason, description, hit_ids):
         state = stop.state
         loop = state.loop
-        body = {"reason": reason, "threadId": state.id, "iteration": state.iteration,
+        body = {"reason": reason, "threadId": self.stop_thread_id(stop), "iteration": state.iteration,
                 "time": _loop_time(loop), "where": stop.where}
         if stop.handle is not None:
             info = describe_handle(stop.handle, instrument.task_of_handle(stop.handle), after=False)
@@ -320,7 +335,8 @@ class Debugger:
             if not self.stopping and not self.held:
                 return
             if mode != "continue":
-                stop = self.held.get(thread_id) or self.primary
+                state = self.state_for_thread(thread_id)
+                stop = (self.held.get(state.id) if state is not None else None) or self.primary
                 if stop is not None:
                     if mode == "out" and stop.where == "handle":
                         mode = "iteration"
@@ -363,12 +379,35 @@ class Debugger:
                    description="Paused in running code on %s" % running[0].label)
 
     def threads(self):
-        return [{"id": state.id, "name": state.name} for state in instrument.loop_states()]
+        """Each live loop, then its pending tasks (at most max_task_threads in all)."""
+        threads, left_out = [], 0
+        for state in instrument.loop_states():
+            threads.append({"id": state.id, "name": state.name})
+            loop = state.loop
+            if loop is None or loop.is_closed():
+                continue
+            tasks = sorted(_pending_tasks(loop), key=instrument.task_id)
+            room = max(0, self.max_task_threads - (len(threads) - len(instrument.loop_states())))
+            for task in tasks[:room]:
+                threads.append({"id": instrument.task_id(task), "name": task_thread_name(task)})
+            left_out += max(0, len(tasks) - room)
+        return threads, left_out
+
+    def state_for_thread(self, thread_id):
+        """The loop behind a DAP thread id: a loop's own id, or a task's."""
+        for state in instrument.loop_states():
+            if state.id == thread_id:
+                return state
+        task = instrument.task_by_id(thread_id) if thread_id is not None else None
+        if task is not None:
+            return instrument.state_of(task.get_loop())
+        return None
 
     def on_held_thread(self, work, done, thread_id=None):
         """Run work() on a held loop's thread; done(result, error) gets the answer."""
         with self._lock:
-            stop = self.held.get(thread_id) if thread_id is not None else None
+            state = self.state_for_thread(thread_id) if thread_id is not None else None
+            stop = self.held.get(state.id) if state is not None else None
             stop = stop or self.primary
         if stop is None:
             done(None, "the program is running; pause it first")
@@ -379,35 +418,135 @@ class Debugger:
 
     def stack_trace(self, thread_id):
         inspection = self.inspection
-        stop = self.held.get(thread_id)
         if inspection is None:
             raise LookupError("the program is running; pause it first")
-        frames = []
-        state = stop.state if stop is not None else None
+        state = self.state_for_thread(thread_id)
+        if state is None:
+            task = instrument._tasks_by_id.get(thread_id)
+            if task is not None and task.done():
+                return [_label(inspection, "Task %s %s" % (_task_name(task), _outcome(task)))]
+            raise LookupError("no event loop or task with thread id %d" % thread_id)
+        stop = self.held.get(state.id)
         if stop is None:
-            state = next((s for s in instrument.loop_states() if s.id == thread_id), None)
-            if state is None:
-                raise LookupError("no event loop with thread id %d" % thread_id)
-            frames.append(_label(inspection, "%s is running (busy in a callback or on another thread)" % state.name))
-            return frames
+            return [_label(inspection, "%s is running (busy in a callback or on another thread)" % state.name)]
+        task = instrument.task_by_id(thread_id) if thread_id != state.id else None
+        if task is not None and task is not self._subject_task(stop):
+            if task.done():
+                return [_label(inspection, "Task %s %s" % (_task_name(task), _outcome(task)))]
+            return _task_frames(inspection, task, state)
+        frames = []
         if stop.where == "code":
-            frames.extend(_frame_entry(inspection, f) for f in _user_frames(stop.frame))
+            frames.extend(_frame_entry(inspection, f, task=self._subject_task(stop), state=state)
+                          for f in _user_frames(stop.frame))
         elif stop.where == "handle":
-            frames.extend(_handle_frames(inspection, stop.handle))
+            subject = instrument.task_of_handle(stop.handle)
+            if subject is not None:
+                frames.extend(_task_frames(inspection, subject, state, with_label=False))
+            else:
+                frames.extend(_callback_frames(inspection, stop.handle))
         frames.append(_label(inspection, "%s · iteration %d" % (state.name, state.iteration)))
         if stop.where != "code":
             top = frame_tools.thread_top_frame(state.thread_ident)
-            frames.extend(_frame_entry(inspection, f) for f in _user_frames(top))
+            frames.extend(_frame_entry(inspection, f, state=state) for f in _user_frames(top))
         return frames
+
+    @staticmethod
+    def _subject_task(stop):
+        """The task a stop is about: the one about to step, or the one running the held code."""
+        if stop.where == "handle":
+            return instrument.task_of_handle(stop.handle)
+        if stop.where == "code":
+            loop = stop.state.loop
+            return asyncio.current_task(loop) if loop is not None else None
+        return None
+
+    def stop_thread_id(self, stop):
+        task = self._subject_task(stop)
+        return instrument.task_id(task) if task is not None else stop.state.id
+
+    def snapshot(self, loop_id=None, max_tasks=1000):
+        """Runs on the primary held thread; loops that are not held report 'running'."""
+        self._note_finished()
+        loops = []
+        for state in instrument.loop_states():
+            if loop_id is not None and state.id != loop_id:
+                continue
+            stop = self.held.get(state.id)
+            held_handle = stop.handle if stop is not None and stop.where == "handle" else None
+            loops.append(snapshot_tools.snapshot_loop(state, stop is not None, self.finished, self.clock_name,
+                                                      max_tasks, held_handle))
+            for task in _pending_tasks(state.loop) if state.loop is not None and not state.loop.is_closed() else ():
+                self._seen_pending.add(task)
+        return {"loops": loops}
+
+    def _note_finished(self):
+        for task in list(self._seen_pending):
+            if task.done():
+                self._seen_pending.discard(task)
+                self.finished.add(task)
+
+    def cancel_task(self, task_id):
+        task = instrument.task_by_id(task_id)
+        if task is None:
+            raise LookupError("no task with id %d (it may have finished)" % task_id)
+        if task.done():
+            raise LookupError("task %s has already %s" % (_task_name(task), _outcome(task)))
+        task.get_loop().call_soon_threadsafe(task.cancel)
+        return {}
+
+
+def describe_task(task):
+    """Rows of the Task scope in Variables."""
+    rows = [("name", _task_name(task)), ("state", _task_status(task)),
+            ("coroutine", frame_tools.coroutine_name(frame_tools.task_coroutine(task)))]
+    waiter = getattr(task, "_fut_waiter", None)
+    if waiter is not None:
+        rows.append(("awaiting", waiter))
+    created = instrument.created_at(task)
+    if created is not None:
+        rows.append(("created at", "%s:%d" % created))
+    rows.append(("task", task))
+    return rows
+
+
+def describe_loop(state):
+    """Rows of the Event loop scope in Variables."""
+    loop = state.loop
+    if loop is None:
+        return [("state", "collected")]
+    timers = [t for t in loop._scheduled if not t._cancelled]
+    rows = [("time", "%.6f" % loop.time()), ("iteration", str(state.iteration)),
+            ("ready", "%d handles" % len(loop._ready)), ("timers", "%d scheduled" % len(timers))]
+    if timers:
+        rows.append(("next timer", "due in %.3f s" % (min(t._when for t in timers) - loop.time())))
+    rows.append(("loop", loop))
+    return rows
+
+
+def _task_status(task):
+    if not task.done():
+        return "pending"
+    return _outcome(task)
+
+
+def _pending_tasks(loop):
+    try:
+        return asyncio.all_tasks(loop)
+    except RuntimeError:  # the set changed while copying; one retry is what asyncio itself does
+        return asyncio.all_tasks(loop)
+
+
+def task_thread_name(task):
+    return "%s · %s" % (_task_name(task), frame_tools.coroutine_name(frame_tools.task_coroutine(task)))
 
 
 def _user_frames(top):
     return [f for f in frame_tools.thread_frames(top) if frame_tools.is_user_file(f.f_code.co_filename)]
 
 
-def _frame_entry(inspection, frame, name=None):
+def _frame_entry(inspection, frame, name=None, task=None, state=None):
     where = frame_tools.location(frame)
-    return {"id": inspection.add_frame(frame), "name": name or frame_tools.code_name(frame.f_code),
+    return {"id": inspection.add_frame(frame, task, state), "name": name or frame_tools.code_name(frame.f_code),
             "path": where["path"], "line": where["line"]}
 
 
@@ -415,15 +554,20 @@ def _label(inspection, text):
     return {"id": inspection.add_frame(None), "name": text, "line": 0, "presentationHint": "label"}
 
 
-def _handle_frames(inspection, handle):
-    task = instrument.task_of_handle(handle)
-    if task is not None:
-        chain = frame_tools.await_chain(frame_tools.task_coroutine(task))
-        user = [(c, f) for c, f in chain if frame_tools.is_user_file(f.f_code.co_filename)] or chain[-1:]
-        return [_frame_entry(inspection, f, frame_tools.coroutine_name(c)) for c, f in reversed(user)]
+def _task_frames(inspection, task, state, with_label=True):
+    """A task's await chain, innermost first, each frame at the line where it resumes."""
+    chain = frame_tools.await_chain(frame_tools.task_coroutine(task))
+    user = [(c, f) for c, f in chain if frame_tools.is_user_file(f.f_code.co_filename)] or chain[-1:]
+    frames = [_frame_entry(inspection, f, frame_tools.coroutine_name(c), task, state) for c, f in reversed(user)]
+    if with_label:
+        frames.append(_label(inspection, "task %s on %s" % (_task_name(task), state.label)))
+    return frames
+
+
+def _callback_frames(inspection, handle):
     callback = handle._callback
     code = getattr(getattr(callback, "__func__", callback), "__code__", None)
-    entry = _label(inspection, "callback %s" % callback_name(callback))
+    entry = _label(inspection, "callback %s" % instrument.callback_name(callback))
     if code is not None:
         entry.update(path=os.path.abspath(code.co_filename), line=code.co_firstlineno, presentationHint="normal")
     return [entry]
@@ -471,25 +615,10 @@ def _outcome(task):
     return "finished: returned %s" % safe_repr(task.result(), 200)
 
 
-def callback_name(callback):
-    function = getattr(callback, "__func__", None)
-    owner = getattr(callback, "__self__", None)
-    if instrument.is_task(owner):
-        return "Task wakeup" if "wakeup" in _raw_name(callback).lower() else "Task step"
-    name = getattr(function or callback, "__qualname__", None)
-    if isinstance(name, str):
-        return name
-    return _raw_name(callback)
-
-
-def _raw_name(callback):
-    return getattr(callback, "__name__", None) or type(callback).__name__
-
-
 def describe_handle(handle, task, after):
     """HandleInfo (protocol.json) for a ready handle; after=True says where its task suspended."""
     callback = handle._callback
-    info = {"callback": callback_name(callback) if callback is not None else "(finished handle)"}
+    info = {"callback": instrument.callback_name(callback) if callback is not None else "(finished handle)"}
     if task is not None:
         info["taskId"] = instrument.task_id(task)
         info["taskName"] = _task_name(task)

@@ -6,17 +6,49 @@ an exception or an oversized result becomes a readable error text, never a broke
 
 import itertools
 import sys
+import time
 import types
 
 from . import frames as frame_tools
 
 MAX_VALUE_LENGTH = 1000
 MAX_CHILDREN_PAGE = 1000
+REPR_TIME_LIMIT = 1.0
+_monotonic = time.monotonic
+# Builtin reprs of scalars cannot run user code; containers can (their items' reprs), so they are timed.
+_TRUSTED_REPRS = frozenset(t.__repr__ for t in (int, float, complex, bool, str, bytes, type(None)))
+# Set by control.py: (task) -> [(name, value)] and (loop state) -> [(name, value)] for the synthetic scopes.
+describe_task = None
+describe_loop = None
+
+
+class ReprTimeout(Exception):
+    pass
+
+
+def _timed_repr(value):
+    """repr() that gives up after REPR_TIME_LIMIT seconds of Python code (a trace function checks
+    the clock on every line; C code that loops forever cannot be interrupted this way)."""
+    deadline = _monotonic() + REPR_TIME_LIMIT
+    previous = sys.gettrace()
+
+    def tracer(frame, event, arg):
+        if _monotonic() > deadline:
+            raise ReprTimeout()
+        frame.f_trace_opcodes = True  # a loop on one line gives no line events, but opcode events
+        return tracer
+    sys.settrace(tracer)
+    try:
+        return repr(value)
+    finally:
+        sys.settrace(previous)
 
 
 def safe_repr(value, limit=MAX_VALUE_LENGTH):
     try:
-        text = repr(value)
+        text = repr(value) if type(value).__repr__ in _TRUSTED_REPRS else _timed_repr(value)
+    except ReprTimeout:
+        return "<repr took longer than %.1f s>" % REPR_TIME_LIMIT
     except BaseException as error:  # a user's __repr__ may raise anything, even SystemExit
         if isinstance(error, KeyboardInterrupt):
             raise
@@ -47,11 +79,13 @@ class StopInspection:
     def __init__(self):
         self._ids = itertools.count(1)
         self.frames = {}      # frameId -> frame
-        self.containers = {}  # variablesReference -> ("locals", frame) | ("value", object)
+        self.context = {}     # frameId -> (task, loop state) the frame belongs to
+        self.containers = {}  # variablesReference -> ("locals", frame) | ("value", object) | ("pairs", [...])
 
-    def add_frame(self, frame):
+    def add_frame(self, frame, task=None, state=None):
         ident = next(self._ids)
         self.frames[ident] = frame
+        self.context[ident] = (task, state)
         return ident
 
     def _reference(self, kind, value):
@@ -64,6 +98,11 @@ class StopInspection:
         if frame is None:
             raise LookupError("frame %d is gone: the program resumed since it was listed" % frame_id)
         scopes = [{"name": "Locals", "variablesReference": self._reference("locals", frame), "presentationHint": "locals"}]
+        task, state = self.context.get(frame_id, (None, None))
+        if task is not None and describe_task is not None:
+            scopes.append({"name": "Task", "variablesReference": self._reference("pairs", describe_task(task))})
+        if state is not None and describe_loop is not None:
+            scopes.append({"name": "Event loop", "variablesReference": self._reference("pairs", describe_loop(state))})
         if frame.f_globals is not frame.f_locals:
             scopes.append({"name": "Globals", "variablesReference": self._reference("globals", frame), "expensive": True})
         return scopes
@@ -75,12 +114,20 @@ class StopInspection:
         kind, value = entry
         if kind == "locals":
             children = list(value.f_locals.items())
+        elif kind == "pairs":
+            return [self._pair(name, item) for name, item in value[start:start + (count or MAX_CHILDREN_PAGE)]]
         elif kind == "globals":
             children = [(k, v) for k, v in value.f_globals.items() if not (k.startswith("__") and k.endswith("__"))]
         else:
             children = self._children(value)
         count = count or MAX_CHILDREN_PAGE
         return [self.variable(name, child) for name, child in children[start:start + count]]
+
+    def _pair(self, name, item):
+        """A synthetic row: text shows as is; anything else is a real object to expand."""
+        if isinstance(item, str):
+            return {"name": name, "value": item, "variablesReference": 0}
+        return self.variable(name, item)
 
     def variable(self, name, value):
         result = {"name": str(name), "value": safe_repr(value), "type": type_name(value), "variablesReference": 0}

@@ -7,11 +7,14 @@ A hook that raises is switched off and reported, never allowed to break the user
 """
 
 import asyncio
+import collections
 import itertools
 import sys
 import threading
 import weakref
 from asyncio import base_events, events
+
+from . import frames
 
 _original_run_once = base_events.BaseEventLoop._run_once
 _original_run_forever = base_events.BaseEventLoop.run_forever
@@ -29,15 +32,19 @@ class Watch:
     handles = False        # call listener.before_handle before every handle
     after_handles = False  # ... and listener.after_handle after it
     creation = False       # call listener.task_created for every task
+    history = False        # keep the ready queue of recent iterations (Task Switches view)
 
 
 watch = Watch()
 _listener = None
 _loop_states = {}            # id(loop) -> LoopState
-_loop_ids = itertools.count(1)
+# Loops and tasks share one id space: both are DAP threads.
+_ids = itertools.count(1)
 _run_numbers = itertools.count(1)
 _task_ids = weakref.WeakKeyDictionary()
-_task_id_counter = itertools.count(1)
+_tasks_by_id = weakref.WeakValueDictionary()
+_created_at = weakref.WeakKeyDictionary()   # task -> (filename, line) of the user code that made it
+HISTORY_HANDLES = 4096                       # task steps kept for the Task Switches view, per loop
 
 
 class LoopState:
@@ -47,7 +54,7 @@ class LoopState:
                  "current_handle", "__weakref__")
 
     def __init__(self, loop):
-        self.id = next(_loop_ids)
+        self.id = next(_ids)
         self.loop_ref = weakref.ref(loop)
         thread = threading.current_thread()
         self.thread_ident = thread.ident
@@ -78,14 +85,45 @@ class LoopState:
 
 
 def task_id(task):
-    """A small stable id for a task, allocated on first sight."""
+    """A small stable id for a task (its DAP thread id) or a future, allocated on first sight."""
     try:
         return _task_ids[task]
     except KeyError:
-        ident = _task_ids[task] = next(_task_id_counter)
+        ident = _task_ids[task] = next(_ids)
+        _tasks_by_id[ident] = task
         return ident
     except TypeError:
         return 0
+
+
+def task_by_id(ident):
+    task = _tasks_by_id.get(ident)
+    return task if is_task(task) else None
+
+
+def created_at(task):
+    return _created_at.get(task)
+
+
+def history_of(loop):
+    """[(iteration, loop time, handles)] of the most recent iterations, oldest first."""
+    return getattr(loop, "_loopscope_history", None) or ()
+
+
+def _record_iteration(loop, state):
+    # One C-level copy of the ready queue per iteration; resolved into tasks only when someone looks.
+    history = getattr(loop, "_loopscope_history", None)
+    if history is None:
+        history = loop._loopscope_history = collections.deque()
+        loop._loopscope_history_size = 0
+    ready = tuple(loop._ready)
+    if not ready:
+        return
+    history.append((state.iteration + 1, loop.time(), ready))
+    size = loop._loopscope_history_size + len(ready)
+    while size > HISTORY_HANDLES and len(history) > 1:
+        size -= len(history.popleft()[2])
+    loop._loopscope_history_size = size
 
 
 def is_task(obj):
@@ -96,6 +134,18 @@ def task_of_handle(handle):
     """The Task a ready handle steps or wakes, or None for a plain callback."""
     owner = getattr(handle._callback, "__self__", None)
     return owner if is_task(owner) else None
+
+
+def callback_name(callback):
+    """A readable name for a handle's callback: 'Task step', 'Future.set_result', 'on_timer'."""
+    owner = getattr(callback, "__self__", None)
+    if is_task(owner):
+        raw = getattr(callback, "__name__", None) or type(callback).__name__
+        return "Task wakeup" if "wakeup" in raw.lower() else "Task step"
+    name = getattr(getattr(callback, "__func__", None) or callback, "__qualname__", None)
+    if isinstance(name, str):
+        return name
+    return getattr(callback, "__name__", None) or type(callback).__name__
 
 
 def loop_states():
@@ -154,6 +204,8 @@ def _run_once(self):
         state = _register(self)
     if watch.iterations:
         _notify("before_iteration", state)
+    if watch.history:
+        _record_iteration(self, state)
     state.iteration += 1
     _original_run_once(self)
 
@@ -175,6 +227,14 @@ def _close(self):
 
 def _create_task(self, *args, **kwargs):
     task = _original_create_task(self, *args, **kwargs)
+    frame = sys._getframe(1)
+    while frame is not None and not frames.is_user_file(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is not None:
+        try:
+            _created_at[task] = (frame.f_code.co_filename, frame.f_lineno)
+        except TypeError:
+            pass
     if watch.creation:
         _notify("task_created", state_of(self) or _register(self), task)
     return task
@@ -222,7 +282,7 @@ def install(listener):
 def uninstall():
     global _listener
     _listener = None
-    watch.iterations = watch.handles = watch.after_handles = watch.creation = False
+    watch.iterations = watch.handles = watch.after_handles = watch.creation = watch.history = False
     base_events.BaseEventLoop._run_once = _original_run_once
     base_events.BaseEventLoop.run_forever = _original_run_forever
     base_events.BaseEventLoop.close = _original_close

@@ -21,6 +21,11 @@ export const PYTHON = process.env.LOOPSCOPE_TEST_PYTHON || 'python3';
 
 export interface FoundPython { version: string; path: string }
 
+/** A stopped event as Loopscope sends it: always for a thread, with its own facts beside DAP's. */
+export type Stop = DebugProtocol.StoppedEvent & {
+  body: DebugProtocol.StoppedEvent['body'] & { threadId: number; loopscope: Record<string, any> };
+};
+
 /** Every CPython 3.8–3.13 that pyenv keeps on this machine. */
 export function supportedPythons(): FoundPython[] {
   const root = process.env.PYENV_ROOT || path.join(os.homedir(), '.pyenv');
@@ -89,8 +94,10 @@ export class Session {
     });
   }
 
-  async nextStop(ms = 20_000): Promise<DebugProtocol.StoppedEvent> {
-    return (await this.next('stopped', ms)) as DebugProtocol.StoppedEvent;
+  async nextStop(ms = 20_000): Promise<Stop> {
+    const event = (await this.next('stopped', ms)) as Stop;
+    if (typeof event.body.threadId !== 'number') throw new Error(`stopped event without a threadId: ${JSON.stringify(event.body)}`);
+    return event;
   }
 
   /** Launch with these arguments and run the configuration sequence; resolves with the launch response. */

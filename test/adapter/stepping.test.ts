@@ -101,7 +101,7 @@ describe('stepping', () => {
       await session.launch({ program: fixture('counters.py'), stopOnEntry: true });
       const { body: { threadId } } = await session.nextStop();
       const { body: { threads } } = await session.client.threadsRequest();
-      assert.deepEqual(threads.map((t) => t.name), ['Event loop 1 (MainThread)']);
+      assert.deepEqual(threads.map((t) => t.name), ['Event loop 1 (MainThread)', 'Task-2 · count', 'Task-3 · count']);
       const { body } = await session.client.stackTraceRequest({ threadId });
       const names = body.stackFrames.map((f) => `${f.name}:${f.line}`);
       assert.equal(body.stackFrames[0].presentationHint, 'label');

@@ -1,0 +1,358 @@
+"""What a held loop holds, as plain dicts (protocol.json: LoopSnapshot, TaskSwitch).
+
+Tasks with their state, location, what they await and who awaits them; the futures tasks wait
+on; the ready queue; timers; watched file descriptors; cycles in the await graph. Runs on the held
+loop's thread; every repr goes through safe_repr.
+"""
+
+import asyncio
+import collections
+import os
+
+from . import frames as frame_tools
+from . import instrument
+from .inspection import safe_repr
+
+FINISHED_KEPT = 64
+
+
+class FinishedTasks:
+    """The most recently finished tasks, so the views can show how they ended (bounded)."""
+
+    def __init__(self):
+        self._tasks = collections.OrderedDict()  # task id -> task
+
+    def add(self, task):
+        ident = instrument.task_id(task)
+        self._tasks.pop(ident, None)
+        self._tasks[ident] = task
+        while len(self._tasks) > FINISHED_KEPT:
+            self._tasks.popitem(last=False)
+
+    def of_loop(self, loop):
+        return [t for t in reversed(self._tasks.values()) if _loop_of(t) is loop]
+
+
+def _loop_of(future):
+    get_loop = getattr(future, "get_loop", None)
+    return get_loop() if get_loop is not None else getattr(future, "_loop", None)
+
+
+def _location(where):
+    return {"path": os.path.abspath(where[0]), "line": where[1]} if where else None
+
+
+def _referenced_objects(callback):
+    """Objects a done-callback holds on to: partial args, a bound method's owner, closure cells."""
+    seen = []
+    func = callback
+    for _ in range(3):
+        args = getattr(func, "args", None)
+        if isinstance(args, tuple):
+            seen.extend(args)
+        inner = getattr(func, "func", None)
+        if inner is None:
+            break
+        func = inner
+    owner = getattr(func, "__self__", None)
+    if owner is not None:
+        seen.append(owner)
+        attributes = getattr(owner, "__dict__", None)
+        if isinstance(attributes, dict):
+            seen.extend(attributes.values())
+    closure = getattr(getattr(func, "__func__", func), "__closure__", None) or ()
+    for cell in closure:
+        try:
+            seen.append(cell.cell_contents)
+        except ValueError:
+            pass
+    return seen
+
+
+def _future_callbacks(future):
+    callbacks = getattr(future, "_callbacks", None) or ()
+    return [entry[0] if isinstance(entry, tuple) else entry for entry in callbacks]
+
+
+class AwaitGraph:
+    """Who waits for whom on one loop, from each task's _fut_waiter and the futures' done-callbacks."""
+
+    def __init__(self, tasks, timers):
+        self.waits_on = {}        # task -> the future it is blocked on
+        self.awaited_by = collections.defaultdict(list)   # awaited task or future -> [waiting tasks]
+        self.sleeping = {}        # future -> timer handle that will resolve it (asyncio.sleep)
+        for timer in timers:
+            if timer._args and isinstance(timer._args[0], asyncio.Future):
+                self.sleeping[timer._args[0]] = timer
+        for task in tasks:
+            waiter = getattr(task, "_fut_waiter", None)
+            if waiter is not None:
+                self.waits_on[task] = waiter
+                self.awaited_by[waiter].append(task)
+        waiting_futures = set(self.awaited_by)
+        # A task or future whose done-callback will resolve a future some task waits on is awaited
+        # by that task: gather's children, wait(), wait_for() before 3.12, shield(), TaskGroup.
+        for awaited in list(tasks) + [f for f in waiting_futures if not instrument.is_task(f)]:
+            for callback in _future_callbacks(awaited):
+                for referenced in _referenced_objects(callback):
+                    if referenced is not awaited and _hashable(referenced) and referenced in waiting_futures:
+                        for waiter_task in self.awaited_by[referenced]:
+                            if waiter_task is not awaited and waiter_task not in self.awaited_by[awaited]:
+                                self.awaited_by[awaited].append(waiter_task)
+        for gathering in waiting_futures:
+            for child in getattr(gathering, "_children", None) or ():
+                for waiter_task in self.awaited_by[gathering]:
+                    if waiter_task not in self.awaited_by[child]:
+                        self.awaited_by[child].append(waiter_task)
+
+    def awaited_tasks(self, task):
+        """Tasks that `task` waits for, directly or through a gathering/waiter future."""
+        result = []
+        for awaited, waiters in self.awaited_by.items():
+            if task in waiters and instrument.is_task(awaited) and awaited is not task:
+                result.append(awaited)
+        return result
+
+    def cycles(self, tasks):
+        """Each cycle of tasks that wait for each other, once."""
+        edges = {task: self.awaited_tasks(task) for task in tasks}
+        cycles, seen_keys = [], set()
+        state = {}
+
+        def visit(task, path):
+            state[task] = "active"
+            path.append(task)
+            for nxt in edges.get(task, ()):
+                if state.get(nxt) == "active":
+                    cycle = path[path.index(nxt):]
+                    key = frozenset(instrument.task_id(t) for t in cycle)
+                    if key not in seen_keys:
+                        seen_keys.add(key)
+                        cycles.append([instrument.task_id(t) for t in cycle])
+                elif nxt not in state:
+                    visit(nxt, path)
+            path.pop()
+            state[task] = "done"
+
+        for task in tasks:
+            if task not in state:
+                visit(task, [])
+        return cycles
+
+
+def _hashable(value):
+    try:
+        hash(value)
+        return True
+    except Exception:
+        return False
+
+
+def _task_state(task, current, ready_tasks):
+    if task.done():
+        if task.cancelled():
+            return "cancelled"
+        return "failed" if task.exception() is not None else "done"
+    if task is current:
+        return "running"
+    return "ready" if task in ready_tasks else "waiting"
+
+
+def _awaiting(task, graph, chain):
+    waiter = graph.waits_on.get(task)
+    if waiter is None:
+        return None
+    if instrument.is_task(waiter):
+        return {"kind": "task", "id": instrument.task_id(waiter),
+                "description": "task %s" % waiter.get_name()}
+    timer = graph.sleeping.get(waiter)
+    if timer is not None:
+        due = max(timer._when - timer._loop.time(), 0.0)
+        if instrument.callback_name(timer._callback).endswith("_set_result_unless_cancelled"):
+            return {"kind": "sleep", "id": instrument.task_id(waiter), "description": "sleep, due in %.3f s" % due}
+        return {"kind": "future", "id": instrument.task_id(waiter),
+                "description": "%s, times out in %.3f s" % (describe_future(waiter, chain), due)}
+    return {"kind": "future", "id": instrument.task_id(waiter), "description": describe_future(waiter, chain)}
+
+
+def describe_future(future, chain=None):
+    """What a future stands for: the library call that made it when the await chain shows one."""
+    if chain:
+        for coro, frame in reversed(chain):
+            if not frame_tools.is_user_file(frame.f_code.co_filename):
+                name = frame_tools.coroutine_name(coro)
+                if name not in ("sleep", "wait_for", "gather", "shield"):
+                    return "%s()" % name
+            else:
+                break
+    if isinstance(getattr(future, "_children", None), list):
+        return "gather of %d" % len(future._children)
+    names = [instrument.callback_name(cb) for cb in _future_callbacks(future)]
+    if any("_chain_future" in name for name in names):
+        return "result from another thread (run_in_executor or wrap_future)"
+    if any(name.endswith("_release_waiter") for name in names) or chain and any(
+            frame_tools.coroutine_name(c) == "wait_for" for c, _f in chain):
+        return "wait_for"
+    return safe_repr(future, 200)
+
+
+def task_stack(task):
+    chain = frame_tools.await_chain(frame_tools.task_coroutine(task))
+    user = [(c, f) for c, f in chain if frame_tools.is_user_file(f.f_code.co_filename)] or chain[-1:]
+    stack = []
+    for coro, frame in reversed(user):
+        where = frame_tools.location(frame)
+        stack.append({"name": frame_tools.coroutine_name(coro), "path": where["path"], "line": where["line"]})
+    return stack, chain
+
+
+def steps_in_history(loop, finished):
+    """Steps per task in the recorded window; tasks seen there that have finished since are noted."""
+    counts = collections.Counter()
+    for _iteration, _time, handles in instrument.history_of(loop):
+        for handle in handles:
+            owner = getattr(handle._callback, "__self__", None)
+            if owner is not None and instrument.is_task(owner):
+                if owner not in counts and owner.done():
+                    finished.add(owner)
+                counts[owner] += 1
+    return counts
+
+
+def snapshot_loop(state, held, finished, clock="wall", max_tasks=1000, held_handle=None):
+    loop = state.loop
+    body = {"id": state.id, "threadId": state.id, "osThread": state.thread_name, "iteration": state.iteration,
+            "time": 0.0, "clock": clock, "state": "paused" if held else "running", "ready": [], "timers": [],
+            "watched": [], "tasks": [], "tasksTotal": 0, "futures": [], "deadlocks": []}
+    if loop is None or loop.is_closed():
+        body["state"] = "closed"
+        return body
+    body["time"] = loop.time()
+    if not held:
+        return body
+    pending = sorted(asyncio.all_tasks(loop), key=instrument.task_id)
+    # Before a handle, the held one has left the ready queue but is the next to run.
+    ready_handles = ([held_handle] if held_handle is not None else []) + [h for h in loop._ready if not h._cancelled]
+    ready_tasks = {}
+    for handle in ready_handles:
+        owner = getattr(handle._callback, "__self__", None)
+        entry = {"callback": instrument.callback_name(handle._callback)}
+        if owner is not None and instrument.is_task(owner):
+            ready_tasks[owner] = handle
+            entry["taskId"] = instrument.task_id(owner)
+        body["ready"].append(entry)
+    timers = sorted((t for t in loop._scheduled if not t._cancelled), key=lambda t: t._when)
+    graph = AwaitGraph(pending, timers)
+    now = loop.time()
+    for timer in timers:
+        entry = {"when": timer._when, "dueIn": timer._when - now, "callback": instrument.callback_name(timer._callback)}
+        owner = getattr(timer._callback, "__self__", None)
+        if owner is not None and instrument.is_task(owner):
+            entry["taskId"] = instrument.task_id(owner)
+        elif timer._args and timer._args[0] in graph.awaited_by:
+            waiting = graph.awaited_by[timer._args[0]]
+            if waiting:
+                entry["taskId"] = instrument.task_id(waiting[0])
+        body["timers"].append(entry)
+    body["watched"] = _watched_fds(loop)
+    current = asyncio.current_task(loop)
+    steps = steps_in_history(loop, finished)
+    listed = pending[:max_tasks] + [t for t in finished.of_loop(loop) if t not in graph.waits_on][:max(0, max_tasks - len(pending))]
+    for task in listed:
+        body["tasks"].append(_task_snapshot(task, current, ready_tasks, graph, steps))
+    body["tasksTotal"] = len(pending)
+    body["futures"] = _futures(graph)
+    body["deadlocks"] = graph.cycles(pending)
+    return body
+
+
+def _task_snapshot(task, current, ready_tasks, graph, steps):
+    stack, chain = task_stack(task) if not task.done() else ([], [])
+    entry = {"id": instrument.task_id(task), "name": task.get_name(),
+             "coroutine": frame_tools.coroutine_name(frame_tools.task_coroutine(task)),
+             "state": _task_state(task, current, ready_tasks),
+             "awaitedBy": [instrument.task_id(t) for t in graph.awaited_by.get(task, ())],
+             "steps": steps.get(task, 0), "stack": stack}
+    if stack:
+        entry["location"] = {"path": stack[0]["path"], "line": stack[0]["line"]}
+    awaiting = _awaiting(task, graph, chain) if not task.done() else None
+    if awaiting is not None:
+        entry["awaiting"] = awaiting
+    where = _location(instrument.created_at(task))
+    if where is not None:
+        entry["createdAt"] = where
+    if entry["state"] == "done":
+        entry["result"] = safe_repr(task.result(), 200)
+    elif entry["state"] == "failed":
+        entry["exception"] = safe_repr(task.exception(), 200)
+    return entry
+
+
+def _futures(graph):
+    futures = []
+    for future, waiters in graph.awaited_by.items():
+        if instrument.is_task(future) or not waiters:
+            continue
+        if future in graph.sleeping:
+            continue
+        chain = frame_tools.await_chain(frame_tools.task_coroutine(waiters[0]))
+        state = "cancelled" if future.cancelled() else ("done" if future.done() else "pending")
+        futures.append({"id": instrument.task_id(future), "description": describe_future(future, chain), "state": state,
+                        "awaitedBy": [instrument.task_id(t) for t in waiters],
+                        "callbacks": [_describe_callback(cb) for cb in _future_callbacks(future)]})
+    return futures
+
+
+def _describe_callback(callback):
+    owner = getattr(callback, "__self__", None)
+    if owner is not None and instrument.is_task(owner):
+        return "wake task %s" % owner.get_name()
+    return instrument.callback_name(callback)
+
+
+def _watched_fds(loop):
+    selector = getattr(loop, "_selector", None)
+    if selector is None:
+        return []
+    own = getattr(getattr(loop, "_ssock", None), "fileno", lambda: -1)()
+    watched = []
+    try:
+        keys = list(selector.get_map().values())
+    except Exception:
+        return []
+    for key in keys:
+        if key.fd == own:
+            continue
+        reader, writer = key.data if isinstance(key.data, tuple) else (None, None)
+        events = []
+        if reader is not None:
+            events.append("read")
+        if writer is not None:
+            events.append("write")
+        handle = reader or writer
+        watched.append({"fd": key.fd, "events": "+".join(events) or "read",
+                        "callback": instrument.callback_name(handle._callback) if handle is not None else "?"})
+    return watched
+
+
+def task_switches(states, limit=200):
+    """The most recent recorded task steps across loops, newest first."""
+    switches = []
+    for state in states:
+        loop = state.loop
+        if loop is None:
+            continue
+        for iteration, time, handles in instrument.history_of(loop):
+            for handle in handles:
+                entry = {"iteration": iteration, "time": time, "loopId": state.id,
+                         "callback": instrument.callback_name(handle._callback)}
+                owner = getattr(handle._callback, "__self__", None)
+                if owner is not None and instrument.is_task(owner):
+                    entry["taskId"] = instrument.task_id(owner)
+                    entry["taskName"] = owner.get_name()
+                    entry["coroutine"] = frame_tools.coroutine_name(frame_tools.task_coroutine(owner))
+                switches.append(entry)
+    switches.sort(key=lambda s: (s["iteration"], s["loopId"]))
+    recorded = len(switches)
+    switches.reverse()
+    return switches[:limit], recorded
