@@ -3,6 +3,7 @@
 Everything here only reads frames and coroutine attributes; nothing runs user code.
 """
 
+import gc
 import inspect
 import os
 import sys
@@ -66,10 +67,23 @@ def await_chain(coro, limit=256):
     while coro is not None and len(chain) < limit:
         frame = coroutine_frame(coro)
         if frame is None:
-            break
+            coro = _async_generator_behind(coro)
+            if coro is None:
+                break
+            continue
         chain.append((coro, frame))
         coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None) or getattr(coro, "ag_await", None)
     return chain
+
+
+def _async_generator_behind(awaitable):
+    """`async for` awaits an asend/athrow object, which does not name its generator; gc does."""
+    if type(awaitable).__name__ not in ("async_generator_asend", "async_generator_athrow"):
+        return None
+    for referent in gc.get_referents(awaitable):
+        if inspect.isasyncgen(referent):
+            return referent
+    return None
 
 
 def task_coroutine(task):

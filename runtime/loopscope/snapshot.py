@@ -247,6 +247,7 @@ def snapshot_loop(state, held, finished, clock="wall", max_tasks=1000, held_hand
     for timer in timers:
         entry = {"when": timer._when, "dueIn": timer._when - now, "callback": instrument.callback_name(timer._callback)}
         owner = getattr(timer._callback, "__self__", None)
+        owner = getattr(owner, "_task", owner)  # asyncio.timeout's Timeout belongs to a task
         if owner is not None and instrument.is_task(owner):
             entry["taskId"] = instrument.task_id(owner)
         elif timer._args and timer._args[0] in graph.awaited_by:

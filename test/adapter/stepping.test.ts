@@ -101,7 +101,8 @@ describe('stepping', () => {
       await session.launch({ program: fixture('counters.py'), stopOnEntry: true });
       const { body: { threadId } } = await session.nextStop();
       const { body: { threads } } = await session.client.threadsRequest();
-      assert.deepEqual(threads.map((t) => t.name), ['Event loop 1 (MainThread)', 'Task-2 · count', 'Task-3 · count']);
+      assert.equal(threads[0].name, 'Event loop 1 (MainThread)');
+      assert.deepEqual(threads.slice(1).map((t) => t.name.replace(/Task-\d+/, 'Task-N')), ['Task-N · count', 'Task-N · count']);
       const { body } = await session.client.stackTraceRequest({ threadId });
       const names = body.stackFrames.map((f) => `${f.name}:${f.line}`);
       assert.equal(body.stackFrames[0].presentationHint, 'label');
