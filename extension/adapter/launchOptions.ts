@@ -22,8 +22,10 @@ export interface LoopscopeLaunchOptions {
   stopOnEntry?: boolean;
   /** At most this many live tasks are listed as threads in the Call Stack view; the rest stay reachable in the Asyncio Tasks view. */
   maxTaskThreads?: number;
+  /** The event loop's clock. time.monotonic() in your own code is never changed. */
+  clock?: "frozen" | "wall" | "virtual";
 }
 
 export type LaunchRequestArguments = DebugProtocol.LaunchRequestArguments & LoopscopeLaunchOptions;
 
-export const LAUNCH_OPTION_NAMES = ["program","module","args","cwd","env","python","stopOnEntry","maxTaskThreads"] as const;
+export const LAUNCH_OPTION_NAMES = ["program","module","args","cwd","env","python","stopOnEntry","maxTaskThreads","clock"] as const;

@@ -177,6 +177,15 @@ export type CancelTaskArguments = {
   taskId: number;
 };
 
+export type AdvanceClockArguments = {
+  seconds: number;
+};
+
+export type AdvanceClockBody = {
+  /** Loop time after the move. */
+  time: number;
+};
+
 export type Hello = {
   type: "hello";
   token: string;
@@ -203,6 +212,8 @@ export interface RuntimeRequests {
       stopOnEntry: boolean;
       /** At most this many tasks are listed as threads. */
       maxTaskThreads?: number;
+      /** The loop clock (see loopscope/clock.py). */
+      clock?: "wall" | "frozen" | "virtual";
     }; body: Record<string, never> };
   /** One thread per live event loop. */
   threads: { arguments: Record<string, never>; body: {
@@ -253,6 +264,8 @@ export interface RuntimeRequests {
   taskSwitches: { arguments: TaskSwitchesArguments; body: TaskSwitchesBody };
   /** Cancel a task at a safe point on its own loop. */
   cancelTask: { arguments: CancelTaskArguments; body: Record<string, never> };
+  /** Move a frozen or virtual loop clock forward while paused. */
+  advanceClock: { arguments: AdvanceClockArguments; body: AdvanceClockBody };
 }
 
 export interface RuntimeEvents {
@@ -309,4 +322,6 @@ export interface CustomDapRequests {
   "loopscope/stepIteration": { arguments: {
       threadId?: number;
     }; body: Record<string, never> };
+  /** Forwarded to the runtime's advanceClock request. */
+  "loopscope/advanceClock": { arguments: AdvanceClockArguments; body: AdvanceClockBody };
 }

@@ -84,7 +84,7 @@ export class LoopscopeSession extends LoggingDebugSession {
       await this.runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
       await this.runtime.request('setTaskFilters', { filters: this.taskFilters });
       this.maxTaskThreads = args.maxTaskThreads ?? 256;
-      await this.runtime.request('start', { stopOnEntry: args.stopOnEntry === true, maxTaskThreads: this.maxTaskThreads });
+      await this.runtime.request('start', { stopOnEntry: args.stopOnEntry === true, maxTaskThreads: this.maxTaskThreads, clock: args.clock ?? 'frozen' });
     } catch (error) {
       return this.fail(response, ErrorId.Runtime, `The program ended before it could start: ${(error as Error).message}`);
     }
@@ -231,6 +231,8 @@ export class LoopscopeSession extends LoggingDebugSession {
         return this.forward(response, async () => { response.body = await this.live().request('snapshot', given as CustomDapRequests['loopscope/snapshot']['arguments']); });
       case 'loopscope/taskSwitches':
         return this.forward(response, async () => { response.body = await this.live().request('taskSwitches', given as CustomDapRequests['loopscope/taskSwitches']['arguments']); });
+      case 'loopscope/advanceClock':
+        return this.forward(response, async () => { response.body = await this.live().request('advanceClock', given as CustomDapRequests['loopscope/advanceClock']['arguments']); });
       case 'loopscope/cancelTask':
         return this.forward(response, async () => { response.body = await this.live().request('cancelTask', given as CustomDapRequests['loopscope/cancelTask']['arguments']); });
       case 'loopscope/stepIteration': {
@@ -344,6 +346,12 @@ export function checkLaunchArguments(args: LaunchRequestArguments): string | und
   if (given.env !== undefined && (typeof given.env !== 'object' || given.env === null || Array.isArray(given.env)
     || !Object.values(given.env).every((v) => typeof v === 'string' || v === null))) {
     return '"env" in launch.json must map names to strings (or null to remove a variable).';
+  }
+  if (given.clock !== undefined && !['frozen', 'wall', 'virtual'].includes(given.clock as string)) {
+    return '"clock" in launch.json must be "frozen", "wall" or "virtual".';
+  }
+  if (given.maxTaskThreads !== undefined && (!Number.isInteger(given.maxTaskThreads) || (given.maxTaskThreads as number) < 0)) {
+    return '"maxTaskThreads" in launch.json must be a whole number, 0 or more.';
   }
   if (given.stopOnEntry !== undefined && typeof given.stopOnEntry !== 'boolean') {
     return '"stopOnEntry" in launch.json must be true or false.';

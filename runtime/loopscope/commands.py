@@ -43,7 +43,7 @@ class CommandHandlers:
         return {}
 
     def on_start(self, arguments, _request):
-        self._debugger.start(arguments["stopOnEntry"], arguments.get("maxTaskThreads", 256))
+        self._debugger.start(arguments["stopOnEntry"], arguments.get("maxTaskThreads", 256), arguments.get("clock", "wall"))
         self.started.set()
         return {}
 
@@ -71,6 +71,12 @@ class CommandHandlers:
         if debugger.primary is None:
             raise LookupError("the program is running; pause it to see its task switches")
         return self._on_held_thread(work, request)
+
+    def on_advanceClock(self, arguments, _request):
+        try:
+            return self._debugger.advance_clock(arguments["seconds"])
+        except ValueError as error:
+            raise LookupError(str(error))
 
     def on_cancelTask(self, arguments, _request):
         return self._debugger.cancel_task(arguments["taskId"])

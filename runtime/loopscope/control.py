@@ -16,6 +16,7 @@ import threading
 import time
 import weakref
 
+from . import clock as clock_tools
 from . import frames as frame_tools
 from . import instrument
 from . import snapshot as snapshot_tools
@@ -129,8 +130,11 @@ class Debugger:
             self.filters = set(filters)
             self._update_watch()
 
-    def start(self, stop_on_entry, max_task_threads=256):
+    def start(self, stop_on_entry, max_task_threads=256, clock="wall"):
         self.max_task_threads = max_task_threads
+        clock_tools.install(clock, instrument._loop_states)
+        instrument.watch.autojump = clock == "virtual"
+        self.clock_name = clock
         inspection_tools.describe_task = describe_task
         inspection_tools.describe_loop = describe_loop
         with self._lock:
@@ -270,6 +274,7 @@ class Debugger:
             if quiet and not self.stopping:
                 return  # the stop this quiet hold belonged to is already over
             if not quiet:
+                clock_tools.clock.pause()
                 self.stopping = True
                 self.pause_pending = False
                 self.step = None
@@ -344,6 +349,7 @@ class Debugger:
             self.stopping = False
             self.primary = None
             self.inspection = None
+            clock_tools.clock.resume()
             held, self.held = self.held, {}
             self._update_watch()
         for stop in held.values():
@@ -484,6 +490,12 @@ class Debugger:
             if task.done():
                 self._seen_pending.discard(task)
                 self.finished.add(task)
+
+    def advance_clock(self, seconds):
+        if not self.stopping:
+            raise LookupError("the loop clock can only be moved while the program is paused")
+        clock_tools.clock.advance(seconds)
+        return {"time": max((_loop_time(s.loop) for s in instrument.loop_states()), default=0.0)}
 
     def cancel_task(self, task_id):
         task = instrument.task_by_id(task_id)

@@ -14,6 +14,7 @@ import threading
 import weakref
 from asyncio import base_events, events
 
+from . import clock as clock_tools
 from . import frames
 
 _original_run_once = base_events.BaseEventLoop._run_once
@@ -33,6 +34,7 @@ class Watch:
     after_handles = False  # ... and listener.after_handle after it
     creation = False       # call listener.task_created for every task
     history = False        # keep the ready queue of recent iterations (Task Switches view)
+    autojump = False       # virtual clock: skip idle waits for timers
 
 
 watch = Watch()
@@ -50,7 +52,7 @@ HISTORY_HANDLES = 4096                       # task steps kept for the Task Swit
 class LoopState:
     """What Loopscope knows of one event loop. Its id is the loop's DAP thread id."""
 
-    __slots__ = ("id", "loop_ref", "thread_ident", "thread_name", "iteration", "run_number",
+    __slots__ = ("id", "loop_ref", "thread_ident", "thread_name", "iteration", "run_number", "clock_skew",
                  "current_handle", "__weakref__")
 
     def __init__(self, loop):
@@ -61,6 +63,7 @@ class LoopState:
         self.thread_name = thread.name
         self.iteration = 0
         self.run_number = 0
+        self.clock_skew = 0.0   # seconds the virtual clock jumped ahead on this loop
         self.current_handle = None
 
     @property
@@ -206,6 +209,8 @@ def _run_once(self):
         _notify("before_iteration", state)
     if watch.history:
         _record_iteration(self, state)
+    if watch.autojump:
+        clock_tools.autojump(self, state)
     state.iteration += 1
     _original_run_once(self)
 
@@ -282,7 +287,8 @@ def install(listener):
 def uninstall():
     global _listener
     _listener = None
-    watch.iterations = watch.handles = watch.after_handles = watch.creation = watch.history = False
+    watch.iterations = watch.handles = watch.after_handles = watch.creation = watch.history = watch.autojump = False
+    clock_tools.uninstall()
     base_events.BaseEventLoop._run_once = _original_run_once
     base_events.BaseEventLoop.run_forever = _original_run_forever
     base_events.BaseEventLoop.close = _original_close

@@ -40,7 +40,7 @@ describe('snapshot', () => {
         };
         const idOf = (name: string) => task(name).id;
         assert.equal(loop.state, 'paused');
-        assert.equal(loop.clock, 'wall');
+        assert.equal(loop.clock, 'frozen');
         // Waiting states and exact resume lines.
         for (const [name, marker] of [['sleeper', 'sleeper'], ['gatherer', 'gather_parent'], ['getter', 'queue_getter'],
           ['event-waiter', 'event_waiter'], ['lock-waiter', 'lock_waiter'], ['semaphore-waiter', 'semaphore_waiter'],

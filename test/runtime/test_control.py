@@ -532,7 +532,7 @@ class LoopEvents(DebuggerTest):
         self.assertEqual([e for e, _ in lifecycle], ["loopStarted", "loopClosed"])
         self.assertEqual(lifecycle[0][1]["threadId"], lifecycle[1][1]["threadId"])
         self.assertIn(thread.thread.name, lifecycle[0][1]["name"])
-        self.assertEqual(self.debugger.threads(), [])
+        self.assertEqual(self.debugger.threads(), ([], 0))
 
     def test_unclosed_loop_is_reported_closed_when_collected(self):
         """A loop the program drops without close() must not be kept alive by Loopscope (it would leak,
@@ -545,13 +545,13 @@ class LoopEvents(DebuggerTest):
         def target():
             loop = asyncio.new_event_loop()
             loop.run_until_complete(programs.two_runs_first(programs.Progress()))
-            return len(self.debugger.threads())
+            return len(instrument.loop_states())
         self.assertEqual(self.launch(None, target=target).join(self), 1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ResourceWarning)  # "unclosed event loop": that is the point
             gc.collect()
         self.assertIn("loopClosed", [e for e, _ in self.events.all], "the dropped loop was never collected")
-        self.assertEqual(self.debugger.threads(), [])
+        self.assertEqual(self.debugger.threads(), ([], 0))
 
 
 class AllStop(DebuggerTest):
@@ -569,7 +569,7 @@ class AllStop(DebuggerTest):
                 held.add(self.debugger.holds.get(timeout=max(0.0, deadline - time.monotonic())))
             except queue.Empty:
                 self.fail("only loops %r held" % held)
-        loop_ids = {t["id"] for t in self.debugger.threads()}
+        loop_ids = {state.id for state in instrument.loop_states()}
         self.assertEqual(held, loop_ids)
         before = [p.progress.snapshot() for p in tickers]
         other = (loop_ids - {entry["threadId"]}).pop()

@@ -1,0 +1,85 @@
+"""The loop clock a debug session runs on.
+
+- wall: loop.time() is time.monotonic(), as without Loopscope.
+- frozen (the default): loop.time() leaves out the time the program spent paused, so a pause in
+  the debugger does not fire every timeout, sleep and call_later at once when it ends.
+- virtual: as frozen, and when a loop has nothing ready and watches no file descriptor, its time
+  jumps straight to the next timer (trio's MockClock with autojump_threshold=0).
+time.monotonic() called by the program itself is never changed.
+"""
+
+import time
+
+from asyncio import base_events
+
+MODES = ("wall", "frozen", "virtual")
+_monotonic = time.monotonic
+_original_time = base_events.BaseEventLoop.time
+
+
+class Clock:
+    def __init__(self):
+        self.mode = "wall"
+        self.paused_at = None   # monotonic() when the current pause began
+        self.offset = 0.0       # seconds taken out of every loop's time (pauses; advanceClock adds them back)
+
+    def now(self):
+        paused_at = self.paused_at
+        return (paused_at if paused_at is not None else _monotonic()) - self.offset
+
+    def pause(self):
+        if self.mode != "wall" and self.paused_at is None:
+            self.paused_at = _monotonic()
+
+    def resume(self):
+        paused_at, self.paused_at = self.paused_at, None
+        if paused_at is not None:
+            self.offset += _monotonic() - paused_at
+
+    def advance(self, seconds):
+        if self.mode == "wall":
+            raise ValueError("the wall clock cannot be moved; set \"clock\" to \"frozen\" or \"virtual\" in launch.json")
+        if seconds < 0:
+            raise ValueError("the loop clock only moves forward (got %r s)" % seconds)
+        self.offset -= seconds
+
+
+clock = Clock()
+
+
+def _loop_time(self):
+    state = _states.get(id(self))
+    return clock.now() + (state.clock_skew if state is not None else 0.0)
+
+
+def autojump(loop, state):
+    """Virtual clock, at an iteration boundary: if the loop would only sleep, skip the sleep."""
+    if loop._ready or loop._stopping or not loop._scheduled:
+        return
+    selector = getattr(loop, "_selector", None)
+    if selector is None or len(selector.get_map()) > 1:  # the loop's own wake-up pipe is always there
+        return
+    when = min((timer._when for timer in loop._scheduled if not timer._cancelled), default=None)
+    if when is None:
+        return
+    ahead = when - loop.time()
+    if ahead > 0:
+        state.clock_skew += ahead
+
+
+_states = {}
+
+
+def install(mode, loop_states):
+    """Put loops on `mode`; loop_states is instrument's id(loop) -> LoopState map."""
+    global _states
+    if mode not in MODES:
+        raise ValueError("clock must be one of %s, got %r" % (", ".join(MODES), mode))
+    clock.mode = mode
+    _states = loop_states
+    base_events.BaseEventLoop.time = _original_time if mode == "wall" else _loop_time
+
+
+def uninstall():
+    clock.mode = "wall"
+    base_events.BaseEventLoop.time = _original_time
