@@ -24,8 +24,10 @@ export interface LoopscopeLaunchOptions {
   maxTaskThreads?: number;
   /** The event loop's clock. time.monotonic() in your own code is never changed. */
   clock?: "frozen" | "wall" | "virtual";
+  /** Show and step through only your own code: frames of the standard library, site-packages and Loopscope are hidden. */
+  justMyCode?: boolean;
 }
 
 export type LaunchRequestArguments = DebugProtocol.LaunchRequestArguments & LoopscopeLaunchOptions;
 
-export const LAUNCH_OPTION_NAMES = ["program","module","args","cwd","env","python","stopOnEntry","maxTaskThreads","clock"] as const;
+export const LAUNCH_OPTION_NAMES = ["program","module","args","cwd","env","python","stopOnEntry","maxTaskThreads","clock","justMyCode"] as const;

@@ -186,6 +186,20 @@ export type AdvanceClockBody = {
   time: number;
 };
 
+export type SourceBreakpoint = {
+  line: number;
+  condition?: string;
+  hitCondition?: string;
+  logMessage?: string;
+};
+
+export type LineBreakpointResult = {
+  id: number;
+  verified: boolean;
+  line: number;
+  message?: string;
+};
+
 export type Hello = {
   type: "hello";
   token: string;
@@ -205,7 +219,7 @@ export interface RuntimeRequests {
     } };
   /** Which task events stop the program. */
   setTaskFilters: { arguments: {
-      filters: ("taskSwitch" | "taskCreated" | "taskDone")[];
+      filters: ("taskSwitch" | "taskCreated" | "taskDone" | "taskException")[];
     }; body: Record<string, never> };
   /** Run the program. Sent once, after the configuration requests. */
   start: { arguments: {
@@ -214,6 +228,8 @@ export interface RuntimeRequests {
       maxTaskThreads?: number;
       /** The loop clock (see loopscope/clock.py). */
       clock?: "wall" | "frozen" | "virtual";
+      /** Hide frames of the standard library, site-packages and Loopscope. */
+      justMyCode?: boolean;
     }; body: Record<string, never> };
   /** One thread per live event loop. */
   threads: { arguments: Record<string, never>; body: {
@@ -221,9 +237,9 @@ export interface RuntimeRequests {
       /** Live tasks left out of the list by maxTaskThreads. */
       tasksNotListed?: number;
     } };
-  /** Release held loops. mode: continue (run freely), iteration (hold at the next iteration boundary of threadId's loop), handle (hold before the next handle on that loop), out (hold when that loop's current run ends and the next iteration of any loop begins). */
+  /** Release held loops. continue runs freely; iteration holds at the next iteration boundary of threadId's loop; handle before its next handle. over/into/out are the user's step buttons: stopped in code they step by line (over steps over await: other tasks run until this one reaches its next line), elsewhere over is iteration, into is handle, and out finishes the iteration (from before a handle) or this run of the loop (from a boundary). */
   resume: { arguments: {
-      mode: "continue" | "iteration" | "handle" | "out";
+      mode: "continue" | "iteration" | "handle" | "over" | "into" | "out";
       threadId?: number;
     }; body: Record<string, never> };
   /** Hold every loop as soon as possible: at the next handle or iteration boundary, or inside busy code on the main thread. */
@@ -266,12 +282,31 @@ export interface RuntimeRequests {
   cancelTask: { arguments: CancelTaskArguments; body: Record<string, never> };
   /** Move a frozen or virtual loop clock forward while paused. */
   advanceClock: { arguments: AdvanceClockArguments; body: AdvanceClockBody };
+  /** Replace the line breakpoints of one file. Lines without code move to the next line that has some. */
+  setBreakpoints: { arguments: {
+      path: string;
+      breakpoints: SourceBreakpoint[];
+    }; body: {
+      breakpoints: LineBreakpointResult[];
+    } };
+  /** The exception of an exception stop. */
+  exceptionInfo: { arguments: Record<string, never>; body: {
+      exceptionId: string;
+      description?: string;
+      breakMode: "always";
+      details?: {
+        message?: string;
+        typeName?: string;
+        fullTypeName?: string;
+        stackTrace?: string;
+      };
+    } };
 }
 
 export interface RuntimeEvents {
   /** A loop is held. All loops are held with it (all-stop). */
   stopped: {
-    reason: "entry" | "step" | "pause" | "function breakpoint" | "task created" | "task switch" | "task done";
+    reason: "entry" | "step" | "pause" | "breakpoint" | "function breakpoint" | "exception" | "task created" | "task switch" | "task done";
     threadId: number;
     description: string;
     text?: string;
@@ -304,6 +339,12 @@ export interface RuntimeEvents {
   log: {
     level: "info" | "warning" | "error";
     message: string;
+  };
+  /** A logpoint's message, its {expressions} already filled in. */
+  logpoint: {
+    message: string;
+    path: string;
+    line: number;
   };
 }
 

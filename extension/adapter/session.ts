@@ -2,13 +2,14 @@
 // requests (runtimeConnection.ts) and its events back to DAP events. No `vscode` import: this runs
 // standalone as dist/debugAdapter.js for any DAP client.
 import {
-  ContinuedEvent, ExitedEvent, InitializedEvent, LoggingDebugSession, OutputEvent, Scope, Source, StackFrame,
+  BreakpointEvent, ContinuedEvent, ExitedEvent, InitializedEvent, LoggingDebugSession, OutputEvent, Scope, Source, StackFrame,
   StoppedEvent, TerminatedEvent, Thread, ThreadEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as path from 'node:path';
+import { basename } from 'node:path';
 import { LaunchRequestArguments } from './launchOptions';
-import { CustomDapRequests, RuntimeEvents } from './protocol';
+import { CustomDapRequests, RuntimeEvents, RuntimeRequests, SourceBreakpoint } from './protocol';
 import { LaunchError, RuntimeConnection } from './runtimeConnection';
 
 /** The task filters offered as exception breakpoint filters. */
@@ -16,9 +17,10 @@ export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
   { filter: 'taskSwitch', label: 'Task switch', description: 'Stop whenever any task is about to resume.', default: false },
   { filter: 'taskCreated', label: 'Task created', description: 'Stop when a task is created, in the code that creates it.', default: false },
   { filter: 'taskDone', label: 'Task done', description: 'Stop when a task finishes, is cancelled or fails.', default: false },
+  { filter: 'taskException', label: 'Task exception', description: 'Stop when a task ends with an exception (not CancelledError), showing the frames it passed through.', default: false },
 ];
 
-type TaskFilter = 'taskSwitch' | 'taskCreated' | 'taskDone';
+type TaskFilter = 'taskSwitch' | 'taskCreated' | 'taskDone' | 'taskException';
 
 /** DAP error ids for failures the user can fix. */
 const enum ErrorId {
@@ -33,6 +35,8 @@ export class LoopscopeSession extends LoggingDebugSession {
   private configurationDone!: () => void;
   private readonly configured = new Promise<void>((resolve) => { this.configurationDone = resolve; });
   private functionBreakpoints: DebugProtocol.FunctionBreakpoint[] = [];
+  /** Line breakpoints by file, kept to send again when the runtime connects. */
+  private readonly lineBreakpoints = new Map<string, SourceBreakpoint[]>();
   private taskFilters: TaskFilter[] = [];
   private terminating = false;
   private maxTaskThreads = 256;
@@ -54,6 +58,8 @@ export class LoopscopeSession extends LoggingDebugSession {
       supportsHitConditionalBreakpoints: true,
       supportsEvaluateForHovers: true,
       supportsTerminateRequest: true,
+      supportsLogPoints: true,
+      supportsExceptionInfoRequest: true,
       exceptionBreakpointFilters: TASK_FILTERS,
     };
     this.sendResponse(response);
@@ -83,8 +89,17 @@ export class LoopscopeSession extends LoggingDebugSession {
     try {
       await this.runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
       await this.runtime.request('setTaskFilters', { filters: this.taskFilters });
+      for (const [path, breakpoints] of this.lineBreakpoints) {
+        const { breakpoints: results } = await this.runtime.request('setBreakpoints', { path, breakpoints });
+        for (const result of results) {
+          this.sendEvent(new BreakpointEvent('changed', { ...result, source: new Source(basename(path), path) } as DebugProtocol.Breakpoint));
+        }
+      }
       this.maxTaskThreads = args.maxTaskThreads ?? 256;
-      await this.runtime.request('start', { stopOnEntry: args.stopOnEntry === true, maxTaskThreads: this.maxTaskThreads, clock: args.clock ?? 'frozen' });
+      await this.runtime.request('start', {
+        stopOnEntry: args.stopOnEntry === true, maxTaskThreads: this.maxTaskThreads, clock: args.clock ?? 'frozen',
+        justMyCode: args.justMyCode ?? true,
+      });
     } catch (error) {
       return this.fail(response, ErrorId.Runtime, `The program ended before it could start: ${(error as Error).message}`);
     }
@@ -122,15 +137,29 @@ export class LoopscopeSession extends LoggingDebugSession {
     await this.forward(response, () => this.runtime!.request('setTaskFilters', { filters: this.taskFilters }));
   }
 
-  protected setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
-    // Line breakpoints are not implemented yet; say so on each rather than pretend.
-    response.body = {
-      breakpoints: (args.breakpoints ?? []).map((bp) => ({
-        verified: false, line: bp.line,
-        message: 'Loopscope does not stop on source lines yet; use a function breakpoint on a task or coroutine name.',
-      })),
-    };
-    this.sendResponse(response);
+  protected async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
+    const path = args.source.path;
+    const wanted = (args.breakpoints ?? []).map((bp) => {
+      const spec: SourceBreakpoint = { line: bp.line };
+      if (bp.condition) spec.condition = bp.condition;
+      if (bp.hitCondition) spec.hitCondition = bp.hitCondition;
+      if (bp.logMessage) spec.logMessage = bp.logMessage;
+      return spec;
+    });
+    if (!path) return this.fail(response, ErrorId.Unsupported, 'Loopscope sets breakpoints in files on disk; this source has no path.');
+    this.lineBreakpoints.set(path, wanted);
+    if (!this.runtime || this.runtime.hasExited) {
+      response.body = { breakpoints: wanted.map((bp) => ({ verified: false, line: bp.line, message: 'The program is not running yet.' })) };
+      return this.sendResponse(response);
+    }
+    await this.forward(response, async () => {
+      const { breakpoints } = await this.runtime!.request('setBreakpoints', { path, breakpoints: wanted });
+      response.body = { breakpoints: breakpoints.map((bp) => ({ ...bp, source: args.source })) };
+    });
+  }
+
+  protected async exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): Promise<void> {
+    await this.forward(response, async () => { response.body = await this.live().request('exceptionInfo', {}); });
   }
 
   protected async threadsRequest(response: DebugProtocol.ThreadsResponse): Promise<void> {
@@ -153,17 +182,18 @@ export class LoopscopeSession extends LoggingDebugSession {
     return this.resume(response, 'continue', args.threadId);
   }
 
-  /** next: run exactly one loop iteration, then hold. */
+  /** next: in code, the next line of this coroutine (over awaits); elsewhere exactly one loop iteration. */
   protected nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): Promise<void> {
-    return this.resume(response, 'iteration', args.threadId);
+    return this.resume(response, 'over', args.threadId);
   }
 
-  /** stepIn: run until the next handle on this loop is about to run. */
+  /** stepIn: in code, into calls and awaited coroutines; elsewhere until the next handle is about to run. */
   protected stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): Promise<void> {
-    return this.resume(response, 'handle', args.threadId);
+    return this.resume(response, 'into', args.threadId);
   }
 
-  /** stepOut: from before a handle, finish the iteration; from between iterations, finish this run of the loop. */
+  /** stepOut: in code, back to the caller or awaiting coroutine; before a handle, finish the iteration;
+   * between iterations, finish this run of the loop. */
   protected stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): Promise<void> {
     return this.resume(response, 'out', args.threadId);
   }
@@ -257,6 +287,12 @@ export class LoopscopeSession extends LoggingDebugSession {
     runtime.onEvent('loopStarted', (body) => this.sendEvent(new ThreadEvent('started', body.threadId)));
     runtime.onEvent('loopClosed', (body) => this.sendEvent(new ThreadEvent('exited', body.threadId)));
     runtime.onEvent('log', (body) => this.sendEvent(new OutputEvent(`[loopscope] ${body.message}\n`, 'console')));
+    runtime.onEvent('logpoint', (body) => {
+      const event = new OutputEvent(`${body.message}\n`, 'console') as DebugProtocol.OutputEvent;
+      event.body.source = new Source(basename(body.path), body.path);
+      event.body.line = body.line;
+      this.sendEvent(event);
+    });
     runtime.whenExited().then((exit) => {
       if (exit.signal && !this.terminating) {
         this.sendEvent(new OutputEvent(`Program was killed by ${exit.signal}.\n`, 'console'));
@@ -283,7 +319,7 @@ export class LoopscopeSession extends LoggingDebugSession {
     return this.runtime;
   }
 
-  private async resume(response: DebugProtocol.Response, mode: 'continue' | 'iteration' | 'handle' | 'out', threadId: number): Promise<void> {
+  private async resume(response: DebugProtocol.Response, mode: RuntimeRequests['resume']['arguments']['mode'], threadId: number): Promise<void> {
     await this.forward(response, () => this.live().request('resume', { mode, threadId }));
   }
 

@@ -43,7 +43,8 @@ class CommandHandlers:
         return {}
 
     def on_start(self, arguments, _request):
-        self._debugger.start(arguments["stopOnEntry"], arguments.get("maxTaskThreads", 256), arguments.get("clock", "wall"))
+        self._debugger.start(arguments["stopOnEntry"], arguments.get("maxTaskThreads", 256), arguments.get("clock", "wall"),
+                             arguments.get("justMyCode", True))
         self.started.set()
         return {}
 
@@ -71,6 +72,12 @@ class CommandHandlers:
         if debugger.primary is None:
             raise LookupError("the program is running; pause it to see its task switches")
         return self._on_held_thread(work, request)
+
+    def on_setBreakpoints(self, arguments, _request):
+        return {"breakpoints": self._debugger.set_line_breakpoints(arguments["path"], arguments["breakpoints"])}
+
+    def on_exceptionInfo(self, _arguments, request):
+        return self._on_held_thread(self._debugger.exception_info, request)
 
     def on_advanceClock(self, arguments, _request):
         try:

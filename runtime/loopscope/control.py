@@ -19,6 +19,7 @@ import weakref
 from . import clock as clock_tools
 from . import frames as frame_tools
 from . import instrument
+from . import linetrace
 from . import snapshot as snapshot_tools
 from . import inspection as inspection_tools
 from .inspection import StopInspection, safe_repr
@@ -30,7 +31,7 @@ _sleep = time.sleep
 PAUSE_SIGNAL = signal.NSIG - 2
 BUSY_PAUSE_DELAY = 0.3
 _HIT_CONDITION = re.compile(r"^\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$")
-TASK_FILTERS = ("taskSwitch", "taskCreated", "taskDone")
+TASK_FILTERS = ("taskSwitch", "taskCreated", "taskDone", "taskException")
 
 
 class FunctionBreakpoint:
@@ -80,6 +81,7 @@ class Stop:
         self.where = where
         self.handle = handle
         self.frame = frame
+        self.exception = None   # the exception a task ended with, for exception stops
         self.inbox = queue.SimpleQueue()
 
 
@@ -104,6 +106,12 @@ class Debugger:
         self.clock_name = "wall"
         self.finished = snapshot_tools.FinishedTasks()
         self._seen_pending = weakref.WeakSet()
+        self.line_breakpoints = linetrace.BreakpointTable()
+        self.tracer = linetrace.make_tracer(self.line_breakpoints, self.on_line)
+        self.line_step = None      # (kind, frame, start line, start iteration, caller frame) while stepping lines
+        self.just_my_code = True
+        self._busy = threading.local()   # set on a thread while Loopscope itself runs user code there
+        self._told_outside_loop = False
         self._busy_pause_installed = False
 
     # --- configuration (channel thread) -------------------------------------------------------
@@ -130,8 +138,9 @@ class Debugger:
             self.filters = set(filters)
             self._update_watch()
 
-    def start(self, stop_on_entry, max_task_threads=256, clock="wall"):
+    def start(self, stop_on_entry, max_task_threads=256, clock="wall", just_my_code=True):
         self.max_task_threads = max_task_threads
+        self.just_my_code = just_my_code
         clock_tools.install(clock, instrument._loop_states)
         instrument.watch.autojump = clock == "virtual"
         self.clock_name = clock
@@ -153,11 +162,12 @@ class Debugger:
         watch = instrument.watch
         mode = self.step[0] if self.step else None
         watch.iterations = bool(self.entry_pending or self.pause_pending or self.stopping
-                                or mode in ("iteration", "out"))
+                                or mode in ("iteration", "out")
+                                or (self.tracer.needs_thread_sync and self.tracer.active))
         handles = bool(self.pause_pending or self.stopping or mode == "handle" or self.breakpoints
-                       or self.filters & {"taskSwitch", "taskDone"})
+                       or self.filters & {"taskSwitch", "taskDone", "taskException"})
         instrument.set_handle_watch(handles)
-        watch.after_handles = "taskDone" in self.filters
+        watch.after_handles = bool(self.filters & {"taskDone", "taskException"})
         self._breakpoint_names = frozenset(bp.name for bp in self.breakpoints)
         watch.creation = "taskCreated" in self.filters
         watch.history = self.recording
@@ -178,6 +188,7 @@ class Debugger:
                                  "internal error and can no longer hold the program: %s" % reason})
 
     def before_iteration(self, state):
+        self.tracer.sync_thread()
         if self.stopping:
             return self._hold(state, None, "iteration")
         if self.entry_pending:
@@ -215,9 +226,17 @@ class Debugger:
         task = instrument.task_of_handle(handle)
         if task is not None and task.done():
             self.finished.add(task)
-        if task is not None and "taskDone" in self.filters and task.done():
+        if task is None or not task.done():
+            return
+        error = None if task.cancelled() else task.exception()
+        if error is not None and "taskException" in self.filters:
+            stop_frames = _traceback_frames(error.__traceback__)
+            description = "Task %s raised %s: %s" % (_task_name(task), type(error).__name__, safe_repr(str(error), 200))
+            return self._hold(state, "exception", "code", frame=stop_frames[0] if stop_frames else None,
+                              description=description, exception=error)
+        if "taskDone" in self.filters:
             description = "Task %s %s" % (_task_name(task), _outcome(task))
-            self._hold(state, "task done", "code", frame=sys._getframe(1), description=description)
+            self._hold(state, "task done", "code", frame=None, description=description)
 
     def task_created(self, state, task):
         if "taskCreated" not in self.filters:
@@ -267,8 +286,9 @@ class Debugger:
 
     # --- holding ------------------------------------------------------------------------------
 
-    def _hold(self, state, reason, where, handle=None, frame=None, description=None, hit_ids=None):
+    def _hold(self, state, reason, where, handle=None, frame=None, description=None, hit_ids=None, exception=None):
         stop = Stop(state, where, handle, frame)
+        stop.exception = exception
         with self._lock:
             quiet = self.stopping or reason is None
             if quiet and not self.stopping:
@@ -278,6 +298,9 @@ class Debugger:
                 self.stopping = True
                 self.pause_pending = False
                 self.step = None
+                if self.line_step is not None:
+                    self.line_step = None
+                    self.tracer.update(stepping=False)
                 self.primary = stop
                 self.inspection = StopInspection()
                 self._update_watch()
@@ -290,6 +313,15 @@ class Debugger:
         self._serve_while_held(stop)
 
     def _serve_while_held(self, stop):
+        self._busy.on = True  # user code run from here (reprs, evaluate) must not stop again
+        try:
+            self._serve(stop)
+        finally:
+            self._busy.on = False
+        # Back to the program: trace this thread as the settings now say (a line step may start here).
+        self.tracer.sync_thread(stop.frame if stop.where == "code" else None)
+
+    def _serve(self, stop):
         while True:
             item = stop.inbox.get()
             if item is _RESUME:
@@ -343,9 +375,7 @@ class Debugger:
                 state = self.state_for_thread(thread_id)
                 stop = (self.held.get(state.id) if state is not None else None) or self.primary
                 if stop is not None:
-                    if mode == "out" and stop.where == "handle":
-                        mode = "iteration"
-                    self.step = (mode, stop.state.id, stop.state.run_number)
+                    mode = self._start_step(mode, stop)
             self.stopping = False
             self.primary = None
             self.inspection = None
@@ -354,6 +384,114 @@ class Debugger:
             self._update_watch()
         for stop in held.values():
             stop.inbox.put(_RESUME)
+
+    def _start_step(self, mode, stop):
+        """Turn over/into/out into what they mean at this kind of stop; with the lock held."""
+        frame = stop.frame
+        in_code = stop.where == "code" and frame is not None and frame_tools.is_user_file(frame.f_code.co_filename)
+        if in_code and mode in ("over", "into", "out"):
+            caller = _user_caller(frame)
+            self.line_step = (mode, frame, frame.f_lineno, stop.state.iteration, caller)
+            self.tracer.update(stepping=True)
+            if mode == "out" and caller is None:
+                # Out of a task's own coroutine: hold when the loop's iteration is over.
+                self.step = ("iteration", stop.state.id, stop.state.run_number)
+            return mode
+        mode = {"over": "iteration", "into": "handle"}.get(mode, mode)
+        if mode == "out" and stop.where == "handle":
+            mode = "iteration"
+        self.step = (mode, stop.state.id, stop.state.run_number)
+        return mode
+
+    # --- lines (whichever thread runs them) ----------------------------------------------------
+
+    def set_line_breakpoints(self, path, specs):
+        results = self.line_breakpoints.set(path, specs)
+        with self._lock:
+            self.tracer.update()
+            self._update_watch()
+        return results
+
+    def on_line(self, frame):
+        """A line event the tracer passed on: a line breakpoint, or a step that may end here."""
+        if getattr(self._busy, "on", False) or self.stopping:
+            return
+        loop = asyncio._get_running_loop()
+        state = instrument.state_of(loop) if loop is not None else None
+        if state is None:
+            if not self._told_outside_loop:
+                self._told_outside_loop = True
+                self._send_event("log", {"level": "info", "message": "Loopscope stops at line breakpoints only in "
+                                         "code an event loop runs; %s:%d ran outside one." % (
+                                             os.path.basename(frame.f_code.co_filename), frame.f_lineno)})
+            return
+        step = self.line_step
+        if step is not None and self._step_ends_here(step, frame, state):
+            self._hold(state, "step", "code", frame=frame,
+                       description="Stepped to %s" % self._line_place(frame, state))
+            return
+        breakpoint = self.line_breakpoints.at(frame.f_code.co_filename, frame.f_lineno)
+        if breakpoint is None:
+            return
+        self._busy.on = True
+        try:
+            if breakpoint.condition and not self._line_condition(breakpoint, frame):
+                return
+            breakpoint.hits += 1
+            if not linetrace.passes(breakpoint.hit_test, breakpoint.hits):
+                return
+            if breakpoint.log_message:
+                text = linetrace.interpolate(breakpoint.log_message, frame)
+                flush_and_drain()
+                self._send_event("logpoint", {"message": text, "path": breakpoint.path, "line": breakpoint.line})
+                return
+        finally:
+            self._busy.on = False
+        description = "Breakpoint at %s" % self._line_place(frame, state)
+        if step is not None:
+            description += " (while stepping elsewhere)"
+        self._hold(state, "breakpoint", "code", frame=frame, description=description, hit_ids=[breakpoint.id])
+
+    @staticmethod
+    def _step_ends_here(step, frame, state):
+        kind, target, start_line, start_iteration, caller = step
+        if kind == "into":
+            return True
+        if frame is caller and caller is not None:
+            return True
+        if kind == "over" and frame is target:
+            return frame.f_lineno != start_line or state.iteration != start_iteration
+        return False
+
+    def _line_condition(self, breakpoint, frame):
+        try:
+            return bool(eval(breakpoint.condition, frame.f_globals, frame.f_locals))
+        except NameError:
+            return False
+        except Exception as error:
+            self._send_event("log", {"level": "warning", "message": "Breakpoint at %s:%d: condition %r raised %s: %s; "
+                                     "stopping anyway." % (os.path.basename(breakpoint.path), breakpoint.line,
+                                                           breakpoint.condition, type(error).__name__, error)})
+            return True
+
+    @staticmethod
+    def _line_place(frame, state):
+        task = asyncio.current_task(state.loop)
+        where = "%s:%d" % (os.path.basename(frame.f_code.co_filename), frame.f_lineno)
+        return "%s in task %s" % (where, _task_name(task)) if task is not None else where
+
+    def exception_info(self):
+        stop = self.primary
+        error = getattr(stop, "exception", None) if stop is not None else None
+        if error is None:
+            raise LookupError("the program is not stopped on an exception")
+        import traceback
+        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        kind = type(error)
+        name = kind.__qualname__ if kind.__module__ == "builtins" else "%s.%s" % (kind.__module__, kind.__qualname__)
+        return {"exceptionId": name, "description": safe_repr(str(error), 1000), "breakMode": "always",
+                "details": {"message": safe_repr(str(error), 1000), "typeName": kind.__qualname__,
+                            "fullTypeName": name, "stackTrace": text}}
 
     def pause(self):
         with self._lock:
@@ -441,9 +579,12 @@ class Debugger:
                 return [_label(inspection, "Task %s %s" % (_task_name(task), _outcome(task)))]
             return _task_frames(inspection, task, state)
         frames = []
-        if stop.where == "code":
+        if stop.where == "code" and stop.exception is not None:
             frames.extend(_frame_entry(inspection, f, task=self._subject_task(stop), state=state)
-                          for f in _user_frames(stop.frame))
+                          for f in _traceback_frames(stop.exception.__traceback__, self.just_my_code))
+        elif stop.where == "code":
+            frames.extend(_frame_entry(inspection, f, task=self._subject_task(stop), state=state)
+                          for f in _user_frames(stop.frame, self.just_my_code))
         elif stop.where == "handle":
             subject = instrument.task_of_handle(stop.handle)
             if subject is not None:
@@ -552,8 +693,32 @@ def task_thread_name(task):
     return "%s · %s" % (_task_name(task), frame_tools.coroutine_name(frame_tools.task_coroutine(task)))
 
 
-def _user_frames(top):
-    return [f for f in frame_tools.thread_frames(top) if frame_tools.is_user_file(f.f_code.co_filename)]
+def _user_frames(top, just_my_code=True):
+    if top is None:
+        return []
+    frames = frame_tools.thread_frames(top)
+    return [f for f in frames if frame_tools.is_user_file(f.f_code.co_filename)] if just_my_code else frames
+
+
+def _traceback_frames(tb, just_my_code=True):
+    """The frames an exception passed through, innermost first (they keep their locals)."""
+    frames = []
+    while tb is not None:
+        frame = tb.tb_frame
+        if not frame_tools.is_loopscope_file(frame.f_code.co_filename) and (
+                not just_my_code or frame_tools.is_user_file(frame.f_code.co_filename)):
+            frames.append(frame)
+        tb = tb.tb_next
+    frames.reverse()
+    return frames
+
+
+def _user_caller(frame):
+    """The nearest user frame that called (or awaits) this one, while it runs."""
+    caller = frame.f_back
+    while caller is not None and not frame_tools.is_user_file(caller.f_code.co_filename):
+        caller = caller.f_back
+    return caller
 
 
 def _frame_entry(inspection, frame, name=None, task=None, state=None):

@@ -115,6 +115,7 @@ def main():
         handlers.started.wait()
     instrument.install(debugger)
     debugger.install_busy_pause()
+    debugger.tracer.sync_thread()  # line breakpoints set before start apply from the first line
 
     if options["module"]:
         program.run_module(options["module"], options["args"])

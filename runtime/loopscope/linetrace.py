@@ -1,0 +1,256 @@
+"""Line breakpoints and line stepping: which lines stop, and the tracer that watches them.
+
+Cost only where needed: on 3.12+ sys.monitoring LINE events, with every location that is not a
+breakpoint switched off after its first visit (DISABLE); before 3.12 a sys.settrace function that
+declines to trace any frame whose file has no breakpoint. While the user steps, every line of user
+code is watched until the step ends.
+"""
+
+import os
+import re
+import sys
+import threading
+
+from . import frames as frame_tools
+
+_HIT_CONDITION = re.compile(r"^\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$")
+_INTERPOLATION = re.compile(r"\{([^{}]+)\}")
+
+
+def hit_test(text):
+    """(operator, count) for a DAP hitCondition, or raise ValueError with a readable message."""
+    match = _HIT_CONDITION.match(text)
+    if match is None:
+        raise ValueError("hit count must be a number, optionally after ==, >, >=, <, <= or %% (got %r)" % text)
+    return match.group(1) or "==", int(match.group(2))
+
+
+def passes(test, hits):
+    if test is None:
+        return True
+    op, n = test
+    return {"==": hits == n, ">=": hits >= n, "<=": hits <= n, ">": hits > n, "<": hits < n,
+            "%": n > 0 and hits % n == 0}[op]
+
+
+class LineBreakpoint:
+    def __init__(self, ident, path, line, condition=None, hit_condition=None, log_message=None):
+        self.id = ident
+        self.path = path
+        self.line = line
+        self.condition = condition or None
+        self.log_message = log_message or None
+        self.hit_test = hit_test(hit_condition) if hit_condition and hit_condition.strip() else None
+        if self.condition:
+            compile(self.condition, "<condition>", "eval")
+        self.hits = 0
+
+
+def code_lines(path):
+    """Every line of a source file that holds code, from its compiled code objects."""
+    with open(path, "rb") as source_file:
+        code = compile(source_file.read(), path, "exec", dont_inherit=True)
+    lines, todo = set(), [code]
+    while todo:
+        current = todo.pop()
+        if hasattr(current, "co_lines"):
+            lines.update(line for _start, _end, line in current.co_lines() if line is not None)
+        else:
+            import dis
+            lines.update(line for _offset, line in dis.findlinestarts(current))
+        todo.extend(const for const in current.co_consts if hasattr(const, "co_code"))
+    lines.discard(0)
+    return lines
+
+
+class BreakpointTable:
+    """Line breakpoints per file (absolute paths), as the adapter last set them."""
+
+    def __init__(self):
+        self.by_path = {}          # path -> {line: LineBreakpoint}
+        self._next_id = 1000000    # apart from function breakpoint ids
+        self.lock = threading.Lock()
+
+    def set(self, path, specs):
+        path = os.path.abspath(path)
+        results, table = [], {}
+        try:
+            lines = code_lines(path)
+        except (OSError, SyntaxError, ValueError) as error:
+            lines, problem = set(), "cannot read %s: %s" % (os.path.basename(path), error)
+        else:
+            problem = None
+        ordered = sorted(lines)
+        for spec in specs:
+            self._next_id += 1
+            ident, wanted = self._next_id, spec["line"]
+            result = {"id": ident, "verified": False, "line": wanted}
+            if problem:
+                result["message"] = problem
+                results.append(result)
+                continue
+            actual = next((line for line in ordered if line >= wanted), None)
+            if actual is None:
+                result["message"] = "line %d has no code after it in %s" % (wanted, os.path.basename(path))
+                results.append(result)
+                continue
+            try:
+                breakpoint = LineBreakpoint(ident, path, actual, spec.get("condition"), spec.get("hitCondition"),
+                                            spec.get("logMessage"))
+            except (ValueError, SyntaxError) as error:
+                result["message"] = getattr(error, "msg", None) or str(error)
+                results.append(result)
+                continue
+            table[actual] = breakpoint
+            result.update(verified=True, line=actual)
+            if actual != wanted:
+                result["message"] = "moved from line %d to the next line with code" % wanted
+            results.append(result)
+        with self.lock:
+            if table:
+                self.by_path[path] = table
+            else:
+                self.by_path.pop(path, None)
+        return results
+
+    def at(self, filename, line):
+        table = self.by_path.get(filename) or self.by_path.get(_absolute(filename))
+        return table.get(line) if table else None
+
+    def files(self):
+        return frozenset(self.by_path)
+
+
+_absolute_cache = {}
+
+
+def _absolute(filename):
+    path = _absolute_cache.get(filename)
+    if path is None:
+        path = _absolute_cache[filename] = os.path.abspath(filename)
+    return path
+
+
+def interpolate(message, frame):
+    """A logpoint's text with each {expression} evaluated in the frame."""
+    from .inspection import safe_repr
+
+    def value(match):
+        try:
+            result = eval(match.group(1), frame.f_globals, frame.f_locals)
+        except Exception as error:
+            return "<%s: %s>" % (type(error).__name__, error)
+        return result if isinstance(result, str) else safe_repr(result, 500)
+    return _INTERPOLATION.sub(value, message)
+
+
+class Tracer:
+    """Calls on_line(frame) for lines that may matter: in files with breakpoints, or any user line
+    while stepping. Backends differ by Python version; both honour the same two switches."""
+
+    def __init__(self, table, on_line):
+        self.table = table
+        self.on_line = on_line
+        self.stepping = False
+        self.generation = 0   # bumped on every change; settrace threads catch up at loop boundaries
+
+    def update(self, stepping=None):
+        if stepping is not None:
+            self.stepping = stepping
+        self.generation += 1
+        self._apply()
+
+    @property
+    def active(self):
+        return self.stepping or bool(self.table.by_path)
+
+
+class MonitoringTracer(Tracer):
+    """3.12+: sys.monitoring, switched off location by location where nothing can stop."""
+
+    def __init__(self, table, on_line):
+        super().__init__(table, on_line)
+        monitoring = sys.monitoring
+        self._monitoring = monitoring
+        self._tool = monitoring.DEBUGGER_ID
+        try:
+            monitoring.use_tool_id(self._tool, "loopscope")
+        except ValueError:  # another debugger holds the id: take the next free one
+            self._tool = next(i for i in range(6) if monitoring.get_tool(i) is None)
+            monitoring.use_tool_id(self._tool, "loopscope")
+        monitoring.register_callback(self._tool, monitoring.events.LINE, self._line)
+        self._enabled = False
+
+    def _line(self, code, line):
+        filename = code.co_filename
+        if self.stepping:
+            if not frame_tools.is_user_file(filename):
+                return self._monitoring.DISABLE
+            self.on_line(sys._getframe(1))
+            return None
+        if self.table.at(filename, line) is None:
+            return self._monitoring.DISABLE
+        self.on_line(sys._getframe(1))
+        return None
+
+    def _apply(self):
+        want = self.active
+        if want:
+            self._monitoring.set_events(self._tool, self._monitoring.events.LINE)
+            self._monitoring.restart_events()
+        elif self._enabled:
+            self._monitoring.set_events(self._tool, 0)
+        self._enabled = want
+
+    needs_thread_sync = False
+
+    def sync_thread(self, frame=None):
+        """Nothing to do per thread: sys.monitoring covers every thread."""
+
+
+class SettraceTracer(Tracer):
+    """Before 3.12: sys.settrace on each thread, tracing only frames whose file matters."""
+
+    needs_thread_sync = True  # sys.settrace is per thread: loop threads catch up at their boundaries
+
+    def __init__(self, table, on_line):
+        super().__init__(table, on_line)
+        self._installed = threading.local()
+
+    def _global(self, frame, event, _arg):
+        if event != "call":
+            return None
+        filename = frame.f_code.co_filename
+        if self.stepping and frame_tools.is_user_file(filename):
+            return self._local
+        if _absolute(filename) in self.table.by_path:
+            return self._local
+        return None
+
+    def _local(self, frame, event, _arg):
+        if event == "line":
+            if self.stepping or self.table.at(frame.f_code.co_filename, frame.f_lineno) is not None:
+                self.on_line(frame)
+        return self._local
+
+    def _apply(self):
+        threading.settrace(self._global if self.active else None)
+
+    def sync_thread(self, frame=None):
+        """On a loop's own thread (at a boundary or while held): trace as the settings say now."""
+        if getattr(self._installed, "generation", None) == self.generation:
+            return
+        self._installed.generation = self.generation
+        sys.settrace(self._global if self.active else None)
+        if self.active and frame is not None:
+            # Frames already running get their line tracer too (a pause inside busy code).
+            while frame is not None:
+                if not frame_tools.is_loopscope_file(frame.f_code.co_filename):
+                    frame.f_trace = self._local
+                frame = frame.f_back
+
+
+def make_tracer(table, on_line):
+    if hasattr(sys, "monitoring"):
+        return MonitoringTracer(table, on_line)
+    return SettraceTracer(table, on_line)
