@@ -9,7 +9,7 @@ const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const out = join(root, `loopscope-${version}.vsix`);
 const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit', cwd: root });
-execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', out],
+execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--skip-license', '-o', out],
   { stdio: 'inherit', cwd: root });
 const listing = execFileSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: root }).toString();
 console.log(`\n${out}: ${(statSync(out).size / 1024).toFixed(1)} KiB, holding:\n${listing}`);

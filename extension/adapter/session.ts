@@ -334,8 +334,11 @@ export class LoopscopeSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
+  /** An error response; only failures the user caused (launch, bad settings) pop up in the UI. Requests
+   * that lost a race with a resume or with the program's end just fail quietly. */
   private fail(response: DebugProtocol.Response, id: ErrorId, message: string): void {
-    this.sendErrorResponse(response, { id, format: message.replace(/[{}]/g, (c) => (c === '{' ? '(' : ')')), showUser: true });
+    const showUser = id === ErrorId.BadLaunch || id === ErrorId.Unsupported;
+    this.sendErrorResponse(response, { id, format: message.replace(/[{}]/g, (c) => (c === '{' ? '(' : ')')), showUser });
   }
 }
 

@@ -88,9 +88,12 @@ class CommandHandlers:
     def on_cancelTask(self, arguments, _request):
         return self._debugger.cancel_task(arguments["taskId"])
 
-    def on_resume(self, arguments, _request):
+    def on_resume(self, arguments, request):
+        # Answer first: the released program may stop again at once, and its next stopped event
+        # must not overtake this response (the client would take the old stop as current).
+        self._channel().send_response(request, {})
         self._debugger.resume(arguments["mode"], arguments.get("threadId"))
-        return {}
+        return _ANSWERS_LATER
 
     def on_pause(self, _arguments, _request):
         self._debugger.pause()

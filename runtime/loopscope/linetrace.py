@@ -170,16 +170,19 @@ class MonitoringTracer(Tracer):
 
     def __init__(self, table, on_line):
         super().__init__(table, on_line)
-        monitoring = sys.monitoring
-        self._monitoring = monitoring
-        self._tool = monitoring.DEBUGGER_ID
-        try:
-            monitoring.use_tool_id(self._tool, "loopscope")
-        except ValueError:  # another debugger holds the id: take the next free one
-            self._tool = next(i for i in range(6) if monitoring.get_tool(i) is None)
-            monitoring.use_tool_id(self._tool, "loopscope")
-        monitoring.register_callback(self._tool, monitoring.events.LINE, self._line)
-        self._enabled = False
+        self._monitoring = sys.monitoring
+        self._tool = None   # claimed only while something is watched, and given back after
+
+    def _claim(self):
+        monitoring = self._monitoring
+        free = [monitoring.DEBUGGER_ID] + [i for i in range(6) if i != monitoring.DEBUGGER_ID]
+        for tool in free:
+            if monitoring.get_tool(tool) is None:
+                monitoring.use_tool_id(tool, "loopscope")
+                monitoring.register_callback(tool, monitoring.events.LINE, self._line)
+                self._tool = tool
+                return True
+        return False  # every tool id is taken by other tools: line breakpoints cannot work
 
     def _line(self, code, line):
         filename = code.co_filename
@@ -194,13 +197,17 @@ class MonitoringTracer(Tracer):
         return None
 
     def _apply(self):
-        want = self.active
-        if want:
-            self._monitoring.set_events(self._tool, self._monitoring.events.LINE)
-            self._monitoring.restart_events()
-        elif self._enabled:
-            self._monitoring.set_events(self._tool, 0)
-        self._enabled = want
+        monitoring = self._monitoring
+        if self.active:
+            if self._tool is None and not self._claim():
+                return
+            monitoring.set_events(self._tool, monitoring.events.LINE)
+            monitoring.restart_events()
+        elif self._tool is not None:
+            monitoring.set_events(self._tool, 0)
+            monitoring.register_callback(self._tool, monitoring.events.LINE, None)
+            monitoring.free_tool_id(self._tool)
+            self._tool = None
 
     needs_thread_sync = False
 

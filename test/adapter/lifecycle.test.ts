@@ -153,3 +153,23 @@ describe('bad input', () => {
     await assert.rejects(s.client.stackTraceRequest({ threadId: 1 }), /not running/);
   }));
 });
+
+describe('faults', () => {
+  it('ends the program when the adapter process dies', async () => {
+    const session = new Session();
+    await session.start();
+    let pid = 0;
+    try {
+      await session.launch({ program: fixture('sleeper.py'), stopOnEntry: true });
+      await session.nextStop();
+      pid = Number((await session.client.evaluateRequest({ expression: '__import__("os").getpid()' })).body.result);
+      const adapterPid = (session.client as unknown as { _adapterProcess: { pid: number } })._adapterProcess.pid;
+      process.kill(adapterPid, 'SIGKILL');
+      await eventually(() => !processAlive(pid), `the held program ${pid} is gone after its adapter died`);
+    } finally {
+      if (pid && processAlive(pid)) process.kill(pid, 'SIGKILL');
+      // The adapter is dead: a disconnect request would never be answered.
+      (session.client as unknown as { stopAdapter(): void }).stopAdapter();
+    }
+  });
+});
