@@ -157,7 +157,8 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
       server.on('connection', (late) => refuse(late, 'the runtime is already connected', () => undefined));
       const connection = new RuntimeConnection(child, socket, hello, exited);
       early.handOver(connection);
-      for (const message of refusals) connection.emit('log', message);
+      // Told on the next tick, once the owner has subscribed (as the early output is).
+      setImmediate(() => { for (const message of refusals) connection.emit('log', message); });
       connection.attach(socket, leftover);
       return connection;
     } catch (error) {
