@@ -2,15 +2,34 @@
 // (dist/debugAdapter.js), so the same adapter serves VS Code and any other DAP client.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { registerStepIteration } from './commands/stepIteration';
+import { registerTaskCommands } from './commands/taskCommands';
+import { registerViewCommands } from './commands/viewCommands';
 import { LoopscopeConfigurationProvider } from './configurationProvider';
+import { EventLoopView } from './views/eventLoopView';
+import { FuturesView } from './views/futuresView';
+import { LoopStatusBar } from './views/loopStatusBar';
+import { LoopscopeSessions } from './views/sessions';
+import { TaskSwitchesView } from './views/taskSwitchesView';
+import { TasksView } from './views/tasksView';
 
 export function activate(context: vscode.ExtensionContext): void {
   const adapterPath = path.join(context.extensionPath, 'dist', 'debugAdapter.js');
+  const sessions = new LoopscopeSessions();
+  const tasksView = new TasksView(sessions);
+  const views = [tasksView, new FuturesView(sessions), new EventLoopView(sessions), new TaskSwitchesView(sessions)];
   context.subscriptions.push(
     vscode.debug.registerDebugAdapterDescriptorFactory('loopscope', {
       createDebugAdapterDescriptor: () => new vscode.DebugAdapterExecutable(process.execPath, [adapterPath]),
     }),
     vscode.debug.registerDebugConfigurationProvider('loopscope', new LoopscopeConfigurationProvider()),
+    vscode.debug.registerDebugAdapterTrackerFactory('loopscope', sessions),
+    sessions,
+    ...views,
+    new LoopStatusBar(sessions),
+    registerStepIteration(),
+    ...registerTaskCommands(sessions, tasksView),
+    ...registerViewCommands(sessions, tasksView, views),
   );
 }
 

@@ -1,0 +1,41 @@
+// Commands of the Loopscope views themselves: filter the tasks, refresh, show more of a long list,
+// open the source line of a row.
+import * as vscode from 'vscode';
+import type { Location } from '../adapter/protocol';
+import { LoopscopeTreeView, SHOW_LOCATION_COMMAND, SHOW_MORE_COMMAND } from '../views/loopscopeTreeView';
+import { LoopscopeSessions } from '../views/sessions';
+import { TasksView } from '../views/tasksView';
+
+export function registerViewCommands(sessions: LoopscopeSessions, tasksView: TasksView,
+  views: readonly LoopscopeTreeView<unknown>[]): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand('loopscope.tasks.filter', async () => {
+      const filter = await vscode.window.showInputBox({
+        title: 'Filter Asyncio Tasks',
+        prompt: 'Show the tasks whose name or coroutine contains this text (any case). Leave empty to show all.',
+        placeHolder: 'e.g. consumer',
+        value: tasksView.filter ?? '',
+      });
+      if (filter !== undefined) tasksView.setFilter(filter.trim());
+    }),
+
+    vscode.commands.registerCommand('loopscope.tasks.clearFilter', () => tasksView.setFilter(undefined)),
+
+    vscode.commands.registerCommand('loopscope.refreshViews', () => sessions.active?.phase.refresh()),
+
+    vscode.commands.registerCommand(SHOW_MORE_COMMAND, (viewId: string, listId: string) => {
+      views.find((view) => view.viewId === viewId)?.showMore(listId);
+    }),
+
+    vscode.commands.registerCommand(SHOW_LOCATION_COMMAND, async (where: Location) => {
+      const line = Math.max(where.line - 1, 0);
+      try {
+        await vscode.window.showTextDocument(vscode.Uri.file(where.path), {
+          selection: new vscode.Range(line, 0, line, 0), preserveFocus: true, preview: true,
+        });
+      } catch (error) {
+        void vscode.window.showWarningMessage(`Cannot open ${where.path}: ${(error as Error).message}`);
+      }
+    }),
+  ];
+}
