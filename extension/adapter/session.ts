@@ -266,7 +266,9 @@ export class LoopscopeSession extends LoggingDebugSession {
       case 'loopscope/cancelTask':
         return this.forward(response, async () => { response.body = await this.live().request('cancelTask', given as CustomDapRequests['loopscope/cancelTask']['arguments']); });
       case 'loopscope/stepIteration': {
+        // VS Code does not know a custom request resumes the program: tell it, before the next stop can come.
         const threadId = typeof given.threadId === 'number' ? given.threadId : this.lastStoppedThread;
+        this.sendEvent(new ContinuedEvent(threadId ?? 0, true));
         return this.resume(response, 'iteration', threadId ?? 0);
       }
       default:

@@ -566,7 +566,7 @@ class Debugger:
             raise LookupError("the program is running; pause it first")
         state = self.state_for_thread(thread_id)
         if state is None:
-            task = instrument._tasks_by_id.get(thread_id)
+            task = instrument.task_by_id(thread_id)
             if task is not None and task.done():
                 return [_label(inspection, "Task %s %s" % (_task_name(task), _outcome(task)))]
             raise LookupError("no event loop or task with thread id %d" % thread_id)

@@ -49,8 +49,18 @@ def code_name(code):
     return getattr(code, "co_qualname", code.co_name)
 
 
+_absolute = {}
+
+
+def absolute(filename):
+    path = _absolute.get(filename)
+    if path is None:
+        path = _absolute[filename] = os.path.abspath(filename)
+    return path
+
+
 def location(frame):
-    return {"path": os.path.abspath(frame.f_code.co_filename), "line": frame.f_lineno or frame.f_code.co_firstlineno}
+    return {"path": absolute(frame.f_code.co_filename), "line": frame.f_lineno or frame.f_code.co_firstlineno}
 
 
 def coroutine_frame(coro):

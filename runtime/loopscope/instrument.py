@@ -43,9 +43,10 @@ _loop_states = {}            # id(loop) -> LoopState
 # Loops and tasks share one id space: both are DAP threads.
 _ids = itertools.count(1)
 _run_numbers = itertools.count(1)
-_task_ids = weakref.WeakKeyDictionary()
-_tasks_by_id = weakref.WeakValueDictionary()
-_created_at = weakref.WeakKeyDictionary()   # task -> (filename, line) of the user code that made it
+# task or future -> (id, (filename, line) of the user code that made it, or None). Tasks get their
+# entry when created, so ids follow creation order; futures and tasks made without create_task on
+# first sight.
+_info = weakref.WeakKeyDictionary()
 HISTORY_HANDLES = 4096                       # task steps kept for the Task Switches view, per loop
 
 
@@ -88,24 +89,27 @@ class LoopState:
 
 
 def task_id(task):
-    """A small stable id for a task (its DAP thread id) or a future, allocated on first sight."""
+    """A small stable id for a task (its DAP thread id) or a future."""
     try:
-        return _task_ids[task]
+        return _info[task][0]
     except KeyError:
-        ident = _task_ids[task] = next(_ids)
-        _tasks_by_id[ident] = task
-        return ident
+        info = _info[task] = (next(_ids), None)
+        return info[0]
     except TypeError:
         return 0
 
 
-def task_by_id(ident):
-    task = _tasks_by_id.get(ident)
-    return task if is_task(task) else None
+def task_by_id(ident, tasks_only=True):
+    """The live task (or, with tasks_only=False, future) with this id; a scan, for rare requests."""
+    for obj, info in list(_info.items()):
+        if info[0] == ident:
+            return obj if not tasks_only or is_task(obj) else None
+    return None
 
 
 def created_at(task):
-    return _created_at.get(task)
+    info = _info.get(task)
+    return info[1] if info is not None else None
 
 
 def history_of(loop):
@@ -231,17 +235,19 @@ def _close(self):
 
 
 def _create_task(self, *args, **kwargs):
+    state = _loop_states.get(id(self))
+    if state is None or state.loop_ref() is not self:
+        state = _register(self)  # before the task, so a loop's id comes before its tasks' ids
     task = _original_create_task(self, *args, **kwargs)
     frame = sys._getframe(1)
     while frame is not None and not frames.is_user_file(frame.f_code.co_filename):
         frame = frame.f_back
-    if frame is not None:
-        try:
-            _created_at[task] = (frame.f_code.co_filename, frame.f_lineno)
-        except TypeError:
-            pass
+    try:
+        _info[task] = (next(_ids), (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None)
+    except TypeError:
+        pass
     if watch.creation:
-        _notify("task_created", state_of(self) or _register(self), task)
+        _notify("task_created", state, task)
     return task
 
 

@@ -39,7 +39,7 @@ def _loop_of(future):
 
 
 def _location(where):
-    return {"path": os.path.abspath(where[0]), "line": where[1]} if where else None
+    return {"path": frame_tools.absolute(where[0]), "line": where[1]} if where else None
 
 
 def _referenced_objects(callback):
@@ -105,17 +105,14 @@ class AwaitGraph:
                     if waiter_task not in self.awaited_by[child]:
                         self.awaited_by[child].append(waiter_task)
 
-    def awaited_tasks(self, task):
-        """Tasks that `task` waits for, directly or through a gathering/waiter future."""
-        result = []
-        for awaited, waiters in self.awaited_by.items():
-            if task in waiters and instrument.is_task(awaited) and awaited is not task:
-                result.append(awaited)
-        return result
-
     def cycles(self, tasks):
         """Each cycle of tasks that wait for each other, once."""
-        edges = {task: self.awaited_tasks(task) for task in tasks}
+        edges = collections.defaultdict(list)   # task -> tasks it waits for
+        for awaited, waiters in self.awaited_by.items():
+            if instrument.is_task(awaited):
+                for waiter in waiters:
+                    if waiter is not awaited:
+                        edges[waiter].append(awaited)
         cycles, seen_keys = [], set()
         state = {}
 
@@ -262,7 +259,7 @@ def snapshot_loop(state, held, finished, clock="wall", max_tasks=1000, held_hand
     for task in listed:
         body["tasks"].append(_task_snapshot(task, current, ready_tasks, graph, steps))
     body["tasksTotal"] = len(pending)
-    body["futures"] = _futures(graph)
+    body["futures"] = _futures(graph, set(listed), max_tasks)
     body["deadlocks"] = graph.cycles(pending)
     return body
 
@@ -289,12 +286,15 @@ def _task_snapshot(task, current, ready_tasks, graph, steps):
     return entry
 
 
-def _futures(graph):
+def _futures(graph, listed, limit):
+    """Pending non-task futures that listed tasks wait on (at most limit of them)."""
     futures = []
     for future, waiters in graph.awaited_by.items():
-        if instrument.is_task(future) or not waiters:
+        if len(futures) >= limit:
+            break
+        if instrument.is_task(future) or not waiters or future in graph.sleeping:
             continue
-        if future in graph.sleeping:
+        if not any(waiter in listed for waiter in waiters):
             continue
         chain = frame_tools.await_chain(frame_tools.task_coroutine(waiters[0]))
         state = "cancelled" if future.cancelled() else ("done" if future.done() else "pending")
