@@ -1,6 +1,7 @@
 // Writes the code that is generated from the two declarations Loopscope keeps once:
 //   runtime/loopscope/protocol.json  -> extension/adapter/protocol.ts (runtime<->adapter messages)
 //   extension/launchOptions.json     -> extension/adapter/launchOptions.ts and package.json's launch schema
+//   runtime/loopscope/protocol.json  -> the reference tables of docs/protocol.md
 // With --check it writes nothing and fails if any output is out of date (npm test runs it so).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -104,8 +105,51 @@ const { $comment: _omit, ...launchSchema } = launch;
 debuggerEntry.configurationAttributes = { launch: launchSchema };
 emit('package.json', JSON.stringify(pkg, null, 2) + '\n');
 
+// --- the protocol reference in docs/protocol.md, between its generated markers ---
+function fields(schema) {
+  if (!schema) return '';
+  if (schema.$ref) return fields(protocol.definitions[schema.$ref]) || `\`${schema.$ref}\``;
+  const props = Object.entries(schema.properties ?? {});
+  if (props.length === 0) return '—';
+  const required = new Set(schema.required ?? []);
+  return props.map(([name, prop]) => `\`${name}${required.has(name) ? '' : '?'}\`: ${typeName(prop)}`).join('<br>');
+}
+function typeName(schema) {
+  if (schema.$ref) return schema.$ref;
+  if (schema.enum) return schema.enum.map((v) => `\`${JSON.stringify(v)}\``).join(' \\| ');
+  if (schema.type === 'array') return `${typeName(schema.items ?? {})}[]`;
+  return Array.isArray(schema.type) ? schema.type.join(' \\| ') : schema.type ?? 'any';
+}
+const oneLine = (text) => (text ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+let reference = '<!-- generated:begin (scripts/generate.mjs from runtime/loopscope/protocol.json; do not edit by hand) -->\n';
+reference += '\n### Requests (adapter → runtime)\n\n| request | arguments | body | what it does |\n| --- | --- | --- | --- |\n';
+for (const [name, req] of Object.entries(protocol.requests)) {
+  reference += `| \`${name}\` | ${fields(req.arguments)} | ${fields(req.body)} | ${oneLine(req.description)} |\n`;
+}
+reference += '\n### Events (runtime → adapter)\n\n| event | body | meaning |\n| --- | --- | --- |\n';
+for (const [name, event] of Object.entries(protocol.events)) {
+  reference += `| \`${name}\` | ${fields(event)} | ${oneLine(event.description)} |\n`;
+}
+reference += '\n### Custom DAP requests (client → adapter)\n\n| request | arguments | body | what it does |\n| --- | --- | --- | --- |\n';
+for (const [name, req] of Object.entries(protocol.dapRequests ?? {})) {
+  reference += `| \`${name}\` | ${fields(req.arguments)} | ${fields(req.body)} | ${oneLine(req.description)} |\n`;
+}
+reference += '\n### Shared shapes\n\n| name | fields | meaning |\n| --- | --- | --- |\n';
+for (const [name, def] of Object.entries(protocol.definitions)) {
+  reference += `| \`${name}\` | ${fields(def)} | ${oneLine(def.description)} |\n`;
+}
+reference += '\n<!-- generated:end -->';
+const doc = read('docs/protocol.md');
+const begin = doc.indexOf('<!-- generated:begin');
+const end = doc.indexOf('<!-- generated:end -->');
+if (begin < 0 || end < 0) {
+  console.error('docs/protocol.md has lost its generated:begin / generated:end markers');
+  process.exit(1);
+}
+emit('docs/protocol.md', doc.slice(0, begin) + reference + doc.slice(end + '<!-- generated:end -->'.length));
+
 if (stale.length) {
   console.error(`Out of date (run \`npm run generate\`): ${stale.join(', ')}`);
   process.exit(1);
 }
-if (!check) console.log('generated: extension/adapter/protocol.ts, extension/adapter/launchOptions.ts, package.json launch schema');
+if (!check) console.log('generated: extension/adapter/protocol.ts, extension/adapter/launchOptions.ts, package.json launch schema, docs/protocol.md reference');

@@ -231,7 +231,7 @@ export interface RuntimeRequests {
       /** Hide frames of the standard library, site-packages and Loopscope. */
       justMyCode?: boolean;
     }; body: Record<string, never> };
-  /** One thread per live event loop. */
+  /** One thread per live event loop, then one per live task (at most maxTaskThreads tasks). */
   threads: { arguments: Record<string, never>; body: {
       threads: Thread[];
       /** Live tasks left out of the list by maxTaskThreads. */
@@ -244,6 +244,7 @@ export interface RuntimeRequests {
     }; body: Record<string, never> };
   /** Hold every loop as soon as possible: at the next handle or iteration boundary, or inside busy code on the main thread. */
   pause: { arguments: Record<string, never>; body: Record<string, never> };
+  /** Frames of a held loop or task thread: a task's await chain innermost first, a loop's place between iterations, or the running code. */
   stackTrace: { arguments: {
       threadId: number;
       startFrame?: number;
@@ -252,11 +253,13 @@ export interface RuntimeRequests {
       stackFrames: StackFrame[];
       totalFrames: number;
     } };
+  /** Locals, Task and Event loop (for frames of a task), Globals. */
   scopes: { arguments: {
       frameId: number;
     }; body: {
       scopes: Scope[];
     } };
+  /** Children of a scope or value, paged. */
   variables: { arguments: {
       variablesReference: number;
       start?: number;
