@@ -219,7 +219,7 @@ export interface RuntimeRequests {
     } };
   /** Which task events stop the program. */
   setTaskFilters: { arguments: {
-      filters: ("taskSwitch" | "taskCreated" | "taskDone" | "taskException")[];
+      filters: ("taskSwitch" | "taskCreated" | "taskDone" | "taskException" | "raised")[];
     }; body: Record<string, never> };
   /** Run the program. Sent once, after the configuration requests. */
   start: { arguments: {

@@ -18,9 +18,10 @@ export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
   { filter: 'taskCreated', label: 'Task created', description: 'Stop when a task is created, in the code that creates it.', default: false },
   { filter: 'taskDone', label: 'Task done', description: 'Stop when a task finishes, is cancelled or fails.', default: false },
   { filter: 'taskException', label: 'Task exception', description: 'Stop when a task ends with an exception (not CancelledError), showing the frames it passed through.', default: false },
+  { filter: 'raised', label: 'Raised exceptions', description: 'Stop wherever your code raises an exception, caught or not (not CancelledError or StopIteration). Slows the program before Python 3.12.', default: false },
 ];
 
-type TaskFilter = 'taskSwitch' | 'taskCreated' | 'taskDone' | 'taskException';
+type TaskFilter = 'taskSwitch' | 'taskCreated' | 'taskDone' | 'taskException' | 'raised';
 
 /** DAP error ids for failures the user can fix. */
 const enum ErrorId {

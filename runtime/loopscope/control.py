@@ -31,7 +31,9 @@ _sleep = time.sleep
 PAUSE_SIGNAL = signal.NSIG - 2
 BUSY_PAUSE_DELAY = 0.3
 _HIT_CONDITION = re.compile(r"^\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$")
-TASK_FILTERS = ("taskSwitch", "taskCreated", "taskDone", "taskException")
+TASK_FILTERS = ("taskSwitch", "taskCreated", "taskDone", "taskException", "raised")
+# Exceptions that are control flow, not errors: the 'raised' filter passes them by.
+_FLOW_EXCEPTIONS = (StopIteration, StopAsyncIteration, GeneratorExit, asyncio.CancelledError, KeyboardInterrupt)
 
 
 class FunctionBreakpoint:
@@ -81,7 +83,8 @@ class Stop:
         self.where = where
         self.handle = handle
         self.frame = frame
-        self.exception = None   # the exception a task ended with, for exception stops
+        self.exception = None   # the exception of an exception stop
+        self.from_traceback = False  # its frames are gone: show them from the exception's traceback
         self.inbox = queue.SimpleQueue()
 
 
@@ -107,7 +110,7 @@ class Debugger:
         self.finished = snapshot_tools.FinishedTasks()
         self._seen_pending = weakref.WeakSet()
         self.line_breakpoints = linetrace.BreakpointTable()
-        self.tracer = linetrace.make_tracer(self.line_breakpoints, self.on_line)
+        self.tracer = linetrace.make_tracer(self.line_breakpoints, self.on_line, self.on_raise)
         self.line_step = None      # (kind, frame, start line, start iteration, caller frame) while stepping lines
         self.just_my_code = True
         self._busy = threading.local()   # set on a thread while Loopscope itself runs user code there
@@ -136,6 +139,7 @@ class Debugger:
     def set_task_filters(self, filters):
         with self._lock:
             self.filters = set(filters)
+            self.tracer.update(catching="raised" in self.filters)
             self._update_watch()
 
     def start(self, stop_on_entry, max_task_threads=256, clock="wall", just_my_code=True):
@@ -233,7 +237,7 @@ class Debugger:
             stop_frames = _traceback_frames(error.__traceback__)
             description = "Task %s raised %s: %s" % (_task_name(task), type(error).__name__, safe_repr(str(error), 200))
             return self._hold(state, "exception", "code", frame=stop_frames[0] if stop_frames else None,
-                              description=description, exception=error)
+                              description=description, exception=error, from_traceback=True)
         if "taskDone" in self.filters:
             description = "Task %s %s" % (_task_name(task), _outcome(task))
             self._hold(state, "task done", "code", frame=None, description=description)
@@ -286,9 +290,11 @@ class Debugger:
 
     # --- holding ------------------------------------------------------------------------------
 
-    def _hold(self, state, reason, where, handle=None, frame=None, description=None, hit_ids=None, exception=None):
+    def _hold(self, state, reason, where, handle=None, frame=None, description=None, hit_ids=None, exception=None,
+              from_traceback=False):
         stop = Stop(state, where, handle, frame)
         stop.exception = exception
+        stop.from_traceback = from_traceback
         with self._lock:
             quiet = self.stopping or reason is None
             if quiet and not self.stopping:
@@ -452,6 +458,17 @@ class Debugger:
             description += " (while stepping elsewhere)"
         self._hold(state, "breakpoint", "code", frame=frame, description=description, hit_ids=[breakpoint.id])
 
+    def on_raise(self, frame, error):
+        """The 'raised' filter: an exception raised in user code that a loop runs."""
+        if getattr(self._busy, "on", False) or self.stopping or isinstance(error, _FLOW_EXCEPTIONS):
+            return
+        loop = asyncio._get_running_loop()
+        state = instrument.state_of(loop) if loop is not None else None
+        if state is None:
+            return
+        description = "Raised %s: %s at %s" % (type(error).__name__, safe_repr(str(error), 200), self._line_place(frame, state))
+        self._hold(state, "exception", "code", frame=frame, description=description, exception=error)
+
     @staticmethod
     def _step_ends_here(step, frame, state):
         kind, target, start_line, start_iteration, caller = step
@@ -579,7 +596,7 @@ class Debugger:
                 return [_label(inspection, "Task %s %s" % (_task_name(task), _outcome(task)))]
             return _task_frames(inspection, task, state)
         frames = []
-        if stop.where == "code" and stop.exception is not None:
+        if stop.where == "code" and stop.from_traceback:
             frames.extend(_frame_entry(inspection, f, task=self._subject_task(stop), state=state)
                           for f in _traceback_frames(stop.exception.__traceback__, self.just_my_code))
         elif stop.where == "code":

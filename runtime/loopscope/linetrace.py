@@ -148,28 +148,32 @@ class Tracer:
     """Calls on_line(frame) for lines that may matter: in files with breakpoints, or any user line
     while stepping. Backends differ by Python version; both honour the same two switches."""
 
-    def __init__(self, table, on_line):
+    def __init__(self, table, on_line, on_raise=None):
         self.table = table
         self.on_line = on_line
+        self.on_raise = on_raise   # (frame, exception) for the 'raised' filter
         self.stepping = False
+        self.catching = False      # report exceptions raised in user code
         self.generation = 0   # bumped on every change; settrace threads catch up at loop boundaries
 
-    def update(self, stepping=None):
+    def update(self, stepping=None, catching=None):
         if stepping is not None:
             self.stepping = stepping
+        if catching is not None:
+            self.catching = catching
         self.generation += 1
         self._apply()
 
     @property
     def active(self):
-        return self.stepping or bool(self.table.by_path)
+        return self.stepping or self.catching or bool(self.table.by_path)
 
 
 class MonitoringTracer(Tracer):
     """3.12+: sys.monitoring, switched off location by location where nothing can stop."""
 
-    def __init__(self, table, on_line):
-        super().__init__(table, on_line)
+    def __init__(self, table, on_line, on_raise=None):
+        super().__init__(table, on_line, on_raise)
         self._monitoring = sys.monitoring
         self._tool = None   # claimed only while something is watched, and given back after
 
@@ -180,6 +184,7 @@ class MonitoringTracer(Tracer):
             if monitoring.get_tool(tool) is None:
                 monitoring.use_tool_id(tool, "loopscope")
                 monitoring.register_callback(tool, monitoring.events.LINE, self._line)
+                monitoring.register_callback(tool, monitoring.events.RAISE, self._raise)
                 self._tool = tool
                 return True
         return False  # every tool id is taken by other tools: line breakpoints cannot work
@@ -196,16 +201,22 @@ class MonitoringTracer(Tracer):
         self.on_line(sys._getframe(1))
         return None
 
+    def _raise(self, code, _offset, exception):
+        if self.catching and frame_tools.is_user_file(code.co_filename):
+            self.on_raise(sys._getframe(1), exception)
+
     def _apply(self):
         monitoring = self._monitoring
         if self.active:
             if self._tool is None and not self._claim():
                 return
-            monitoring.set_events(self._tool, monitoring.events.LINE)
+            events = monitoring.events.LINE if (self.stepping or self.table.by_path) else 0
+            monitoring.set_events(self._tool, events | (monitoring.events.RAISE if self.catching else 0))
             monitoring.restart_events()
         elif self._tool is not None:
             monitoring.set_events(self._tool, 0)
             monitoring.register_callback(self._tool, monitoring.events.LINE, None)
+            monitoring.register_callback(self._tool, monitoring.events.RAISE, None)
             monitoring.free_tool_id(self._tool)
             self._tool = None
 
@@ -220,24 +231,27 @@ class SettraceTracer(Tracer):
 
     needs_thread_sync = True  # sys.settrace is per thread: loop threads catch up at their boundaries
 
-    def __init__(self, table, on_line):
-        super().__init__(table, on_line)
+    def __init__(self, table, on_line, on_raise=None):
+        super().__init__(table, on_line, on_raise)
         self._installed = threading.local()
 
     def _global(self, frame, event, _arg):
         if event != "call":
             return None
         filename = frame.f_code.co_filename
-        if self.stepping and frame_tools.is_user_file(filename):
+        if (self.stepping or self.catching) and frame_tools.is_user_file(filename):
             return self._local
         if _absolute(filename) in self.table.by_path:
             return self._local
         return None
 
-    def _local(self, frame, event, _arg):
+    def _local(self, frame, event, arg):
         if event == "line":
             if self.stepping or self.table.at(frame.f_code.co_filename, frame.f_lineno) is not None:
                 self.on_line(frame)
+        elif event == "exception" and self.catching and arg[2] is not None and arg[2].tb_next is None:
+            # Raised here, not passing through from a frame below.
+            self.on_raise(frame, arg[1])
         return self._local
 
     def _apply(self):
@@ -257,7 +271,7 @@ class SettraceTracer(Tracer):
                 frame = frame.f_back
 
 
-def make_tracer(table, on_line):
+def make_tracer(table, on_line, on_raise=None):
     if hasattr(sys, "monitoring"):
-        return MonitoringTracer(table, on_line)
-    return SettraceTracer(table, on_line)
+        return MonitoringTracer(table, on_line, on_raise)
+    return SettraceTracer(table, on_line, on_raise)

@@ -29,6 +29,22 @@ const breakAt = (s: Session, path: string, breakpoints: { line: number; conditio
   s.client.setBreakpointsRequest({ source: { path }, breakpoints });
 
 describe('line breakpoints and stepping in coroutines', () => {
+  for (const python of supportedPythons().filter((p) => ['3.8', '3.11', '3.12', '3.13'].some((v) => p.version.startsWith(`${v}.`)))) {
+    it(`the raised filter stops where user code raises, caught or not (Python ${python.version})`, () => session(async (s) => {
+      const errorLine = markers(fixture('task_error.py'))('parse_raise');
+      await s.launch({ program: fixture('task_error.py'), python: python.path }, () => s.client.setExceptionBreakpointsRequest({ filters: ['raised'] }));
+      const stop = await s.nextStop();
+      assert.equal(stop.body.reason, 'exception');
+      assert.match(stop.body.description!, /^Raised ValueError: .* at task_error\.py:\d+ in task bad$/);
+      const { body: { stackFrames } } = await s.client.stackTraceRequest({ threadId: stop.body.threadId });
+      assert.deepEqual([stackFrames[0].name, stackFrames[0].line], ['parse', errorLine]);
+      assert.equal((await s.client.exceptionInfoRequest({ threadId: stop.body.threadId })).body.exceptionId, 'ValueError');
+      await s.client.setExceptionBreakpointsRequest({ filters: [] });
+      await s.client.continueRequest({ threadId: stop.body.threadId });
+      assert.equal((await s.next('exited')).body.exitCode, 0);
+    }));
+  }
+
   for (const python of supportedPythons()) {
     it(`step over await lets other tasks run and stops on this task's next line (Python ${python.version})`, () => session(async (s) => {
       await s.launch({ program: STEPS, python: python.path }, () => breakAt(s, STEPS, [{ line: line('worker_await') }]));
