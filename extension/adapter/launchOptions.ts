@@ -26,8 +26,10 @@ export interface LoopscopeLaunchOptions {
   clock?: "frozen" | "wall" | "virtual";
   /** Show and step through only your own code: frames of the standard library, site-packages and Loopscope are hidden. */
   justMyCode?: boolean;
+  /** When Loopscope records task switches for the Task Switches view. */
+  taskSwitchHistory?: "whileStepping" | "always";
 }
 
 export type LaunchRequestArguments = DebugProtocol.LaunchRequestArguments & LoopscopeLaunchOptions;
 
-export const LAUNCH_OPTION_NAMES = ["program","module","args","cwd","env","python","stopOnEntry","maxTaskThreads","clock","justMyCode"] as const;
+export const LAUNCH_OPTION_NAMES = ["program","module","args","cwd","env","python","stopOnEntry","maxTaskThreads","clock","justMyCode","taskSwitchHistory"] as const;

@@ -86,7 +86,7 @@ export type TaskSnapshot = {
   awaitedBy: number[];
   /** The first user frame that created the task. */
   createdAt?: Location;
-  /** Steps of this task seen in the recorded history window. */
+  /** Steps of this task in the recorded task-switch history. */
   steps: number;
   /** The await chain, innermost first (user frames only). */
   stack: {
@@ -230,6 +230,8 @@ export interface RuntimeRequests {
       clock?: "wall" | "frozen" | "virtual";
       /** Hide frames of the standard library, site-packages and Loopscope. */
       justMyCode?: boolean;
+      /** When task switches are recorded for the Task Switches view. */
+      taskSwitchHistory?: "whileStepping" | "always";
     }; body: Record<string, never> };
   /** One thread per live event loop, then one per live task (at most maxTaskThreads tasks). */
   threads: { arguments: Record<string, never>; body: {

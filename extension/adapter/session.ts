@@ -99,7 +99,7 @@ export class LoopscopeSession extends LoggingDebugSession {
       this.maxTaskThreads = args.maxTaskThreads ?? 256;
       await this.runtime.request('start', {
         stopOnEntry: args.stopOnEntry === true, maxTaskThreads: this.maxTaskThreads, clock: args.clock ?? 'frozen',
-        justMyCode: args.justMyCode ?? true,
+        justMyCode: args.justMyCode ?? true, taskSwitchHistory: args.taskSwitchHistory ?? 'whileStepping',
       });
     } catch (error) {
       return this.fail(response, ErrorId.Runtime, `The program ended before it could start: ${(error as Error).message}`);
@@ -394,6 +394,9 @@ export function checkLaunchArguments(args: LaunchRequestArguments): string | und
   }
   if (given.maxTaskThreads !== undefined && (!Number.isInteger(given.maxTaskThreads) || (given.maxTaskThreads as number) < 0)) {
     return '"maxTaskThreads" in launch.json must be a whole number, 0 or more.';
+  }
+  if (given.taskSwitchHistory !== undefined && !['whileStepping', 'always'].includes(given.taskSwitchHistory as string)) {
+    return '"taskSwitchHistory" in launch.json must be "whileStepping" or "always".';
   }
   if (given.stopOnEntry !== undefined && typeof given.stopOnEntry !== 'boolean') {
     return '"stopOnEntry" in launch.json must be true or false.';

@@ -7,7 +7,6 @@ on the held loop's thread and answer from there.
 import threading
 
 from . import instrument
-from .snapshot import task_switches
 
 
 class CommandHandlers:
@@ -44,7 +43,7 @@ class CommandHandlers:
 
     def on_start(self, arguments, _request):
         self._debugger.start(arguments["stopOnEntry"], arguments.get("maxTaskThreads", 256), arguments.get("clock", "wall"),
-                             arguments.get("justMyCode", True))
+                             arguments.get("justMyCode", True), arguments.get("taskSwitchHistory", "whileStepping"))
         self.started.set()
         return {}
 
@@ -66,8 +65,9 @@ class CommandHandlers:
         debugger = self._debugger
 
         def work():
-            states = [s for s in instrument.loop_states() if arguments.get("loopId") in (None, s.id)]
-            switches, recorded = task_switches(states, arguments.get("limit", 200))
+            loop_id = arguments.get("loopId")
+            switches, recorded = debugger.switches.recent({loop_id} if loop_id is not None else None,
+                                                         arguments.get("limit", 200))
             return {"switches": switches, "recorded": recorded}
         if debugger.primary is None:
             raise LookupError("the program is running; pause it to see its task switches")

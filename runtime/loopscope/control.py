@@ -24,6 +24,7 @@ from . import snapshot as snapshot_tools
 from . import inspection as inspection_tools
 from .inspection import StopInspection, safe_repr
 from .output import flush_and_drain
+from .switches import SwitchRecorder
 
 _RESUME = object()
 _sleep = time.sleep
@@ -105,7 +106,8 @@ class Debugger:
         self.main_ident = threading.main_thread().ident
         self._breakpoint_names = frozenset()
         self.max_task_threads = 256
-        self.recording = False     # keep recent iterations' ready queues for the Task Switches view
+        self.record_always = False  # record task switches while running freely too (costs per handle)
+        self.switches = SwitchRecorder()
         self.clock_name = "wall"
         self.finished = snapshot_tools.FinishedTasks()
         self._seen_pending = weakref.WeakSet()
@@ -142,7 +144,7 @@ class Debugger:
             self.tracer.update(catching="raised" in self.filters)
             self._update_watch()
 
-    def start(self, stop_on_entry, max_task_threads=256, clock="wall", just_my_code=True):
+    def start(self, stop_on_entry, max_task_threads=256, clock="wall", just_my_code=True, task_switch_history="whileStepping"):
         self.max_task_threads = max_task_threads
         self.just_my_code = just_my_code
         clock_tools.install(clock, instrument._loop_states)
@@ -152,7 +154,7 @@ class Debugger:
         inspection_tools.describe_loop = describe_loop
         with self._lock:
             self.entry_pending = bool(stop_on_entry)
-            self.recording = True
+            self.record_always = task_switch_history == "always"
             self._update_watch()
 
     def install_busy_pause(self):
@@ -168,13 +170,14 @@ class Debugger:
         watch.iterations = bool(self.entry_pending or self.pause_pending or self.stopping
                                 or mode in ("iteration", "out")
                                 or (self.tracer.needs_thread_sync and self.tracer.active))
-        handles = bool(self.pause_pending or self.stopping or mode == "handle" or self.breakpoints
-                       or self.filters & {"taskSwitch", "taskDone", "taskException"})
+        # Stepping by iteration is interactive: the handle hooks may run then, to record task switches.
+        handles = bool(self.pause_pending or self.stopping or mode in ("handle", "iteration", "out") or self.breakpoints
+                       or self.filters & {"taskSwitch", "taskDone", "taskException"} or self.record_always)
         instrument.set_handle_watch(handles)
-        watch.after_handles = bool(self.filters & {"taskDone", "taskException"})
+        watch.after_handles = handles
         self._breakpoint_names = frozenset(bp.name for bp in self.breakpoints)
         watch.creation = "taskCreated" in self.filters
-        watch.history = self.recording
+
 
     # --- moments (loop threads) ---------------------------------------------------------------
 
@@ -209,6 +212,7 @@ class Debugger:
             self._hold(state, "step", "iteration")
 
     def before_handle(self, state, handle):
+        self.switches.before(state, handle)
         if self.stopping:
             return self._hold(state, None, "handle", handle)
         if self.pause_pending and getattr(handle._callback, "__self__", None) is not state.loop:
@@ -227,12 +231,13 @@ class Debugger:
                 return self._hold(state, "function breakpoint", "handle", handle, hit_ids=hit)
 
     def after_handle(self, state, handle):
+        self.switches.after(state)
         task = instrument.task_of_handle(handle)
         if task is not None and task.done():
             self.finished.add(task)
         if task is None or not task.done():
             return
-        error = None if task.cancelled() else task.exception()
+        error = instrument.task_exception(task)
         if error is not None and "taskException" in self.filters:
             stop_frames = _traceback_frames(error.__traceback__)
             description = "Task %s raised %s: %s" % (_task_name(task), type(error).__name__, safe_repr(str(error), 200))
@@ -638,7 +643,7 @@ class Debugger:
             stop = self.held.get(state.id)
             held_handle = stop.handle if stop is not None and stop.where == "handle" else None
             loops.append(snapshot_tools.snapshot_loop(state, stop is not None, self.finished, self.clock_name,
-                                                      max_tasks, held_handle))
+                                                      max_tasks, held_handle, self.switches))
             for task in _pending_tasks(state.loop) if state.loop is not None and not state.loop.is_closed() else ():
                 self._seen_pending.add(task)
         return {"loops": loops}
@@ -803,10 +808,10 @@ def _name_being_given(task, frame):
 def _outcome(task):
     if task.cancelled():
         return "was cancelled"
-    error = task.exception()
+    error = instrument.task_exception(task)
     if error is not None:
         return "failed: %s" % safe_repr(error, 200)
-    return "finished: returned %s" % safe_repr(task.result(), 200)
+    return "finished: returned %s" % safe_repr(instrument.task_result(task), 200)
 
 
 def describe_handle(handle, task, after):
@@ -820,7 +825,7 @@ def describe_handle(handle, task, after):
         if after:
             if task.done():
                 info["taskState"] = "cancelled" if task.cancelled() else (
-                    "failed" if task.exception() is not None else "done")
+                    "failed" if instrument.task_exception(task) is not None else "done")
             else:
                 info["taskState"] = "pending"
                 where = frame_tools.resume_location(task)

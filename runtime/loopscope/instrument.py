@@ -33,7 +33,6 @@ class Watch:
     handles = False        # call listener.before_handle before every handle
     after_handles = False  # ... and listener.after_handle after it
     creation = False       # call listener.task_created for every task
-    history = False        # keep the ready queue of recent iterations (Task Switches view)
     autojump = False       # virtual clock: skip idle waits for timers
 
 
@@ -47,7 +46,6 @@ _run_numbers = itertools.count(1)
 # entry when created, so ids follow creation order; futures and tasks made without create_task on
 # first sight.
 _info = weakref.WeakKeyDictionary()
-HISTORY_HANDLES = 4096                       # task steps kept for the Task Switches view, per loop
 
 
 class LoopState:
@@ -99,6 +97,19 @@ def task_id(task):
         return 0
 
 
+def task_exception(task):
+    """A finished task's exception, read without marking it retrieved: calling task.exception()
+    would silence asyncio's "Task exception was never retrieved" for the program."""
+    if task.cancelled():
+        return None
+    return getattr(task, "_exception", None)
+
+
+def task_result(task):
+    """A finished task's result, read without side effects."""
+    return getattr(task, "_result", None)
+
+
 def task_by_id(ident, tasks_only=True):
     """The live task (or, with tasks_only=False, future) with this id; a scan, for rare requests."""
     for obj, info in list(_info.items()):
@@ -110,27 +121,6 @@ def task_by_id(ident, tasks_only=True):
 def created_at(task):
     info = _info.get(task)
     return info[1] if info is not None else None
-
-
-def history_of(loop):
-    """[(iteration, loop time, handles)] of the most recent iterations, oldest first."""
-    return getattr(loop, "_loopscope_history", None) or ()
-
-
-def _record_iteration(loop, state):
-    # One C-level copy of the ready queue per iteration; resolved into tasks only when someone looks.
-    history = getattr(loop, "_loopscope_history", None)
-    if history is None:
-        history = loop._loopscope_history = collections.deque()
-        loop._loopscope_history_size = 0
-    ready = tuple(loop._ready)
-    if not ready:
-        return
-    history.append((state.iteration + 1, loop.time(), ready))
-    size = loop._loopscope_history_size + len(ready)
-    while size > HISTORY_HANDLES and len(history) > 1:
-        size -= len(history.popleft()[2])
-    loop._loopscope_history_size = size
 
 
 def is_task(obj):
@@ -211,8 +201,6 @@ def _run_once(self):
         state = _register(self)
     if watch.iterations:
         _notify("before_iteration", state)
-    if watch.history:
-        _record_iteration(self, state)
     if watch.autojump:
         clock_tools.autojump(self, state)
     state.iteration += 1
@@ -293,7 +281,7 @@ def install(listener):
 def uninstall():
     global _listener
     _listener = None
-    watch.iterations = watch.handles = watch.after_handles = watch.creation = watch.history = watch.autojump = False
+    watch.iterations = watch.handles = watch.after_handles = watch.creation = watch.autojump = False
     clock_tools.uninstall()
     base_events.BaseEventLoop._run_once = _original_run_once
     base_events.BaseEventLoop.run_forever = _original_run_forever

@@ -7,7 +7,7 @@ loop's thread; every repr goes through safe_repr.
 
 import asyncio
 import collections
-import os
+import weakref
 
 from . import frames as frame_tools
 from . import instrument
@@ -17,20 +17,23 @@ FINISHED_KEPT = 64
 
 
 class FinishedTasks:
-    """The most recently finished tasks, so the views can show how they ended (bounded)."""
+    """The most recently finished tasks that are still alive, so the views can show how they ended.
+    Weak references only: keeping a failed task alive would delay or lose asyncio's
+    "Task exception was never retrieved" report."""
 
     def __init__(self):
-        self._tasks = collections.OrderedDict()  # task id -> task
+        self._tasks = collections.OrderedDict()  # task id -> weakref to the task
 
     def add(self, task):
         ident = instrument.task_id(task)
         self._tasks.pop(ident, None)
-        self._tasks[ident] = task
+        self._tasks[ident] = weakref.ref(task)
         while len(self._tasks) > FINISHED_KEPT:
             self._tasks.popitem(last=False)
 
     def of_loop(self, loop):
-        return [t for t in reversed(self._tasks.values()) if _loop_of(t) is loop]
+        alive = (ref() for ref in reversed(list(self._tasks.values())))
+        return [t for t in alive if t is not None and _loop_of(t) is loop]
 
 
 def _loop_of(future):
@@ -149,7 +152,7 @@ def _task_state(task, current, ready_tasks):
     if task.done():
         if task.cancelled():
             return "cancelled"
-        return "failed" if task.exception() is not None else "done"
+        return "failed" if instrument.task_exception(task) is not None else "done"
     if task is current:
         return "running"
     return "ready" if task in ready_tasks else "waiting"
@@ -203,20 +206,7 @@ def task_stack(task):
     return stack, chain
 
 
-def steps_in_history(loop, finished):
-    """Steps per task in the recorded window; tasks seen there that have finished since are noted."""
-    counts = collections.Counter()
-    for _iteration, _time, handles in instrument.history_of(loop):
-        for handle in handles:
-            owner = getattr(handle._callback, "__self__", None)
-            if owner is not None and instrument.is_task(owner):
-                if owner not in counts and owner.done():
-                    finished.add(owner)
-                counts[owner] += 1
-    return counts
-
-
-def snapshot_loop(state, held, finished, clock="wall", max_tasks=1000, held_handle=None):
+def snapshot_loop(state, held, finished, clock="wall", max_tasks=1000, held_handle=None, switches=None):
     loop = state.loop
     body = {"id": state.id, "threadId": state.id, "osThread": state.thread_name, "iteration": state.iteration,
             "time": 0.0, "clock": clock, "state": "paused" if held else "running", "ready": [], "timers": [],
@@ -254,7 +244,9 @@ def snapshot_loop(state, held, finished, clock="wall", max_tasks=1000, held_hand
         body["timers"].append(entry)
     body["watched"] = _watched_fds(loop)
     current = asyncio.current_task(loop)
-    steps = steps_in_history(loop, finished)
+    steps, ended = switches.steps() if switches is not None else ({}, [])
+    for task in ended:
+        finished.add(task)
     listed = pending[:max_tasks] + [t for t in finished.of_loop(loop) if t not in graph.waits_on][:max(0, max_tasks - len(pending))]
     for task in listed:
         body["tasks"].append(_task_snapshot(task, current, ready_tasks, graph, steps))
@@ -270,7 +262,7 @@ def _task_snapshot(task, current, ready_tasks, graph, steps):
              "coroutine": frame_tools.coroutine_name(frame_tools.task_coroutine(task)),
              "state": _task_state(task, current, ready_tasks),
              "awaitedBy": [instrument.task_id(t) for t in graph.awaited_by.get(task, ())],
-             "steps": steps.get(task, 0), "stack": stack}
+             "steps": steps.get(instrument.task_id(task), 0), "stack": stack}
     if stack:
         entry["location"] = {"path": stack[0]["path"], "line": stack[0]["line"]}
     awaiting = _awaiting(task, graph, chain) if not task.done() else None
@@ -280,9 +272,9 @@ def _task_snapshot(task, current, ready_tasks, graph, steps):
     if where is not None:
         entry["createdAt"] = where
     if entry["state"] == "done":
-        entry["result"] = safe_repr(task.result(), 200)
+        entry["result"] = safe_repr(instrument.task_result(task), 200)
     elif entry["state"] == "failed":
-        entry["exception"] = safe_repr(task.exception(), 200)
+        entry["exception"] = safe_repr(instrument.task_exception(task), 200)
     return entry
 
 
@@ -334,26 +326,3 @@ def _watched_fds(loop):
         watched.append({"fd": key.fd, "events": "+".join(events) or "read",
                         "callback": instrument.callback_name(handle._callback) if handle is not None else "?"})
     return watched
-
-
-def task_switches(states, limit=200):
-    """The most recent recorded task steps across loops, newest first."""
-    switches = []
-    for state in states:
-        loop = state.loop
-        if loop is None:
-            continue
-        for iteration, time, handles in instrument.history_of(loop):
-            for handle in handles:
-                entry = {"iteration": iteration, "time": time, "loopId": state.id,
-                         "callback": instrument.callback_name(handle._callback)}
-                owner = getattr(handle._callback, "__self__", None)
-                if owner is not None and instrument.is_task(owner):
-                    entry["taskId"] = instrument.task_id(owner)
-                    entry["taskName"] = owner.get_name()
-                    entry["coroutine"] = frame_tools.coroutine_name(frame_tools.task_coroutine(owner))
-                switches.append(entry)
-    switches.sort(key=lambda s: (s["iteration"], s["loopId"]))
-    recorded = len(switches)
-    switches.reverse()
-    return switches[:limit], recorded
