@@ -326,6 +326,8 @@ export interface RuntimeEvents {
     /** The handle that ran last on this loop, with where its task suspended. */
     lastHandle?: HandleInfo;
     hitBreakpointIds?: number[];
+    /** The held loop's own thread id (threadId is the task's when the stop is about a task). */
+    loopId: number;
   };
   continued: {
     threadId: number;

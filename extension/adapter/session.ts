@@ -362,7 +362,7 @@ function stoppedEvent(body: RuntimeEvents['stopped']): DebugProtocol.StoppedEven
   if (body.hitBreakpointIds) event.body.hitBreakpointIds = body.hitBreakpointIds;
   // Loopscope's own facts about the stop, for the views and for clients that want them.
   (event.body as Record<string, unknown>).loopscope = {
-    iteration: body.iteration, time: body.time, where: body.where, handle: body.handle, lastHandle: body.lastHandle,
+    loopId: body.loopId, iteration: body.iteration, time: body.time, where: body.where, handle: body.handle, lastHandle: body.lastHandle,
   };
   return event;
 }

@@ -25,14 +25,14 @@ export class TraceFormatter {
   constructor(private readonly base: string) {}
 
   /** Lines to print at a stop before a handle (or at a loop's end), given what the runtime reported. */
-  onStop(stop: Pick<Stop, 'threadId' | 'iteration' | 'time' | 'handle' | 'lastHandle'>): string[] {
-    const lines = this.closeOpen(stop.threadId, stop.lastHandle);
-    if (stop.handle && this.loopIteration.get(stop.threadId) !== stop.iteration) {
-      this.loopIteration.set(stop.threadId, stop.iteration);
-      lines.push(`── loop ${stop.threadId} · iteration ${stop.iteration} · loop time ${stop.time.toFixed(6)} ──`);
+  onStop(stop: Pick<Stop, 'loopId' | 'iteration' | 'time' | 'handle' | 'lastHandle'>): string[] {
+    const lines = this.closeOpen(stop.loopId, stop.lastHandle);
+    if (stop.handle && this.loopIteration.get(stop.loopId) !== stop.iteration) {
+      this.loopIteration.set(stop.loopId, stop.iteration);
+      lines.push(`── loop ${stop.loopId} · iteration ${stop.iteration} · loop time ${stop.time.toFixed(6)} ──`);
     }
     if (stop.handle) {
-      this.open = { threadId: stop.threadId, handle: stop.handle };
+      this.open = { threadId: stop.loopId, handle: stop.handle };
       const verb = stop.handle.firstStep ? 'starts' : 'resumes';
       lines.push(`  ▶ ${this.describe(stop.handle)}${stop.handle.resumeAt ? ` ${verb} at ${this.where(stop.handle.resumeAt)}` : ''}`);
     }
@@ -101,7 +101,7 @@ export async function runTrace(options: TraceOptions): Promise<number> {
     emit(formatter.onStop(stop));
     const mode = stop.iteration >= options.maxIterations ? 'continue' : 'handle';
     if (mode === 'continue') emit([`── stopped tracing after ${options.maxIterations} iterations; the program runs on ──`]);
-    runtime.request('resume', { mode, threadId: stop.threadId }).catch(() => undefined);
+    runtime.request('resume', { mode, threadId: stop.loopId }).catch(() => undefined);
   });
   emit([`Loopscope trace of ${options.module ? `-m ${options.module}` : options.program} (Python ${runtime.hello.python})`]);
   await runtime.request('setTaskFilters', { filters: [] });

@@ -354,7 +354,7 @@ class Debugger:
     def _stopped_body(self, stop, reason, description, hit_ids):
         state = stop.state
         loop = state.loop
-        body = {"reason": reason, "threadId": self.stop_thread_id(stop), "iteration": state.iteration,
+        body = {"reason": reason, "threadId": self.stop_thread_id(stop), "loopId": state.id, "iteration": state.iteration,
                 "time": _loop_time(loop), "where": stop.where}
         if stop.handle is not None:
             info = describe_handle(stop.handle, instrument.task_of_handle(stop.handle), after=False)
