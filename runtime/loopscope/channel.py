@@ -7,6 +7,7 @@ need the program's state are handed to the held loop's thread by the request han
 
 import _thread
 import json
+import os
 import socket
 import struct
 
@@ -114,6 +115,15 @@ class Channel:
             message = {"type": "response", "request_seq": request.get("seq", 0), "command": command,
                        "success": False, "message": error}
         self._write(message)
+
+    def abandon(self):
+        """In a forked child: drop this process's copy of the socket without touching the
+        connection, which still belongs to the parent."""
+        self._closed = True
+        try:
+            os.close(self._socket.detach())  # closing a copy of the descriptor sends nothing
+        except OSError:
+            pass
 
     def close(self):
         self._closed = True

@@ -117,6 +117,9 @@ class Debugger:
         self.just_my_code = True
         self._busy = threading.local()   # set on a thread while Loopscope itself runs user code there
         self._told_outside_loop = False
+        if hasattr(os, "register_at_fork"):
+            me = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: me() is not None and me()._in_forked_child())
         self._busy_pause_installed = False
 
     # --- configuration (channel thread) -------------------------------------------------------
@@ -157,6 +160,14 @@ class Debugger:
             self.record_always = task_switch_history == "always"
             self._update_watch()
 
+    def _in_forked_child(self):
+        """A forked child runs on as plain Python: no events (the adapter debugs the parent), no hooks."""
+        self._send_event = lambda event, body: None
+        self.line_breakpoints.by_path.clear()
+        self.tracer.update(stepping=False, catching=False)
+        if instrument._listener is self:
+            instrument.uninstall()
+
     def install_busy_pause(self):
         """On the main thread, before user code: a handler that stops busy code for pause."""
         if signal.getsignal(PAUSE_SIGNAL) in (signal.SIG_DFL, None):
@@ -186,8 +197,9 @@ class Debugger:
 
     def loop_closed(self, state):
         body = {"threadId": state.id}
-        if state.last_handle is not None:
-            body["lastHandle"] = describe_handle(state.last_handle, instrument.task_of_handle(state.last_handle), after=True)
+        last = self.switches.last(state.id)
+        if last is not None:
+            body["lastHandle"] = last
         self._send_event("loopClosed", body)
 
     def hooks_disabled(self, reason):
@@ -212,7 +224,12 @@ class Debugger:
             self._hold(state, "step", "iteration")
 
     def before_handle(self, state, handle):
-        self.switches.before(state, handle)
+        self._stop_before_handle(state, handle)
+        # Recorded after any hold, so that a stop here reports the handle before this one as the last.
+        step = self.step
+        self.switches.before(state, handle, detailed=step is None or step[0] not in ("iteration", "out"))
+
+    def _stop_before_handle(self, state, handle):
         if self.stopping:
             return self._hold(state, None, "handle", handle)
         if self.pause_pending and getattr(handle._callback, "__self__", None) is not state.loop:
@@ -361,8 +378,9 @@ class Debugger:
             body["handle"] = info
             if description is None:
                 description = _handle_sentence(info)
-        if state.last_handle is not None:
-            body["lastHandle"] = describe_handle(state.last_handle, instrument.task_of_handle(state.last_handle), after=True)
+        last = self.switches.last(state.id)
+        if last is not None:
+            body["lastHandle"] = last
         if description is None:
             if stop.where == "iteration":
                 description = "Held before iteration %d of %s" % (state.iteration + 1, state.label)

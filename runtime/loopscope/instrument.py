@@ -73,12 +73,6 @@ class LoopState:
     def name(self):
         return "Event loop %d (%s)" % (self.id, self.thread_name)
 
-    @property
-    def last_handle(self):
-        """The handle the loop ran last. Kept on the loop itself: a handle holds its loop, and the
-        state (reachable from _loop_states) must never keep the loop alive."""
-        loop = self.loop_ref()
-        return getattr(loop, "_loopscope_last_handle", None) if loop is not None else None
 
     @property
     def label(self):
@@ -254,7 +248,6 @@ def _handle_run(self):
         _original_handle_run(self)
     finally:
         state.current_handle = None
-        self._loop._loopscope_last_handle = self  # not on state: see LoopState.last_handle
         if watch.after_handles:
             try:
                 listener.after_handle(state, self)

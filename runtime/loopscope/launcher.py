@@ -115,6 +115,9 @@ def main():
         handlers.started.wait()
     instrument.install(debugger)
     debugger.install_busy_pause()
+    if channel is not None and hasattr(os, "register_at_fork"):
+        # The debugger goes quiet in a forked child by itself; the child's copy of the socket goes too.
+        os.register_at_fork(after_in_child=channel.abandon)
     debugger.tracer.sync_thread()  # line breakpoints set before start apply from the first line
 
     if options["module"]:

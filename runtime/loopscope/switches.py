@@ -22,7 +22,9 @@ class SwitchRecorder:
         self._entries = collections.deque(maxlen=KEPT)
         self._open = {}   # loop id -> (entry, started) of the handle running now
 
-    def before(self, state, handle):
+    def before(self, state, handle, detailed=True):
+        """Record a handle about to run; detailed adds where its task resumes and suspends, which
+        costs a few microseconds a step (skipped while stepping a whole iteration of many tasks)."""
         callback = handle._callback
         owner = getattr(callback, "__self__", None)
         entry = {"iteration": state.iteration, "time": _loop_time(state), "loopId": state.id,
@@ -31,9 +33,10 @@ class SwitchRecorder:
             entry["taskId"] = instrument.task_id(owner)
             entry["taskName"] = owner.get_name()
             entry["coroutine"] = frame_tools.coroutine_name(frame_tools.task_coroutine(owner))
-            where = frame_tools.resume_location(owner)
-            if where is not None:
-                entry["resumedAt"] = where
+            if detailed:
+                where = frame_tools.resume_location(owner)
+                if where is not None:
+                    entry["resumedAt"] = where
             entry["_task"] = weakref.ref(owner)
         self._entries.append(entry)
         self._open[state.id] = (entry, _perf_counter())
@@ -45,11 +48,30 @@ class SwitchRecorder:
         entry, started = opened
         entry["durationMs"] = (_perf_counter() - started) * 1000.0
         task = entry.get("_task")
-        task = task() if task is not None else None
+        task = task() if task is not None and "resumedAt" in entry else None
         if task is not None and not task.done():
             where = frame_tools.resume_location(task)
             if where is not None:
                 entry["suspendedAt"] = where
+
+    def last(self, loop_id):
+        """HandleInfo (protocol.json) of the handle that ran last on a loop, with where its task
+        suspended, or None. Built from the record: the handle itself is not kept."""
+        for entry in reversed(self._entries):
+            if entry["loopId"] != loop_id:
+                continue
+            info = {k: entry[k] for k in ("callback", "taskId", "taskName", "coroutine", "suspendedAt") if k in entry}
+            task = entry.get("_task")
+            task = task() if task is not None else None
+            if task is not None:
+                if not task.done():
+                    info["taskState"] = "pending"
+                elif task.cancelled():
+                    info["taskState"] = "cancelled"
+                else:
+                    info["taskState"] = "failed" if instrument.task_exception(task) is not None else "done"
+            return info
+        return None
 
     def recent(self, loop_ids=None, limit=200):
         """(entries newest first, how many are kept) as protocol.json's TaskSwitch."""
