@@ -269,7 +269,6 @@ export class LoopscopeSession extends LoggingDebugSession {
       case 'loopscope/stepIteration': {
         // VS Code does not know a custom request resumes the program: tell it, before the next stop can come.
         const threadId = typeof given.threadId === 'number' ? given.threadId : this.lastStoppedThread;
-        this.sendEvent(new ContinuedEvent(threadId ?? 0, true));
         return this.resume(response, 'iteration', threadId ?? 0);
       }
       default:
@@ -299,6 +298,8 @@ export class LoopscopeSession extends LoggingDebugSession {
     runtime.whenExited().then((exit) => {
       if (exit.signal && !this.terminating) {
         this.sendEvent(new OutputEvent(`Program was killed by ${exit.signal}.\n`, 'console'));
+      } else if (!this.terminating) {
+        this.sendEvent(new OutputEvent(`[loopscope] Program exited with code ${exit.code}.\n`, 'console'));
       }
       this.sendEnded(exit.code);
     });
@@ -323,6 +324,8 @@ export class LoopscopeSession extends LoggingDebugSession {
   }
 
   private async resume(response: DebugProtocol.Response, mode: RuntimeRequests['resume']['arguments']['mode'], threadId: number): Promise<void> {
+    // Said before the program can stop again, so that no client keeps a finished stop's details.
+    if (this.runtime && !this.runtime.hasExited) this.sendEvent(new ContinuedEvent(threadId, true));
     await this.forward(response, () => this.live().request('resume', { mode, threadId }));
   }
 
@@ -356,8 +359,9 @@ function toRuntimeBreakpoint(bp: DebugProtocol.FunctionBreakpoint) {
 
 function stoppedEvent(body: RuntimeEvents['stopped']): DebugProtocol.StoppedEvent {
   const event = new StoppedEvent(body.reason, body.threadId) as DebugProtocol.StoppedEvent;
-  event.body.description = body.description;
-  event.body.text = body.text;
+  // VS Code shows the description beside the thread's name: keep it short; the sentence goes in text.
+  event.body.description = shortReason(body);
+  event.body.text = body.description;
   event.body.allThreadsStopped = true;
   if (body.hitBreakpointIds) event.body.hitBreakpointIds = body.hitBreakpointIds;
   // Loopscope's own facts about the stop, for the views and for clients that want them.
@@ -365,6 +369,15 @@ function stoppedEvent(body: RuntimeEvents['stopped']): DebugProtocol.StoppedEven
     loopId: body.loopId, iteration: body.iteration, time: body.time, where: body.where, handle: body.handle, lastHandle: body.lastHandle,
   };
   return event;
+}
+
+function shortReason(body: RuntimeEvents['stopped']): string {
+  switch (body.reason) {
+    case 'function breakpoint': return `breakpoint on ${body.handle?.taskName ?? 'task'}`;
+    case 'entry': return 'entry';
+    case 'step': return body.where === 'iteration' ? `iteration ${body.iteration}` : 'step';
+    default: return body.reason;
+  }
 }
 
 /** A readable complaint about launch arguments, or undefined when they are usable. */

@@ -22,7 +22,7 @@ describe('function breakpoints', () => {
     assert.equal(verified, true);
     const stop = await session.nextStop();
     assert.equal(stop.body.reason, 'function breakpoint');
-    assert.match(stop.body.description!, /^Task producer starts at named_tasks\.py:5 \(breakpoint 'producer'\)$/);
+    assert.match(stop.body.text!, /^Task producer starts at named_tasks\.py:5 \(breakpoint 'producer'\)$/);
     assert.equal(stop.body.hitBreakpointIds?.length, 1);
     const top = await session.topFrame(stop.body.threadId);
     assert.deepEqual([top.name, top.line, top.source?.name], ['produce', 5, 'named_tasks.py']);
@@ -32,7 +32,7 @@ describe('function breakpoints', () => {
     await session.launch({ program: fixture('named_tasks.py') }, () =>
       session.client.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'consume', hitCondition: '3' }] }));
     const stop = await session.nextStop();
-    assert.match(stop.body.description!, /^Task consumer resumes at named_tasks\.py:15/);
+    assert.match(stop.body.text!, /^Task consumer resumes at named_tasks\.py:15/);
     // Hits 1 and 2 were the start and the first wakeup; before hit 3 the consumer took item 0 only.
     assert.equal(session.text('stdout'), 'consumed 0\n');
     await session.client.continueRequest({ threadId: stop.body.threadId });
@@ -68,10 +68,10 @@ describe('task filters', () => {
       session.client.setExceptionBreakpointsRequest({ filters: ['taskCreated'] }));
     const first = await session.nextStop();
     assert.equal(first.body.reason, 'task created');
-    assert.match(first.body.description!, /^Task Task-1 \(main\) created at named_tasks\.py:30$/);
+    assert.match(first.body.text!, /^Task Task-1 \(main\) created at named_tasks\.py:30$/);
     await session.client.continueRequest({ threadId: first.body.threadId });
     const second = await session.nextStop();
-    assert.match(second.body.description!, /^Task consumer \(consume\) created at named_tasks\.py:24$/);
+    assert.match(second.body.text!, /^Task consumer \(consume\) created at named_tasks\.py:24$/);
     const top = await session.topFrame(second.body.threadId);
     assert.deepEqual([top.name, top.line], ['main', 24]);
   }));
@@ -81,10 +81,10 @@ describe('task filters', () => {
       session.client.setExceptionBreakpointsRequest({ filters: ['taskDone'] }));
     const stop = await session.nextStop();
     assert.equal(stop.body.reason, 'task done');
-    assert.equal(stop.body.description, 'Task producer finished: returned None');
+    assert.equal(stop.body.text, 'Task producer finished: returned None');
     await session.client.continueRequest({ threadId: stop.body.threadId });
     const next = await session.nextStop();
-    assert.equal(next.body.description, 'Task consumer finished: returned 6');
+    assert.equal(next.body.text, 'Task consumer finished: returned 6');
   }));
 
   it('taskSwitch stops before every task step', () => withSession(async (session) => {
@@ -94,7 +94,7 @@ describe('task filters', () => {
     for (let i = 0; i < 4; i++) {
       const stop = await session.nextStop();
       assert.equal(stop.body.reason, 'task switch');
-      seen.push(stop.body.description!);
+      seen.push(stop.body.text!);
       await session.client.continueRequest({ threadId: stop.body.threadId });
     }
     assert.deepEqual(seen.map((d) => d.replace(/Task-\d+/, 'T')), [

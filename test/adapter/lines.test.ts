@@ -35,7 +35,7 @@ describe('line breakpoints and stepping in coroutines', () => {
       await s.launch({ program: fixture('task_error.py'), python: python.path }, () => s.client.setExceptionBreakpointsRequest({ filters: ['raised'] }));
       const stop = await s.nextStop();
       assert.equal(stop.body.reason, 'exception');
-      assert.match(stop.body.description!, /^Raised ValueError: .* at task_error\.py:\d+ in task bad$/);
+      assert.match(stop.body.text!, /^Raised ValueError: .* at task_error\.py:\d+ in task bad$/);
       const { body: { stackFrames } } = await s.client.stackTraceRequest({ threadId: stop.body.threadId });
       assert.deepEqual([stackFrames[0].name, stackFrames[0].line], ['parse', errorLine]);
       assert.equal((await s.client.exceptionInfoRequest({ threadId: stop.body.threadId })).body.exceptionId, 'ValueError');
@@ -50,7 +50,7 @@ describe('line breakpoints and stepping in coroutines', () => {
       await s.launch({ program: STEPS, python: python.path }, () => breakAt(s, STEPS, [{ line: line('worker_await') }]));
       const hit = await s.nextStop();
       assert.equal(hit.body.reason, 'breakpoint');
-      assert.match(hit.body.description!, /^Breakpoint at steps\.py:\d+ in task Task-\d+$/);
+      assert.match(hit.body.text!, /^Breakpoint at steps\.py:\d+ in task Task-\d+$/);
       const top = await s.topFrame(hit.body.threadId);
       assert.deepEqual([top.name, top.line], ['worker', line('worker_await')]);
       await breakAt(s, STEPS, []);
@@ -127,7 +127,7 @@ describe('line breakpoints and stepping in coroutines', () => {
     await s.client.nextRequest({ threadId: hit.body.threadId });
     const other = await s.nextStop();
     assert.equal(other.body.reason, 'breakpoint');
-    assert.match(other.body.description!, /steps\.py:\d+ in task Task-\d+ \(while stepping elsewhere\)$/);
+    assert.match(other.body.text!, /steps\.py:\d+ in task Task-\d+ \(while stepping elsewhere\)$/);
     assert.equal((await s.topFrame(other.body.threadId)).name, 'other');
   }));
 
@@ -136,7 +136,7 @@ describe('line breakpoints and stepping in coroutines', () => {
     await s.launch({ program: fixture('task_error.py') }, () => s.client.setExceptionBreakpointsRequest({ filters: ['taskException'] }));
     const stop = await s.nextStop();
     assert.equal(stop.body.reason, 'exception');
-    assert.match(stop.body.description!, /^Task bad raised ValueError: /);
+    assert.match(stop.body.text!, /^Task bad raised ValueError: /);
     const top = await s.topFrame(stop.body.threadId);
     assert.deepEqual([top.name, top.line], ['parse', errorLine]);
     const { body: { scopes } } = await s.client.scopesRequest({ frameId: top.id });

@@ -23,7 +23,7 @@ describe('stepping', () => {
         await session.launch({ program: fixture('counters.py'), stopOnEntry: true, python: python.path });
         const entry = await session.nextStop();
         assert.equal(entry.body.reason, 'entry');
-        assert.match(entry.body.description!, /before the first iteration/);
+        assert.match(entry.body.text!, /before the first iteration/);
         const threadId = entry.body.threadId;
         for (let i = 0; i < reference.length; i++) {
           const mark = session.mark();
@@ -53,7 +53,7 @@ describe('stepping', () => {
       await session.client.stepInRequest({ threadId });
       const first = await session.nextStop();
       assert.equal(first.body.reason, 'step');
-      assert.match(first.body.description!, /^Task Task-\d+ starts at counters\.py:8$/);
+      assert.match(first.body.text!, /^Task Task-\d+ starts at counters\.py:8$/);
       // Nothing ran yet: the first handle is held before it runs.
       assert.equal(session.text('stdout'), '');
       const top = await session.topFrame(threadId);
@@ -62,14 +62,14 @@ describe('stepping', () => {
       await session.client.stepInRequest({ threadId });
       const second = await session.nextStop();
       assert.equal(session.text('stdout'), 'a 1\n');
-      assert.match(second.body.description!, /^Task Task-\d+ starts at counters\.py:8$/);
+      assert.match(second.body.text!, /^Task Task-\d+ starts at counters\.py:8$/);
       const handle = (second.body as any).loopscope.lastHandle;
       assert.equal(handle.taskState, 'pending');
       assert.equal(handle.suspendedAt.line, 11);
       // A second step of the first task resumes at its await.
       await session.client.stepInRequest({ threadId });
       const third = await session.nextStop();
-      assert.match(third.body.description!, /resumes at counters\.py:11$/);
+      assert.match(third.body.text!, /resumes at counters\.py:11$/);
       assert.equal((await session.topFrame(threadId)).line, 11);
     } finally {
       await session.stop();

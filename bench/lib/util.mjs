@@ -1,0 +1,146 @@
+// Small helpers shared by the benchmark sections: statistics, running a plain process, reading a
+// workload's LOOPSCOPE_BENCH line, finding interpreters, describing the machine.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { benchEnv } from './dap.mjs';
+
+export function median(values) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The p-th percentile by nearest rank (p in 0..100). */
+export function percentile(values, p) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+/** The workload's result line: `LOOPSCOPE_BENCH {json}`. */
+export function parseBenchLine(stdout) {
+  const line = stdout.split('\n').reverse().find((l) => l.startsWith('LOOPSCOPE_BENCH '));
+  if (!line) throw new Error(`no LOOPSCOPE_BENCH line in the output:\n${stdout.slice(-1000)}`);
+  return JSON.parse(line.slice('LOOPSCOPE_BENCH '.length));
+}
+
+/** Run a process to its end; resolves with stdout, stderr, exit code and wall time from spawn to exit. */
+export function runProcess(command, args, { cwd, timeoutMs = 300_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { cwd, env: benchEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${command} ${args.join(' ')}: over ${timeoutMs} ms`)); }, timeoutMs);
+    child.once('error', (error) => { clearTimeout(timer); reject(error); });
+    child.once('exit', (code) => {
+      const wallMs = performance.now() - started;
+      clearTimeout(timer);
+      // Streams may still hold the last bytes: wait for them to close.
+      let open = 2;
+      const done = () => { if (--open === 0) resolve({ stdout, stderr, code, wallMs }); };
+      child.stdout.once('close', done);
+      child.stderr.once('close', done);
+      if (child.stdout.closed) done();
+      if (child.stderr.closed) done();
+    });
+  });
+}
+
+/** Run a Python program plainly and return its LOOPSCOPE_BENCH result. */
+export async function runPlain(python, program, args, cwd) {
+  const { stdout, stderr, code } = await runProcess(python, [program, ...args], { cwd });
+  if (code !== 0) throw new Error(`${python} ${program} exited with ${code}: ${stderr.slice(-1000)}`);
+  return parseBenchLine(stdout);
+}
+
+function pythonVersion(executable) {
+  try {
+    return execFileSync(executable, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], { env: benchEnv() }).toString().trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The interpreters to measure: for each wanted minor version of CPython, the newest pyenv build.
+ * Returns { found: [{label, version, path}], notes: [...] }.
+ */
+export function findPythons(minors = [8, 11, 12, 13]) {
+  let root = process.env.PYENV_ROOT;
+  if (!root) {
+    try { root = execFileSync('pyenv', ['root']).toString().trim(); } catch { root = path.join(os.homedir(), '.pyenv'); }
+  }
+  const versionsDir = path.join(root, 'versions');
+  const names = existsSync(versionsDir) ? readdirSync(versionsDir) : [];
+  const found = [];
+  const notes = [];
+  for (const minor of minors) {
+    const candidates = names.filter((n) => new RegExp(`^3\\.${minor}\\.\\d+$`).test(n)
+      && existsSync(path.join(versionsDir, n, 'bin', 'python3')))
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    if (candidates.length === 0) {
+      notes.push(`CPython 3.${minor}: not found under ${versionsDir}; skipped.`);
+      continue;
+    }
+    const name = candidates[candidates.length - 1];
+    found.push({ label: name, version: name, path: path.join(versionsDir, name, 'bin', 'python3') });
+  }
+  return { found, notes };
+}
+
+/** Debian's python3 with debugpy importable, or a note saying why there is none. */
+export function findDebugpyPython(candidates = ['/usr/bin/python3']) {
+  for (const executable of candidates) {
+    if (!existsSync(executable)) continue;
+    try {
+      const out = execFileSync(executable, ['-c', 'import sys, debugpy; print("%d.%d.%d" % sys.version_info[:3], debugpy.__version__)'],
+        { env: benchEnv(), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim().split(' ');
+      return { python: { label: `Debian ${out[0]}`, version: out[0], path: executable }, debugpyVersion: out[1] };
+    } catch { /* no debugpy there */ }
+  }
+  return {
+    note: 'debugpy is not installed for /usr/bin/python3, so the debugpy row is skipped. '
+      + 'Install it with `apt-get update && apt-get install -y python3-debugpy` (as root) and run again.',
+  };
+}
+
+export { pythonVersion };
+
+/** nproc, CPU model, memory, kernel, node: for the report's header. */
+export function machineInfo() {
+  let cpu = os.cpus()[0]?.model ?? 'unknown';
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    if (line) cpu = line.split(':')[1].trim();
+  } catch { /* not Linux */ }
+  let memory = `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`;
+  try {
+    const kb = Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))[1]);
+    memory = `${(kb / 2 ** 20).toFixed(1)} GiB`;
+  } catch { /* not Linux */ }
+  let nproc = os.availableParallelism?.() ?? os.cpus().length;
+  try { nproc = Number(execFileSync('nproc').toString().trim()); } catch { /* keep os's count */ }
+  return { nproc, cpu, memory, kernel: `${os.type()} ${os.release()}`, node: process.version };
+}
+
+/** The commit benchmarked, and whether runtime/ or extension/ had uncommitted changes. */
+export function gitState(root) {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
+    // Porcelain lines are "XY path": keep their leading spaces (no trim) so that slice(3) is the path.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'runtime', 'extension'], { cwd: root }).toString();
+    return { commit, dirty: dirty.split('\n').filter((l) => l.length > 3).map((l) => l.slice(3)) };
+  } catch {
+    return { commit: 'unknown', dirty: [] };
+  }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,144 @@
+// Free-running overhead: each workload times its own asyncio part; modes run interleaved (plain,
+// Loopscope, Loopscope + task breakpoint, ..., plain, ...) with the order rotated every round, and
+// each mode is compared with plain Python on the same interpreter.
+import * as path from 'node:path';
+import { DebugpySession, LoopscopeSession, ROOT } from '../lib/dap.mjs';
+import { parseBenchLine, runPlain } from '../lib/util.mjs';
+
+const WORKLOAD_DIR = path.join(ROOT, 'bench', 'workloads');
+export const NEVER_RUNS = path.join(ROOT, 'bench', 'fixtures', 'never_runs.py');
+export const NEVER_RUNS_LINE = 8;
+const RUN_TIMEOUT_MS = 300_000;
+
+export const WORKLOADS = [
+  { id: 'sleep0', file: 'sleep0.py', title: 'sleep(0): 1,000 tasks × 200 `await asyncio.sleep(0)`', handles: (r) => r.steps },
+  { id: 'queue', file: 'queue_pc.py', title: 'Queue: 8 producers → 8 consumers, 80,000 items, maxsize 64' },
+  { id: 'timers', file: 'timers.py', title: 'timers: 500 tasks × 60 `sleep(0.0001)` + 30,000 `call_later` (≤ 2 ms)' },
+  { id: 'futures', file: 'futures_cb.py', title: 'futures: 500 tasks × 200 futures resolved by `call_soon(fut.set_result)`' },
+];
+
+export const MODES = {
+  plain: { title: 'plain Python' },
+  loopscope: { title: 'Loopscope, no breakpoints' },
+  taskbp: { title: "Loopscope, task breakpoint 'no_such_task' (never matches)" },
+  linebp: { title: 'Loopscope, line breakpoint in a file that never runs' },
+  debugpy: { title: 'debugpy, line breakpoint in a file that never runs' },
+};
+
+async function underLoopscope(python, program, args, configure) {
+  const session = new LoopscopeSession();
+  try {
+    await session.start();
+    await session.launch({ program, args, python: python.path, cwd: path.dirname(program), stopOnEntry: false }, configure);
+    const code = await session.finished(RUN_TIMEOUT_MS);
+    if (code !== 0) throw new Error(`exit code ${code}${session.tail()}`);
+    return parseBenchLine(session.stdout);
+  } finally {
+    await session.stop();
+  }
+}
+
+async function underDebugpy(python, program, args) {
+  const session = new DebugpySession(python.path, program, args, path.dirname(program));
+  let verified;
+  try {
+    await session.start(async (client) => {
+      const { body } = await client.send('setBreakpoints', { source: { path: NEVER_RUNS }, breakpoints: [{ line: NEVER_RUNS_LINE }] });
+      verified = body.breakpoints.every((b) => b.verified);
+    });
+    const code = await session.finished(RUN_TIMEOUT_MS);
+    if (code !== 0) throw new Error(`exit code ${code}: ${session.stderr.slice(-1000)}`);
+    return { ...parseBenchLine(session.stdout), verified };
+  } finally {
+    await session.stop();
+  }
+}
+
+/** One run of one workload in one mode; resolves with the workload's result line. */
+export async function runWorkload(mode, python, workload, scale) {
+  const program = path.join(WORKLOAD_DIR, workload.file);
+  const args = [String(scale)];
+  switch (mode) {
+    case 'plain':
+      return runPlain(python.path, program, args, WORKLOAD_DIR);
+    case 'loopscope':
+      return underLoopscope(python, program, args);
+    case 'taskbp': {
+      let verified;
+      const result = await underLoopscope(python, program, args, async (s) => {
+        const { body } = await s.request('setFunctionBreakpoints', { breakpoints: [{ name: 'no_such_task' }] });
+        verified = body.breakpoints.every((b) => b.verified);
+      });
+      return { ...result, verified };
+    }
+    case 'linebp': {
+      let verified;
+      const result = await underLoopscope(python, program, args, async (s) => {
+        const { body } = await s.request('setBreakpoints', { source: { path: NEVER_RUNS }, breakpoints: [{ line: NEVER_RUNS_LINE }] });
+        verified = body.breakpoints.every((b) => b.verified);
+      });
+      return { ...result, verified };
+    }
+    case 'debugpy':
+      return underDebugpy(python, program, args);
+    default:
+      throw new Error(`unknown mode ${mode}`);
+  }
+}
+
+/**
+ * Does the adapter verify a line breakpoint? Launches the start-up fixture with a line breakpoint
+ * in never_runs.py and reads the answer. { implemented, message }.
+ */
+export async function probeLineBreakpoints(python) {
+  const session = new LoopscopeSession();
+  let answer;
+  try {
+    await session.start();
+    await session.launch({ program: path.join(ROOT, 'bench', 'fixtures', 'startup.py'), python: python.path, stopOnEntry: true },
+      async (s) => {
+        const { body } = await s.request('setBreakpoints', { source: { path: NEVER_RUNS }, breakpoints: [{ line: NEVER_RUNS_LINE }] });
+        answer = body.breakpoints[0] ?? {};
+      });
+  } catch (error) {
+    return { implemented: false, message: `probe failed: ${error.message}` };
+  } finally {
+    await session.stop();
+  }
+  return { implemented: answer.verified === true, message: answer.message };
+}
+
+/**
+ * pythons: [{label, path, modes}]; returns { [label]: { [workload]: { [mode]: {seconds: [...], verified, errors} } } }.
+ */
+export async function runFreeRunning({ pythons, reps, scale, log }) {
+  const results = {};
+  for (const python of pythons) {
+    results[python.label] = {};
+    for (const workload of WORKLOADS) {
+      results[python.label][workload.id] = Object.fromEntries(python.modes.map((m) => [m, { seconds: [], cpu: [], errors: [], results: [] }]));
+    }
+    for (let rep = 0; rep < reps; rep++) {
+      const order = python.modes.map((_, i) => python.modes[(i + rep) % python.modes.length]);
+      for (const workload of WORKLOADS) {
+        for (const mode of order) {
+          const cell = results[python.label][workload.id][mode];
+          try {
+            const result = await runWorkload(mode, python, workload, scale);
+            cell.seconds.push(result.seconds);
+            cell.cpu.push(result.cpu_seconds);
+            cell.results.push(result);
+            if (result.verified !== undefined) cell.verified = result.verified;
+          } catch (error) {
+            cell.seconds.push(null); // keeps rounds paired by index
+            cell.cpu.push(null);
+            cell.errors.push(error.message.split('\n')[0]);
+            log(`  ! ${python.label} ${workload.id} ${mode}: ${error.message.split('\n')[0]}`);
+          }
+        }
+      }
+      log(`  free-running ${python.label}: round ${rep + 1}/${reps} done`);
+    }
+  }
+  return results;
+}

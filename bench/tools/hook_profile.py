@@ -1,0 +1,60 @@
+"""Runs a workload in-process with Loopscope's hooks installed as a debug session would configure
+them, without the adapter: to time or profile the runtime's hot paths by themselves.
+
+usage: python bench/tools/hook_profile.py [--mode plain|hooks|taskbp] [--profile] [--runtime DIR] WORKLOAD.py [ARGS...]
+  plain   no hooks at all
+  hooks   hooks installed, nothing watched (a session with no breakpoints)
+  taskbp  hooks installed and a task-switch function breakpoint 'no_such_task' that never matches
+--runtime DIR takes the loopscope package from DIR (default: the repository's runtime/), to measure
+a candidate change to the runtime side by side with the current one.
+"""
+
+import cProfile
+import os
+import pstats
+import runpy
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def main(argv):
+    mode, profile, runtime = "hooks", False, os.path.join(ROOT, "runtime")
+    while argv and argv[0].startswith("--"):
+        flag = argv.pop(0)
+        if flag == "--mode":
+            mode = argv.pop(0)
+        elif flag == "--profile":
+            profile = True
+        elif flag == "--runtime":
+            runtime = os.path.abspath(argv.pop(0))
+        else:
+            sys.exit("unknown option %s\n%s" % (flag, __doc__))
+    if not argv:
+        sys.exit(__doc__)
+    sys.path.insert(1, runtime)  # [0] is the script directory, replaced by the workload's below
+    if mode != "plain":
+        from loopscope import instrument
+        from loopscope.control import Debugger
+        debugger = Debugger(lambda event, body: None)
+        instrument.install(debugger)
+        if mode == "taskbp":
+            debugger.set_function_breakpoints([{"name": "no_such_task"}])
+        debugger.start(False)
+    path = argv[0]
+    sys.argv[:] = argv
+    sys.path[0] = os.path.dirname(os.path.abspath(path))
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        try:
+            runpy.run_path(path, run_name="__main__")
+        finally:
+            profiler.disable()
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+    else:
+        runpy.run_path(path, run_name="__main__")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
