@@ -114,21 +114,11 @@ class BreakpointTable:
         return results
 
     def at(self, filename, line):
-        table = self.by_path.get(filename) or self.by_path.get(_absolute(filename))
+        table = self.by_path.get(filename) or self.by_path.get(frame_tools.absolute(filename))
         return table.get(line) if table else None
 
     def files(self):
         return frozenset(self.by_path)
-
-
-_absolute_cache = {}
-
-
-def _absolute(filename):
-    path = _absolute_cache.get(filename)
-    if path is None:
-        path = _absolute_cache[filename] = os.path.abspath(filename)
-    return path
 
 
 def interpolate(message, frame):
@@ -241,7 +231,7 @@ class SettraceTracer(Tracer):
         filename = frame.f_code.co_filename
         if (self.stepping or self.catching) and frame_tools.is_user_file(filename):
             return self._local
-        if _absolute(filename) in self.table.by_path:
+        if frame_tools.absolute(filename) in self.table.by_path:
             return self._local
         return None
 

@@ -1,16 +1,6 @@
 // Task filters and function breakpoints on task and coroutine names, through the real adapter.
 import * as assert from 'node:assert/strict';
-import { fixture, Session } from './harness';
-
-async function withSession(body: (session: Session) => Promise<void>): Promise<void> {
-  const session = new Session();
-  await session.start();
-  try {
-    await body(session);
-  } finally {
-    await session.stop();
-  }
-}
+import { fixture, withSession } from './harness';
 
 describe('function breakpoints', () => {
   it('stop when a task with that name resumes', () => withSession(async (session) => {

@@ -149,6 +149,17 @@ export class Session {
   }
 }
 
+/** Run body with a started session, and end the session (and its program) whatever happens. */
+export async function withSession(body: (session: Session) => Promise<void>): Promise<void> {
+  const session = new Session();
+  await session.start();
+  try {
+    await body(session);
+  } finally {
+    await session.stop();
+  }
+}
+
 /** Poll a condition until it holds or the deadline passes (for things that have no event, like a pid vanishing). */
 export async function eventually(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -2,7 +2,7 @@
 // exceptions, with the real adapter and every Python on the machine.
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { fixture, Session, supportedPythons } from './harness';
+import { fixture, Session, supportedPythons, withSession } from './harness';
 
 const STEPS = fixture('steps.py');
 function markers(path: string) {
@@ -15,15 +15,7 @@ function markers(path: string) {
 }
 const line = markers(STEPS);
 
-async function session(body: (s: Session) => Promise<void>): Promise<void> {
-  const s = new Session();
-  await s.start();
-  try {
-    await body(s);
-  } finally {
-    await s.stop();
-  }
-}
+const session = withSession;
 
 const breakAt = (s: Session, path: string, breakpoints: { line: number; condition?: string; hitCondition?: string; logMessage?: string }[]) =>
   s.client.setBreakpointsRequest({ source: { path }, breakpoints });
