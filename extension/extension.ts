@@ -2,6 +2,7 @@
 // (dist/debugAdapter.js), so the same adapter serves VS Code and any other DAP client.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { registerAdvanceClock } from './commands/advanceClock';
 import { registerStepIteration } from './commands/stepIteration';
 import { registerTaskCommands } from './commands/taskCommands';
 import { registerViewCommands } from './commands/viewCommands';
@@ -28,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...views,
     new LoopStatusBar(sessions),
     registerStepIteration(),
+    registerAdvanceClock(),
     ...registerTaskCommands(sessions, tasksView),
     ...registerViewCommands(sessions, tasksView, views),
   );
