@@ -45,25 +45,33 @@ def _location(where):
     return {"path": frame_tools.absolute(where[0]), "line": where[1]} if where else None
 
 
+def _attribute(obj, name):
+    """getattr that never raises: odd subclasses (a C Task over a Python Future) raise TypeError."""
+    try:
+        return getattr(obj, name, None)
+    except Exception:
+        return None
+
+
 def _referenced_objects(callback):
     """Objects a done-callback holds on to: partial args, a bound method's owner, closure cells."""
     seen = []
     func = callback
     for _ in range(3):
-        args = getattr(func, "args", None)
+        args = _attribute(func, "args")
         if isinstance(args, tuple):
             seen.extend(args)
-        inner = getattr(func, "func", None)
+        inner = _attribute(func, "func")
         if inner is None:
             break
         func = inner
-    owner = getattr(func, "__self__", None)
+    owner = _attribute(func, "__self__")
     if owner is not None:
         seen.append(owner)
-        attributes = getattr(owner, "__dict__", None)
+        attributes = _attribute(owner, "__dict__")
         if isinstance(attributes, dict):
             seen.extend(attributes.values())
-    closure = getattr(getattr(func, "__func__", func), "__closure__", None) or ()
+    closure = _attribute(_attribute(func, "__func__") or func, "__closure__") or ()
     for cell in closure:
         try:
             seen.append(cell.cell_contents)
