@@ -253,6 +253,9 @@ def _handle_run(self):
                 listener.after_handle(state, self)
             except Exception as error:
                 _disable("after_handle hook failed: %r" % (error,))
+        # As asyncio's own Handle._run does: a traceback that keeps this frame must not keep the
+        # handle, and through it the task, alive (its "never retrieved" report would come late).
+        self = None
 
 
 def set_handle_watch(on):
