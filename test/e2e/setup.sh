@@ -78,6 +78,9 @@ else
   say "npm install code-server@$CODE_SERVER_VERSION playwright-core@$PLAYWRIGHT_VERSION into $E2E (a few minutes, ~600 MB)"
   (
     cd "$E2E"
+    # Under `npm run`, the outer npm (Node 20) exports npm_config_user_agent, which the inner npm would
+    # inherit as config, and code-server's postinstall reads the Node version from it.
+    unset npm_config_user_agent npm_node_execpath npm_execpath NODE
     export PATH="$E2E/bin:$PATH"              # npm, node-gyp and code-server's postinstall run on Node 24
     export npm_config_nodedir="$NODE_PKG"     # native modules build against Node 24's headers
     export npm_config_yes=true npm_config_unsafe_perm=true
