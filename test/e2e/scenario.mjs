@@ -53,7 +53,7 @@ const TASK_BREAKPOINT = 'consumer-2';
 const CANCELLED_TASK = 'worker';
 const CANCEL_EXIT_CODE = 3;
 /** How the Call Stack states the entry stop ('Paused before the first iteration of event loop 1 …', 'Paused on entry'). */
-const ENTRY = /before the first iteration|on entry/i;
+const ENTRY = /before the first iteration|on entry|^entry$/i;
 const EXIT_CODES = join(RUN, 'exit-codes.log');
 const README_SCREENSHOT = join(ROOT, 'docs', 'media', 'views.png');
 
