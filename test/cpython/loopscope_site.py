@@ -55,11 +55,13 @@ def _activate():
     problems = []
 
     # Tests are the simulated user's own code: stack traces and resume locations show their frames.
+    # This file is not: it overrides Debugger methods, so its frames sit among Loopscope's own.
     test_dir = os.path.join(os.path.dirname(os.__file__), "test") + os.sep
+    this_file = __file__
     library_is_user = frames.is_user_file
 
     def is_user_file(filename):
-        return filename.startswith(test_dir) or library_is_user(filename)
+        return filename != this_file and (filename.startswith(test_dir) or library_is_user(filename))
     frames.is_user_file = is_user_file
 
     def current_test():

@@ -241,7 +241,8 @@ class Run:
                 self.modules[module] = module_outcome(match.group(2))
                 continue
             if line.startswith("Warning -- ") and module is not None:
-                self.env_warnings[module].append(line[len("Warning -- "):])
+                # thread idents and addresses differ from run to run; the rest tells what changed
+                self.env_warnings[module].append(re.sub(r"\b(0x[0-9a-f]+|\d{6,})\b", "N", line[len("Warning -- "):]))
                 continue
             match = _FAILURE_HEADER.match(line)
             if match:
