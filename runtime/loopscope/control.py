@@ -633,8 +633,14 @@ class Debugger:
                 frames.extend(_callback_frames(inspection, stop.handle))
         frames.append(_label(inspection, "%s · iteration %d" % (state.name, state.iteration)))
         if stop.where != "code":
+            # This runs on the held thread itself, so top is this call's own stack: a local that
+            # points at it is a reference cycle, which would keep this stop's inspection and every
+            # frame it lists (with their locals) alive until the next garbage collection.
             top = frame_tools.thread_top_frame(state.thread_ident)
-            frames.extend(_frame_entry(inspection, f, state=state) for f in _user_frames(top))
+            try:
+                frames.extend(_frame_entry(inspection, f, state=state) for f in _user_frames(top))
+            finally:
+                top = None
         return frames
 
     @staticmethod

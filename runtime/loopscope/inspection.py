@@ -22,6 +22,31 @@ describe_task = None
 describe_loop = None
 
 
+# A function's frame, whose locals are not its globals. Asking frame.f_locals to find out would, up to
+# 3.12, copy every local into a dict kept on the frame until it returns: a stale strong reference
+# to whatever the program later drops (its "Task exception was never retrieved" never comes).
+_CO_OPTIMIZED = 0x1
+
+
+def frame_locals(frame):
+    """A frame's locals as [(name, value)], leaving nothing behind. Up to 3.12, frame.f_locals of a
+    function's frame is a snapshot dict kept on the frame (the dict locals() returns) until the frame
+    returns: it would keep each value alive after the program rebinds or deletes the variable. So
+    it is emptied again, unless the program holds that dict itself (then it is the program's), or a
+    trace function runs on this thread: after a trace call CPython writes the dict back into the
+    frame's variables (PyFrame_LocalsToFast), and an emptied one would delete them."""
+    snapshot = frame.f_locals
+    items = list(snapshot.items())
+    if (sys.version_info < (3, 13) and frame.f_code.co_flags & _CO_OPTIMIZED and type(snapshot) is dict
+            and sys.gettrace() is None and sys.getrefcount(snapshot) <= _SNAPSHOT_REFS):
+        snapshot.clear()
+    return items
+
+
+# frame_locals' own references to an unshared snapshot: the frame's, its local name, getrefcount's argument
+_SNAPSHOT_REFS = 3
+
+
 class ReprTimeout(Exception):
     pass
 
@@ -103,7 +128,7 @@ class StopInspection:
             scopes.append({"name": "Task", "variablesReference": self._reference("pairs", describe_task(task))})
         if state is not None and describe_loop is not None:
             scopes.append({"name": "Event loop", "variablesReference": self._reference("pairs", describe_loop(state))})
-        if frame.f_globals is not frame.f_locals:
+        if frame.f_code.co_flags & _CO_OPTIMIZED:  # not frame.f_locals: see _CO_OPTIMIZED
             scopes.append({"name": "Globals", "variablesReference": self._reference("globals", frame), "expensive": True})
         return scopes
 
@@ -113,7 +138,7 @@ class StopInspection:
             raise LookupError("variables %d are gone: the program resumed since they were listed" % reference)
         kind, value = entry
         if kind == "locals":
-            children = list(value.f_locals.items())
+            children = frame_locals(value)
         elif kind == "pairs":
             return [self._pair(name, item) for name, item in value[start:start + (count or MAX_CHILDREN_PAGE)]]
         elif kind == "globals":

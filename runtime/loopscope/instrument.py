@@ -238,7 +238,9 @@ def _handle_run(self):
     listener = _listener
     state = _loop_states.get(id(self._loop))
     if state is None or listener is None:
-        return _original_handle_run(self)
+        _original_handle_run(self)
+        self = None  # see the end of this function
+        return
     try:
         listener.before_handle(state, self)
     except Exception as error:
