@@ -9,7 +9,6 @@ import _thread
 import asyncio
 import os
 import queue
-import re
 import signal
 import sys
 import threading
@@ -31,7 +30,6 @@ _sleep = time.sleep
 # A real-time signal nobody else is likely to use; it interrupts busy code on the main thread.
 PAUSE_SIGNAL = signal.NSIG - 2
 BUSY_PAUSE_DELAY = 0.3
-_HIT_CONDITION = re.compile(r"^\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$")
 TASK_FILTERS = ("taskSwitch", "taskCreated", "taskDone", "taskException", "raised")
 # Exceptions that are control flow, not errors: the 'raised' filter passes them by.
 _FLOW_EXCEPTIONS = (StopIteration, StopAsyncIteration, GeneratorExit, asyncio.CancelledError, KeyboardInterrupt)
@@ -53,11 +51,10 @@ class FunctionBreakpoint:
             except SyntaxError as error:
                 self.message = "condition is not a Python expression: %s" % error.msg
         if hit_condition and hit_condition.strip():
-            match = _HIT_CONDITION.match(hit_condition)
-            if match is None:
-                self.message = "hit count must be a number, optionally after ==, >, >=, <, <= or %% (got %r)" % hit_condition
-            else:
-                self.hit_test = (match.group(1) or "==", int(match.group(2)))
+            try:
+                self.hit_test = linetrace.hit_test(hit_condition)
+            except ValueError as error:
+                self.message = str(error)
 
     @property
     def verified(self):
@@ -69,11 +66,7 @@ class FunctionBreakpoint:
     def hit(self):
         """Count a match; True if the hit count says to stop."""
         self.hits += 1
-        if self.hit_test is None:
-            return True
-        op, n = self.hit_test
-        return {"==": self.hits == n, ">=": self.hits >= n, "<=": self.hits <= n, ">": self.hits > n,
-                "<": self.hits < n, "%": n > 0 and self.hits % n == 0}[op]
+        return linetrace.passes(self.hit_test, self.hits)
 
 
 class Stop:
@@ -374,7 +367,7 @@ class Debugger:
         body = {"reason": reason, "threadId": self.stop_thread_id(stop), "loopId": state.id, "iteration": state.iteration,
                 "time": _loop_time(loop), "where": stop.where}
         if stop.handle is not None:
-            info = describe_handle(stop.handle, instrument.task_of_handle(stop.handle), after=False)
+            info = describe_handle(stop.handle, instrument.task_of_handle(stop.handle))
             body["handle"] = info
             if description is None:
                 description = _handle_sentence(info)
@@ -838,29 +831,20 @@ def _outcome(task):
     return "finished: returned %s" % safe_repr(instrument.task_result(task), 200)
 
 
-def describe_handle(handle, task, after):
-    """HandleInfo (protocol.json) for a ready handle; after=True says where its task suspended."""
+def describe_handle(handle, task):
+    """HandleInfo (protocol.json) for a ready handle about to run (what ran last comes from the
+    task-switch record: see SwitchRecorder.last)."""
     callback = handle._callback
     info = {"callback": instrument.callback_name(callback) if callback is not None else "(finished handle)"}
     if task is not None:
         info["taskId"] = instrument.task_id(task)
         info["taskName"] = _task_name(task)
         info["coroutine"] = frame_tools.coroutine_name(frame_tools.task_coroutine(task))
-        if after:
-            if task.done():
-                info["taskState"] = "cancelled" if task.cancelled() else (
-                    "failed" if instrument.task_exception(task) is not None else "done")
-            else:
-                info["taskState"] = "pending"
-                where = frame_tools.resume_location(task)
-                if where is not None:
-                    info["suspendedAt"] = where
-        else:
-            where = frame_tools.resume_location(task)
-            if where is not None:
-                info["resumeAt"] = where
-            if not frame_tools.has_started(task):
-                info["firstStep"] = True
+        where = frame_tools.resume_location(task)
+        if where is not None:
+            info["resumeAt"] = where
+        if not frame_tools.has_started(task):
+            info["firstStep"] = True
     return info
 
 
