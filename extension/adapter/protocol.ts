@@ -266,6 +266,8 @@ export interface RuntimeRequests {
       variablesReference: number;
       start?: number;
       count?: number;
+      /** Only the indexed children (items of a list, tuple, dict or set) or only the named ones (attributes: none for those). */
+      filter?: "indexed" | "named";
     }; body: {
       variables: Variable[];
     } };

@@ -232,6 +232,7 @@ export class LoopscopeSession extends LoggingDebugSession {
     await this.forward(response, async () => {
       response.body = await this.live().request('variables', {
         variablesReference: args.variablesReference, start: args.start ?? 0, count: args.count ?? 0,
+        ...(args.filter ? { filter: args.filter } : {}),
       });
     });
   }

@@ -113,13 +113,14 @@ class CommandHandlers:
     def on_variables(self, arguments, request):
         def work():
             variables = self._inspection().variables(arguments["variablesReference"], arguments.get("start", 0),
-                                                     arguments.get("count", 0))
+                                                     arguments.get("count", 0), arguments.get("filter"))
             return {"variables": variables}
         return self._on_held_thread(work, request)
 
     def on_evaluate(self, arguments, request):
         return self._on_held_thread(
-            lambda: self._inspection().evaluate(arguments["expression"], arguments.get("frameId")), request)
+            lambda: self._inspection().evaluate(arguments["expression"], arguments.get("frameId"),
+                                                arguments.get("context")), request)
 
     def _inspection(self):
         inspection = self._debugger.inspection

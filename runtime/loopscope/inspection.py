@@ -1,20 +1,21 @@
 """Frames, scopes, variables and evaluate for a held loop, valid until the program resumes.
 
 Runs on the held loop's own thread (reprs and evaluate run user code). Every repr is guarded:
-an exception or an oversized result becomes a readable error text, never a broken session.
+an exception, an overlong run (timelimit.py) or an oversized result becomes a readable error
+text, never a broken session.
 """
 
 import itertools
 import sys
-import time
 import types
 
 from . import frames as frame_tools
+from .timelimit import TimeLimitExceeded, run_limited
 
 MAX_VALUE_LENGTH = 1000
 MAX_CHILDREN_PAGE = 1000
 REPR_TIME_LIMIT = 1.0
-_monotonic = time.monotonic
+CONSOLE_TIME_LIMIT = 30.0  # an expression typed in the Debug Console
 # Builtin reprs of scalars cannot run user code; containers can (their items' reprs), so they are timed.
 _TRUSTED_REPRS = frozenset(t.__repr__ for t in (int, float, complex, bool, str, bytes, type(None)))
 # Set by control.py: (task) -> [(name, value)] and (loop state) -> [(name, value)] for the synthetic scopes.
@@ -47,32 +48,10 @@ def frame_locals(frame):
 _SNAPSHOT_REFS = 3
 
 
-class ReprTimeout(Exception):
-    pass
-
-
-def _timed_repr(value):
-    """repr() that gives up after REPR_TIME_LIMIT seconds of Python code (a trace function checks
-    the clock on every line; C code that loops forever cannot be interrupted this way)."""
-    deadline = _monotonic() + REPR_TIME_LIMIT
-    previous = sys.gettrace()
-
-    def tracer(frame, event, arg):
-        if _monotonic() > deadline:
-            raise ReprTimeout()
-        frame.f_trace_opcodes = True  # a loop on one line gives no line events, but opcode events
-        return tracer
-    sys.settrace(tracer)
-    try:
-        return repr(value)
-    finally:
-        sys.settrace(previous)
-
-
 def safe_repr(value, limit=MAX_VALUE_LENGTH):
     try:
-        text = repr(value) if type(value).__repr__ in _TRUSTED_REPRS else _timed_repr(value)
-    except ReprTimeout:
+        text = repr(value) if type(value).__repr__ in _TRUSTED_REPRS else run_limited(REPR_TIME_LIMIT, repr, value)
+    except TimeLimitExceeded:
         return "<repr took longer than %.1f s>" % REPR_TIME_LIMIT
     except BaseException as error:  # a user's __repr__ may raise anything, even SystemExit
         if isinstance(error, KeyboardInterrupt):
@@ -83,6 +62,46 @@ def safe_repr(value, limit=MAX_VALUE_LENGTH):
     if len(text) > limit:
         text = text[:limit] + "… (%d characters)" % len(text)
     return text
+
+
+# Types whose repr is CPython's own all the way down when their items' are too.
+_PLAIN_SCALARS = (int, float, complex, bool, str, bytes, type(None))
+_PLAIN_CONTAINERS = (tuple, list, dict, set, frozenset)
+_PASSIVE_ITEM_BUDGET = 200
+# Collections whose children are their items, paged by index.
+_INDEXED = (list, tuple, dict, set, frozenset)
+
+
+def passive_repr(value, limit=MAX_VALUE_LENGTH):
+    """A repr that runs none of the program's code, for what views show without being asked
+    (snapshot results and exceptions): values built from plain builtins, and exceptions of types
+    that keep BaseException's repr, show in full; anything else as '<type object>'. A user's
+    __repr__ with a side effect (counting its calls, say) must not run because a view refreshed.
+    Variables and evaluate, which the user asks for, use safe_repr."""
+    budget = [_PASSIVE_ITEM_BUDGET]
+    if _plain(value, budget, 4):
+        return safe_repr(value, limit)
+    kind = type(value)
+    if isinstance(value, BaseException) and kind.__repr__ is BaseException.__repr__ and kind.__str__ is BaseException.__str__:
+        args = value.args
+        if _plain(args, budget, 4):
+            return safe_repr(value, limit)
+        return "%s(…)" % kind.__qualname__
+    return "<%s object>" % type_name(value)
+
+
+def _plain(value, budget, depth):
+    """True when repr(value) can run no user code: exact builtin types down to the leaves."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return False
+    kind = type(value)
+    if kind in _PLAIN_SCALARS:
+        return True
+    if kind not in _PLAIN_CONTAINERS or depth == 0:
+        return False
+    items = itertools.chain.from_iterable(value.items()) if kind is dict else value
+    return all(_plain(item, budget, depth - 1) for item in items)
 
 
 def _short(error):
@@ -132,11 +151,14 @@ class StopInspection:
             scopes.append({"name": "Globals", "variablesReference": self._reference("globals", frame), "expensive": True})
         return scopes
 
-    def variables(self, reference, start=0, count=0):
+    def variables(self, reference, start=0, count=0, only=None):
+        """A page of a scope's or value's children; only='named' or 'indexed' as DAP's filter."""
         entry = self.containers.get(reference)
         if entry is None:
             raise LookupError("variables %d are gone: the program resumed since they were listed" % reference)
         kind, value = entry
+        if only is not None and (only == "indexed") != (kind == "value" and isinstance(value, _INDEXED)):
+            return []  # collections have only indexed children; scopes and objects only named ones
         if kind == "locals":
             children = frame_locals(value)
         elif kind == "pairs":
@@ -144,7 +166,7 @@ class StopInspection:
         elif kind == "globals":
             children = [(k, v) for k, v in value.f_globals.items() if not (k.startswith("__") and k.endswith("__"))]
         else:
-            children = self._children(value)
+            return [self.variable(name, child) for name, child in self._children(value, start, count or MAX_CHILDREN_PAGE)]
         count = count or MAX_CHILDREN_PAGE
         return [self.variable(name, child) for name, child in children[start:start + count]]
 
@@ -158,8 +180,8 @@ class StopInspection:
         result = {"name": str(name), "value": safe_repr(value), "type": type_name(value), "variablesReference": 0}
         if self._expandable(value):
             result["variablesReference"] = self._reference("value", value)
-            if isinstance(value, (list, tuple)):
-                result["indexedVariables"] = len(value)
+            if isinstance(value, _INDEXED):
+                result["indexedVariables"] = len(value)  # VS Code pages them in ranges
         return result
 
     @staticmethod
@@ -175,21 +197,26 @@ class StopInspection:
             return False
 
     @staticmethod
-    def _children(value):
+    def _children(value, start, count):
+        """One page of a value's children: only that page's items are read (a 100,000-item dict
+        costs what its first 100 do)."""
+        end = start + count
         if isinstance(value, dict):
-            return [(safe_repr(k, 100), v) for k, v in itertools.islice(value.items(), 100000)]
+            return [(safe_repr(k, 100), v) for k, v in itertools.islice(value.items(), start, end)]
         if isinstance(value, (list, tuple)):
-            return [("[%d]" % i, v) for i, v in enumerate(value)]
+            return [("[%d]" % i, value[i]) for i in range(start, min(end, len(value)))]
         if isinstance(value, (set, frozenset)):
-            return [("<%d>" % i, v) for i, v in enumerate(itertools.islice(value, 100000))]
+            return [("<%d>" % i, v) for i, v in enumerate(itertools.islice(value, start, end), start)]
         try:
             attributes = vars(value)
         except BaseException:
             return []
-        return sorted(attributes.items(), key=lambda item: str(item[0]))
+        return sorted(attributes.items(), key=lambda item: str(item[0]))[start:end]
 
-    def evaluate(self, expression, frame_id=None):
-        """Run what the user typed in the debugger, in the chosen frame. The only code we run on request."""
+    def evaluate(self, expression, frame_id=None, context=None):
+        """Run what the user typed in the debugger, in the chosen frame. The only code we run on
+        request. It gives up after a time limit (longer in the Debug Console than for hovers and
+        watches, which VS Code sends unasked) so that the session never hangs on an expression."""
         frame = self.frames.get(frame_id) if frame_id is not None else None
         if frame_id is not None and frame is None:
             raise LookupError("frame %d is gone: the program resumed since it was listed" % frame_id)
@@ -197,11 +224,17 @@ class StopInspection:
         local_names = frame.f_locals if frame is not None else global_names
         try:
             code = compile(expression, "<debug console>", "eval")
+            mode = eval
         except SyntaxError:
             code = compile(expression, "<debug console>", "exec")
-            exec(code, global_names, local_names)
+            mode = exec
+        limit = CONSOLE_TIME_LIMIT if context in (None, "repl") else REPR_TIME_LIMIT
+        try:
+            value = run_limited(limit, mode, code, global_names, local_names)
+        except TimeLimitExceeded:
+            raise LookupError("the expression ran longer than %g s and was stopped" % limit)
+        if mode is exec:
             return {"result": "", "variablesReference": 0}
-        value = eval(code, global_names, local_names)
         described = self.variable("result", value)
         return {"result": described["value"], "type": described["type"],
                 "variablesReference": described["variablesReference"]}

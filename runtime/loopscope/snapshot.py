@@ -2,7 +2,8 @@
 
 Tasks with their state, location, what they await and who awaits them; the futures tasks wait
 on; the ready queue; timers; watched file descriptors; cycles in the await graph. Runs on the held
-loop's thread; every repr goes through safe_repr.
+loop's thread. The views ask for it at every stop, unprompted, so it runs none of the program's
+code: values show through passive_repr, futures by their type and state.
 """
 
 import asyncio
@@ -11,7 +12,7 @@ import weakref
 
 from . import frames as frame_tools
 from . import instrument
-from .inspection import safe_repr
+from .inspection import passive_repr
 
 FINISHED_KEPT = 64
 
@@ -201,7 +202,8 @@ def describe_future(future, chain=None):
     if any(name.endswith("_release_waiter") for name in names) or chain and any(
             frame_tools.coroutine_name(c) == "wait_for" for c, _f in chain):
         return "wait_for"
-    return safe_repr(future, 200)
+    state = "cancelled" if future.cancelled() else "done" if future.done() else "pending"
+    return "%s (%s)" % (type(future).__qualname__, state)
 
 
 def task_stack(task):
@@ -280,9 +282,9 @@ def _task_snapshot(task, current, ready_tasks, graph, steps):
     if where is not None:
         entry["createdAt"] = where
     if entry["state"] == "done":
-        entry["result"] = safe_repr(instrument.task_result(task), 200)
+        entry["result"] = passive_repr(instrument.task_result(task), 200)
     elif entry["state"] == "failed":
-        entry["exception"] = safe_repr(instrument.task_exception(task), 200)
+        entry["exception"] = passive_repr(instrument.task_exception(task), 200)
     return entry
 
 

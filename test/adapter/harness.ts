@@ -4,7 +4,7 @@
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -12,6 +12,16 @@ export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const ADAPTER = path.join(ROOT, 'dist', 'debugAdapter.js');
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures');
 export const fixture = (name: string) => path.join(FIXTURES, name);
+
+/** The line numbers of a fixture's "# @name" markers: markers(file)('name'). */
+export function markers(file: string): (name: string) => number {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  return (name: string) => {
+    const index = lines.findIndex((l) => new RegExp(`#.*@${name}(?![\\w-])`).test(l));
+    if (index < 0) throw new Error(`no marker @${name} in ${file}`);
+    return index + 1;
+  };
+}
 
 // Both sides check every message against runtime/loopscope/protocol.json during tests.
 process.env.LOOPSCOPE_CHECK_PROTOCOL = '1';

@@ -1,18 +1,9 @@
 // Line breakpoints, logpoints and stepping inside coroutines (over await, into, out), and task
 // exceptions, with the real adapter and every Python on the machine.
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fixture, Session, supportedPythons, withSession } from './harness';
+import { fixture, markers, Session, supportedPythons, withSession } from './harness';
 
 const STEPS = fixture('steps.py');
-function markers(path: string) {
-  const lines = readFileSync(path, 'utf8').split('\n');
-  return (name: string) => {
-    const index = lines.findIndex((l) => l.includes(`@${name}`));
-    assert.ok(index >= 0, `marker @${name}`);
-    return index + 1;
-  };
-}
 const line = markers(STEPS);
 
 const session = withSession;

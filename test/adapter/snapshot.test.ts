@@ -1,20 +1,12 @@
 // The loopscope/snapshot request, tasks as threads, task scopes and cancelTask, on a program that
 // holds every common kind of waiting task at one moment (test/fixtures/zoo.py).
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import type { LoopSnapshot, TaskSnapshot } from '../../extension/adapter/protocol';
-import { fixture, Session, Stop, supportedPythons } from './harness';
+import { fixture, markers, Session, Stop, supportedPythons } from './harness';
 
 const ZOO = fixture('zoo.py');
 /** Line numbers of the "# @name" markers in the fixture. */
-const line = (() => {
-  const lines = readFileSync(ZOO, 'utf8').split('\n');
-  return (marker: string) => {
-    const index = lines.findIndex((l) => l.includes(`# @${marker}`));
-    assert.ok(index >= 0, `marker @${marker} in zoo.py`);
-    return index + 1;
-  };
-})();
+const line = markers(ZOO);
 
 async function atCheckpoint(python: string): Promise<{ session: Session; stop: Stop; loop: LoopSnapshot }> {
   const session = new Session();
