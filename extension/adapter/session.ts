@@ -2,7 +2,7 @@
 // requests (runtimeConnection.ts) and its events back to DAP events. No `vscode` import: this runs
 // standalone as dist/debugAdapter.js for any DAP client.
 import {
-  BreakpointEvent, ContinuedEvent, ExitedEvent, InitializedEvent, LoggingDebugSession, OutputEvent, Scope, Source, StackFrame,
+  BreakpointEvent, ContinuedEvent, Event, ExitedEvent, InitializedEvent, LoggingDebugSession, OutputEvent, Scope, Source, StackFrame,
   StoppedEvent, TerminatedEvent, Thread, ThreadEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -85,6 +85,11 @@ export class LoopscopeSession extends LoggingDebugSession {
       return this.fail(response, ErrorId.BadLaunch, (error as Error).message);
     }
     this.listen(this.runtime);
+    // DAP's process event: clients show the program's name and pid (and tests find the process).
+    const processBody: DebugProtocol.ProcessEvent['body'] = {
+      name: program ?? args.module ?? 'python', systemProcessId: this.runtime.pid, isLocalProcess: true, startMethod: 'launch',
+    };
+    this.sendEvent(new Event('process', processBody));
     this.sendEvent(new InitializedEvent());
     await this.configured;
     try {

@@ -199,6 +199,15 @@ class Debugger:
         self._send_event("log", {"level": "error", "message": "Loopscope switched its hooks off after an "
                                  "internal error and can no longer hold the program: %s" % reason})
 
+    def foreign_loop(self, loop):
+        kind = type(loop)
+        name = "%s.%s" % (kind.__module__, kind.__qualname__)
+        self._send_event("log", {"level": "warning", "message": (
+            "This program runs an event loop of type %s, which is not built on asyncio's BaseEventLoop: "
+            "Loopscope cannot hold, step or show it, and its tasks are not listed. The program runs on as "
+            "usual. To debug that loop, let the program use asyncio's own loop while debugging (for uvloop: "
+            "skip uvloop.install() or uvloop.run(), or the policy it sets)." % name)})
+
     def before_iteration(self, state):
         self.tracer.sync_thread()
         if self.stopping:
@@ -290,18 +299,12 @@ class Debugger:
             if frame_tools.is_user_file(candidate.f_code.co_filename):
                 frame = candidate
                 break
-        scope = dict(frame.f_globals) if frame is not None else {}
-        if frame is not None:
-            scope.update(frame.f_locals)
-        scope.setdefault("task", task)
-        try:
-            return bool(eval(bp.condition, scope))
-        except NameError:
-            return False  # a local not assigned yet, e.g. before the coroutine's first line
-        except Exception as error:
+        outcome = inspection_tools.condition_holds(bp.condition, frame, [("task", task)])
+        if isinstance(outcome, Exception):
             self._send_event("log", {"level": "warning", "message": "Breakpoint %r: condition %r raised %s: %s; "
-                                     "stopping anyway." % (bp.name, bp.condition, type(error).__name__, error)})
+                                     "stopping anyway." % (bp.name, bp.condition, type(outcome).__name__, outcome)})
             return True
+        return outcome
 
     # --- holding ------------------------------------------------------------------------------
 
@@ -497,15 +500,13 @@ class Debugger:
         return False
 
     def _line_condition(self, breakpoint, frame):
-        try:
-            return bool(eval(breakpoint.condition, frame.f_globals, frame.f_locals))
-        except NameError:
-            return False
-        except Exception as error:
+        outcome = inspection_tools.condition_holds(breakpoint.condition, frame)
+        if isinstance(outcome, Exception):
             self._send_event("log", {"level": "warning", "message": "Breakpoint at %s:%d: condition %r raised %s: %s; "
                                      "stopping anyway." % (os.path.basename(breakpoint.path), breakpoint.line,
-                                                           breakpoint.condition, type(error).__name__, error)})
+                                                           breakpoint.condition, type(outcome).__name__, outcome)})
             return True
+        return outcome
 
     @staticmethod
     def _line_place(frame, state):

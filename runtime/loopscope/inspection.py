@@ -48,6 +48,29 @@ def frame_locals(frame):
 _SNAPSHOT_REFS = 3
 
 
+def frame_names(frame, extra=()):
+    """One namespace for eval in a frame (breakpoint conditions, logpoint expressions): its globals,
+    its locals over them (read with frame_locals, so nothing is pinned), then `extra` where the
+    program has no such name. A single dict also lets comprehensions see the locals."""
+    names = dict(frame.f_globals) if frame is not None else {}
+    if frame is not None:
+        names.update(frame_locals(frame))
+    for name, value in extra:
+        names.setdefault(name, value)
+    return names
+
+
+def condition_holds(expression, frame, extra=()):
+    """A breakpoint condition in a frame: True or False, or the exception it raised. A NameError
+    is False: the condition names a local the code has not assigned yet."""
+    try:
+        return bool(eval(expression, frame_names(frame, extra)))
+    except NameError:
+        return False
+    except Exception as error:
+        return error
+
+
 def safe_repr(value, limit=MAX_VALUE_LENGTH):
     try:
         text = repr(value) if type(value).__repr__ in _TRUSTED_REPRS else run_limited(REPR_TIME_LIMIT, repr, value)

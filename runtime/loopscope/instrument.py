@@ -22,6 +22,7 @@ _original_run_forever = base_events.BaseEventLoop.run_forever
 _original_close = base_events.BaseEventLoop.close
 _original_create_task = base_events.BaseEventLoop.create_task
 _original_handle_run = events.Handle._run
+_original_set_running_loop = events._set_running_loop
 
 _TASK_TYPES = tuple(t for t in (getattr(asyncio.tasks, "_CTask", None), getattr(asyncio.tasks, "_PyTask", None),
                                 asyncio.Task) if t is not None)
@@ -266,6 +267,18 @@ def set_handle_watch(on):
     events.Handle._run = _handle_run if on else _original_handle_run
 
 
+_foreign_loop_types = set()
+
+
+def _set_running_loop(loop):
+    """Every loop that starts running passes here, asyncio's own and others (uvloop's is not a
+    BaseEventLoop, so none of the hooks above see it): the listener hears of each foreign kind once."""
+    if loop is not None and not isinstance(loop, base_events.BaseEventLoop) and type(loop) not in _foreign_loop_types:
+        _foreign_loop_types.add(type(loop))
+        _notify("foreign_loop", loop)
+    return _original_set_running_loop(loop)
+
+
 def install(listener):
     """Hook asyncio for this process; listener receives the moments (see control.Debugger)."""
     global _listener
@@ -274,6 +287,8 @@ def install(listener):
     base_events.BaseEventLoop.run_forever = _run_forever
     base_events.BaseEventLoop.close = _close
     base_events.BaseEventLoop.create_task = _create_task
+    # asyncio re-exports it, and uvloop takes its copy from there when the program imports it.
+    events._set_running_loop = asyncio._set_running_loop = _set_running_loop
 
 
 def uninstall():
@@ -286,12 +301,13 @@ def uninstall():
     base_events.BaseEventLoop.close = _original_close
     base_events.BaseEventLoop.create_task = _original_create_task
     events.Handle._run = _original_handle_run
+    events._set_running_loop = asyncio._set_running_loop = _original_set_running_loop
     _loop_states.clear()
 
 
 def hook_code_objects():
     """Code objects of the hooks, so stack walks can leave Loopscope's frames out."""
-    return {f.__code__ for f in (_run_once, _run_forever, _close, _create_task, _handle_run, _notify)}
+    return {f.__code__ for f in (_run_once, _run_forever, _close, _create_task, _handle_run, _notify, _set_running_loop)}
 
 
 if sys.version_info < (3, 8):  # pragma: no cover - __main__ refuses older Pythons before importing us

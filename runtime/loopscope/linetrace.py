@@ -123,11 +123,12 @@ class BreakpointTable:
 
 def interpolate(message, frame):
     """A logpoint's text with each {expression} evaluated in the frame."""
-    from .inspection import safe_repr
+    from .inspection import frame_names, safe_repr
+    names = frame_names(frame)
 
     def value(match):
         try:
-            result = eval(match.group(1), frame.f_globals, frame.f_locals)
+            result = eval(match.group(1), names)
         except Exception as error:
             return "<%s: %s>" % (type(error).__name__, error)
         return result if isinstance(result, str) else safe_repr(result, 500)

@@ -5,21 +5,21 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { FIXTURES, PYTHON, Session, supportedPythons } from './harness';
+import { fixture, FIXTURES, PYTHON, Session, supportedPythons } from './harness';
 
 const DIR = path.join(FIXTURES, 'fidelity');
 const programs = readdirSync(DIR).filter((name) => name.endsWith('.py')).sort();
 
-async function underLoopscope(program: string, python: string) {
+async function underLoopscope(program: string, python: string, cwd = DIR) {
   const session = new Session();
   await session.start();
   try {
     // A task breakpoint that never matches keeps the per-handle hooks on the whole time.
-    await session.launch({ program, python, cwd: DIR }, () =>
+    await session.launch({ program, python, cwd }, () =>
       session.client.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'no task is called this' }] }));
     const exitCode = (await session.next('exited', 30_000)).body.exitCode as number;
     await session.next('terminated');
-    return { exitCode, stdout: session.text('stdout'), stderr: session.text('stderr') };
+    return { exitCode, stdout: session.text('stdout'), stderr: session.text('stderr'), console: session.text('console') };
   } finally {
     await session.stop();
   }
@@ -44,4 +44,22 @@ describe('fidelity: the program behaves as without Loopscope', () => {
       });
     }
   }
+
+  // uvloop's loop is not a BaseEventLoop: it cannot be held, but the program must run as without
+  // Loopscope, and the user must be told. Debian's python3-uvloop serves Debian's python3 (.ci/run installs it).
+  it('uvloop: the program runs as without Loopscope, and the session says its loop cannot be held', async function () {
+    const python = '/usr/bin/python3';
+    if (spawnSync(python, ['-c', 'import uvloop']).status !== 0) {
+      console.log(`      (skipped: ${python} cannot import uvloop; apt-get install python3-uvloop)`);
+      this.skip();
+    }
+    const program = fixture('uses_uvloop.py');
+    const plain = spawnSync(python, [program], { cwd: FIXTURES, timeout: 30_000 });
+    const debugged = await underLoopscope(program, python, FIXTURES);
+    assert.equal(debugged.stdout, plain.stdout.toString(), 'stdout');
+    assert.equal(debugged.stderr, plain.stderr.toString(), 'stderr');
+    assert.equal(debugged.exitCode, plain.status, 'exit code');
+    assert.equal(debugged.exitCode, 4);
+    assert.match(debugged.console, /event loop of type uvloop\.Loop, which is not built on asyncio's BaseEventLoop: Loopscope cannot hold, step or show it/);
+  });
 });

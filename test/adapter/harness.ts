@@ -68,7 +68,7 @@ export class Session {
 
   constructor() {
     this.client = new DebugClient('node', ADAPTER, 'loopscope', { env: { ...process.env } }, true);
-    for (const kind of ['stopped', 'output', 'exited', 'terminated', 'thread', 'initialized', 'continued']) {
+    for (const kind of ['stopped', 'output', 'exited', 'terminated', 'thread', 'initialized', 'continued', 'process']) {
       this.client.on(kind, (event: DebugProtocol.Event) => this.record(kind, event));
     }
   }

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { eventually, fixture, FIXTURES, processAlive, PYTHON, Session } from './harness';
+import { eventually, fixture, FIXTURES, markers, processAlive, PYTHON, Session } from './harness';
 
 async function run(args: Record<string, unknown>, body: (session: Session) => Promise<void>): Promise<void> {
   const session = new Session();
@@ -34,6 +34,21 @@ describe('program lifecycle', () => {
   it('says when the program was killed by a signal', () => run({ program: fixture('exits.py'), args: ['kill'] }, async (s) => {
     assert.equal((await s.next('exited')).body.exitCode, 137);
     assert.match(s.text('console'), /killed by SIGKILL/);
+  }));
+
+  it('ends on os._exit inside a task with its code', () => run({ program: fixture('exits.py'), args: ['_exit'] }, async (s) => {
+    assert.equal((await s.next('exited')).body.exitCode, 7);
+    await s.next('terminated');
+  }));
+
+  it('ends on KeyboardInterrupt inside a task as Python does', () => run({ program: fixture('exits.py'), args: ['interrupt'] }, async (s) => {
+    // Python reports an uncaught KeyboardInterrupt by ending through SIGINT: shells show 130.
+    const plain = spawnSync(PYTHON, [fixture('exits.py'), 'interrupt'], { cwd: FIXTURES });
+    assert.equal(plain.signal, 'SIGINT');
+    assert.equal((await s.next('exited')).body.exitCode, 130);
+    await s.next('terminated');
+    assert.equal(s.text('stderr'), plain.stderr.toString());
+    assert.match(s.text('stderr'), /KeyboardInterrupt\n$/);
   }));
 
   it('delivers stdout and stderr in order, all of it before the stop that follows', () => run({}, async (s) => {
@@ -155,6 +170,35 @@ describe('bad input', () => {
 });
 
 describe('faults', () => {
+  const programPid = async (s: Session) => (await s.next('process')).body.systemProcessId as number;
+
+  it('ends the program on disconnect while a step over await is under way', () => run({}, async (s) => {
+    const program = fixture('long_sleeps.py');
+    await s.launch({ program }, () =>
+      s.client.setBreakpointsRequest({ source: { path: program }, breakpoints: [{ line: markers(program)('sleep') }] }));
+    const pid = await programPid(s);
+    const stop = await s.nextStop();
+    await s.client.nextRequest({ threadId: stop.body.threadId });  // over a 60 s sleep: the program runs on
+    await s.next('continued');
+    assert.ok(processAlive(pid));
+    await s.client.disconnectRequest({ terminateDebuggee: true });
+    await eventually(() => !processAlive(pid), `the stepping program ${pid} is gone`);
+  }));
+
+  it('ends a program busy in a callback on disconnect', () => run({ program: fixture('busy.py') }, async (s) => {
+    const pid = await programPid(s);
+    await s.outputMatching(/spinning/);
+    await s.client.disconnectRequest({ terminateDebuggee: true });
+    await eventually(() => !processAlive(pid), `the busy program ${pid} is gone`);
+  }));
+
+  it('announces the program as a local process with its pid', () => run({ program: fixture('no_asyncio.py') }, async (s) => {
+    const { body } = await s.next('process');
+    assert.equal(body.name, fixture('no_asyncio.py'));
+    assert.equal(body.startMethod, 'launch');
+    assert.ok(Number.isInteger(body.systemProcessId) && body.systemProcessId > 0);
+  }));
+
   it('ends the program when the adapter process dies', async () => {
     const session = new Session();
     await session.start();

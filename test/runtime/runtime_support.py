@@ -19,13 +19,15 @@ RUNTIME = os.path.abspath(os.environ.get("LOOPSCOPE_TEST_RUNTIME") or os.path.jo
 FIXTURES = os.path.join(REPO, "test", "fixtures", "runtime")
 PROGRAMS = os.path.join(FIXTURES, "programs")
 
-# The methods instrument.py patches, as asyncio defines them, captured before anything is installed.
+# The methods and functions instrument.py patches, as asyncio defines them, captured before anything is installed.
 ORIGINALS = {
     (base_events.BaseEventLoop, "_run_once"): vars(base_events.BaseEventLoop)["_run_once"],
     (base_events.BaseEventLoop, "run_forever"): vars(base_events.BaseEventLoop)["run_forever"],
     (base_events.BaseEventLoop, "close"): vars(base_events.BaseEventLoop)["close"],
     (base_events.BaseEventLoop, "create_task"): vars(base_events.BaseEventLoop)["create_task"],
     (events.Handle, "_run"): vars(events.Handle)["_run"],
+    (events, "_set_running_loop"): vars(events)["_set_running_loop"],
+    (asyncio, "_set_running_loop"): vars(asyncio)["_set_running_loop"],
 }
 
 if RUNTIME not in sys.path:
@@ -97,6 +99,9 @@ class RecordingListener:
 
     def task_created(self, state, task):
         self._moment("task_created", state, task)
+
+    def foreign_loop(self, loop):
+        self.record("foreign_loop", type(loop).__name__)
 
     def hooks_disabled(self, reason):
         self.record("hooks_disabled", reason)

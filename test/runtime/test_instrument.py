@@ -391,16 +391,31 @@ class InstallAndUninstall(unittest.TestCase):
 
     def test_uninstall_restores_the_originals(self):
         for (owner, name), original in ORIGINALS.items():
-            self.assertEqual(getattr(original, "__module__", None), owner.__module__, "captured too late")
+            if isinstance(owner, type):
+                self.assertEqual(getattr(original, "__module__", None), owner.__module__, "captured too late")
+            else:
+                self.assertFalse(getattr(original, "__module__", "").startswith("loopscope"), "captured too late")
         instrument.install(RecordingListener())
         watch_everything()
         patched = [(owner, name) for (owner, name), original in ORIGINALS.items() if vars(owner)[name] is not original]
-        self.assertEqual(len(patched), len(ORIGINALS), "install + handle watch patch all five")
+        self.assertEqual(len(patched), len(ORIGINALS), "install + handle watch patch them all")
         instrument.uninstall()
         for (owner, name), original in ORIGINALS.items():
             self.assertIs(vars(owner)[name], original, "%s.%s not restored" % (owner.__name__, name))
         self.assertFalse(instrument.watch.iterations or instrument.watch.handles or instrument.watch.creation)
         self.assertEqual(instrument.loop_states(), [])
+
+    def test_a_loop_not_built_on_base_event_loop_is_reported_once(self):
+        # uvloop's Loop stands apart from BaseEventLoop; it still sets itself as the running loop.
+        class ForeignLoop(asyncio.AbstractEventLoop):
+            pass
+        listener = RecordingListener()
+        instrument.install(listener)
+        run_on_new_loop(lambda: sleeps(1))
+        for _ in range(2):
+            asyncio._set_running_loop(ForeignLoop())
+            asyncio._set_running_loop(None)
+        self.assertEqual([e for e in listener.events if e[0] == "foreign_loop"], [("foreign_loop", "ForeignLoop")])
 
     def test_nothing_is_reported_after_uninstall(self):
         listener = RecordingListener()
