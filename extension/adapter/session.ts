@@ -2,7 +2,7 @@
 // requests (runtimeConnection.ts) and its events back to DAP events. No `vscode` import: this runs
 // standalone as dist/debugAdapter.js for any DAP client.
 import {
-  BreakpointEvent, ContinuedEvent, Event, ExitedEvent, InitializedEvent, LoggingDebugSession, OutputEvent, Scope, Source, StackFrame,
+  BreakpointEvent, ContinuedEvent, DebugSession, Event, ExitedEvent, InitializedEvent, OutputEvent, Scope, Source, StackFrame,
   StoppedEvent, TerminatedEvent, Thread, ThreadEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -31,7 +31,9 @@ const enum ErrorId {
   Unsupported = 1004,
 }
 
-export class LoopscopeSession extends LoggingDebugSession {
+// DebugSession, not LoggingDebugSession: the latter stringifies every message for its logger and
+// keeps them all until the logger is set up (the soak test saw the adapter's heap grow with each stop).
+export class LoopscopeSession extends DebugSession {
   private runtime: RuntimeConnection | undefined;
   private configurationDone!: () => void;
   private readonly configured = new Promise<void>((resolve) => { this.configurationDone = resolve; });

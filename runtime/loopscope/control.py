@@ -20,6 +20,7 @@ from . import frames as frame_tools
 from . import instrument
 from . import linetrace
 from . import snapshot as snapshot_tools
+from . import timelimit
 from . import inspection as inspection_tools
 from .inspection import StopInspection, safe_repr
 from .output import flush_and_drain
@@ -97,6 +98,7 @@ class Debugger:
         self.primary = None        # the Stop the user sees
         self.inspection = None
         self.main_ident = threading.main_thread().ident
+        timelimit.start()  # the watchdog for reprs and evaluate, there from the start
         self._breakpoint_names = frozenset()
         self.max_task_threads = 256
         self.record_always = False  # record task switches while running freely too (costs per handle)

@@ -59,10 +59,15 @@ class _Watchdog:
             if fired:
                 _absorb_pending()
 
-    def _start_if_needed(self):
-        if self._pid != os.getpid():  # first use, or a forked child, which has no watchdog thread
+    def start(self):
+        """Starts the watchdog thread unless this process has it (a forked child does not)."""
+        if self._pid != os.getpid():
             self._pid = os.getpid()
             _thread.start_new_thread(self._watch, ())
+
+    def _start_if_needed(self):
+        if self._pid != os.getpid():
+            self.start()
         elif self._wake.locked():
             self._wake.release()
 
@@ -102,6 +107,15 @@ _watchdog = _Watchdog()
 if hasattr(os, "register_at_fork"):
     # A fork child has no watchdog thread, and a lock held at the fork would stay held.
     os.register_at_fork(after_in_child=_watchdog.__init__)
+
+
+def start():
+    """Starts the watchdog now, with the debugger, rather than at the first limited call: a thread
+    that appeared in the middle of the program could be taken for one of the program's (CPython's
+    own tests count threads before and after each test)."""
+    if ctypes is not None:
+        with _watchdog._lock:
+            _watchdog.start()
 
 
 def run_limited(seconds, function, *args):

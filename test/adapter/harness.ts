@@ -66,8 +66,9 @@ export class Session {
   /** Every event in arrival order, as "kind:detail", to check ordering across kinds. */
   readonly timeline: string[] = [];
 
-  constructor() {
-    this.client = new DebugClient('node', ADAPTER, 'loopscope', { env: { ...process.env } }, true);
+  /** adapterEnv: extra environment for the adapter process (the soak test caps its heap). */
+  constructor(adapterEnv: Record<string, string> = {}) {
+    this.client = new DebugClient('node', ADAPTER, 'loopscope', { env: { ...process.env, ...adapterEnv } }, true);
     for (const kind of ['stopped', 'output', 'exited', 'terminated', 'thread', 'initialized', 'continued', 'process']) {
       this.client.on(kind, (event: DebugProtocol.Event) => this.record(kind, event));
     }
