@@ -177,11 +177,13 @@ class Debugger:
                                 or mode in ("iteration", "out")
                                 or (self.tracer.needs_thread_sync and self.tracer.active))
         # Stepping by iteration is interactive: the handle hooks may run then, to record task switches.
-        handles = bool(self.pause_pending or self.stopping or mode in ("handle", "iteration", "out") or self.breakpoints
-                       or self.filters & {"taskSwitch", "taskDone", "taskException"} or self.record_always)
-        instrument.set_handle_watch(handles)
-        watch.after_handles = handles
+        every_handle = bool(self.pause_pending or self.stopping or mode in ("handle", "iteration", "out")
+                            or self.filters & {"taskSwitch", "taskDone", "taskException"} or self.record_always)
         self._breakpoint_names = frozenset(bp.name for bp in self.breakpoints)
+        # Function breakpoints alone: only the task steps whose task may match reach the listener
+        # (and only those are recorded as task switches: running freely records nothing else).
+        instrument.set_handle_watch(every_handle, self._breakpoint_names)
+        watch.after_handles = every_handle or bool(self._breakpoint_names)
         watch.creation = "taskCreated" in self.filters
 
 
@@ -250,6 +252,10 @@ class Debugger:
             hit = self._matching_breakpoints(task)
             if hit:
                 return self._hold(state, "function breakpoint", "handle", handle, hit_ids=hit)
+
+    def task_finished(self, task):
+        """A task finished in a step that before_handle did not see (see instrument.set_handle_watch)."""
+        self.finished.add(task)
 
     def after_handle(self, state, handle):
         self.switches.after(state)

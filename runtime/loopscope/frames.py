@@ -8,6 +8,7 @@ import inspect
 import os
 import sys
 import sysconfig
+import types
 
 _LOOPSCOPE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -137,21 +138,37 @@ def _at_start(coro):
     return False
 
 
+_COROUTINE = types.CoroutineType
+_GENERATOR = types.GeneratorType
+_CHAIN_LIMIT = (None,) * 64
+
+
 def task_matches(task, names):
-    """Cheap test run before every task step while function breakpoints exist: does any name
-    in `names` match the task's name or a coroutine in its await chain? No allocation."""
+    """Cheap test run before task steps while function breakpoints exist: does any name in `names`
+    match the task's name or a coroutine in its await chain? Exact type tests and plain attribute
+    loads for coroutines and generators (which the interpreter specializes), getattr only for
+    other awaitables; no allocation, no exception, only string hashes (cached)."""
     if task.get_name() in names:
         return True
-    coro = task.get_coro() if hasattr(task, "get_coro") else None
-    depth = 0
-    while coro is not None and depth < 64:
-        code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
-        if code is None:
-            return False
+    coro = task.get_coro()
+    for _ in _CHAIN_LIMIT:
+        kind = type(coro)
+        if kind is _COROUTINE:
+            code = coro.cr_code
+            inner = coro.cr_await
+        elif kind is _GENERATOR:
+            code = coro.gi_code
+            inner = coro.gi_yieldfrom
+        else:
+            code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+            if code is None:
+                return False
+            inner = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
         if code.co_name in names or coro.__qualname__ in names:
             return True
-        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
-        depth += 1
+        if inner is None:
+            return False
+        coro = inner
     return False
 
 

@@ -35,6 +35,7 @@ class Watch:
     after_handles = False  # ... and listener.after_handle after it
     creation = False       # call listener.task_created for every task
     autojump = False       # virtual clock: skip idle waits for timers
+    task_step_names = frozenset()  # handles off: only task steps whose task matches these reach the listener
 
 
 watch = Watch()
@@ -180,6 +181,7 @@ def _disable(reason):
     global _listener
     listener, _listener = _listener, None
     watch.iterations = watch.handles = watch.after_handles = watch.creation = False
+    watch.task_step_names = frozenset()
     events.Handle._run = _original_handle_run
     if listener is not None:
         try:
@@ -261,10 +263,35 @@ def _handle_run(self):
         self = None
 
 
-def set_handle_watch(on):
-    """Swap the per-handle hook in or out; Handle._run is looked up per call, so this is instant."""
+def _handle_run_task_steps(self):
+    """The per-handle hook while only function breakpoints watch: a plain callback, or a task step
+    whose task matches no breakpoint name, costs an attribute lookup, a type test and the name
+    match, and reaches the listener only if it finished the task."""
+    task = getattr(self._callback, "__self__", None)
+    if not isinstance(task, _TASK_TYPES):
+        _original_handle_run(self)
+    elif frames.task_matches(task, watch.task_step_names):
+        _handle_run(self)
+    else:
+        _original_handle_run(self)
+        if task.done():  # the views list recently finished tasks
+            _notify("task_finished", task)
+    self = task = None  # as in _handle_run
+
+
+def set_handle_watch(on, task_step_names=frozenset()):
+    """Swap the per-handle hook in or out; Handle._run is looked up per call, so this is instant.
+
+    on: every handle reaches the listener. Else, given task_step_names (function breakpoints):
+    only the task steps whose task matches one of them. Else none."""
     watch.handles = bool(on)
-    events.Handle._run = _handle_run if on else _original_handle_run
+    watch.task_step_names = frozenset() if on else frozenset(task_step_names)
+    if on:
+        events.Handle._run = _handle_run
+    elif task_step_names:
+        events.Handle._run = _handle_run_task_steps
+    else:
+        events.Handle._run = _original_handle_run
 
 
 _foreign_loop_types = set()
@@ -295,6 +322,7 @@ def uninstall():
     global _listener
     _listener = None
     watch.iterations = watch.handles = watch.after_handles = watch.creation = watch.autojump = False
+    watch.task_step_names = frozenset()
     clock_tools.uninstall()
     base_events.BaseEventLoop._run_once = _original_run_once
     base_events.BaseEventLoop.run_forever = _original_run_forever
@@ -307,7 +335,8 @@ def uninstall():
 
 def hook_code_objects():
     """Code objects of the hooks, so stack walks can leave Loopscope's frames out."""
-    return {f.__code__ for f in (_run_once, _run_forever, _close, _create_task, _handle_run, _notify, _set_running_loop)}
+    return {f.__code__ for f in (_run_once, _run_forever, _close, _create_task, _handle_run, _handle_run_task_steps,
+                                 _notify, _set_running_loop)}
 
 
 if sys.version_info < (3, 8):  # pragma: no cover - __main__ refuses older Pythons before importing us

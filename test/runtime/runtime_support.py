@@ -100,6 +100,9 @@ class RecordingListener:
     def task_created(self, state, task):
         self._moment("task_created", state, task)
 
+    def task_finished(self, task):
+        self.record("task_finished", task)
+
     def foreign_loop(self, loop):
         self.record("foreign_loop", type(loop).__name__)
 

@@ -336,6 +336,19 @@ class FunctionBreakpoints(DebuggerTest):
             self.assertEqual(stop["hitBreakpointIds"], [results[0]["id"]])
             self.assertIn("'beta'", stop["description"])
 
+    def test_only_task_steps_that_may_match_reach_the_debugger(self):
+        # Function breakpoints alone do not watch every handle: a step of a task whose name and
+        # await chain match no breakpoint runs as asyncio's own Handle._run would.
+        seen = []
+        original = self.debugger.before_handle
+        self.debugger.before_handle = lambda state, handle: (seen.append(handle), original(state, handle))
+        results, stops = self.run_collecting([{"name": "beta", "condition": "False"}])
+        self.assertFalse(instrument.watch.handles)
+        self.assertEqual(instrument.watch.task_step_names, {"beta"})
+        self.assertEqual(stops, [])
+        self.assertEqual({instrument.task_of_handle(h).get_name() for h in seen}, {"beta"})
+        self.assertEqual(len(seen), 4, "beta's four steps, nothing else")
+
     def test_by_coroutine_qualname_with_hit_count(self):
         # Worker.run is in alpha's and beta's chains: hits alternate alpha, beta, alpha, ...
         results, stops = self.run_collecting([{"name": "Worker.run", "hitCondition": "3"}])
@@ -539,7 +552,7 @@ class LoopEvents(DebuggerTest):
         and loopClosed would never come) - also while handles are watched."""
         import gc
         import warnings
-        self.debugger.set_function_breakpoints([{"name": "no task has this name"}])  # handles watched
+        self.debugger.set_task_filters(["taskException"])  # every handle watched (and no task fails here)
         self.assertTrue(instrument.watch.handles)
 
         def target():
