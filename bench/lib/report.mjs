@@ -245,7 +245,7 @@ export function evaluateTargets(results, context) {
     targets.push(freeTarget(free, 'loopscope', 'Free-running, no breakpoints ≤ 1.10×', () => 1.10,
       'With nothing watched the runtime adds only a Python-level `_run_once` wrapper (dict lookup, flag test) per loop iteration and a `create_task` wrapper per task; Handle._run stays the original, so a per-step cost here is not from the per-handle hook.'));
     targets.push(freeTarget(free, 'taskbp', 'Never-matching task breakpoint ≤ 1.25×', () => 1.25,
-      'A function breakpoint swaps in the Python per-handle hook (instrument._handle_run → Debugger.before_handle → frames.task_matches), which runs for every handle, plain callbacks included, and walks each stepping task\'s await chain to compare names. A plain task step costs about 1.5–3 µs, so each added µs is +30–60% on switch-heavy code. See "Analysis" below.'));
+      'Function breakpoints alone swap in a light per-handle hook (instrument._handle_run_task_steps): a plain callback passes through after a type test; a task step pays a Python frame and frames.task_matches, a walk of the task\'s await chain comparing names (three levels for `await asyncio.sleep(0)`). A plain task step costs about 1–2 µs, so that half-microsecond is +30–60% on code that does nothing but switch tasks. See "Analysis" below.'));
     if (context.lineBreakpoints.implemented) {
       targets.push(freeTarget(free, 'linebp', 'Line breakpoint in a file that never runs ≤ 1.10× on 3.12+, ≤ 2× before',
         (label) => (minorOf(label) >= 12 ? 1.10 : 2), 'A line breakpoint needs a trace function (sys.settrace before 3.12, sys.monitoring from 3.12).'));
