@@ -5,9 +5,8 @@ sitecustomize.py, next to a snapshot of the runtime, so that every Python proces
 LOOPSCOPE_CPYTHON_MODE picks what the process does; unset, this file does nothing.
   free  Loopscope as during a running debug session: every loop hooked, a control.Debugger as
         the listener, configured through commands.CommandHandlers as the adapter configures it
-        (start with launch.json's defaults, so task-switch recording is on where the runtime has
-        it), and a function breakpoint that never matches, so the per-handle hook runs for every
-        handle.
+        (start with launch.json's defaults, but taskSwitchHistory "always", so the full per-handle
+        hook runs for every handle), and a function breakpoint that never matches.
   hold  The same without the breakpoint, and every loop is held at every iteration boundary by
         the Debugger's own machinery (_hold -> "stopped" event -> _serve_while_held blocks on a
         queue) and released by another thread sending a resume request ("iteration", threadId),
@@ -280,7 +279,10 @@ def _activate():
         fake_channel.request("setTaskFilters", {"filters": filters})
     # What the adapter sends with launch.json's defaults; in hold mode the first boundary stops and
     # each release steps to the next. Only the arguments this runtime's protocol knows.
-    start = {"stopOnEntry": _MODE == "hold", "maxTaskThreads": 256, "clock": clock, "justMyCode": True}
+    start = {"stopOnEntry": _MODE == "hold", "maxTaskThreads": 256, "clock": clock, "justMyCode": True,
+             # free: task switches recorded all the time, so the full per-handle hook runs for
+             # every handle (a function breakpoint alone only sends task steps that may match).
+             "taskSwitchHistory": "always" if _MODE == "free" else "whileStepping"}
     known = schema.SCHEMA["requests"]["start"]["arguments"].get("properties", {})
     fake_channel.request("start", {k: v for k, v in start.items() if k in known})
     os.register_at_fork(after_in_child=after_fork_in_child)
