@@ -626,6 +626,23 @@ export class Workbench {
     });
   }
 
+  /** Clicks the first stack frame named `frameName` under the Call Stack thread whose name starts with `threadPrefix`, as a user selects it. */
+  async selectStackFrame(threadPrefix, frameName) {
+    await this.waitForView('Call Stack');
+    const rows = this.viewBody('Call Stack').locator('.monaco-list-row');
+    const index = await rows.evaluateAll((elements, [prefix, name]) => {
+      let inThread = false;
+      for (let i = 0; i < elements.length; i++) {
+        const thread = elements[i].querySelector('.thread .name');
+        if (thread) inThread = (thread.textContent ?? '').trim().startsWith(prefix);
+        else if (inThread && (elements[i].querySelector('.stack-frame .expression')?.textContent ?? '').trim() === name) return i;
+      }
+      return -1;
+    }, [threadPrefix, frameName]);
+    if (index < 0) throw new Error(`the Call Stack shows no frame '${frameName}' under a thread '${threadPrefix}…'`);
+    await rows.nth(index).click({ timeout: T.ui });
+  }
+
   /** Drags the sash at the side bar's right edge so the side bar is `width` pixels wide (readable views and screenshots). */
   async resizeSideBar(width) {
     const bar = await this.page.locator('.part.sidebar').boundingBox();
