@@ -1,10 +1,9 @@
 # Free-running workload: futures resolved by callbacks. Each task awaits futures one after another,
 # each resolved by a plain call_soon callback (two handles per await: the callback, the wakeup).
-# Prints one machine-readable line: LOOPSCOPE_BENCH {"workload", "seconds" (wall), "cpu_seconds", ...}.
+# Prints one machine-readable line (measure.py).
 import asyncio
-import json
-import sys
-import time
+
+from measure import run_and_report, scaled
 
 TASKS = 500
 AWAITS = 200
@@ -26,12 +25,5 @@ async def main(awaits):
 
 
 if __name__ == "__main__":
-    scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
-    awaits = max(1, int(AWAITS * scale))
-    started = time.perf_counter()
-    cpu_started = time.process_time()
-    asyncio.run(main(awaits))
-    seconds = time.perf_counter() - started
-    cpu_seconds = time.process_time() - cpu_started
-    print("LOOPSCOPE_BENCH " + json.dumps({"workload": "futures", "seconds": seconds, "cpu_seconds": cpu_seconds, "awaits": TASKS * awaits}),
-          flush=True)
+    awaits = scaled(AWAITS)
+    run_and_report("futures", main(awaits), awaits=TASKS * awaits)

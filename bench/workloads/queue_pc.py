@@ -1,9 +1,8 @@
 # Free-running workload: producers and consumers passing items through a bounded asyncio.Queue.
-# Prints one machine-readable line: LOOPSCOPE_BENCH {"workload", "seconds" (wall), "cpu_seconds", ...}.
+# Prints one machine-readable line (measure.py).
 import asyncio
-import json
-import sys
-import time
+
+from measure import run_and_report, scaled
 
 PRODUCERS = 8
 CONSUMERS = 8
@@ -38,12 +37,5 @@ async def main(per_producer):
 
 
 if __name__ == "__main__":
-    scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
-    per_producer = max(1, int(ITEMS_PER_PRODUCER * scale))
-    started = time.perf_counter()
-    cpu_started = time.process_time()
-    asyncio.run(main(per_producer))
-    seconds = time.perf_counter() - started
-    cpu_seconds = time.process_time() - cpu_started
-    print("LOOPSCOPE_BENCH " + json.dumps({"workload": "queue", "seconds": seconds, "cpu_seconds": cpu_seconds, "items": PRODUCERS * per_producer}),
-          flush=True)
+    per_producer = scaled(ITEMS_PER_PRODUCER)
+    run_and_report("queue", main(per_producer), items=PRODUCERS * per_producer)

@@ -1,9 +1,8 @@
 # Free-running workload: 1,000 tasks that each await asyncio.sleep(0) 200 times (200,000 task steps).
-# Prints one machine-readable line: LOOPSCOPE_BENCH {"workload", "seconds" (wall), "cpu_seconds", ...}.
+# Prints one machine-readable line (measure.py).
 import asyncio
-import json
-import sys
-import time
+
+from measure import run_and_report, scaled
 
 TASKS = 1000
 ROUNDS = 200
@@ -19,11 +18,5 @@ async def main(tasks, rounds):
 
 
 if __name__ == "__main__":
-    scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
-    rounds = max(1, int(ROUNDS * scale))
-    started = time.perf_counter()
-    cpu_started = time.process_time()
-    asyncio.run(main(TASKS, rounds))
-    seconds = time.perf_counter() - started
-    cpu_seconds = time.process_time() - cpu_started
-    print("LOOPSCOPE_BENCH " + json.dumps({"workload": "sleep0", "seconds": seconds, "cpu_seconds": cpu_seconds, "steps": TASKS * rounds}), flush=True)
+    rounds = scaled(ROUNDS)
+    run_and_report("sleep0", main(TASKS, rounds), steps=TASKS * rounds)

@@ -1,11 +1,10 @@
 # Free-running workload: many short timers. Tasks sleep 0.1 ms at a time (timer -> future -> wakeup)
 # while plain call_later callbacks with delays under 2 ms fire among them. Kept small: about
 # 60,000 timers, so the loop is busy rather than waiting in select().
-# Prints one machine-readable line: LOOPSCOPE_BENCH {"workload", "seconds" (wall), "cpu_seconds", ...}.
+# Prints one machine-readable line (measure.py).
 import asyncio
-import json
-import sys
-import time
+
+from measure import run_and_report, scaled
 
 SLEEPERS = 500
 SLEEPS = 60
@@ -33,13 +32,5 @@ async def main(sleeps, callbacks):
 
 
 if __name__ == "__main__":
-    scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
-    sleeps = max(1, int(SLEEPS * scale))
-    callbacks = max(1, int(CALLBACKS * scale))
-    started = time.perf_counter()
-    cpu_started = time.process_time()
-    asyncio.run(main(sleeps, callbacks))
-    seconds = time.perf_counter() - started
-    cpu_seconds = time.process_time() - cpu_started
-    print("LOOPSCOPE_BENCH " + json.dumps({"workload": "timers", "seconds": seconds, "cpu_seconds": cpu_seconds,
-                                           "timers": SLEEPERS * sleeps + callbacks}), flush=True)
+    sleeps, callbacks = scaled(SLEEPS), scaled(CALLBACKS)
+    run_and_report("timers", main(sleeps, callbacks), timers=SLEEPERS * sleeps + callbacks)

@@ -80,7 +80,7 @@ class _Watchdog:
                     if now >= deadline:
                         _set_async_exc(ident, id(TimeLimitExceeded))
                         self._fired.add(ident)
-                pending = [deadline for deadline in self._deadlines.values()]
+                pending = list(self._deadlines.values())
             if not pending:
                 self._wake.acquire()  # until the next limited call
                 continue
