@@ -307,10 +307,14 @@ class Debugger:
             if frame_tools.is_user_file(candidate.f_code.co_filename):
                 frame = candidate
                 break
-        outcome = inspection_tools.condition_holds(bp.condition, frame, [("task", task)])
+        return self._condition_holds_or_warn("Breakpoint %r" % bp.name, bp.condition, frame, [("task", task)])
+
+    def _condition_holds_or_warn(self, which, condition, frame, extra=()):
+        """A breakpoint's condition in a frame; one that raises is reported and counts as true."""
+        outcome = inspection_tools.condition_holds(condition, frame, extra)
         if isinstance(outcome, Exception):
-            self._send_event("log", {"level": "warning", "message": "Breakpoint %r: condition %r raised %s: %s; "
-                                     "stopping anyway." % (bp.name, bp.condition, type(outcome).__name__, outcome)})
+            self._send_event("log", {"level": "warning", "message": "%s: condition %r raised %s: %s; stopping anyway."
+                                     % (which, condition, type(outcome).__name__, outcome)})
             return True
         return outcome
 
@@ -508,13 +512,8 @@ class Debugger:
         return False
 
     def _line_condition(self, breakpoint, frame):
-        outcome = inspection_tools.condition_holds(breakpoint.condition, frame)
-        if isinstance(outcome, Exception):
-            self._send_event("log", {"level": "warning", "message": "Breakpoint at %s:%d: condition %r raised %s: %s; "
-                                     "stopping anyway." % (os.path.basename(breakpoint.path), breakpoint.line,
-                                                           breakpoint.condition, type(outcome).__name__, outcome)})
-            return True
-        return outcome
+        return self._condition_holds_or_warn(
+            "Breakpoint at %s:%d" % (os.path.basename(breakpoint.path), breakpoint.line), breakpoint.condition, frame)
 
     @staticmethod
     def _line_place(frame, state):
