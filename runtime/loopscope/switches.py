@@ -2,6 +2,8 @@
 
 Recorded by the per-handle hooks, so it costs nothing while the program runs freely with no
 task breakpoints; it fills while the user steps (and always with taskSwitchHistory "always").
+While the user steps whole iterations, the hooks only append raw tuples to `log`; they become
+entries here when the history is read.
 Only weak references to tasks are kept: recording must not keep a finished task alive, or
 asyncio's "Task exception was never retrieved" would come late, or never.
 """
@@ -17,14 +19,32 @@ KEPT = 4096
 _perf_counter = time.perf_counter
 
 
+def _dead():
+    """Stands in for the weak reference of a task described after it finished."""
+    return None
+
+
 class SwitchRecorder:
     def __init__(self):
         self._entries = collections.deque(maxlen=KEPT)
         self._open = {}   # loop id -> (entry, started) of the handle running now
+        # instrument._handle_run_logged appends (loop id, iteration, loop time, subject, callback
+        # name, started, ended) for each handle it runs. subject: a weak reference to the task;
+        # (id, name, coroutine, how it ended) for a task that finished in that step; None for a
+        # plain callback.
+        self.log = collections.deque(maxlen=KEPT)
+
+    def _read_log(self):
+        """Turn the raw log into entries, oldest first (poplefts: the loop thread may append meanwhile)."""
+        log, entries = self.log, self._entries
+        while log:
+            entries.append(_entry_of(log.popleft()))
 
     def before(self, state, handle, detailed=True):
         """Record a handle about to run; detailed adds where its task resumes and suspends, which
-        costs a few microseconds a step (skipped while stepping a whole iteration of many tasks)."""
+        costs a few microseconds a step."""
+        if self.log:
+            self._read_log()
         callback = handle._callback
         owner = getattr(callback, "__self__", None)
         entry = {"iteration": state.iteration, "time": _loop_time(state), "loopId": state.id,
@@ -57,13 +77,17 @@ class SwitchRecorder:
     def last(self, loop_id):
         """HandleInfo (protocol.json) of the handle that ran last on a loop, with where its task
         suspended, or None. Built from the record: the handle itself is not kept."""
-        for entry in reversed(self._entries):
+        logged = self._last_logged(loop_id)  # newer than every entry: before() reads the log first
+        for entry in [_entry_of(logged)] if logged is not None else reversed(self._entries):
             if entry["loopId"] != loop_id:
                 continue
             info = {k: entry[k] for k in ("callback", "taskId", "taskName", "coroutine", "suspendedAt") if k in entry}
             task = entry.get("_task")
             task = task() if task is not None else None
-            if task is not None:
+            if task is None:
+                if "_ended" in entry:
+                    info["taskState"] = entry["_ended"]
+            else:
                 if not task.done():
                     info["taskState"] = "pending"
                 elif task.cancelled():
@@ -73,8 +97,22 @@ class SwitchRecorder:
             return info
         return None
 
+    def _last_logged(self, loop_id):
+        """The newest raw record of a loop, read from the end without draining the log (a stop
+        reports the last handle before anyone asks for the whole history)."""
+        log = self.log
+        for index in range(len(log) - 1, -1, -1):
+            try:
+                record = log[index]
+            except IndexError:  # another loop's thread appended meanwhile, and the deque is full
+                return None
+            if record[0] == loop_id:
+                return record
+        return None
+
     def recent(self, loop_ids=None, limit=200):
         """(entries newest first, how many are kept) as protocol.json's TaskSwitch."""
+        self._read_log()
         chosen = [e for e in self._entries if loop_ids is None or e["loopId"] in loop_ids]
         recorded = len(chosen)
         result = []
@@ -84,6 +122,7 @@ class SwitchRecorder:
 
     def steps(self):
         """Steps per task id in the window, and the tasks seen there that have finished since."""
+        self._read_log()
         counts = collections.Counter()
         finished = []
         for entry in self._entries:
@@ -96,6 +135,26 @@ class SwitchRecorder:
                     finished.append(task)
             counts[ident] += 1
         return counts, finished
+
+
+def _entry_of(record):
+    """An entry from one raw record of instrument._handle_run_logged (see SwitchRecorder.log)."""
+    loop_id, iteration, loop_time, subject, kind, started, ended = record
+    entry = {"iteration": iteration, "time": loop_time, "loopId": loop_id, "durationMs": (ended - started) * 1000.0}
+    entry["callback"] = kind
+    if subject is None:  # a plain callback
+        return entry
+    if isinstance(subject, tuple):  # a task that finished in this step, described then
+        entry["taskId"], entry["taskName"], entry["coroutine"], entry["_ended"] = subject
+        entry["_task"] = _dead
+        return entry
+    task = subject()
+    if task is not None:
+        entry["taskId"] = instrument.task_id(task)
+        entry["taskName"] = task.get_name()
+        entry["coroutine"] = frame_tools.coroutine_name(frame_tools.task_coroutine(task))
+        entry["_task"] = subject
+    return entry
 
 
 def _loop_time(state):

@@ -253,6 +253,52 @@ class StepByHandle(DebuggerTest):
         self.expect_finish(thread)
 
 
+class SwitchesWhileSteppingIterations(DebuggerTest):
+    """Stepping whole iterations only logs each handle (instrument._handle_run_logged); the Task
+    Switches history read afterwards has every handle, in order, with its iteration and duration."""
+
+    def check(self, task_factory):
+        logged = []
+        original = instrument._handle_run_logged
+
+        def counting(handle):
+            logged.append(handle)
+            original(handle)
+        instrument._handle_run_logged = counting
+        self.addCleanup(setattr, instrument, "_handle_run_logged", original)
+        self.debugger.start(stop_on_entry=True)
+        thread = self.launch(Program(programs.interleave), task_factory)
+        thread_id = self.expect_stop()["threadId"]
+        last_handles = []
+        while True:
+            self.debugger.resume("iteration", thread_id)
+            stop = self.next_stop()
+            if stop is None:
+                break
+            last_handles.append(stop.get("lastHandle"))
+        self.assertEqual(thread.join(self), ["a", "b"])
+        expected = expected_handles()
+        self.assertEqual(len(logged), len(expected), "every handle went through the logging hook")
+        entries, _kept = self.debugger.switches.recent({thread_id}, limit=0)
+        entries.reverse()
+        main_name = entries[0].get("taskName")
+        self.assertEqual([(e.get("taskName"), e["iteration"]) for e in entries],
+                         [(main_name if task == "main" else task, iteration) for task, _line, iteration in expected])
+        for entry in entries:
+            schema.check(entry, {"$ref": "TaskSwitch"}, "TaskSwitch")
+            self.assertGreaterEqual(entry["durationMs"], 0.0)
+            self.assertEqual(entry["loopId"], thread_id)
+        # The stop after iteration 5 (alpha and beta's last steps) reports beta's step, and that it ended.
+        self.assertEqual((last_handles[4]["taskName"], last_handles[4]["taskState"]), ("beta", "done"))
+        self.assertNotIn("taskName", last_handles[5], "iteration 6 ran gather's callbacks")
+
+    def test_c_task(self):
+        self.check(None)
+
+    def test_python_task(self):
+        self.check(py_task_factory)
+
+
 class StackTrace(DebuggerTest):
     def check(self, task_factory):
         results = self.debugger.set_function_breakpoints([{"name": "leaf"}])
