@@ -97,9 +97,18 @@ def _async_generator_behind(awaitable):
     return None
 
 
+_GET_CORO_MAY_CRASH = sys.version_info[:2] == (3, 12)
+
+
 def task_coroutine(task):
     get_coro = getattr(task, "get_coro", None)
-    return get_coro() if get_coro is not None else getattr(task, "_coro", None)
+    if get_coro is None:
+        return getattr(task, "_coro", None)
+    if _GET_CORO_MAY_CRASH and task.done():
+        # 3.12's C Task.get_coro() crashes the interpreter on an eager task that finished in
+        # create_task (3.12.1 here; later releases return None). The GC sees the coroutine safely.
+        return next((r for r in gc.get_referents(task) if type(r) in (_COROUTINE, _GENERATOR)), None)
+    return get_coro()
 
 
 def coroutine_name(coro):

@@ -17,6 +17,7 @@ from asyncio import base_events, events
 
 from . import clock as clock_tools
 from . import frames
+from .taskmarks import TaskMarks
 
 _original_run_once = base_events.BaseEventLoop._run_once
 _original_run_forever = base_events.BaseEventLoop.run_forever
@@ -38,9 +39,12 @@ class Watch:
     autojump = False       # virtual clock: skip idle waits for timers
     task_step_names = frozenset()  # handles off: only task steps whose task matches these reach the listener
     switch_log = None      # handles off: a deque each handle is appended to, raw (see _handle_run_logged)
+    task_marks = None      # with task_step_names on 3.12+: ids of the tasks whose chain may match (taskmarks)
 
 
 watch = Watch()
+_task_marks = TaskMarks()
+_marks, _step_names = None, frozenset()  # watch.task_marks and watch.task_step_names, for _handle_run_task_steps
 _listener = None
 _loop_states = {}            # id(loop) -> LoopState
 # Loops and tasks share one id space: both are DAP threads.
@@ -107,6 +111,16 @@ def task_exception(task):
 def task_result(task):
     """A finished task's result, read without side effects."""
     return getattr(task, "_result", None)
+
+
+def live_tasks():
+    """The pending tasks of every loop Loopscope knows; from any thread (a scan, for rare requests)."""
+    for _attempt in range(100):
+        try:
+            return [task for state in loop_states() for task in asyncio.all_tasks(state.loop)]
+        except RuntimeError:  # another thread made a task meanwhile ("set changed size")
+            continue
+    return []
 
 
 def task_by_id(ident, tasks_only=True):
@@ -197,10 +211,8 @@ def _notify(moment, *args):
 def _disable(reason):
     global _listener
     listener, _listener = _listener, None
-    watch.iterations = watch.handles = watch.after_handles = watch.creation = False
-    watch.task_step_names = frozenset()
-    watch.switch_log = None
-    events.Handle._run = _original_handle_run
+    watch.iterations = watch.after_handles = watch.creation = False
+    set_handle_watch(False)
     if listener is not None:
         try:
             listener.hooks_disabled(reason)
@@ -249,6 +261,10 @@ def _create_task(self, *args, **kwargs):
         _info[task] = (next(_ids), (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None)
     except TypeError:
         pass
+    marks = watch.task_marks
+    # Its own coroutine matches (an eager task may have finished already: nothing to mark).
+    if marks is not None and not task.done() and frames.task_matches(task, _task_marks.names):
+        marks.add(id(task))
     if watch.creation:
         _notify("task_created", state, task)
     return task
@@ -282,18 +298,29 @@ def _handle_run(self):
 
 
 def _handle_run_task_steps(self):
-    """The per-handle hook while only function breakpoints watch: a plain callback, or a task step
-    whose task matches no breakpoint name, costs an attribute lookup, a type test and the name
-    match, and reaches the listener only if it finished the task."""
+    """The per-handle hook while only function breakpoints watch: a plain callback costs an
+    attribute lookup and a type test; a task step also the task name's lookup and, before 3.12 or
+    for a task taskmarks marked, the match of its await chain. Only a task that may match reaches
+    the listener, and one that finished (for the views)."""
     task = getattr(self._callback, "__self__", None)
     if not isinstance(task, _TASK_TYPES):
         _original_handle_run(self)
-    elif frames.task_matches(task, watch.task_step_names):
-        _handle_run(self)
-    else:
-        _original_handle_run(self)
-        if task.done():  # the views list recently finished tasks
-            _notify("task_finished", task)
+        self = None  # as in _handle_run
+        return
+    marks = _marks  # module globals: cheaper than watch's attributes on this path
+    if marks is None or id(task) in marks or task.get_name() in _step_names:
+        names = watch.task_step_names
+        if frames.task_matches(task, names):
+            _handle_run(self)
+            self = task = None
+            return
+        if marks is not None:
+            marks.discard(id(task))  # before the step, which may mark it again
+    _original_handle_run(self)
+    if task.done():  # the views list recently finished tasks
+        if marks is not None:
+            marks.discard(id(task))
+        _notify("task_finished", task)
     self = task = None  # as in _handle_run
 
 
@@ -341,7 +368,11 @@ def set_handle_watch(on, task_step_names=frozenset(), switch_log=None):
     only the task steps whose task matches one of them. Else, given switch_log (a deque): every
     handle is only logged there. Else none."""
     watch.handles = bool(on)
-    watch.task_step_names = frozenset() if on else frozenset(task_step_names)
+    # Marks are kept while any function breakpoint exists, whichever hook runs, so that they are
+    # right when the program runs freely again.
+    global _marks, _step_names
+    watch.task_marks = _marks = _task_marks.follow(task_step_names, live_tasks)
+    watch.task_step_names = _step_names = frozenset() if on else frozenset(task_step_names)
     watch.switch_log = switch_log if not (on or task_step_names) else None
     if on:
         events.Handle._run = _handle_run
@@ -380,9 +411,8 @@ def install(listener):
 def uninstall():
     global _listener
     _listener = None
-    watch.iterations = watch.handles = watch.after_handles = watch.creation = watch.autojump = False
-    watch.task_step_names = frozenset()
-    watch.switch_log = None
+    watch.iterations = watch.after_handles = watch.creation = watch.autojump = False
+    set_handle_watch(False)
     clock_tools.uninstall()
     base_events.BaseEventLoop._run_once = _original_run_once
     base_events.BaseEventLoop.run_forever = _original_run_forever

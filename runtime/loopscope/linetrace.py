@@ -135,6 +135,16 @@ def interpolate(message, frame):
     return _INTERPOLATION.sub(value, message)
 
 
+def claim_monitoring_tool(name, first):
+    """A free sys.monitoring tool id (3.12+), `first` if free, now ours; None if all six are taken."""
+    monitoring = sys.monitoring
+    for tool in [first] + [i for i in range(6) if i != first]:
+        if monitoring.get_tool(tool) is None:
+            monitoring.use_tool_id(tool, name)
+            return tool
+    return None
+
+
 class Tracer:
     """Calls on_line(frame) for lines that may matter: in files with breakpoints, or any user line
     while stepping. Backends differ by Python version; both honour the same two switches."""
@@ -169,16 +179,13 @@ class MonitoringTracer(Tracer):
         self._tool = None   # claimed only while something is watched, and given back after
 
     def _claim(self):
-        monitoring = self._monitoring
-        free = [monitoring.DEBUGGER_ID] + [i for i in range(6) if i != monitoring.DEBUGGER_ID]
-        for tool in free:
-            if monitoring.get_tool(tool) is None:
-                monitoring.use_tool_id(tool, "loopscope")
-                monitoring.register_callback(tool, monitoring.events.LINE, self._line)
-                monitoring.register_callback(tool, monitoring.events.RAISE, self._raise)
-                self._tool = tool
-                return True
-        return False  # every tool id is taken by other tools: line breakpoints cannot work
+        tool = claim_monitoring_tool("loopscope", self._monitoring.DEBUGGER_ID)
+        if tool is None:
+            return False  # every tool id is taken by other tools: line breakpoints cannot work
+        self._monitoring.register_callback(tool, self._monitoring.events.LINE, self._line)
+        self._monitoring.register_callback(tool, self._monitoring.events.RAISE, self._raise)
+        self._tool = tool
+        return True
 
     def _line(self, code, line):
         filename = code.co_filename

@@ -413,6 +413,41 @@ class FunctionBreakpoints(DebuggerTest):
         _, stops = self.run_collecting([{"name": "leaf"}])
         self.assertEqual(self.summary(stops), [("alpha", line("leaf-await")), ("beta", line("leaf-await"))])
 
+    def test_set_while_tasks_wait_inside_the_coroutine(self):
+        # After four iterations alpha and beta wait inside leaf(). A breakpoint on leaf set now
+        # stops their next steps: on 3.12+ the tasks are found by a scan when the names change.
+        self.debugger.start(stop_on_entry=True)
+        thread = self.launch(Program(programs.interleave))
+        thread_id = self.expect_stop()["threadId"]
+        for _ in range(4):
+            self.debugger.resume("iteration", thread_id)
+            self.expect_stop()
+        self.debugger.set_function_breakpoints([{"name": "leaf"}])
+        stops = []
+        while True:
+            self.debugger.resume("continue")
+            stop = self.next_stop()
+            if stop is None:
+                break
+            stops.append(stop)
+            self.assertLess(len(stops), 10)
+        thread.join(self)
+        self.assertEqual(self.summary(stops), [("alpha", line("leaf-await")), ("beta", line("leaf-await"))])
+
+    def test_task_named_after_it_was_created(self):
+        # asyncio.create_task(name=...) names the task after loop.create_task returns (3.8-3.12).
+        async def named():
+            await asyncio.gather(asyncio.create_task(asyncio.sleep(0), name="late"), asyncio.sleep(0))
+            return "ok"
+        results = self.debugger.set_function_breakpoints([{"name": "late"}])
+        thread = self.launch(None, target=lambda: run_on_new_loop(named))
+        for _step in ("start", "after sleep(0)'s yield"):
+            stop = self.expect_stop()
+            self.assertEqual((stop["reason"], stop["handle"]["taskName"]), ("function breakpoint", "late"))
+            self.assertEqual(stop["hitBreakpointIds"], [results[0]["id"]])
+            self.debugger.resume("continue")
+        self.assertEqual(self.expect_finish(thread), "ok")
+
     def test_condition(self):
         _, stops = self.run_collecting([{"name": "Worker.run", "condition": "tag == 'b'"}])
         self.assertTrue(stops)
@@ -479,6 +514,22 @@ class TaskFilters(DebuggerTest):
         self.assertEqual(result, "g")
         self.assertIn("Task gamma (leaf) created at control_programs.py:%d" % line("create-gamma"),
                       [s["description"] for s in stops])
+
+    @unittest.skipIf(not hasattr(asyncio, "eager_task_factory"), "eager tasks are 3.12+")
+    def test_task_created_eager_and_already_done(self):
+        # The task ran to its end inside create_task; 3.12.1's Task.get_coro() would crash on it.
+        async def quick():
+            return 7
+
+        async def eager(_progress):
+            asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)
+            task = asyncio.get_running_loop().create_task(quick())
+            return task.done(), task.result()
+        self.debugger.set_function_breakpoints([{"name": "never called this"}])
+        stops, result = self.collect(["taskCreated"], Program(eager))
+        self.assertEqual(result, (True, 7))
+        self.assertEqual(len(stops), 2, [s["description"] for s in stops])  # the main task, then quick's
+        self.assertIn("created", stops[1]["description"])
 
     def test_task_done(self):
         stops, result = self.collect(["taskDone"], Program(programs.outcomes))
