@@ -245,7 +245,7 @@ export function evaluateTargets(results, context) {
     targets.push(freeTarget(free, 'loopscope', 'Free-running, no breakpoints ≤ 1.10×', () => 1.10,
       'With nothing watched the runtime adds only a Python-level `_run_once` wrapper (dict lookup, flag test) per loop iteration and a `create_task` wrapper per task; Handle._run stays the original, so a per-step cost here is not from the per-handle hook.'));
     targets.push(freeTarget(free, 'taskbp', 'Never-matching task breakpoint ≤ 1.25×', () => 1.25,
-      'Function breakpoints alone swap in a light per-handle hook (instrument._handle_run_task_steps): a plain callback passes through after a type test; a task step pays a Python frame and frames.task_matches, a walk of the task\'s await chain comparing names (three levels for `await asyncio.sleep(0)`). A plain task step costs about 1–2 µs, so that half-microsecond is +30–60% on code that does nothing but switch tasks. See "Analysis" below.'));
+      'Function breakpoints alone swap in a light per-handle hook (instrument._handle_run_task_steps): a plain callback passes through after a type test; a task step pays a Python frame and a lookup of the task\'s name. Before 3.12 it also pays frames.task_matches, a walk of the task\'s await chain comparing names (three levels for `await asyncio.sleep(0)`, 0.6–1.2 µs); from 3.12 only tasks marked through sys.monitoring are walked (runtime/loopscope/taskmarks.py). A plain task step costs about 1.5–3 µs, so on code that does nothing but switch tasks the walk alone is +30–60%. See "Analysis" below.'));
     if (context.lineBreakpoints.implemented) {
       targets.push(freeTarget(free, 'linebp', 'Line breakpoint in a file that never runs ≤ 1.10× on 3.12+, ≤ 2× before',
         (label) => (minorOf(label) >= 12 ? 1.10 : 2), 'A line breakpoint needs a trace function (sys.settrace before 3.12, sys.monitoring from 3.12).'));
@@ -266,7 +266,7 @@ export function evaluateTargets(results, context) {
       measured: `idle tasks: worst ${wIdle ? ms(wIdle.value) : 'n/a'}${wIdle ? ` (${wIdle.label})` : ''}; busy tasks: worst ${wBusy ? ms(wBusy.value) : 'n/a'}${wBusy ? ` (${wBusy.label})` : ''}`,
       met: wIdle ? wIdle.value <= 5 && (!wBusy || wBusy.value <= 5) : undefined,
       bound: (wIdle && wIdle.value > 5) || (wBusy && wBusy.value > 5)
-        ? `With 1,000 tasks all runnable, \`next\` must run one whole iteration of 1,001 handles, which alone takes ${busyPlain} plain (the "plain iteration" column); the rest is Loopscope's: the hooks that run during the step, the output drain before the stop, and the round trip client → adapter → runtime → adapter → client. See "Analysis" below.`
+        ? `With 1,000 tasks all runnable, \`next\` must run one whole iteration of 1,001 handles, which alone takes ${busyPlain} plain (the "plain iteration" column); the rest is Loopscope's: the hook that logs each handle for the Task Switches view (about 1 µs a handle), the output drain before the stop, and the round trip client → adapter → runtime → adapter → client. See "Analysis" below.`
         : '',
     });
   }
