@@ -261,9 +261,11 @@ def _create_task(self, *args, **kwargs):
         _info[task] = (next(_ids), (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None)
     except TypeError:
         pass
+    # Its own coroutine matches? (A task factory may return something else than a Task; an eager
+    # task may have finished already.)
     marks = watch.task_marks
-    # Its own coroutine matches (an eager task may have finished already: nothing to mark).
-    if marks is not None and not task.done() and frames.task_matches(task, _task_marks.names):
+    if marks is not None and isinstance(task, _TASK_TYPES) and not task.done() \
+            and frames.task_matches(task, _task_marks.names):
         marks.add(id(task))
     if watch.creation:
         _notify("task_created", state, task)
@@ -309,8 +311,7 @@ def _handle_run_task_steps(self):
         return
     marks = _marks  # module globals: cheaper than watch's attributes on this path
     if marks is None or id(task) in marks or task.get_name() in _step_names:
-        names = watch.task_step_names
-        if frames.task_matches(task, names):
+        if frames.task_matches(task, _step_names):
             _handle_run(self)
             self = task = None
             return

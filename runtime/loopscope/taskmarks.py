@@ -5,13 +5,15 @@ its await chain, is the breakpoint's name. Walking each task's await chain befor
 steps costs about half a microsecond, a third of a plain step. From 3.12 only marked tasks get that
 walk (instrument._handle_run_task_steps); task names are compared at every step, which is cheap.
 A task is marked:
-- when it is created, if its own coroutine matches (instrument._create_task);
+- when it is created, if its own coroutine matches (instrument._create_task; a Task made
+  directly, not through loop.create_task, is then checked from its second step on);
 - when a coroutine with a matching name starts or resumes in one of its steps: PY_START and
   PY_RESUME events, switched off (DISABLE) at every code location whose name does not match, so
   that only matching coroutines cost anything; the task's next step is then checked;
 - by a scan of the live tasks whenever the names change (tasks suspended inside such a coroutine).
 A walk that finds no match takes the mark away. Marks are ids, since a set lookup costs less than
-a WeakSet's; a stale id (a task that died marked, its id reused) costs one walk.
+a WeakSet's; a stale id (a task that died marked, its id reused, a mark for a name since removed)
+costs one walk.
 """
 
 import sys
@@ -53,11 +55,11 @@ class TaskMarks:
             for event in (monitoring.events.PY_START, monitoring.events.PY_RESUME):
                 monitoring.register_callback(self._tool, event, self._entered)
             monitoring.set_events(self._tool, monitoring.events.PY_START | monitoring.events.PY_RESUME)
-        self.ids.clear()
-        for task in live_tasks():
-            if frame_tools.task_matches(task, names):
-                self.ids.add(id(task))
-        monitoring.restart_events()  # code switched off under the old names may match the new ones
+        # Code switched off under the old names may match the new ones: on again before the scan,
+        # so that a matching coroutine that starts meanwhile marks its task. Marks for the old
+        # names stay: each costs one walk, which takes it away.
+        monitoring.restart_events()
+        self.ids.update([id(task) for task in live_tasks() if frame_tools.task_matches(task, names)])
         return self.ids
 
     def _release(self):

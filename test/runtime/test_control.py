@@ -448,6 +448,29 @@ class FunctionBreakpoints(DebuggerTest):
             self.debugger.resume("continue")
         self.assertEqual(self.expect_finish(thread), "ok")
 
+    def test_task_factory_that_returns_no_task(self):
+        # A factory may return a wrapper with few of Task's methods (CPython's test_runners
+        # does): the create_task hook must leave it alone.
+        class Wrapper:
+            def __init__(self, loop, coro, **kwargs):
+                self.task = asyncio.Task(coro, loop=loop, **kwargs)
+
+            def done(self):
+                return self.task.done()
+
+            def set_name(self, name):  # 3.13's create_task calls it
+                if name is not None:
+                    self.task.set_name(name)
+
+        async def child():
+            return 5
+
+        async def wrapped(_progress):
+            asyncio.get_running_loop().set_task_factory(Wrapper)
+            return await asyncio.get_running_loop().create_task(child()).task
+        _, stops = self.run_collecting([{"name": "no task or coroutine is called this"}], Program(wrapped))
+        self.assertEqual(stops, [])
+
     def test_condition(self):
         _, stops = self.run_collecting([{"name": "Worker.run", "condition": "tag == 'b'"}])
         self.assertTrue(stops)
