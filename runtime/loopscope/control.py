@@ -578,7 +578,7 @@ class Debugger:
             loop = state.loop
             if loop is None or loop.is_closed():
                 continue
-            tasks = sorted(_pending_tasks(loop), key=instrument.task_id)
+            tasks = sorted(instrument.pending_tasks(loop), key=instrument.task_id)
             room = max(0, self.max_task_threads - (len(threads) - len(instrument.loop_states())))
             for task in tasks[:room]:
                 threads.append({"id": instrument.task_id(task), "name": task_thread_name(task)})
@@ -676,7 +676,7 @@ class Debugger:
             held_handle = stop.handle if stop is not None and stop.where == "handle" else None
             loops.append(snapshot_tools.snapshot_loop(state, stop is not None, self.finished, self.clock_name,
                                                       max_tasks, held_handle, self.switches))
-            for task in _pending_tasks(state.loop) if state.loop is not None and not state.loop.is_closed() else ():
+            for task in instrument.pending_tasks(state.loop) if state.loop is not None and not state.loop.is_closed() else ():
                 self._seen_pending.add(task)
         return {"loops": loops}
 
@@ -734,13 +734,6 @@ def _task_status(task):
     if not task.done():
         return "pending"
     return _outcome(task)
-
-
-def _pending_tasks(loop):
-    try:
-        return asyncio.all_tasks(loop)
-    except RuntimeError:  # the set changed while copying; one retry is what asyncio itself does
-        return asyncio.all_tasks(loop)
 
 
 def task_thread_name(task):

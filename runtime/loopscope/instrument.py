@@ -39,12 +39,13 @@ class Watch:
     autojump = False       # virtual clock: skip idle waits for timers
     task_step_names = frozenset()  # handles off: only task steps whose task matches these reach the listener
     switch_log = None      # handles off: a deque each handle is appended to, raw (see _handle_run_logged)
-    task_marks = None      # with task_step_names on 3.12+: ids of the tasks whose chain may match (taskmarks)
 
 
 watch = Watch()
 _task_marks = TaskMarks()
-_marks, _step_names = None, frozenset()  # watch.task_marks and watch.task_step_names, for _handle_run_task_steps
+# With function breakpoints on 3.12+, the ids of the tasks whose chain may match (taskmarks), else
+# None; and watch.task_step_names again, as a module global for _handle_run_task_steps.
+_marks, _step_names = None, frozenset()
 _listener = None
 _loop_states = {}            # id(loop) -> LoopState
 # Loops and tasks share one id space: both are DAP threads.
@@ -113,14 +114,27 @@ def task_result(task):
     return getattr(task, "_result", None)
 
 
-def live_tasks():
-    """The pending tasks of every loop Loopscope knows; from any thread (a scan, for rare requests)."""
+def how_task_ended(task):
+    """'cancelled', 'failed' or 'done', for a task that is done; read without side effects."""
+    if task.cancelled():
+        return "cancelled"
+    return "failed" if task_exception(task) is not None else "done"
+
+
+def pending_tasks(loop):
+    """asyncio.all_tasks(loop), from any thread: copying the task set fails while another thread
+    adds to it ("set changed size"), so it is retried, as asyncio itself does."""
     for _attempt in range(100):
         try:
-            return [task for state in loop_states() for task in asyncio.all_tasks(state.loop)]
-        except RuntimeError:  # another thread made a task meanwhile ("set changed size")
+            return asyncio.all_tasks(loop)
+        except RuntimeError:
             continue
-    return []
+    return set()
+
+
+def live_tasks():
+    """The pending tasks of every loop Loopscope knows (a scan, for rare requests)."""
+    return [task for state in loop_states() for task in pending_tasks(state.loop)]
 
 
 def task_by_id(ident, tasks_only=True):
@@ -263,10 +277,9 @@ def _create_task(self, *args, **kwargs):
         pass
     # Its own coroutine matches? (A task factory may return something else than a Task; an eager
     # task may have finished already.)
-    marks = watch.task_marks
-    if marks is not None and isinstance(task, _TASK_TYPES) and not task.done() \
+    if _marks is not None and isinstance(task, _TASK_TYPES) and not task.done() \
             and frames.task_matches(task, _task_marks.names):
-        marks.add(id(task))
+        _marks.add(id(task))
     if watch.creation:
         _notify("task_created", state, task)
     return task
@@ -356,7 +369,7 @@ def _handle_run_logged(self):
     ended = _perf_counter()
     if task is not None and task.done():  # described now: the log must not keep it alive
         subject = (task_id(task), task.get_name(), frames.coroutine_name(frames.task_coroutine(task)),
-                   "cancelled" if task.cancelled() else "failed" if task_exception(task) is not None else "done")
+                   how_task_ended(task))
         _notify("task_finished", task)
     log.append((state.id, stamp[0], stamp[1], subject, kind, started, ended))
     self = task = subject = None  # as in _handle_run
@@ -372,7 +385,7 @@ def set_handle_watch(on, task_step_names=frozenset(), switch_log=None):
     # Marks are kept while any function breakpoint exists, whichever hook runs, so that they are
     # right when the program runs freely again.
     global _marks, _step_names
-    watch.task_marks = _marks = _task_marks.follow(task_step_names, live_tasks)
+    _marks = _task_marks.follow(task_step_names, live_tasks)
     watch.task_step_names = _step_names = frozenset() if on else frozenset(task_step_names)
     watch.switch_log = switch_log if not (on or task_step_names) else None
     if on:
@@ -419,7 +432,6 @@ def uninstall():
     base_events.BaseEventLoop.run_forever = _original_run_forever
     base_events.BaseEventLoop.close = _original_close
     base_events.BaseEventLoop.create_task = _original_create_task
-    events.Handle._run = _original_handle_run
     events._set_running_loop = asyncio._set_running_loop = _original_set_running_loop
     _loop_states.clear()
 

@@ -159,9 +159,7 @@ def _hashable(value):
 
 def _task_state(task, current, ready_tasks):
     if task.done():
-        if task.cancelled():
-            return "cancelled"
-        return "failed" if instrument.task_exception(task) is not None else "done"
+        return instrument.how_task_ended(task)
     if task is current:
         return "running"
     return "ready" if task in ready_tasks else "waiting"

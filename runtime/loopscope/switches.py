@@ -50,9 +50,7 @@ class SwitchRecorder:
         entry = {"iteration": state.iteration, "time": _loop_time(state), "loopId": state.id,
                  "callback": instrument.callback_name(callback)}
         if owner is not None and instrument.is_task(owner):
-            entry["taskId"] = instrument.task_id(owner)
-            entry["taskName"] = owner.get_name()
-            entry["coroutine"] = frame_tools.coroutine_name(frame_tools.task_coroutine(owner))
+            _describe_task(entry, owner)
             if detailed:
                 where = frame_tools.resume_location(owner)
                 if where is not None:
@@ -88,12 +86,7 @@ class SwitchRecorder:
                 if "_ended" in entry:
                     info["taskState"] = entry["_ended"]
             else:
-                if not task.done():
-                    info["taskState"] = "pending"
-                elif task.cancelled():
-                    info["taskState"] = "cancelled"
-                else:
-                    info["taskState"] = "failed" if instrument.task_exception(task) is not None else "done"
+                info["taskState"] = instrument.how_task_ended(task) if task.done() else "pending"
             return info
         return None
 
@@ -150,11 +143,15 @@ def _entry_of(record):
         return entry
     task = subject()
     if task is not None:
-        entry["taskId"] = instrument.task_id(task)
-        entry["taskName"] = task.get_name()
-        entry["coroutine"] = frame_tools.coroutine_name(frame_tools.task_coroutine(task))
+        _describe_task(entry, task)
         entry["_task"] = subject
     return entry
+
+
+def _describe_task(entry, task):
+    entry["taskId"] = instrument.task_id(task)
+    entry["taskName"] = task.get_name()
+    entry["coroutine"] = frame_tools.coroutine_name(frame_tools.task_coroutine(task))
 
 
 def _loop_time(state):
