@@ -7,18 +7,28 @@ import { registerStepIteration } from './commands/stepIteration';
 import { registerTaskCommands } from './commands/taskCommands';
 import { registerViewCommands } from './commands/viewCommands';
 import { LoopscopeConfigurationProvider } from './configurationProvider';
-import { EventLoopView } from './views/eventLoopView';
-import { FuturesView } from './views/futuresView';
+import { VIEWS } from './contributionIds';
+import { eventLoopChildren } from './views/eventLoopTree';
+import { futureChildren } from './views/futuresTree';
 import { LoopStatusBar } from './views/loopStatusBar';
+import { LoopscopeTreeView } from './views/loopscopeTreeView';
 import { LoopscopeSessions } from './views/sessions';
-import { TaskSwitchesView } from './views/taskSwitchesView';
+import { taskSwitchesSummary, taskSwitchRows } from './views/taskSwitchesTree';
 import { TasksView } from './views/tasksView';
 
 export function activate(context: vscode.ExtensionContext): void {
   const adapterPath = path.join(context.extensionPath, 'dist', 'debugAdapter.js');
   const sessions = new LoopscopeSessions();
   const tasksView = new TasksView(sessions);
-  const views = [tasksView, new FuturesView(sessions), new EventLoopView(sessions), new TaskSwitchesView(sessions)];
+  const views = [
+    tasksView,
+    new LoopscopeTreeView(VIEWS.futures, sessions, { fetch: (model) => model.snapshot(), rows: futureChildren }),
+    new LoopscopeTreeView(VIEWS.eventLoop, sessions, { fetch: (model) => model.snapshot(), rows: eventLoopChildren }),
+    new LoopscopeTreeView(VIEWS.taskSwitches, sessions, {
+      fetch: (model) => model.taskSwitches(), rows: (body, _parent, limits) => (_parent ? [] : taskSwitchRows(body, limits)),
+      title: taskSwitchesSummary,
+    }),
+  ];
   context.subscriptions.push(
     vscode.debug.registerDebugAdapterDescriptorFactory('loopscope', {
       createDebugAdapterDescriptor: () => new vscode.DebugAdapterExecutable(process.execPath, [adapterPath]),

@@ -35,12 +35,12 @@ def main(argv):
     sys.path.insert(1, runtime)  # [0] is the script directory, replaced by the workload's below
     if mode != "plain":
         from loopscope import instrument
-        from loopscope.control import Debugger
+        from loopscope.debugger import Debugger
         debugger = Debugger(lambda event, body: None)
         instrument.install(debugger)
         if mode == "taskbp":
             debugger.set_function_breakpoints([{"name": "no_such_task"}])
-        debugger.start(False)
+        debugger.start({"clock": "wall"})
     path = argv[0]
     sys.argv[:] = argv
     sys.path[0] = os.path.dirname(os.path.abspath(path))

@@ -26,12 +26,12 @@ def main():
     parser.add_argument("--runtime", default=os.path.join(ROOT, "runtime"))
     options = parser.parse_args()
     sys.path.insert(0, os.path.abspath(options.runtime))
-    from loopscope import instrument, snapshot
-    from loopscope.control import Debugger
+    from loopscope import instrument, registry, snapshot
+    from loopscope.debugger import Debugger
 
     debugger = Debugger(lambda event, body: None)
     instrument.install(debugger)
-    debugger.start(False)
+    debugger.start({"clock": "wall"})
 
     async def spin(stop):
         while not stop[0]:
@@ -46,12 +46,12 @@ def main():
         for _ in range(5):
             await asyncio.sleep(0)
         loop = asyncio.get_running_loop()
-        state = instrument.state_of(loop)
+        state = registry.state_of(loop)
         profiler = cProfile.Profile() if options.profile else None
         started = time.perf_counter()
         if profiler:
             profiler.enable()
-        body = snapshot.snapshot_loop(state, True, snapshot.FinishedTasks(), "wall", options.max_tasks)
+        body = snapshot.snapshot_loop(state, True, registry.FinishedTasks(), "wall", options.max_tasks)
         if profiler:
             profiler.disable()
         seconds = time.perf_counter() - started

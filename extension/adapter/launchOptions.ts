@@ -32,4 +32,94 @@ export interface LoopscopeLaunchOptions {
 
 export type LaunchRequestArguments = DebugProtocol.LaunchRequestArguments & LoopscopeLaunchOptions;
 
-export const LAUNCH_OPTION_NAMES = ["program","module","args","cwd","env","python","stopOnEntry","maxTaskThreads","clock","justMyCode","taskSwitchHistory"] as const;
+/** The launch options' schema, for checking what a client sends. */
+export const LAUNCH_OPTIONS_SCHEMA = {
+  "type": "object",
+  "properties": {
+    "program": {
+      "type": "string",
+      "description": "Path of the Python program to debug. Give this or `module`.",
+      "default": "${file}",
+      "minLength": 1
+    },
+    "module": {
+      "type": "string",
+      "description": "Name of a module to debug as with `python -m`. Give this or `program`.",
+      "minLength": 1
+    },
+    "args": {
+      "type": "array",
+      "items": {
+        "type": "string"
+      },
+      "description": "Command-line arguments passed to the program (sys.argv[1:]).",
+      "default": []
+    },
+    "cwd": {
+      "type": "string",
+      "description": "Working directory of the program. Defaults to the directory of `program`, or the adapter's working directory for `module`.",
+      "default": "${workspaceFolder}",
+      "minLength": 1
+    },
+    "env": {
+      "type": "object",
+      "additionalProperties": {
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "description": "Environment variables added to the program's environment; null removes a variable.",
+      "default": {}
+    },
+    "python": {
+      "type": "string",
+      "description": "Python interpreter to run the program with (3.8 or newer). Defaults to the interpreter selected in the Python extension, else `python3`, else `python`.",
+      "minLength": 1
+    },
+    "stopOnEntry": {
+      "type": "boolean",
+      "default": false,
+      "description": "Stop before the first iteration of the first event loop."
+    },
+    "maxTaskThreads": {
+      "type": "integer",
+      "minimum": 0,
+      "default": 256,
+      "description": "At most this many live tasks are listed as threads in the Call Stack view; the rest stay reachable in the Asyncio Tasks view."
+    },
+    "clock": {
+      "type": "string",
+      "enum": [
+        "frozen",
+        "wall",
+        "virtual"
+      ],
+      "enumDescriptions": [
+        "loop.time() leaves out the time spent paused: a pause in the debugger does not fire timeouts",
+        "the plain clock: timeouts fire after a long pause",
+        "like frozen, and when nothing is ready and no file descriptor is watched, time jumps to the next timer: sleeps finish at once"
+      ],
+      "default": "frozen",
+      "description": "The event loop's clock. time.monotonic() in your own code is never changed."
+    },
+    "justMyCode": {
+      "type": "boolean",
+      "default": true,
+      "description": "Show and step through only your own code: frames of the standard library, site-packages and Loopscope are hidden."
+    },
+    "taskSwitchHistory": {
+      "type": "string",
+      "enum": [
+        "whileStepping",
+        "always"
+      ],
+      "enumDescriptions": [
+        "record task switches while you step or while task breakpoints and filters are set: free-running costs nothing",
+        "record every task switch, also while the program runs freely: the Task Switches view is always full, at a cost of roughly 1.3-1.5x on switch-heavy programs"
+      ],
+      "default": "whileStepping",
+      "description": "When Loopscope records task switches for the Task Switches view."
+    }
+  }
+} as const;

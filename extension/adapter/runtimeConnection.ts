@@ -347,3 +347,16 @@ class EarlyOutput {
     });
   }
 }
+
+/** Launch with the configured interpreter, or with python3 and then python when none is set. */
+export async function launchWithPythonFallback(options: Omit<RuntimeLaunchOptions, 'python'> & { python?: string }): Promise<RuntimeConnection> {
+  if (options.python) return RuntimeConnection.launch({ ...options, python: options.python });
+  try {
+    return await RuntimeConnection.launch({ ...options, python: 'python3' });
+  } catch (error) {
+    if (error instanceof LaunchError && /"python3" was not found/.test(error.message)) {
+      return RuntimeConnection.launch({ ...options, python: 'python' });
+    }
+    throw error;
+  }
+}

@@ -2,14 +2,16 @@
 // LOOPSCOPE_CHECK_PROTOCOL=1 (the test suites set it). The Python twin is loopscope/schema.py.
 import protocol from '../../runtime/loopscope/protocol.json';
 
-type Schema = {
+export type Schema = {
   $ref?: string;
-  type?: string | string[];
-  enum?: unknown[];
+  type?: string | readonly string[];
+  enum?: readonly unknown[];
   properties?: Record<string, Schema>;
-  required?: string[];
+  required?: readonly string[];
   items?: Schema;
   additionalProperties?: boolean | Schema;
+  minimum?: number;
+  minLength?: number;
 };
 
 const definitions = protocol.definitions as unknown as Record<string, Schema>;
@@ -31,13 +33,19 @@ const typeChecks: Record<string, (v: unknown) => boolean> = {
 export function check(value: unknown, schema: Schema, where = 'message'): void {
   if (schema.$ref) schema = definitions[schema.$ref];
   if (schema.type !== undefined) {
-    const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+    const types: readonly string[] = typeof schema.type === 'string' ? [schema.type] : schema.type;
     if (!types.some((t) => typeChecks[t](value))) {
       throw new ProtocolError(`${where}: expected ${types.join(' or ')}, got ${JSON.stringify(value)?.slice(0, 80)}`);
     }
   }
   if (schema.enum && !schema.enum.includes(value)) {
     throw new ProtocolError(`${where}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
+  }
+  if (schema.minimum !== undefined && typeof value === 'number' && value < schema.minimum) {
+    throw new ProtocolError(`${where}: ${value} is below the minimum ${schema.minimum}`);
+  }
+  if (schema.minLength !== undefined && typeof value === 'string' && value.length < schema.minLength) {
+    throw new ProtocolError(`${where}: shorter than ${schema.minLength} characters`);
   }
   if (typeChecks.object(value)) {
     const object = value as Record<string, unknown>;

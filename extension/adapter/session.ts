@@ -8,20 +8,18 @@ import {
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as path from 'node:path';
 import { basename } from 'node:path';
+import { checkLaunchArguments } from './launchCheck';
 import { LaunchRequestArguments } from './launchOptions';
-import { CustomDapRequests, RuntimeEvents, RuntimeRequests, SourceBreakpoint } from './protocol';
-import { LaunchError, RuntimeConnection } from './runtimeConnection';
+import {
+  CustomDapRequests, DapEventExtensions, RuntimeEvents, RuntimeRequests, SourceBreakpoint, START_DEFAULTS, TASK_FILTER_DESCRIPTIONS,
+  TASK_FILTER_LABELS, TASK_FILTER_VALUES, TaskFilter,
+} from './protocol';
+import { launchWithPythonFallback, RuntimeConnection } from './runtimeConnection';
 
-/** The task filters offered as exception breakpoint filters. */
-export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
-  { filter: 'taskSwitch', label: 'Task switch', description: 'Stop whenever any task is about to resume.', default: false },
-  { filter: 'taskCreated', label: 'Task created', description: 'Stop when a task is created, in the code that creates it.', default: false },
-  { filter: 'taskDone', label: 'Task done', description: 'Stop when a task finishes, is cancelled or fails.', default: false },
-  { filter: 'taskException', label: 'Task exception', description: 'Stop when a task ends with an exception (not CancelledError), showing the frames it passed through.', default: false },
-  { filter: 'raised', label: 'Raised exceptions', description: 'Stop wherever your code raises an exception, caught or not (not CancelledError or StopIteration). Slows the program before Python 3.12.', default: false },
-];
-
-type TaskFilter = 'taskSwitch' | 'taskCreated' | 'taskDone' | 'taskException' | 'raised';
+/** The task filters, offered as exception breakpoint filters. */
+export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FILTER_VALUES.map((filter) => ({
+  filter, label: TASK_FILTER_LABELS[filter], description: TASK_FILTER_DESCRIPTIONS[filter], default: false,
+}));
 
 /** DAP error ids for failures the user can fix. */
 const enum ErrorId {
@@ -42,7 +40,7 @@ export class LoopscopeSession extends DebugSession {
   private readonly lineBreakpoints = new Map<string, SourceBreakpoint[]>();
   private taskFilters: TaskFilter[] = [];
   private terminating = false;
-  private maxTaskThreads = 256;
+  private maxTaskThreads: number = START_DEFAULTS.maxTaskThreads;
   private lastTasksNotListed = 0;
   private lastStoppedThread: number | undefined;
   private endedSent = false;
@@ -75,7 +73,7 @@ export class LoopscopeSession extends DebugSession {
     const program = args.program !== undefined ? path.resolve(args.cwd ?? process.cwd(), args.program) : undefined;
     const cwd = args.cwd ?? (program ? path.dirname(program) : process.cwd());
     try {
-      this.runtime = await launchWithFallback({
+      this.runtime = await launchWithPythonFallback({
         python: args.python,
         program,
         module: args.module,
@@ -103,11 +101,13 @@ export class LoopscopeSession extends DebugSession {
           this.sendEvent(new BreakpointEvent('changed', { ...result, source: new Source(basename(path), path) } as DebugProtocol.Breakpoint));
         }
       }
-      this.maxTaskThreads = args.maxTaskThreads ?? 256;
-      await this.runtime.request('start', {
-        stopOnEntry: args.stopOnEntry === true, maxTaskThreads: this.maxTaskThreads, clock: args.clock ?? 'frozen',
-        justMyCode: args.justMyCode ?? true, taskSwitchHistory: args.taskSwitchHistory ?? 'whileStepping',
-      });
+      const start = {
+        stopOnEntry: args.stopOnEntry, maxTaskThreads: args.maxTaskThreads, clock: args.clock, justMyCode: args.justMyCode,
+        taskSwitchHistory: args.taskSwitchHistory,
+      };
+      // Left out, an option takes the runtime's default (START_DEFAULTS), the same as launch.json's.
+      await this.runtime.request('start', Object.fromEntries(Object.entries(start).filter(([, v]) => v !== undefined)));
+      this.maxTaskThreads = args.maxTaskThreads ?? START_DEFAULTS.maxTaskThreads;
     } catch (error) {
       return this.fail(response, ErrorId.Runtime, `The program ended before it could start: ${(error as Error).message}`);
     }
@@ -134,7 +134,7 @@ export class LoopscopeSession extends DebugSession {
 
   protected async setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse,
     args: DebugProtocol.SetExceptionBreakpointsArguments): Promise<void> {
-    const known = new Set(TASK_FILTERS.map((f) => f.filter));
+    const known = new Set<string>(TASK_FILTER_VALUES);
     const unknown = args.filters.filter((f) => !known.has(f));
     if (unknown.length) {
       return this.fail(response, ErrorId.Unsupported, `Unknown exception filter ${unknown.join(', ')}; Loopscope offers ${[...known].join(', ')}.`);
@@ -368,72 +368,16 @@ function toRuntimeBreakpoint(bp: DebugProtocol.FunctionBreakpoint) {
 function stoppedEvent(body: RuntimeEvents['stopped']): DebugProtocol.StoppedEvent {
   const event = new StoppedEvent(body.reason, body.threadId) as DebugProtocol.StoppedEvent;
   // VS Code shows the description beside the thread's name: keep it short; the sentence goes in text.
-  event.body.description = shortReason(body);
+  event.body.description = body.label;
   event.body.text = body.description;
   event.body.allThreadsStopped = true;
   if (body.hitBreakpointIds) event.body.hitBreakpointIds = body.hitBreakpointIds;
   // Loopscope's own facts about the stop, for the views and for clients that want them.
-  (event.body as Record<string, unknown>).loopscope = {
-    loopId: body.loopId, iteration: body.iteration, time: body.time, where: body.where, handle: body.handle, lastHandle: body.lastHandle,
+  const loopscope: DapEventExtensions['stopped']['loopscope'] = {
+    loopId: body.loopId, iteration: body.iteration, time: body.time, where: body.where,
   };
+  if (body.handle) loopscope.handle = body.handle;
+  if (body.lastHandle) loopscope.lastHandle = body.lastHandle;
+  (event.body as DapEventExtensions['stopped']).loopscope = loopscope;
   return event;
-}
-
-function shortReason(body: RuntimeEvents['stopped']): string {
-  switch (body.reason) {
-    case 'function breakpoint': return `breakpoint on ${body.handle?.taskName ?? 'task'}`;
-    case 'entry': return 'entry';
-    case 'step': return body.where === 'iteration' ? `iteration ${body.iteration}` : 'step';
-    default: return body.reason;
-  }
-}
-
-/** A readable complaint about launch arguments, or undefined when they are usable. */
-export function checkLaunchArguments(args: LaunchRequestArguments): string | undefined {
-  const given = args as unknown as Record<string, unknown>;
-  if (given.program === undefined && given.module === undefined) {
-    return 'Say what to debug: set "program" (a .py file) or "module" (as with python -m) in launch.json.';
-  }
-  if (given.program !== undefined && given.module !== undefined) {
-    return 'Set either "program" or "module" in launch.json, not both.';
-  }
-  const strings = ['program', 'module', 'cwd', 'python'] as const;
-  for (const name of strings) {
-    if (given[name] !== undefined && (typeof given[name] !== 'string' || (given[name] as string).length === 0)) {
-      return `"${name}" in launch.json must be a non-empty string.`;
-    }
-  }
-  if (given.args !== undefined && (!Array.isArray(given.args) || !given.args.every((a) => typeof a === 'string'))) {
-    return '"args" in launch.json must be a list of strings.';
-  }
-  if (given.env !== undefined && (typeof given.env !== 'object' || given.env === null || Array.isArray(given.env)
-    || !Object.values(given.env).every((v) => typeof v === 'string' || v === null))) {
-    return '"env" in launch.json must map names to strings (or null to remove a variable).';
-  }
-  if (given.clock !== undefined && !['frozen', 'wall', 'virtual'].includes(given.clock as string)) {
-    return '"clock" in launch.json must be "frozen", "wall" or "virtual".';
-  }
-  if (given.maxTaskThreads !== undefined && (!Number.isInteger(given.maxTaskThreads) || (given.maxTaskThreads as number) < 0)) {
-    return '"maxTaskThreads" in launch.json must be a whole number, 0 or more.';
-  }
-  if (given.taskSwitchHistory !== undefined && !['whileStepping', 'always'].includes(given.taskSwitchHistory as string)) {
-    return '"taskSwitchHistory" in launch.json must be "whileStepping" or "always".';
-  }
-  if (given.stopOnEntry !== undefined && typeof given.stopOnEntry !== 'boolean') {
-    return '"stopOnEntry" in launch.json must be true or false.';
-  }
-  return undefined;
-}
-
-/** The configured interpreter, or python3 and then python when none is set. */
-async function launchWithFallback(options: Omit<Parameters<typeof RuntimeConnection.launch>[0], 'python'> & { python?: string }) {
-  if (options.python) return RuntimeConnection.launch({ ...options, python: options.python });
-  try {
-    return await RuntimeConnection.launch({ ...options, python: 'python3' });
-  } catch (error) {
-    if (error instanceof LaunchError && /"python3" was not found/.test(error.message)) {
-      return RuntimeConnection.launch({ ...options, python: 'python' });
-    }
-    throw error;
-  }
 }

@@ -3,7 +3,7 @@
 // output in place between the steps that printed it.
 import * as path from 'node:path';
 import { HandleInfo, Location, RuntimeEvents } from '../adapter/protocol';
-import { LaunchError, RuntimeConnection } from '../adapter/runtimeConnection';
+import { LaunchError, launchWithPythonFallback, RuntimeConnection } from '../adapter/runtimeConnection';
 
 export interface TraceOptions {
   python?: string;
@@ -75,14 +75,10 @@ export async function runTrace(options: TraceOptions): Promise<number> {
   const launch = { program: options.program && path.resolve(options.program), module: options.module, args: options.args, cwd, env: {} };
   let runtime: RuntimeConnection;
   try {
-    runtime = await RuntimeConnection.launch({ ...launch, python: options.python ?? 'python3' });
+    runtime = await launchWithPythonFallback({ ...launch, python: options.python });
   } catch (error) {
-    if (!options.python && error instanceof LaunchError && /"python3" was not found/.test(error.message)) {
-      runtime = await RuntimeConnection.launch({ ...launch, python: 'python' });
-    } else {
-      options.err.write(`loopscope: ${(error as Error).message}\n`);
-      return error instanceof LaunchError ? 2 : 1;
-    }
+    options.err.write(`loopscope: ${(error as Error).message}\n`);
+    return error instanceof LaunchError ? 2 : 1;
   }
   const formatter = new TraceFormatter(cwd);
   let atLineStart = true;
@@ -105,7 +101,7 @@ export async function runTrace(options: TraceOptions): Promise<number> {
   });
   emit([`Loopscope trace of ${options.module ? `-m ${options.module}` : options.program} (Python ${runtime.hello.python})`]);
   await runtime.request('setTaskFilters', { filters: [] });
-  await runtime.request('start', { stopOnEntry: true });
+  await runtime.request('start', { stopOnEntry: true });  // the other options take the runtime's defaults, as in VS Code
   const exit = await runtime.whenExited();
   emit(formatter.onEnd(undefined, undefined));
   emit([`── program exited with code ${exit.code}${exit.signal ? ` (${exit.signal})` : ''} ──`]);

@@ -1,11 +1,12 @@
 // Advance Loop Clock (command palette, Event Loop view title): move a frozen or virtual loop
 // clock forward while paused, so that timers come due without waiting for them.
 import * as vscode from 'vscode';
+import { COMMANDS } from '../contributionIds';
 import { customRequest } from '../views/sessionModel';
 import { parseSeconds } from './duration';
 
 export function registerAdvanceClock(): vscode.Disposable {
-  return vscode.commands.registerCommand('loopscope.advanceClock', async () => {
+  return vscode.commands.registerCommand(COMMANDS.advanceClock, async () => {
     const session = vscode.debug.activeDebugSession;
     if (!session || session.type !== 'loopscope') {
       void vscode.window.showInformationMessage('Advance Loop Clock works in a paused Loopscope debug session.');

@@ -1,10 +1,11 @@
 // Step Loop Iteration (debug toolbar and command palette): run exactly one iteration of the event
 // loop of the selected thread (a loop or one of its tasks) and stop again.
 import * as vscode from 'vscode';
+import { COMMANDS } from '../contributionIds';
 import { customRequest } from '../views/sessionModel';
 
 export function registerStepIteration(): vscode.Disposable {
-  return vscode.commands.registerCommand('loopscope.stepIteration', async () => {
+  return vscode.commands.registerCommand(COMMANDS.stepIteration, async () => {
     const selected = vscode.debug.activeStackItem;
     const session = selected?.session.type === 'loopscope' ? selected.session : vscode.debug.activeDebugSession;
     if (!session || session.type !== 'loopscope') {

@@ -2,6 +2,7 @@
 // Event Loop): Cancel Task, Break When This Task Resumes, Copy Stack.
 import * as vscode from 'vscode';
 import type { TaskSnapshot } from '../adapter/protocol';
+import { COMMANDS } from '../contributionIds';
 import { LoopscopeSessions } from '../views/sessions';
 import { awaitChainText } from '../views/tasksTree';
 import { TasksView } from '../views/tasksView';
@@ -12,7 +13,7 @@ export function registerTaskCommands(sessions: LoopscopeSessions, tasksView: Tas
   const taskIdOf = (item: ViewItem | undefined): number | undefined => (item ?? tasksView.view.selection[0])?.taskId;
 
   return [
-    vscode.commands.registerCommand('loopscope.cancelTask', async (item?: ViewItem) => {
+    vscode.commands.registerCommand(COMMANDS.cancelTask, async (item?: ViewItem) => {
       const model = sessions.active;
       const taskId = taskIdOf(item);
       if (!model || taskId === undefined) return pickATask();
@@ -24,7 +25,7 @@ export function registerTaskCommands(sessions: LoopscopeSessions, tasksView: Tas
       }
     }),
 
-    vscode.commands.registerCommand('loopscope.breakOnTask', async (item?: ViewItem) => {
+    vscode.commands.registerCommand(COMMANDS.breakOnTask, async (item?: ViewItem) => {
       const task = await taskOf(sessions, taskIdOf(item));
       if (!task) return pickATask();
       const existing = vscode.debug.breakpoints.find((b) => b instanceof vscode.FunctionBreakpoint && b.functionName === task.name);
@@ -40,7 +41,7 @@ export function registerTaskCommands(sessions: LoopscopeSessions, tasksView: Tas
       vscode.window.setStatusBarMessage(`$(debug-breakpoint-function) Loopscope stops when task ${task.name} is about to resume`, 5000);
     }),
 
-    vscode.commands.registerCommand('loopscope.copyStack', async (item?: ViewItem) => {
+    vscode.commands.registerCommand(COMMANDS.copyStack, async (item?: ViewItem) => {
       const task = await taskOf(sessions, taskIdOf(item));
       if (!task) return pickATask();
       await vscode.env.clipboard.writeText(awaitChainText(task));

@@ -2,14 +2,14 @@
 // open the source line of a row.
 import * as vscode from 'vscode';
 import type { Location } from '../adapter/protocol';
-import { LoopscopeTreeView, SHOW_LOCATION_COMMAND, SHOW_MORE_COMMAND } from '../views/loopscopeTreeView';
+import { COMMANDS } from '../contributionIds';
 import { LoopscopeSessions } from '../views/sessions';
 import { TasksView } from '../views/tasksView';
 
 export function registerViewCommands(sessions: LoopscopeSessions, tasksView: TasksView,
-  views: readonly LoopscopeTreeView<unknown>[]): vscode.Disposable[] {
+  views: readonly { viewId: string; showMore(listId: string): void }[]): vscode.Disposable[] {
   return [
-    vscode.commands.registerCommand('loopscope.tasks.filter', async () => {
+    vscode.commands.registerCommand(COMMANDS.filterTasks, async () => {
       const filter = await vscode.window.showInputBox({
         title: 'Filter Asyncio Tasks',
         prompt: 'Show the tasks whose name or coroutine contains this text (any case). Leave empty to show all.',
@@ -19,15 +19,15 @@ export function registerViewCommands(sessions: LoopscopeSessions, tasksView: Tas
       if (filter !== undefined) tasksView.setFilter(filter.trim());
     }),
 
-    vscode.commands.registerCommand('loopscope.tasks.clearFilter', () => tasksView.setFilter(undefined)),
+    vscode.commands.registerCommand(COMMANDS.clearTaskFilter, () => tasksView.setFilter(undefined)),
 
-    vscode.commands.registerCommand('loopscope.refreshViews', () => sessions.active?.phase.refresh()),
+    vscode.commands.registerCommand(COMMANDS.refreshViews, () => sessions.active?.phase.refresh()),
 
-    vscode.commands.registerCommand(SHOW_MORE_COMMAND, (viewId: string, listId: string) => {
+    vscode.commands.registerCommand(COMMANDS.showMore, (viewId: string, listId: string) => {
       views.find((view) => view.viewId === viewId)?.showMore(listId);
     }),
 
-    vscode.commands.registerCommand(SHOW_LOCATION_COMMAND, async (where: Location) => {
+    vscode.commands.registerCommand(COMMANDS.showLocation, async (where: Location) => {
       const line = Math.max(where.line - 1, 0);
       try {
         await vscode.window.showTextDocument(vscode.Uri.file(where.path), {

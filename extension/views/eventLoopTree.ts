@@ -1,7 +1,7 @@
 // The Event Loop view as a pure function of the snapshot: per loop its time and clock, iteration,
 // ready queue, timers by due time and watched file descriptors. No `vscode` import.
 import type { LoopSnapshot } from '../adapter/protocol';
-import { SnapshotIndex, loopLabel, taskName } from './snapshotIndex';
+import { SnapshotIndex, loopLabel, taskContextValue, taskName } from './snapshotIndex';
 import { PageLimits, ViewItem, count, joined, messageItem, paged } from './viewItem';
 
 export type LoopPart = 'ready' | 'timers' | 'watched';
@@ -87,8 +87,7 @@ function taskRow(index: SnapshotIndex, id: string, callback: string, taskId: num
     row.taskId = taskId;
     const task = index.tasks.get(taskId)?.task;
     if (task?.location) row.reveal = task.location;
-    row.contextValue = task && (task.state === 'done' || task.state === 'cancelled' || task.state === 'failed')
-      ? 'task.finished' : 'task.live';
+    row.contextValue = taskContextValue(task);
   }
   return row;
 }

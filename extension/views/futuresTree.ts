@@ -1,7 +1,7 @@
 // The Futures view as a pure function of the snapshot: the futures tasks wait on (not tasks, not
 // sleeps), who waits for each, and the callbacks that run when it completes. No `vscode` import.
 import type { FutureSnapshot, LoopSnapshot } from '../adapter/protocol';
-import { SnapshotIndex, loopLabel, shownLoops, taskName } from './snapshotIndex';
+import { SnapshotIndex, loopLabel, shownLoops, taskContextValue, taskName } from './snapshotIndex';
 import { taskDescription, taskTooltip } from './tasksTree';
 import { PageLimits, ViewItem, count, joined, paged, someNames } from './viewItem';
 
@@ -64,8 +64,7 @@ function futureDetails(index: SnapshotIndex, future: FutureSnapshot, parentId: s
     if (found) {
       row.description = taskDescription(found.task);
       row.tooltip = taskTooltip(index, found.task);
-      row.contextValue = found.task.state === 'waiting' || found.task.state === 'ready' || found.task.state === 'running'
-        ? 'task.live' : 'task.finished';
+      row.contextValue = taskContextValue(found.task);
       if (found.task.location) row.reveal = found.task.location;
     }
     return row;

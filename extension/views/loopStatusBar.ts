@@ -1,7 +1,7 @@
 // The status bar item 'Loop iteration N · t=…' while the active Loopscope session is paused;
 // hidden while the program runs and after the session. Clicking it shows the Event Loop view.
 import * as vscode from 'vscode';
-import { EVENT_LOOP_VIEW } from './eventLoopView';
+import { VIEWS } from '../contributionIds';
 import { LoopscopeSessions } from './sessions';
 import { statusBarText, statusBarTooltip } from './sessionPhase';
 
@@ -11,7 +11,7 @@ export class LoopStatusBar implements vscode.Disposable {
 
   constructor(private readonly sessions: LoopscopeSessions) {
     this.item.name = 'Loopscope: loop iteration';
-    this.item.command = `${EVENT_LOOP_VIEW}.focus`;
+    this.item.command = `${VIEWS.eventLoop}.focus`;
     this.subscription = sessions.onDidChange(() => this.update());
     this.update();
   }

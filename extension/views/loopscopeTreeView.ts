@@ -1,35 +1,36 @@
-// What the four Loopscope tree views share: a TreeView over the active session's model that shows
+// The one tree view every Loopscope view is: a TreeView over the active session's model that shows
 // 'running…' while the program runs, nothing once it ends, and while stopped whatever the view's
-// pure mapping makes of this stop's data. Also turns the plain ViewItems into vscode.TreeItems.
+// pure mapping (tasksTree.ts, futuresTree.ts, ...) makes of this stop's data. Also turns the plain
+// ViewItems into vscode.TreeItems.
 import * as vscode from 'vscode';
-import { LoopscopeSessionModel } from './sessionModel';
+import { COMMANDS } from '../contributionIds';
+import { Fetched, LoopscopeSessionModel } from './sessionModel';
 import { LoopscopeSessions } from './sessions';
-import { PAGE_SIZE, RUNNING_ITEM, ViewItem } from './viewItem';
+import { PAGE_SIZE, PageLimits, RUNNING_ITEM, ViewItem, errorItem } from './viewItem';
 
-/** Command run by a 'Show more…' row: (viewId, listId). */
-export const SHOW_MORE_COMMAND = 'loopscope.showMore';
-/** Command run by a row with a source line: (Location). */
-export const SHOW_LOCATION_COMMAND = 'loopscope.showLocation';
+/** What a view shows while stopped: which of the stop's data it reads, and how it maps it to rows. */
+export interface ViewSource<K, T> {
+  /** This stop's data (the model fetches each kind once per stop, for every view that asks). */
+  fetch(model: LoopscopeSessionModel): Promise<Fetched<T>> | undefined;
+  /** The rows under parent (the top rows when it is undefined); a pure function. */
+  rows(data: T, parent: ViewItem<K> | undefined, limits: PageLimits): ViewItem[];
+  /** A note for the view's title bar ('last 500 of 12,345 recorded steps'). */
+  title?(data: T): string | undefined;
+}
 
-export abstract class LoopscopeTreeView<K> implements vscode.TreeDataProvider<ViewItem<K>>, vscode.Disposable {
+export class LoopscopeTreeView<K, T> implements vscode.TreeDataProvider<ViewItem<K>>, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changeEmitter.event;
   readonly view: vscode.TreeView<ViewItem<K>>;
   /** Rows shown per long list, grown by 'Show more…'; kept across stops of one session. */
-  protected readonly limits = new Map<string, number>();
+  private readonly limits = new Map<string, number>();
   private readonly subscriptions: vscode.Disposable[] = [this.changeEmitter];
   private shownSession: string | undefined;
 
-  constructor(readonly viewId: string, protected readonly sessions: LoopscopeSessions) {
+  constructor(readonly viewId: string, private readonly sessions: LoopscopeSessions, private readonly source: ViewSource<K, T>) {
     this.view = vscode.window.createTreeView(viewId, { treeDataProvider: this, showCollapseAll: true });
     this.subscriptions.push(this.view, sessions.onDidChange(() => this.refresh()));
   }
-
-  /** The rows under `parent` for this stop (the session is stopped). */
-  protected abstract stoppedChildren(model: LoopscopeSessionModel, parent: ViewItem<K> | undefined): Promise<ViewItem[]>;
-
-  /** Called when the program runs or the session changes; views clear their title-bar notes here. */
-  protected notStopped(): void {}
 
   refresh(): void {
     this.changeEmitter.fire();
@@ -51,11 +52,18 @@ export abstract class LoopscopeTreeView<K> implements vscode.TreeDataProvider<Vi
       this.limits.clear();
     }
     if (!model || model.phase.phase !== 'stopped') {
-      this.notStopped();
+      if (this.source.title) this.view.description = undefined;
       if (!model || model.phase.phase === 'ended' || parent) return [];
       return [RUNNING_ITEM as ViewItem<K>];
     }
-    return (await this.stoppedChildren(model, parent)) as ViewItem<K>[];
+    const fetched = await this.source.fetch(model);
+    if (!fetched) return [];
+    if ('error' in fetched) {
+      if (this.source.title) this.view.description = undefined;
+      return parent ? [] : [errorItem(fetched.error) as ViewItem<K>];
+    }
+    if (this.source.title && !parent) this.view.description = this.source.title(fetched.value);
+    return this.source.rows(fetched.value, parent, this.limits) as ViewItem<K>[];
   }
 
   dispose(): void {
@@ -79,9 +87,9 @@ export function toTreeItem(item: ViewItem, viewId: string): vscode.TreeItem {
     tree.iconPath = new vscode.ThemeIcon(item.icon.id, item.icon.color ? new vscode.ThemeColor(item.icon.color) : undefined);
   }
   if (item.moreOf !== undefined) {
-    tree.command = { command: SHOW_MORE_COMMAND, title: 'Show More', arguments: [viewId, item.moreOf] };
+    tree.command = { command: COMMANDS.showMore, title: 'Show More', arguments: [viewId, item.moreOf] };
   } else if (item.reveal) {
-    tree.command = { command: SHOW_LOCATION_COMMAND, title: 'Show Source', arguments: [item.reveal] };
+    tree.command = { command: COMMANDS.showLocation, title: 'Show Source', arguments: [item.reveal] };
   }
   return tree;
 }

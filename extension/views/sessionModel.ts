@@ -18,38 +18,41 @@ export function customRequest<C extends keyof CustomDapRequests>(session: vscode
   return Promise.resolve(session.customRequest(command, args));
 }
 
+/** One kind of data, fetched at most once per stop (per phase generation). */
+class PerStop<T> {
+  private fetch: { generation: number; result: Promise<Fetched<T>> } | undefined;
+
+  constructor(private readonly phase: SessionPhase, private readonly load: () => Promise<T>) {}
+
+  /** This stop's data; undefined unless the session is stopped. */
+  get(): Promise<Fetched<T>> | undefined {
+    if (this.phase.phase !== 'stopped') return undefined;
+    if (this.fetch?.generation !== this.phase.generation) {
+      this.fetch = { generation: this.phase.generation, result: fetched(this.load()) };
+    }
+    return this.fetch.result;
+  }
+}
+
 export class LoopscopeSessionModel implements vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<void>();
   /** The phase changed (stopped, running, ended) or this stop's data was dropped to be fetched again. */
   readonly onDidChange = this.changeEmitter.event;
   readonly phase = new SessionPhase(() => this.changeEmitter.fire());
-  private snapshotFetch: { generation: number; result: Promise<Fetched<SnapshotIndex>> } | undefined;
-  private switchesFetch: { generation: number; result: Promise<Fetched<TaskSwitchesBody>> } | undefined;
+  private readonly snapshots = new PerStop(this.phase,
+    () => this.request('loopscope/snapshot', { maxTasks: SNAPSHOT_MAX_TASKS }).then(indexSnapshot));
+  private readonly switches = new PerStop(this.phase, () => this.request('loopscope/taskSwitches', { limit: SWITCHES_REQUESTED }));
 
   constructor(readonly session: vscode.DebugSession) {}
 
   /** This stop's snapshot of every loop; undefined unless the session is stopped. */
   snapshot(): Promise<Fetched<SnapshotIndex>> | undefined {
-    if (this.phase.phase !== 'stopped') return undefined;
-    if (this.snapshotFetch?.generation !== this.phase.generation) {
-      this.snapshotFetch = {
-        generation: this.phase.generation,
-        result: fetched(customRequest(this.session, 'loopscope/snapshot', { maxTasks: SNAPSHOT_MAX_TASKS }).then(indexSnapshot)),
-      };
-    }
-    return this.snapshotFetch.result;
+    return this.snapshots.get();
   }
 
   /** This stop's most recent task steps, newest first; undefined unless the session is stopped. */
   taskSwitches(): Promise<Fetched<TaskSwitchesBody>> | undefined {
-    if (this.phase.phase !== 'stopped') return undefined;
-    if (this.switchesFetch?.generation !== this.phase.generation) {
-      this.switchesFetch = {
-        generation: this.phase.generation,
-        result: fetched(customRequest(this.session, 'loopscope/taskSwitches', { limit: SWITCHES_REQUESTED })),
-      };
-    }
-    return this.switchesFetch.result;
+    return this.switches.get();
   }
 
   request<C extends keyof CustomDapRequests>(command: C, args: CustomDapRequests[C]['arguments']): Promise<CustomDapRequests[C]['body']> {

@@ -1,23 +1,12 @@
 // Whether a Loopscope session is stopped, running or over, followed from the DAP messages a debug
 // adapter tracker sees, plus the facts of the current stop (body.loopscope of the stopped event).
 // No `vscode` import: sessionModel.ts feeds it, test/views/ drives it with plain messages.
-import type { HandleInfo } from '../adapter/protocol';
+import type { DapEventExtensions, StopDetails } from '../adapter/protocol';
 
 export type Phase = 'starting' | 'running' | 'stopped' | 'ended';
 
-/** What the adapter says about a stop, beyond DAP's own fields. */
-export interface StopFacts {
-  threadId?: number;
-  reason: string;
-  description?: string;
-  /** Iterations the stopped loop has started. */
-  iteration?: number;
-  /** loop.time() at the stop. */
-  time?: number;
-  where?: 'iteration' | 'handle' | 'code';
-  handle?: HandleInfo;
-  lastHandle?: HandleInfo;
-}
+/** What the adapter says about a stop: DAP's own fields, and Loopscope's (body.loopscope, protocol.json StopDetails). */
+export type StopFacts = { threadId?: number; reason: string; description?: string } & Partial<StopDetails>;
 
 /** Requests that let the program run; the tracker sees them before the adapter answers. */
 const RESUMING = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'loopscope/stepIteration']);
@@ -112,15 +101,7 @@ function stopFacts(body: Record<string, unknown>): StopFacts {
   const facts: StopFacts = { reason: typeof body.reason === 'string' ? body.reason : 'stopped' };
   if (typeof body.threadId === 'number') facts.threadId = body.threadId;
   if (typeof body.description === 'string') facts.description = body.description;
-  const own = body.loopscope as Partial<StopFacts> | undefined;
-  if (own && typeof own === 'object') {
-    if (typeof own.iteration === 'number') facts.iteration = own.iteration;
-    if (typeof own.time === 'number') facts.time = own.time;
-    if (own.where) facts.where = own.where;
-    if (own.handle) facts.handle = own.handle;
-    if (own.lastHandle) facts.lastHandle = own.lastHandle;
-  }
-  return facts;
+  return { ...facts, ...(body as DapEventExtensions['stopped']).loopscope };
 }
 
 /** The status bar while paused: 'Loop iteration 42 · t=12.345'; undefined when there is nothing to say. */

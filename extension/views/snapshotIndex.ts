@@ -1,6 +1,7 @@
 // One stop's snapshot, indexed once and shared by every view: tasks by id, the loops worth showing.
 // No `vscode` import.
 import type { LoopSnapshot, SnapshotBody, TaskSnapshot } from '../adapter/protocol';
+import { CONTEXT_VALUES } from '../contributionIds';
 
 export type TaskState = TaskSnapshot['state'];
 
@@ -31,6 +32,17 @@ export function indexSnapshot(body: SnapshotBody): SnapshotIndex {
     for (const waiter of task.awaitedBy) add(waiter, task.id);
   }
   return { loops: body.loops, tasks, awaits };
+}
+
+const FINISHED: ReadonlySet<TaskState> = new Set(['done', 'cancelled', 'failed']);
+
+export function isFinished(state: TaskState): boolean {
+  return FINISHED.has(state);
+}
+
+/** The context value of a row that stands for a task: it selects the task commands that apply. */
+export function taskContextValue(task: TaskSnapshot | undefined): string {
+  return task && isFinished(task.state) ? CONTEXT_VALUES.finishedTask : CONTEXT_VALUES.liveTask;
 }
 
 /** 'consumer-2', or 'task 12' for a task the snapshot did not list. */

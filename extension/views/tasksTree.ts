@@ -2,7 +2,8 @@
 // state (per loop when there are several), and under each task its await chain and the tasks it
 // waits for or is awaited by. No `vscode` import; tasksView.ts adapts it to a TreeDataProvider.
 import type { LoopSnapshot, TaskSnapshot } from '../adapter/protocol';
-import { SnapshotIndex, TaskState, loopLabel, shownLoops, taskName } from './snapshotIndex';
+import { CONTEXT_VALUES } from '../contributionIds';
+import { SnapshotIndex, TaskState, isFinished, loopLabel, shownLoops, taskContextValue, taskName } from './snapshotIndex';
 import {
   PageLimits, ViewIcon, ViewItem, count, joined, longLocation, messageItem, paged, shortLocation,
 } from './viewItem';
@@ -36,8 +37,6 @@ const STATE_ICONS: Record<TaskState, ViewIcon> = {
   cancelled: { id: 'circle-slash' },
   done: { id: 'pass' },
 };
-
-const FINISHED: ReadonlySet<TaskState> = new Set(['done', 'cancelled', 'failed']);
 
 /** The rows under `parent` (the top rows when it is undefined). */
 export function taskChildren(index: SnapshotIndex, parent: TaskItem | undefined, options: TaskTreeOptions): ViewItem[] {
@@ -120,12 +119,12 @@ function groupRows(loop: LoopSnapshot, options: TaskTreeOptions): ViewItem[] {
       id: `loop${loop.id}/${state}`,
       label: `${STATE_TITLES[state]} (${options.filter ? `${count(shown.length)} of ${count(all.length)}` : count(all.length)})`,
       icon: STATE_ICONS[state],
-      collapsible: FINISHED.has(state) && state !== 'failed' ? 'collapsed' : 'expanded',
+      collapsible: isFinished(state) && state !== 'failed' ? 'collapsed' : 'expanded',
       key: { kind: 'group', loopId: loop.id, state },
     };
     rows.push(item);
   }
-  const listedLive = loop.tasks.filter((t) => !FINISHED.has(t.state)).length;
+  const listedLive = loop.tasks.filter((t) => !isFinished(t.state)).length;
   if (loop.tasksTotal > listedLive) {
     const unlisted = loop.tasksTotal - listedLive;
     rows.push(messageItem(`loop${loop.id}/unlisted`, `${count(unlisted)} more ${unlisted === 1 ? 'task' : 'tasks'} not fetched`,
@@ -166,7 +165,7 @@ function taskItem(index: SnapshotIndex, task: TaskSnapshot, id: string, relation
     label: relation ? `${relation}: ${task.name}` : task.name,
     description: taskDescription(task),
     tooltip: taskTooltip(index, task),
-    contextValue: FINISHED.has(task.state) ? 'task.finished' : 'task.live',
+    contextValue: taskContextValue(task),
     icon: STATE_ICONS[task.state],
     collapsible: 'collapsed',
     taskId: task.id,
@@ -192,7 +191,7 @@ function taskDetails(index: SnapshotIndex, task: TaskSnapshot, parentId: string)
       label: frame.name,
       description: frame.path ? shortLocation({ path: frame.path, line: frame.line }) : `line ${frame.line}`,
       tooltip: frame.path ? longLocation({ path: frame.path, line: frame.line }) : undefined,
-      contextValue: 'frame',
+      contextValue: CONTEXT_VALUES.frame,
       icon: { id: i === 0 ? 'debug-stackframe' : 'debug-stackframe-dot' },
       collapsible: 'none',
       taskId: task.id,

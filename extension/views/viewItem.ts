@@ -1,5 +1,5 @@
 // The plain description of one row of a Loopscope tree view, shared by the pure snapshot → tree
-// mappings (tasksTree.ts, futuresTree.ts, ...). No `vscode` import: treeItems.ts turns these into
+// mappings (tasksTree.ts, futuresTree.ts, ...). No `vscode` import: loopscopeTreeView.ts turns these into
 // vscode.TreeItems, and test/views/ checks them without VS Code.
 import type { Location } from '../adapter/protocol';
 

@@ -7,15 +7,20 @@ that nothing has to be put on the user's PYTHONPATH. Parseable by old Pythons on
 import os
 import sys
 
-if sys.version_info < (3, 8):
-    sys.stderr.write("loopscope: Python %d.%d (%s) is too old; Loopscope needs Python 3.8 or newer. "
-                     "Set \"python\" in launch.json to a newer interpreter.\n"
-                     % (sys.version_info[0], sys.version_info[1], sys.executable))
-    sys.exit(3)
-
 if not __package__:
     # Started by path: make the package importable; launcher puts the program's own sys.path[0] back.
     sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    from loopscope.vocabulary import OLDEST_PYTHON
+else:
+    from .vocabulary import OLDEST_PYTHON
+
+if sys.version_info < OLDEST_PYTHON:
+    sys.stderr.write("loopscope: Python %d.%d (%s) is too old; Loopscope needs Python %d.%d or newer. "
+                     "Set \"python\" in launch.json to a newer interpreter.\n"
+                     % (sys.version_info[0], sys.version_info[1], sys.executable, OLDEST_PYTHON[0], OLDEST_PYTHON[1]))
+    sys.exit(3)
+
+if not __package__:
     from loopscope.launcher import main
 else:
     from .launcher import main

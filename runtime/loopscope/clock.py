@@ -10,16 +10,18 @@ time.monotonic() called by the program itself is never changed.
 
 import time
 
-from asyncio import base_events
+from . import asyncio_internals as internals
+from . import registry
+from .vocabulary import CLOCK_MODE_VALUES, ClockMode
 
-MODES = ("wall", "frozen", "virtual")
 _monotonic = time.monotonic
-_original_time = base_events.BaseEventLoop.time
+_original_time = internals.BaseEventLoop.time
+_states = registry.states
 
 
 class Clock:
     def __init__(self):
-        self.mode = "wall"
+        self.mode = ClockMode.WALL
         self.paused_at = None   # monotonic() when the current pause began
         self.offset = 0.0       # seconds taken out of every loop's time (pauses; advanceClock adds them back)
 
@@ -28,7 +30,7 @@ class Clock:
         return (paused_at if paused_at is not None else _monotonic()) - self.offset
 
     def pause(self):
-        if self.mode != "wall" and self.paused_at is None:
+        if self.mode != ClockMode.WALL and self.paused_at is None:
             self.paused_at = _monotonic()
 
     def resume(self):
@@ -37,7 +39,7 @@ class Clock:
             self.offset += _monotonic() - paused_at
 
     def advance(self, seconds):
-        if self.mode == "wall":
+        if self.mode == ClockMode.WALL:
             raise ValueError("the wall clock cannot be moved; set \"clock\" to \"frozen\" or \"virtual\" in launch.json")
         if seconds < 0:
             raise ValueError("the loop clock only moves forward (got %r s)" % seconds)
@@ -54,12 +56,13 @@ def _loop_time(self):
 
 def autojump(loop, state):
     """Virtual clock, at an iteration boundary: if the loop would only sleep, skip the sleep."""
-    if loop._ready or loop._stopping or not loop._scheduled:
+    timers = internals.scheduled_timers(loop)
+    if internals.ready_queue(loop) or internals.is_stopping(loop) or not timers:
         return
-    selector = getattr(loop, "_selector", None)
+    selector = internals.selector_of(loop)
     if selector is None or len(selector.get_map()) > 1:  # the loop's own wake-up pipe is always there
         return
-    when = min((timer._when for timer in loop._scheduled if not timer._cancelled), default=None)
+    when = min((timer.when() for timer in timers if not timer.cancelled()), default=None)
     if when is None:
         return
     ahead = when - loop.time()
@@ -67,19 +70,14 @@ def autojump(loop, state):
         state.clock_skew += ahead
 
 
-_states = {}
-
-
-def install(mode, loop_states):
-    """Put loops on `mode`; loop_states is instrument's id(loop) -> LoopState map."""
-    global _states
-    if mode not in MODES:
-        raise ValueError("clock must be one of %s, got %r" % (", ".join(MODES), mode))
+def install(mode):
+    """Put every loop on `mode` (a ClockMode)."""
+    if mode not in CLOCK_MODE_VALUES:
+        raise ValueError("clock must be one of %s, got %r" % (", ".join(CLOCK_MODE_VALUES), mode))
     clock.mode = mode
-    _states = loop_states
-    base_events.BaseEventLoop.time = _original_time if mode == "wall" else _loop_time
+    internals.BaseEventLoop.time = _original_time if mode == ClockMode.WALL else _loop_time
 
 
 def uninstall():
-    clock.mode = "wall"
-    base_events.BaseEventLoop.time = _original_time
+    clock.mode = ClockMode.WALL
+    internals.BaseEventLoop.time = _original_time

@@ -6,7 +6,7 @@ on the held loop's thread and answer from there.
 
 import threading
 
-from . import instrument
+from .vocabulary import ARGUMENT_DEFAULTS
 
 
 class CommandHandlers:
@@ -14,11 +14,11 @@ class CommandHandlers:
         self._debugger = debugger
         self._channel = channel_ref
         self.started = threading.Event()
-        self.stop_on_entry = False
 
     def handle(self, request):
         handler = getattr(self, "on_" + request["command"], None)
-        arguments = request.get("arguments", {})
+        # What the request leaves out takes protocol.json's default.
+        arguments = dict(ARGUMENT_DEFAULTS.get(request["command"], {}), **request.get("arguments", {}))
         channel = self._channel()
         if handler is None:  # schema.check_request already refused unknown names
             channel.send_response(request, error="unknown request %r" % request["command"])
@@ -42,8 +42,7 @@ class CommandHandlers:
         return {}
 
     def on_start(self, arguments, _request):
-        self._debugger.start(arguments["stopOnEntry"], arguments.get("maxTaskThreads", 256), arguments.get("clock", "wall"),
-                             arguments.get("justMyCode", True), arguments.get("taskSwitchHistory", "whileStepping"))
+        self._debugger.start(arguments)
         self.started.set()
         return {}
 
@@ -56,8 +55,8 @@ class CommandHandlers:
 
     def on_snapshot(self, arguments, request):
         debugger = self._debugger
-        work = lambda: debugger.snapshot(arguments.get("loopId"), arguments.get("maxTasks", 1000))
-        if debugger.primary is None:
+        work = lambda: debugger.snapshot(arguments.get("loopId"), arguments["maxTasks"])
+        if debugger.holding.primary is None:
             return work()  # nothing held: every loop reports 'running', no user code runs
         return self._on_held_thread(work, request)
 
@@ -67,9 +66,9 @@ class CommandHandlers:
         def work():
             loop_id = arguments.get("loopId")
             switches, recorded = debugger.switches.recent({loop_id} if loop_id is not None else None,
-                                                         arguments.get("limit", 200))
+                                                         arguments["limit"])
             return {"switches": switches, "recorded": recorded}
-        if debugger.primary is None:
+        if debugger.holding.primary is None:
             raise LookupError("the program is running; pause it to see its task switches")
         return self._on_held_thread(work, request)
 
@@ -102,8 +101,8 @@ class CommandHandlers:
     def on_stackTrace(self, arguments, request):
         def work():
             frames = self._debugger.stack_trace(arguments["threadId"])
-            start = arguments.get("startFrame", 0)
-            levels = arguments.get("levels", 0) or len(frames)
+            start = arguments["startFrame"]
+            levels = arguments["levels"] or len(frames)
             return {"stackFrames": frames[start:start + levels], "totalFrames": len(frames)}
         return self._on_held_thread(work, request, arguments.get("threadId"))
 
@@ -112,8 +111,8 @@ class CommandHandlers:
 
     def on_variables(self, arguments, request):
         def work():
-            variables = self._inspection().variables(arguments["variablesReference"], arguments.get("start", 0),
-                                                     arguments.get("count", 0), arguments.get("filter"))
+            variables = self._inspection().variables(arguments["variablesReference"], arguments["start"],
+                                                     arguments["count"], arguments.get("filter"))
             return {"variables": variables}
         return self._on_held_thread(work, request)
 

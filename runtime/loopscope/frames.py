@@ -10,6 +10,8 @@ import sys
 import sysconfig
 import types
 
+from . import asyncio_internals as internals
+
 _LOOPSCOPE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
@@ -47,7 +49,7 @@ def is_user_file(filename):
 
 
 def code_name(code):
-    return getattr(code, "co_qualname", code.co_name)
+    return code.co_qualname if internals.HAS_QUALNAME else code.co_name
 
 
 _absolute = {}
@@ -97,18 +99,7 @@ def _async_generator_behind(awaitable):
     return None
 
 
-_GET_CORO_MAY_CRASH = sys.version_info[:2] == (3, 12)
-
-
-def task_coroutine(task):
-    get_coro = getattr(task, "get_coro", None)
-    if get_coro is None:
-        return getattr(task, "_coro", None)
-    if _GET_CORO_MAY_CRASH and task.done():
-        # 3.12's C Task.get_coro() crashes the interpreter on an eager task that finished in
-        # create_task (3.12.1 here; later releases return None). The GC sees the coroutine safely.
-        return next((r for r in gc.get_referents(task) if type(r) in (_COROUTINE, _GENERATOR)), None)
-    return get_coro()
+task_coroutine = internals.task_coroutine
 
 
 def coroutine_name(coro):
@@ -204,3 +195,11 @@ def thread_frames(top, skip_codes=()):
 
 def thread_top_frame(thread_ident):
     return sys._current_frames().get(thread_ident)
+
+
+def user_caller(frame):
+    """The nearest user frame that called (or awaits) this one, while it runs."""
+    caller = frame.f_back
+    while caller is not None and not is_user_file(caller.f_code.co_filename):
+        caller = caller.f_back
+    return caller

@@ -9,7 +9,7 @@ import itertools
 import sys
 import types
 
-from . import frames as frame_tools
+from . import asyncio_internals as internals
 from .timelimit import TimeLimitExceeded, run_limited
 
 MAX_VALUE_LENGTH = 1000
@@ -18,9 +18,6 @@ REPR_TIME_LIMIT = 1.0
 CONSOLE_TIME_LIMIT = 30.0  # an expression typed in the Debug Console
 # Builtin reprs of scalars cannot run user code; containers can (their items' reprs), so they are timed.
 _TRUSTED_REPRS = frozenset(t.__repr__ for t in (int, float, complex, bool, str, bytes, type(None)))
-# Set by control.py: (task) -> [(name, value)] and (loop state) -> [(name, value)] for the synthetic scopes.
-describe_task = None
-describe_loop = None
 
 
 # A function's frame, whose locals are not its globals. Asking frame.f_locals to find out would, up to
@@ -38,7 +35,7 @@ def frame_locals(frame):
     frame's variables (PyFrame_LocalsToFast), and an emptied one would delete them."""
     snapshot = frame.f_locals
     items = list(snapshot.items())
-    if (sys.version_info < (3, 13) and frame.f_code.co_flags & _CO_OPTIMIZED and type(snapshot) is dict
+    if (internals.FRAME_LOCALS_IS_SNAPSHOT and frame.f_code.co_flags & _CO_OPTIMIZED and type(snapshot) is dict
             and sys.gettrace() is None and sys.getrefcount(snapshot) <= _SNAPSHOT_REFS):
         snapshot.clear()
     return items
@@ -141,9 +138,12 @@ def type_name(value):
 
 
 class StopInspection:
-    """The reference tables for one stop: DAP frame ids and variablesReferences."""
+    """The reference tables for one stop: DAP frame ids and variablesReferences. describe_task(task)
+    and describe_loop(state) give the rows, [(name, value)], of the Task and Event loop scopes."""
 
-    def __init__(self):
+    def __init__(self, describe_task=None, describe_loop=None):
+        self._describe_task = describe_task
+        self._describe_loop = describe_loop
         self._ids = itertools.count(1)
         self.frames = {}      # frameId -> frame
         self.context = {}     # frameId -> (task, loop state) the frame belongs to
@@ -166,10 +166,10 @@ class StopInspection:
             raise LookupError("frame %d is gone: the program resumed since it was listed" % frame_id)
         scopes = [{"name": "Locals", "variablesReference": self._reference("locals", frame), "presentationHint": "locals"}]
         task, state = self.context.get(frame_id, (None, None))
-        if task is not None and describe_task is not None:
-            scopes.append({"name": "Task", "variablesReference": self._reference("pairs", describe_task(task))})
-        if state is not None and describe_loop is not None:
-            scopes.append({"name": "Event loop", "variablesReference": self._reference("pairs", describe_loop(state))})
+        if task is not None and self._describe_task is not None:
+            scopes.append({"name": "Task", "variablesReference": self._reference("pairs", self._describe_task(task))})
+        if state is not None and self._describe_loop is not None:
+            scopes.append({"name": "Event loop", "variablesReference": self._reference("pairs", self._describe_loop(state))})
         if frame.f_code.co_flags & _CO_OPTIMIZED:  # not frame.f_locals: see _CO_OPTIMIZED
             scopes.append({"name": "Globals", "variablesReference": self._reference("globals", frame), "expensive": True})
         return scopes
@@ -261,8 +261,4 @@ class StopInspection:
         described = self.variable("result", value)
         return {"result": described["value"], "type": described["type"],
                 "variablesReference": described["variablesReference"]}
-
-
-def frame_description(frame):
-    return frame_tools.code_name(frame.f_code)
 

@@ -1,44 +1,107 @@
 """The hooks on asyncio: the moments at which Loopscope can see and hold an event loop.
 
 Hooking BaseEventLoop itself (not a subclass, not the policy) reaches every loop CPython makes,
-however it is made. The per-iteration hook is always on and costs one dict lookup and one
-flag test; the per-handle and task-creation hooks are swapped in only while someone watches.
-A hook that raises is switched off and reported, never allowed to break the user's loop.
+however it is made. One listener (see Listener) hears the moments. The per-iteration hook is
+always on and costs one dict lookup and one flag test; what else runs is set by a HookPlan
+(apply()): the per-handle hook comes in four weights, and task creation is reported only when
+asked. A listener that raises is switched off and told, never allowed to break the user's loop.
 """
 
-import asyncio
 import collections
-import itertools
 import sys
-import threading
 import time
 import weakref
-from asyncio import base_events, events
 
+from . import asyncio_internals as internals
 from . import clock as clock_tools
 from . import frames
+from . import registry
 from .taskmarks import TaskMarks
 
-_original_run_once = base_events.BaseEventLoop._run_once
-_original_run_forever = base_events.BaseEventLoop.run_forever
-_original_close = base_events.BaseEventLoop.close
-_original_create_task = base_events.BaseEventLoop.create_task
-_original_handle_run = events.Handle._run
-_original_set_running_loop = events._set_running_loop
+_original_run_once = internals.ORIGINALS["run_once"]
+_original_run_forever = internals.ORIGINALS["run_forever"]
+_original_close = internals.ORIGINALS["close"]
+_original_create_task = internals.ORIGINALS["create_task"]
+_original_handle_run = internals.ORIGINALS["handle_run"]
+_TASK_TYPES = internals.TASK_TYPES
+_states = registry.states
 
-_TASK_TYPES = tuple(t for t in (getattr(asyncio.tasks, "_CTask", None), getattr(asyncio.tasks, "_PyTask", None),
-                                asyncio.Task) if t is not None)
+
+class Listener:
+    """The moments the hooks report, what each receives, and on which thread. Override what you
+    need; the defaults do nothing. state is the loop's registry.LoopState.
+
+    loop_registered(state)       a loop Loopscope had not seen ran an iteration or made a task
+    loop_closed(state)           it was closed, or collected without being closed
+    before_iteration(state)      at each iteration boundary, on the loop's thread (plan.iterations);
+                                 blocking here holds the loop between iterations
+    before_handle(state, handle) before a ready handle runs (per-handle hook 'every', or a task
+                                 step that may match a function breakpoint); blocking holds it there
+    after_handle(state, handle)  after it ran (plan.after_handles)
+    task_created(state, task)    inside loop.create_task, on the creating thread (plan.creation)
+    task_finished(task)          a task finished in a step the listener did not see run
+    foreign_loop(loop)           a loop that is not a BaseEventLoop (uvloop's) started, once per type
+    hooks_disabled(reason)       a moment raised: the listener has been switched off
+    """
+
+    def loop_registered(self, state):
+        pass
+
+    def loop_closed(self, state):
+        pass
+
+    def before_iteration(self, state):
+        pass
+
+    def before_handle(self, state, handle):
+        pass
+
+    def after_handle(self, state, handle):
+        pass
+
+    def task_created(self, state, task):
+        pass
+
+    def task_finished(self, task):
+        pass
+
+    def foreign_loop(self, loop):
+        pass
+
+    def hooks_disabled(self, reason):
+        pass
+
+
+class HandleHook:
+    """The four weights of the per-handle hook, lightest first."""
+    OFF = "off"                # asyncio's own Handle._run
+    LOGGED = "logged"          # each handle timed and appended raw to a deque (stepping whole iterations)
+    TASK_STEPS = "task steps"  # only task steps whose task may match a function breakpoint reach the listener
+    EVERY = "every"            # every handle reaches the listener
+
+
+HookPlan = collections.namedtuple("HookPlan", [
+    "iterations",       # call before_iteration at every boundary
+    "handles",          # a HandleHook
+    "after_handles",    # call after_handle too
+    "creation",         # call task_created
+    "task_step_names",  # the function breakpoint names: marks (3.12+) follow them whatever the handle hook
+    "switch_log",       # the deque of HandleHook.LOGGED, else None
+    "autojump",         # the virtual clock skips idle waits at each boundary
+])
+HookPlan.NOTHING = HookPlan(False, HandleHook.OFF, False, False, frozenset(), None, False)
 
 
 class Watch:
-    """What the hot paths look at. One object so that one attribute test decides the fast path."""
-    iterations = False     # call listener.before_iteration at every boundary
-    handles = False        # call listener.before_handle before every handle
-    after_handles = False  # ... and listener.after_handle after it
-    creation = False       # call listener.task_created for every task
-    autojump = False       # virtual clock: skip idle waits for timers
-    task_step_names = frozenset()  # handles off: only task steps whose task matches these reach the listener
-    switch_log = None      # handles off: a deque each handle is appended to, raw (see _handle_run_logged)
+    """What the hot paths look at, set from the plan. One object, so that one attribute test
+    decides the fast path."""
+    iterations = False
+    handles = False        # the per-handle hook is EVERY
+    after_handles = False
+    creation = False
+    autojump = False
+    task_step_names = frozenset()  # with HandleHook.TASK_STEPS
+    switch_log = None              # with HandleHook.LOGGED
 
 
 watch = Watch()
@@ -47,118 +110,33 @@ _task_marks = TaskMarks()
 # None; and watch.task_step_names again, as a module global for _handle_run_task_steps.
 _marks, _step_names = None, frozenset()
 _listener = None
-_loop_states = {}            # id(loop) -> LoopState
-# Loops and tasks share one id space: both are DAP threads.
-_ids = itertools.count(1)
-_run_numbers = itertools.count(1)
-# task or future -> (id, (filename, line) of the user code that made it, or None). Tasks get their
-# entry when created, so ids follow creation order; futures and tasks made without create_task on
-# first sight.
-_info = weakref.WeakKeyDictionary()
 
 
-class LoopState:
-    """What Loopscope knows of one event loop. Its id is the loop's DAP thread id."""
-
-    __slots__ = ("id", "loop_ref", "thread_ident", "thread_name", "iteration", "run_number", "clock_skew",
-                 "current_handle", "log_stamp", "__weakref__")
-
-    def __init__(self, loop):
-        self.id = next(_ids)
-        self.loop_ref = weakref.ref(loop)
-        thread = threading.current_thread()
-        self.thread_ident = thread.ident
-        self.thread_name = thread.name
-        self.iteration = 0
-        self.run_number = 0
-        self.clock_skew = 0.0   # seconds the virtual clock jumped ahead on this loop
-        self.current_handle = None
-        self.log_stamp = (-1, 0.0)  # see _handle_run_logged
-
-    @property
-    def loop(self):
-        return self.loop_ref()
-
-    @property
-    def name(self):
-        return "Event loop %d (%s)" % (self.id, self.thread_name)
+def apply(plan):
+    """Switch the hooks as the plan says; Handle._run is looked up per call, so this is instant."""
+    global _marks, _step_names
+    watch.iterations = plan.iterations
+    watch.after_handles = plan.after_handles
+    watch.creation = plan.creation
+    watch.autojump = plan.autojump
+    watch.handles = plan.handles == HandleHook.EVERY
+    # Marks are kept while any function breakpoint exists, whichever hook runs, so that they are
+    # right when the program runs freely again.
+    _marks = _task_marks.follow(plan.task_step_names, registry.live_tasks)
+    watch.task_step_names = _step_names = frozenset(plan.task_step_names) if plan.handles == HandleHook.TASK_STEPS \
+        else frozenset()
+    watch.switch_log = plan.switch_log if plan.handles == HandleHook.LOGGED else None
+    internals.patch("handle_run", {
+        HandleHook.OFF: None, HandleHook.LOGGED: _handle_run_logged,
+        HandleHook.TASK_STEPS: _handle_run_task_steps, HandleHook.EVERY: _handle_run}[plan.handles])
 
 
-    @property
-    def label(self):
-        """The name as it reads inside a sentence."""
-        return "event loop %d (%s)" % (self.id, self.thread_name)
+def listening(listener):
+    """True while listener is the one the hooks report to."""
+    return _listener is listener
 
 
-def task_id(task):
-    """A small stable id for a task (its DAP thread id) or a future."""
-    try:
-        return _info[task][0]
-    except KeyError:
-        info = _info[task] = (next(_ids), None)
-        return info[0]
-    except TypeError:
-        return 0
-
-
-def task_exception(task):
-    """A finished task's exception, read without marking it retrieved: calling task.exception()
-    would silence asyncio's "Task exception was never retrieved" for the program."""
-    if task.cancelled():
-        return None
-    return getattr(task, "_exception", None)
-
-
-def task_result(task):
-    """A finished task's result, read without side effects."""
-    return getattr(task, "_result", None)
-
-
-def how_task_ended(task):
-    """'cancelled', 'failed' or 'done', for a task that is done; read without side effects."""
-    if task.cancelled():
-        return "cancelled"
-    return "failed" if task_exception(task) is not None else "done"
-
-
-def pending_tasks(loop):
-    """asyncio.all_tasks(loop), from any thread: copying the task set fails while another thread
-    adds to it ("set changed size"), so it is retried, as asyncio itself does."""
-    for _attempt in range(100):
-        try:
-            return asyncio.all_tasks(loop)
-        except RuntimeError:
-            continue
-    return set()
-
-
-def live_tasks():
-    """The pending tasks of every loop Loopscope knows (a scan, for rare requests)."""
-    return [task for state in loop_states() for task in pending_tasks(state.loop)]
-
-
-def task_by_id(ident, tasks_only=True):
-    """The live task (or, with tasks_only=False, future) with this id; a scan, for rare requests."""
-    for obj, info in list(_info.items()):
-        if info[0] == ident:
-            return obj if not tasks_only or is_task(obj) else None
-    return None
-
-
-def created_at(task):
-    info = _info.get(task)
-    return info[1] if info is not None else None
-
-
-def is_task(obj):
-    return isinstance(obj, _TASK_TYPES)
-
-
-def task_of_handle(handle):
-    """The Task a ready handle steps or wakes, or None for a plain callback."""
-    owner = getattr(handle._callback, "__self__", None)
-    return owner if is_task(owner) else None
-
+# --- naming callbacks -----------------------------------------------------------------------
 
 _TASK_CALLBACK_LABELS = {}  # type of the C Task's step or wakeup wrapper -> its label
 
@@ -178,7 +156,7 @@ def task_callback_label(callback):
 def callback_name(callback):
     """A readable name for a handle's callback: 'Task step', 'Future.set_result', 'on_timer'."""
     owner = getattr(callback, "__self__", None)
-    if is_task(owner):
+    if registry.is_task(owner):
         return task_callback_label(callback)
     name = getattr(getattr(callback, "__func__", None) or callback, "__qualname__", None)
     if isinstance(name, str):
@@ -186,28 +164,10 @@ def callback_name(callback):
     return getattr(callback, "__name__", None) or type(callback).__name__
 
 
-def loop_states():
-    return [state for state in list(_loop_states.values()) if state.loop is not None]
-
-
-def state_of(loop):
-    state = _loop_states.get(id(loop))
-    if state is not None and state.loop_ref() is loop:
-        return state
-    return None
-
+# --- telling the listener -------------------------------------------------------------------
 
 def _register(loop):
-    state = LoopState(loop)
-    key = id(loop)
-    _loop_states[key] = state
-
-    def forget(_ref, key=key, state=state):
-        if _loop_states.get(key) is state:
-            del _loop_states[key]
-            _notify("loop_closed", state)
-
-    state.loop_ref = weakref.ref(loop, forget)
+    state = registry.register_loop(loop, lambda collected: _notify("loop_closed", collected))
     _notify("loop_registered", state)
     return state
 
@@ -225,8 +185,7 @@ def _notify(moment, *args):
 def _disable(reason):
     global _listener
     listener, _listener = _listener, None
-    watch.iterations = watch.after_handles = watch.creation = False
-    set_handle_watch(False)
+    apply(HookPlan.NOTHING)
     if listener is not None:
         try:
             listener.hooks_disabled(reason)
@@ -237,7 +196,7 @@ def _disable(reason):
 # --- the hooks -------------------------------------------------------------------------------
 
 def _run_once(self):
-    state = _loop_states.get(id(self))
+    state = _states.get(id(self))
     if state is None or state.loop_ref() is not self:
         state = _register(self)
     if watch.iterations:
@@ -249,32 +208,30 @@ def _run_once(self):
 
 
 def _run_forever(self):
-    state = state_of(self) or _register(self)
-    state.run_number = next(_run_numbers)
+    state = registry.state_of(self) or _register(self)
+    state.start_run()
     return _original_run_forever(self)
 
 
 def _close(self):
-    state = state_of(self)
+    known = registry.state_of(self) is not None
     result = _original_close(self)
-    if state is not None and _loop_states.get(id(self)) is state:
-        del _loop_states[id(self)]
-        _notify("loop_closed", state)
+    if known:
+        state = registry.forget_loop(self)
+        if state is not None:
+            _notify("loop_closed", state)
     return result
 
 
 def _create_task(self, *args, **kwargs):
-    state = _loop_states.get(id(self))
+    state = _states.get(id(self))
     if state is None or state.loop_ref() is not self:
         state = _register(self)  # before the task, so a loop's id comes before its tasks' ids
     task = _original_create_task(self, *args, **kwargs)
     frame = sys._getframe(1)
     while frame is not None and not frames.is_user_file(frame.f_code.co_filename):
         frame = frame.f_back
-    try:
-        _info[task] = (next(_ids), (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None)
-    except TypeError:
-        pass
+    registry.record_task(task, (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None)
     # Its own coroutine matches? (A task factory may return something else than a Task; an eager
     # task may have finished already.)
     if _marks is not None and isinstance(task, _TASK_TYPES) and not task.done() \
@@ -288,7 +245,7 @@ def _create_task(self, *args, **kwargs):
 def _handle_run(self):
     # The hot path while anything watches handles: no allocation, no lookup by name.
     listener = _listener
-    state = _loop_states.get(id(self._loop))
+    state = _states.get(id(self._loop))
     if state is None or listener is None:
         _original_handle_run(self)
         self = None  # see the end of this function
@@ -349,7 +306,7 @@ def _handle_run_logged(self):
     Tasks are held by weak reference; a task that just finished is described at once, as
     (id, name, coroutine name, how it ended)."""
     log = watch.switch_log
-    state = _loop_states.get(id(self._loop))
+    state = _states.get(id(self._loop))
     if log is None or state is None:
         _original_handle_run(self)
         self = None  # as in _handle_run
@@ -368,34 +325,11 @@ def _handle_run_logged(self):
     _original_handle_run(self)
     ended = _perf_counter()
     if task is not None and task.done():  # described now: the log must not keep it alive
-        subject = (task_id(task), task.get_name(), frames.coroutine_name(frames.task_coroutine(task)),
-                   how_task_ended(task))
+        subject = (registry.task_id(task), task.get_name(), frames.coroutine_name(internals.task_coroutine(task)),
+                   registry.how_task_ended(task))
         _notify("task_finished", task)
     log.append((state.id, stamp[0], stamp[1], subject, kind, started, ended))
     self = task = subject = None  # as in _handle_run
-
-
-def set_handle_watch(on, task_step_names=frozenset(), switch_log=None):
-    """Swap the per-handle hook in or out; Handle._run is looked up per call, so this is instant.
-
-    on: every handle reaches the listener. Else, given task_step_names (function breakpoints):
-    only the task steps whose task matches one of them. Else, given switch_log (a deque): every
-    handle is only logged there. Else none."""
-    watch.handles = bool(on)
-    # Marks are kept while any function breakpoint exists, whichever hook runs, so that they are
-    # right when the program runs freely again.
-    global _marks, _step_names
-    _marks = _task_marks.follow(task_step_names, live_tasks)
-    watch.task_step_names = _step_names = frozenset() if on else frozenset(task_step_names)
-    watch.switch_log = switch_log if not (on or task_step_names) else None
-    if on:
-        events.Handle._run = _handle_run
-    elif task_step_names:
-        events.Handle._run = _handle_run_task_steps
-    elif switch_log is not None:
-        events.Handle._run = _handle_run_logged
-    else:
-        events.Handle._run = _original_handle_run
 
 
 _foreign_loop_types = set()
@@ -404,43 +338,37 @@ _foreign_loop_types = set()
 def _set_running_loop(loop):
     """Every loop that starts running passes here, asyncio's own and others (uvloop's is not a
     BaseEventLoop, so none of the hooks above see it): the listener hears of each foreign kind once."""
-    if loop is not None and not isinstance(loop, base_events.BaseEventLoop) and type(loop) not in _foreign_loop_types:
+    if loop is not None and not isinstance(loop, internals.BaseEventLoop) and type(loop) not in _foreign_loop_types:
         _foreign_loop_types.add(type(loop))
         _notify("foreign_loop", loop)
-    return _original_set_running_loop(loop)
+    return internals.original_set_running_loop(loop)
+
+
+_HOOKS = {"run_once": _run_once, "run_forever": _run_forever, "close": _close, "create_task": _create_task}
 
 
 def install(listener):
-    """Hook asyncio for this process; listener receives the moments (see control.Debugger)."""
+    """Hook asyncio for this process; listener (a Listener) hears the moments."""
     global _listener
     _listener = listener
-    base_events.BaseEventLoop._run_once = _run_once
-    base_events.BaseEventLoop.run_forever = _run_forever
-    base_events.BaseEventLoop.close = _close
-    base_events.BaseEventLoop.create_task = _create_task
-    # asyncio re-exports it, and uvloop takes its copy from there when the program imports it.
-    events._set_running_loop = asyncio._set_running_loop = _set_running_loop
+    for name, hook in _HOOKS.items():
+        internals.patch(name, hook)
+    internals.set_running_loop_hook(_set_running_loop)
 
 
 def uninstall():
+    """Put asyncio back as it was, and forget every loop."""
     global _listener
     _listener = None
-    watch.iterations = watch.after_handles = watch.creation = watch.autojump = False
-    set_handle_watch(False)
+    apply(HookPlan.NOTHING)
     clock_tools.uninstall()
-    base_events.BaseEventLoop._run_once = _original_run_once
-    base_events.BaseEventLoop.run_forever = _original_run_forever
-    base_events.BaseEventLoop.close = _original_close
-    base_events.BaseEventLoop.create_task = _original_create_task
-    events._set_running_loop = asyncio._set_running_loop = _original_set_running_loop
-    _loop_states.clear()
+    for name in _HOOKS:
+        internals.patch(name, None)
+    internals.set_running_loop_hook(None)
+    registry.forget_all()
 
 
 def hook_code_objects():
     """Code objects of the hooks, so stack walks can leave Loopscope's frames out."""
     return {f.__code__ for f in (_run_once, _run_forever, _close, _create_task, _handle_run, _handle_run_task_steps,
                                  _handle_run_logged, _notify, _set_running_loop)}
-
-
-if sys.version_info < (3, 8):  # pragma: no cover - __main__ refuses older Pythons before importing us
-    raise ImportError("Loopscope needs Python 3.8 or newer")

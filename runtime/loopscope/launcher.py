@@ -10,7 +10,7 @@ import sys
 from . import __version__, instrument, program, schema
 from .channel import Channel, ChannelError
 from .commands import CommandHandlers
-from .control import Debugger
+from .debugger import Debugger
 
 USAGE = """usage: python -m loopscope [--connect HOST:PORT] (PROGRAM | -m MODULE) [ARGS...]
 

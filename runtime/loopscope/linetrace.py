@@ -11,26 +11,11 @@ import re
 import sys
 import threading
 
+from . import asyncio_internals as internals
 from . import frames as frame_tools
+from .breakpoints import hit_test, passes
 
-_HIT_CONDITION = re.compile(r"^\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$")
 _INTERPOLATION = re.compile(r"\{([^{}]+)\}")
-
-
-def hit_test(text):
-    """(operator, count) for a DAP hitCondition, or raise ValueError with a readable message."""
-    match = _HIT_CONDITION.match(text)
-    if match is None:
-        raise ValueError("hit count must be a number, optionally after ==, >, >=, <, <= or %% (got %r)" % text)
-    return match.group(1) or "==", int(match.group(2))
-
-
-def passes(test, hits):
-    if test is None:
-        return True
-    op, n = test
-    return {"==": hits == n, ">=": hits >= n, "<=": hits <= n, ">": hits > n, "<": hits < n,
-            "%": n > 0 and hits % n == 0}[op]
 
 
 class LineBreakpoint:
@@ -44,6 +29,11 @@ class LineBreakpoint:
         if self.condition:
             compile(self.condition, "<condition>", "eval")
         self.hits = 0
+
+    def hit(self):
+        """Count a hit; True if the hit count says to stop."""
+        self.hits += 1
+        return passes(self.hit_test, self.hits)
 
 
 def code_lines(path):
@@ -270,6 +260,6 @@ class SettraceTracer(Tracer):
 
 
 def make_tracer(table, on_line, on_raise=None):
-    if hasattr(sys, "monitoring"):
+    if internals.HAS_MONITORING:
         return MonitoringTracer(table, on_line, on_raise)
     return SettraceTracer(table, on_line, on_raise)

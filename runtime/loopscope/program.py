@@ -14,6 +14,7 @@ import signal
 import sys
 import types
 
+from . import asyncio_internals as internals
 from . import frames as frame_tools
 
 _exit_by_sigint = False
@@ -43,7 +44,7 @@ def run_path(path, args):
     """Execute a script file (or a directory or zip with __main__.py) as __main__."""
     sys.argv[:] = [path] + list(args)
     # Python 3.9+ makes the script's path absolute (in __file__, code objects and a dir/zip's sys.path[0])
-    filename = path if sys.version_info < (3, 9) or os.path.isabs(path) else os.path.join(os.getcwd(), path)
+    filename = path if not internals.ABSOLUTE_SCRIPT_PATH or os.path.isabs(path) else os.path.join(os.getcwd(), path)
     sys.path[0] = os.path.dirname(os.path.realpath(path))
     if os.path.isdir(path) or not path.endswith((".py", ".pyw")) and _is_zip(path):
         # as the interpreter does for a directory or zip: import __main__ from it, argv untouched

@@ -7,14 +7,12 @@ messages are trusted to be well-formed because both sides are generated from the
 import json
 import os
 
+from .vocabulary import EVENT_NAMES, PROTOCOL_VERSION, REQUEST_NAMES  # noqa: F401 (re-exported)
+
 _SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "protocol.json")
 
 with open(_SCHEMA_PATH, "r", encoding="utf-8") as _f:
     SCHEMA = json.load(_f)
-
-PROTOCOL_VERSION = SCHEMA["version"]
-REQUEST_NAMES = frozenset(SCHEMA["requests"])
-EVENT_NAMES = frozenset(SCHEMA["events"])
 
 _TYPES = {
     "object": lambda v: isinstance(v, dict),
@@ -25,6 +23,7 @@ _TYPES = {
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "null": lambda v: v is None,
 }
+_NUMBERS = (int, float)
 
 
 class ProtocolError(ValueError):
@@ -40,6 +39,10 @@ def check(value, schema, where="message"):
         raise ProtocolError("%s: expected %s, got %r" % (where, expected, type(value).__name__))
     if "enum" in schema and value not in schema["enum"]:
         raise ProtocolError("%s: %r is not one of %s" % (where, value, schema["enum"]))
+    if "minimum" in schema and isinstance(value, _NUMBERS) and value < schema["minimum"]:
+        raise ProtocolError("%s: %r is below the minimum %r" % (where, value, schema["minimum"]))
+    if "minLength" in schema and isinstance(value, str) and len(value) < schema["minLength"]:
+        raise ProtocolError("%s: shorter than %d characters" % (where, schema["minLength"]))
     if isinstance(value, dict):
         properties = schema.get("properties", {})
         for name in schema.get("required", ()):

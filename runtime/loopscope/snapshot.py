@@ -8,38 +8,12 @@ code: values show through passive_repr, futures by their type and state.
 
 import asyncio
 import collections
-import weakref
 
+from . import asyncio_internals as internals
 from . import frames as frame_tools
-from . import instrument
+from . import registry
 from .inspection import passive_repr
-
-FINISHED_KEPT = 64
-
-
-class FinishedTasks:
-    """The most recently finished tasks that are still alive, so the views can show how they ended.
-    Weak references only: keeping a failed task alive would delay or lose asyncio's
-    "Task exception was never retrieved" report."""
-
-    def __init__(self):
-        self._tasks = collections.OrderedDict()  # task id -> weakref to the task
-
-    def add(self, task):
-        ident = instrument.task_id(task)
-        self._tasks.pop(ident, None)
-        self._tasks[ident] = weakref.ref(task)
-        while len(self._tasks) > FINISHED_KEPT:
-            self._tasks.popitem(last=False)
-
-    def of_loop(self, loop):
-        alive = (ref() for ref in reversed(list(self._tasks.values())))
-        return [t for t in alive if t is not None and _loop_of(t) is loop]
-
-
-def _loop_of(future):
-    get_loop = getattr(future, "get_loop", None)
-    return get_loop() if get_loop is not None else getattr(future, "_loop", None)
+from .instrument import callback_name
 
 
 def _location(where):
@@ -81,11 +55,6 @@ def _referenced_objects(callback):
     return seen
 
 
-def _future_callbacks(future):
-    callbacks = getattr(future, "_callbacks", None) or ()
-    return [entry[0] if isinstance(entry, tuple) else entry for entry in callbacks]
-
-
 class AwaitGraph:
     """Who waits for whom on one loop, from each task's _fut_waiter and the futures' done-callbacks."""
 
@@ -94,25 +63,26 @@ class AwaitGraph:
         self.awaited_by = collections.defaultdict(list)   # awaited task or future -> [waiting tasks]
         self.sleeping = {}        # future -> timer handle that will resolve it (asyncio.sleep)
         for timer in timers:
-            if timer._args and isinstance(timer._args[0], asyncio.Future):
-                self.sleeping[timer._args[0]] = timer
+            args = internals.handle_args(timer)
+            if args and isinstance(args[0], asyncio.Future):
+                self.sleeping[args[0]] = timer
         for task in tasks:
-            waiter = getattr(task, "_fut_waiter", None)
+            waiter = internals.task_waiter(task)
             if waiter is not None:
                 self.waits_on[task] = waiter
                 self.awaited_by[waiter].append(task)
         waiting_futures = set(self.awaited_by)
         # A task or future whose done-callback will resolve a future some task waits on is awaited
         # by that task: gather's children, wait(), wait_for() before 3.12, shield(), TaskGroup.
-        for awaited in list(tasks) + [f for f in waiting_futures if not instrument.is_task(f)]:
-            for callback in _future_callbacks(awaited):
+        for awaited in list(tasks) + [f for f in waiting_futures if not registry.is_task(f)]:
+            for callback in internals.future_callbacks(awaited):
                 for referenced in _referenced_objects(callback):
                     if referenced is not awaited and _hashable(referenced) and referenced in waiting_futures:
                         for waiter_task in self.awaited_by[referenced]:
                             if waiter_task is not awaited and waiter_task not in self.awaited_by[awaited]:
                                 self.awaited_by[awaited].append(waiter_task)
         for gathering in waiting_futures:
-            for child in getattr(gathering, "_children", None) or ():
+            for child in internals.gather_children(gathering) or ():
                 for waiter_task in self.awaited_by[gathering]:
                     if waiter_task not in self.awaited_by[child]:
                         self.awaited_by[child].append(waiter_task)
@@ -121,7 +91,7 @@ class AwaitGraph:
         """Each cycle of tasks that wait for each other, once."""
         edges = collections.defaultdict(list)   # task -> tasks it waits for
         for awaited, waiters in self.awaited_by.items():
-            if instrument.is_task(awaited):
+            if registry.is_task(awaited):
                 for waiter in waiters:
                     if waiter is not awaited:
                         edges[waiter].append(awaited)
@@ -134,10 +104,10 @@ class AwaitGraph:
             for nxt in edges.get(task, ()):
                 if state.get(nxt) == "active":
                     cycle = path[path.index(nxt):]
-                    key = frozenset(instrument.task_id(t) for t in cycle)
+                    key = frozenset(registry.task_id(t) for t in cycle)
                     if key not in seen_keys:
                         seen_keys.add(key)
-                        cycles.append([instrument.task_id(t) for t in cycle])
+                        cycles.append([registry.task_id(t) for t in cycle])
                 elif nxt not in state:
                     visit(nxt, path)
             path.pop()
@@ -159,7 +129,7 @@ def _hashable(value):
 
 def _task_state(task, current, ready_tasks):
     if task.done():
-        return instrument.how_task_ended(task)
+        return registry.how_task_ended(task)
     if task is current:
         return "running"
     return "ready" if task in ready_tasks else "waiting"
@@ -169,17 +139,17 @@ def _awaiting(task, graph, chain):
     waiter = graph.waits_on.get(task)
     if waiter is None:
         return None
-    if instrument.is_task(waiter):
-        return {"kind": "task", "id": instrument.task_id(waiter),
+    if registry.is_task(waiter):
+        return {"kind": "task", "id": registry.task_id(waiter),
                 "description": "task %s" % waiter.get_name()}
     timer = graph.sleeping.get(waiter)
     if timer is not None:
-        due = max(timer._when - timer._loop.time(), 0.0)
-        if instrument.callback_name(timer._callback).endswith("_set_result_unless_cancelled"):
-            return {"kind": "sleep", "id": instrument.task_id(waiter), "description": "sleep, due in %.3f s" % due}
-        return {"kind": "future", "id": instrument.task_id(waiter),
+        due = max(timer.when() - internals.timer_loop(timer).time(), 0.0)
+        if callback_name(internals.handle_callback(timer)).endswith("_set_result_unless_cancelled"):
+            return {"kind": "sleep", "id": registry.task_id(waiter), "description": "sleep, due in %.3f s" % due}
+        return {"kind": "future", "id": registry.task_id(waiter),
                 "description": "%s, times out in %.3f s" % (describe_future(waiter, chain), due)}
-    return {"kind": "future", "id": instrument.task_id(waiter), "description": describe_future(waiter, chain)}
+    return {"kind": "future", "id": registry.task_id(waiter), "description": describe_future(waiter, chain)}
 
 
 def describe_future(future, chain=None):
@@ -192,9 +162,10 @@ def describe_future(future, chain=None):
                     return "%s()" % name
             else:
                 break
-    if isinstance(getattr(future, "_children", None), list):
-        return "gather of %d" % len(future._children)
-    names = [instrument.callback_name(cb) for cb in _future_callbacks(future)]
+    children = internals.gather_children(future)
+    if children is not None:
+        return "gather of %d" % len(children)
+    names = [callback_name(cb) for cb in internals.future_callbacks(future)]
     if any("_chain_future" in name for name in names):
         return "result from another thread (run_in_executor or wrap_future)"
     if any(name.endswith("_release_waiter") for name in names) or chain and any(
@@ -205,7 +176,7 @@ def describe_future(future, chain=None):
 
 
 def task_stack(task):
-    chain = frame_tools.await_chain(frame_tools.task_coroutine(task))
+    chain = frame_tools.await_chain(internals.task_coroutine(task))
     user = [(c, f) for c, f in chain if frame_tools.is_user_file(f.f_code.co_filename)] or chain[-1:]
     stack = []
     for coro, frame in reversed(user):
@@ -214,7 +185,7 @@ def task_stack(task):
     return stack, chain
 
 
-def snapshot_loop(state, held, finished, clock="wall", max_tasks=1000, held_handle=None, switches=None):
+def snapshot_loop(state, held, finished, clock, max_tasks, held_handle=None, switches=None):
     loop = state.loop
     body = {"id": state.id, "threadId": state.id, "osThread": state.thread_name, "iteration": state.iteration,
             "time": 0.0, "clock": clock, "state": "paused" if held else "running", "ready": [], "timers": [],
@@ -225,30 +196,32 @@ def snapshot_loop(state, held, finished, clock="wall", max_tasks=1000, held_hand
     body["time"] = loop.time()
     if not held:
         return body
-    pending = sorted(asyncio.all_tasks(loop), key=instrument.task_id)
+    pending = sorted(asyncio.all_tasks(loop), key=registry.task_id)
     # Before a handle, the held one has left the ready queue but is the next to run.
-    ready_handles = ([held_handle] if held_handle is not None else []) + [h for h in loop._ready if not h._cancelled]
+    ready_handles = ([held_handle] if held_handle is not None else []) + [
+        h for h in internals.ready_queue(loop) if not h.cancelled()]
     ready_tasks = {}
     for handle in ready_handles:
-        owner = getattr(handle._callback, "__self__", None)
-        entry = {"callback": instrument.callback_name(handle._callback)}
-        if owner is not None and instrument.is_task(owner):
+        owner = internals.handle_owner(handle)
+        entry = {"callback": callback_name(internals.handle_callback(handle))}
+        if owner is not None and registry.is_task(owner):
             ready_tasks[owner] = handle
-            entry["taskId"] = instrument.task_id(owner)
+            entry["taskId"] = registry.task_id(owner)
         body["ready"].append(entry)
-    timers = sorted((t for t in loop._scheduled if not t._cancelled), key=lambda t: t._when)
+    timers = sorted((t for t in internals.scheduled_timers(loop) if not t.cancelled()), key=lambda t: t.when())
     graph = AwaitGraph(pending, timers)
     now = loop.time()
     for timer in timers:
-        entry = {"when": timer._when, "dueIn": timer._when - now, "callback": instrument.callback_name(timer._callback)}
-        owner = getattr(timer._callback, "__self__", None)
-        owner = getattr(owner, "_task", owner)  # asyncio.timeout's Timeout belongs to a task
-        if owner is not None and instrument.is_task(owner):
-            entry["taskId"] = instrument.task_id(owner)
-        elif timer._args and timer._args[0] in graph.awaited_by:
-            waiting = graph.awaited_by[timer._args[0]]
+        entry = {"when": timer.when(), "dueIn": timer.when() - now,
+                 "callback": callback_name(internals.handle_callback(timer))}
+        owner = internals.timer_owner(timer)
+        args = internals.handle_args(timer)
+        if owner is not None and registry.is_task(owner):
+            entry["taskId"] = registry.task_id(owner)
+        elif args and args[0] in graph.awaited_by:
+            waiting = graph.awaited_by[args[0]]
             if waiting:
-                entry["taskId"] = instrument.task_id(waiting[0])
+                entry["taskId"] = registry.task_id(waiting[0])
         body["timers"].append(entry)
     body["watched"] = _watched_fds(loop)
     current = asyncio.current_task(loop)
@@ -266,23 +239,23 @@ def snapshot_loop(state, held, finished, clock="wall", max_tasks=1000, held_hand
 
 def _task_snapshot(task, current, ready_tasks, graph, steps):
     stack, chain = task_stack(task) if not task.done() else ([], [])
-    entry = {"id": instrument.task_id(task), "name": task.get_name(),
-             "coroutine": frame_tools.coroutine_name(frame_tools.task_coroutine(task)),
+    entry = {"id": registry.task_id(task), "name": task.get_name(),
+             "coroutine": frame_tools.coroutine_name(internals.task_coroutine(task)),
              "state": _task_state(task, current, ready_tasks),
-             "awaitedBy": [instrument.task_id(t) for t in graph.awaited_by.get(task, ())],
-             "steps": steps.get(instrument.task_id(task), 0), "stack": stack}
+             "awaitedBy": [registry.task_id(t) for t in graph.awaited_by.get(task, ())],
+             "steps": steps.get(registry.task_id(task), 0), "stack": stack}
     if stack:
         entry["location"] = {"path": stack[0]["path"], "line": stack[0]["line"]}
     awaiting = _awaiting(task, graph, chain) if not task.done() else None
     if awaiting is not None:
         entry["awaiting"] = awaiting
-    where = _location(instrument.created_at(task))
+    where = _location(registry.created_at(task))
     if where is not None:
         entry["createdAt"] = where
     if entry["state"] == "done":
-        entry["result"] = passive_repr(instrument.task_result(task), 200)
+        entry["result"] = passive_repr(internals.future_result(task), 200)
     elif entry["state"] == "failed":
-        entry["exception"] = passive_repr(instrument.task_exception(task), 200)
+        entry["exception"] = passive_repr(internals.future_exception(task), 200)
     return entry
 
 
@@ -292,30 +265,30 @@ def _futures(graph, listed, limit):
     for future, waiters in graph.awaited_by.items():
         if len(futures) >= limit:
             break
-        if instrument.is_task(future) or not waiters or future in graph.sleeping:
+        if registry.is_task(future) or not waiters or future in graph.sleeping:
             continue
         if not any(waiter in listed for waiter in waiters):
             continue
-        chain = frame_tools.await_chain(frame_tools.task_coroutine(waiters[0]))
+        chain = frame_tools.await_chain(internals.task_coroutine(waiters[0]))
         state = "cancelled" if future.cancelled() else ("done" if future.done() else "pending")
-        futures.append({"id": instrument.task_id(future), "description": describe_future(future, chain), "state": state,
-                        "awaitedBy": [instrument.task_id(t) for t in waiters],
-                        "callbacks": [_describe_callback(cb) for cb in _future_callbacks(future)]})
+        futures.append({"id": registry.task_id(future), "description": describe_future(future, chain), "state": state,
+                        "awaitedBy": [registry.task_id(t) for t in waiters],
+                        "callbacks": [_describe_callback(cb) for cb in internals.future_callbacks(future)]})
     return futures
 
 
 def _describe_callback(callback):
     owner = getattr(callback, "__self__", None)
-    if owner is not None and instrument.is_task(owner):
+    if owner is not None and registry.is_task(owner):
         return "wake task %s" % owner.get_name()
-    return instrument.callback_name(callback)
+    return callback_name(callback)
 
 
 def _watched_fds(loop):
-    selector = getattr(loop, "_selector", None)
+    selector = internals.selector_of(loop)
     if selector is None:
         return []
-    own = getattr(getattr(loop, "_ssock", None), "fileno", lambda: -1)()
+    own = internals.self_pipe_fd(loop)
     watched = []
     try:
         keys = list(selector.get_map().values())
@@ -332,5 +305,5 @@ def _watched_fds(loop):
             events.append("write")
         handle = reader or writer
         watched.append({"fd": key.fd, "events": "+".join(events) or "read",
-                        "callback": instrument.callback_name(handle._callback) if handle is not None else "?"})
+                        "callback": callback_name(internals.handle_callback(handle)) if handle is not None else "?"})
     return watched

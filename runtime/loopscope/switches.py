@@ -12,8 +12,10 @@ import collections
 import time
 import weakref
 
+from . import asyncio_internals as internals
 from . import frames as frame_tools
-from . import instrument
+from . import registry
+from .instrument import callback_name
 
 KEPT = 4096
 _perf_counter = time.perf_counter
@@ -45,11 +47,11 @@ class SwitchRecorder:
         costs a few microseconds a step."""
         if self.log:
             self._read_log()
-        callback = handle._callback
+        callback = internals.handle_callback(handle)
         owner = getattr(callback, "__self__", None)
         entry = {"iteration": state.iteration, "time": _loop_time(state), "loopId": state.id,
-                 "callback": instrument.callback_name(callback)}
-        if owner is not None and instrument.is_task(owner):
+                 "callback": callback_name(callback)}
+        if owner is not None and registry.is_task(owner):
             _describe_task(entry, owner)
             if detailed:
                 where = frame_tools.resume_location(owner)
@@ -86,7 +88,7 @@ class SwitchRecorder:
                 if "_ended" in entry:
                     info["taskState"] = entry["_ended"]
             else:
-                info["taskState"] = instrument.how_task_ended(task) if task.done() else "pending"
+                info["taskState"] = registry.how_task_ended(task) if task.done() else "pending"
             return info
         return None
 
@@ -149,9 +151,9 @@ def _entry_of(record):
 
 
 def _describe_task(entry, task):
-    entry["taskId"] = instrument.task_id(task)
+    entry["taskId"] = registry.task_id(task)
     entry["taskName"] = task.get_name()
-    entry["coroutine"] = frame_tools.coroutine_name(frame_tools.task_coroutine(task))
+    entry["coroutine"] = frame_tools.coroutine_name(internals.task_coroutine(task))
 
 
 def _loop_time(state):

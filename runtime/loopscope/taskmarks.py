@@ -17,8 +17,9 @@ costs one walk.
 """
 
 import sys
-from asyncio import events, tasks
+from asyncio import tasks
 
+from . import asyncio_internals as internals
 from . import frames as frame_tools
 from .linetrace import claim_monitoring_tool
 
@@ -41,9 +42,9 @@ class TaskMarks:
         if names == self.names:
             return self.ids if self.active else None
         self.names = names
-        monitoring = getattr(sys, "monitoring", None)
-        if monitoring is None:
+        if not internals.HAS_MONITORING:
             return None
+        monitoring = sys.monitoring
         if not names:
             self._release()
             return None
@@ -79,7 +80,7 @@ class TaskMarks:
         names = self.names
         if code.co_name not in names and code.co_qualname not in names:
             return sys.monitoring.DISABLE
-        loop = events._get_running_loop()
+        loop = internals.get_running_loop()
         if loop is not None:
             try:
                 task = tasks.current_task(loop)

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { SUPPORTED_PYTHONS } from '../../extension/adapter/protocol';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const ADAPTER = path.join(ROOT, 'dist', 'debugAdapter.js');
@@ -36,8 +37,9 @@ export type Stop = DebugProtocol.StoppedEvent & {
   body: DebugProtocol.StoppedEvent['body'] & { threadId: number; loopscope: Record<string, any> };
 };
 
-/** Every CPython 3.8–3.13 that pyenv keeps on this machine. */
+/** Every supported CPython (protocol.json's range) that pyenv keeps on this machine. */
 export function supportedPythons(): FoundPython[] {
+  const [oldest, newest] = [SUPPORTED_PYTHONS.oldest, SUPPORTED_PYTHONS.newest].map((v) => Number(v.split('.')[1]));
   const root = process.env.PYENV_ROOT || path.join(os.homedir(), '.pyenv');
   const versions = path.join(root, 'versions');
   const found: FoundPython[] = [];
@@ -46,7 +48,7 @@ export function supportedPythons(): FoundPython[] {
     for (const name of readdirSync(versions).sort(byVersion)) {
       const match = /^3\.(\d+)\.\d+$/.exec(name);
       const executable = path.join(versions, name, 'bin', 'python3');
-      if (match && Number(match[1]) >= 8 && Number(match[1]) <= 13 && existsSync(executable)) {
+      if (match && Number(match[1]) >= oldest && Number(match[1]) <= newest && existsSync(executable)) {
         found.push({ version: name, path: executable });
       }
     }

@@ -3,7 +3,7 @@ sitecustomize.py, next to a snapshot of the runtime, so that every Python proces
 (the main process, the -j workers and any Python the tests start) instruments its event loops.
 
 LOOPSCOPE_CPYTHON_MODE picks what the process does; unset, this file does nothing.
-  free  Loopscope as during a running debug session: every loop hooked, a control.Debugger as
+  free  Loopscope as during a running debug session: every loop hooked, a debugger.Debugger as
         the listener, configured through commands.CommandHandlers as the adapter configures it
         (start with launch.json's defaults, but taskSwitchHistory "always", so the full per-handle
         hook runs for every handle), and a function breakpoint that never matches.
@@ -39,7 +39,11 @@ def _activate():
     import sys
     import traceback
 
-    from loopscope import channel, commands, control, frames, instrument, schema
+    from loopscope import channel, commands, frames, instrument, registry, schema, stops
+    from loopscope.debugger import Debugger
+    from loopscope.holding import Holding
+    from loopscope.stepping import IterationStep
+    from loopscope.vocabulary import StopPlace
 
     stats_dir = os.environ.get("LOOPSCOPE_CPYTHON_STATS")
     inspect_every = int(os.environ.get("LOOPSCOPE_CPYTHON_INSPECT_EVERY", "25") or 0)
@@ -93,7 +97,7 @@ def _activate():
 
     releases = queue.SimpleQueue()
 
-    class SuiteDebugger(control.Debugger):
+    class SuiteDebugger(Debugger):
         def __init__(self):
             super().__init__(self._event)
 
@@ -121,7 +125,7 @@ def _activate():
             super().hooks_disabled(reason)
             instrument.install(self)  # switch back on, so the rest of the suite is still exercised
             with self._lock:
-                self._update_watch()
+                self._apply_hooks()
 
         def loop_registered(self, state):
             counts["loops"] += 1
@@ -137,19 +141,19 @@ def _activate():
             return super().before_handle(state, handle)
 
         def _serve_while_held(self, stop):
-            if stop is not self.primary:
+            if stop is not self.holding.primary:
                 counts["quiet_holds"] += 1
             return super()._serve_while_held(stop)
 
     class HoldingDebugger(SuiteDebugger):
         def before_iteration(self, state):
-            step = self.step
-            if self.stopping or self.entry_pending or (step is not None and step[0] == "iteration"
-                                                       and step[1] == state.id):
+            step = self.stepper.loop_step
+            if self.holding.stopping or self.entry_pending or (isinstance(step, IterationStep)
+                                                               and step.loop_id == state.id):
                 return super().before_iteration(state)
             # A loop the last step was not for (another thread's, or the next test's new loop):
             # hold it as if the user had stepped it.
-            return self._hold(state, "step", "iteration")
+            return self._hold(stops.step(state, StopPlace.ITERATION))
 
     debugger = HoldingDebugger() if _MODE == "hold" else SuiteDebugger()
 
@@ -249,14 +253,11 @@ def _activate():
             return
         releases = queue.SimpleQueue()
         debugger._lock = _thread.allocate_lock()
-        debugger.stopping = False
-        debugger.held = {}
-        debugger.primary = None
-        debugger.inspection = None
+        debugger.holding = Holding()
         start_releaser()
 
     def write_stats():
-        for state in instrument.loop_states():
+        for state in registry.loop_states():
             counts["iterations"] += state.iteration
         flush_stats()
 

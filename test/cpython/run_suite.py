@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """CPython's own test_asyncio as a peer suite for Loopscope's runtime (issue #5).
 
-For each CPython 3.8-3.13 under $(pyenv root)/versions, runs `python -m test` on test_asyncio
+For each supported CPython (test/supported_pythons.py) under $(pyenv root)/versions, runs `python -m test` on test_asyncio
 (-j2, --timeout 120, --junit-xml for per-test outcomes) in three modes:
 
   plain  the interpreter as it is;
-  free   every event loop instrumented, a control.Debugger listening, the per-handle hook on
+  free   every event loop instrumented, a debugger.Debugger listening, the per-handle hook on
          (a function breakpoint that never matches), as in a debug session while it runs;
   hold   every loop held at every iteration boundary by the Debugger and released from another
          thread, as by a user pressing Step Loop Iteration (see loopscope_site.py).
@@ -51,7 +51,10 @@ RUNTIME = os.path.join(REPO, "runtime")
 SITE = os.path.join(HERE, "loopscope_site.py")
 ALLOWLIST = os.path.join(HERE, "hold_allowlist.txt")
 
-VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+sys.path.insert(0, os.path.dirname(HERE))
+import supported_pythons  # noqa: E402  (test/, for the supported range)
+
+VERSIONS = tuple("%d.%d" % version for version in supported_pythons.supported())
 MODES = ("plain", "free", "hold")
 QUICK_MODULES = ("test_asyncio.test_tasks", "test_asyncio.test_base_events", "test_asyncio.test_events")
 # Started first so that the two workers finish together; the rest follow in name order.
@@ -403,7 +406,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(128 + signal.SIGTERM))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="only %s" % ", ".join(QUICK_MODULES))
-    parser.add_argument("--versions", help="comma-separated minor versions, e.g. 3.11,3.12 (default: 3.8-3.13)")
+    parser.add_argument("--versions", help="comma-separated minor versions, e.g. 3.11,3.12 (default: %s)" % supported_pythons.label())
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated, from plain,free,hold")
     parser.add_argument("--tests", nargs="+", metavar="MODULE", help="test modules, e.g. test_asyncio.test_locks")
     parser.add_argument("--jobs", type=int, default=2, help="regrtest -j (default 2)")

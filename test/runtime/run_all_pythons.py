@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run the runtime's unittest suite under every CPython 3.8-3.13 that pyenv has installed.
+"""Run the runtime's unittest suite under every supported CPython that pyenv has installed.
 
     python3 test/runtime/run_all_pythons.py [--jobs N] [--timeout S] [UNITTEST ARGS...]
 
@@ -12,7 +12,8 @@ from the repository root with PYTHONPATH=runtime and LOOPSCOPE_CHECK_PROTOCOL=1,
 (The top-level directory is test/runtime itself, not the repository: with `-t .` the module names
 would start with `test.`, which is the standard library's regression-test package.)
 
-Prints one line per interpreter as it finishes, a note for each of 3.8..3.13 that is missing,
+Prints one line per interpreter as it finishes, a note for each supported version that is missing
+(test/supported_pythons.py reads the range from protocol.json),
 and the full output of every run that failed. Exits 1 if any run failed or none ran.
 Extra arguments go to unittest (e.g. -k stack_trace, -v). Runs under any Python 3.
 """
@@ -33,7 +34,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 # LOOPSCOPE_TEST_RUNTIME: test another copy of the runtime (e.g. with a proposed patch applied)
 RUNTIME = os.path.abspath(os.environ.get("LOOPSCOPE_TEST_RUNTIME") or os.path.join(REPO, "runtime"))
-WANTED = [(3, minor) for minor in range(8, 14)]
+sys.path.insert(0, os.path.dirname(HERE))
+import supported_pythons  # noqa: E402  (test/, for the supported range)
+
+WANTED = supported_pythons.supported()
 PROBE = "import platform, sys; print(platform.python_implementation(), '%d.%d.%d' % sys.version_info[:3])"
 
 
@@ -52,7 +56,7 @@ def identify(executable):
 
 
 def find_interpreters():
-    """[(version tuple, 'X.Y.Z', path)] of CPython 3.8-3.13, oldest first, and where they came from."""
+    """[(version tuple, 'X.Y.Z', path)] of the supported CPythons, oldest first, and where they came from."""
     candidates = sorted(glob.glob(os.path.join(pyenv_root(), "versions", "*", "bin", "python3")))
     source = "pyenv (%s)" % pyenv_root()
     found = _usable(candidates)
@@ -156,7 +160,7 @@ def main(argv=None):
         if (major, minor) not in present:
             print("skipped: CPython %d.%d not found" % (major, minor))
     if not found:
-        print("FAILED: no CPython 3.8-3.13 to run the tests with")
+        print("FAILED: no CPython %s to run the tests with" % supported_pythons.label())
         return 1
     sys.stdout.flush()
 

@@ -35,7 +35,7 @@ if RUNTIME not in sys.path:
 if FIXTURES not in sys.path:
     sys.path.insert(0, FIXTURES)
 
-from loopscope import instrument, schema  # noqa: E402  (after the originals are captured)
+from loopscope import instrument, registry, schema  # noqa: E402  (after the originals are captured)
 
 # Generous: only reached when something is broken. Every wait in the suite uses this.
 DEADLINE = float(os.environ.get("LOOPSCOPE_TEST_DEADLINE", "10"))
@@ -92,7 +92,7 @@ class RecordingListener:
         self._moment("before_iteration", state, state.iteration)
 
     def before_handle(self, state, handle):
-        self._moment("before_handle", state, handle, instrument.task_of_handle(handle))
+        self._moment("before_handle", state, handle, registry.task_of_handle(handle))
 
     def after_handle(self, state, handle):
         self._moment("after_handle", state, handle)
@@ -136,16 +136,17 @@ class RecordingListener:
 
 def watch_everything():
     """Every moment on: iterations, task creation, and before_handle and after_handle."""
-    instrument.watch.iterations = True
-    instrument.watch.creation = True
-    instrument.watch.after_handles = True  # newer runtimes call after_handle only when this is set
-    instrument.set_handle_watch(True)
+    instrument.apply(EVERY_MOMENT)
+
+
+EVERY_MOMENT = instrument.HookPlan.NOTHING._replace(iterations=True, creation=True, after_handles=True,
+                                                    handles=instrument.HandleHook.EVERY)
 
 
 # --- the debugger's outgoing events -------------------------------------------------------------------
 
 class EventRecorder:
-    """A fake send_event for control.Debugger: every event goes into a queue.Queue, schema-checked."""
+    """A fake send_event for debugger.Debugger: every event goes into a queue.Queue, schema-checked."""
 
     def __init__(self):
         self.queue = queue.Queue()

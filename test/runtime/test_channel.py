@@ -20,7 +20,8 @@ def frame(payload):
 
 
 REQUEST = {"type": "request", "seq": 7, "command": "resume", "arguments": {"mode": "iteration", "threadId": 1}}
-STOPPED = {"reason": "step", "threadId": 1, "loopId": 1, "description": "Held before iteration 2", "iteration": 1,
+STOPPED = {"reason": "step", "threadId": 1, "loopId": 1, "description": "Held before iteration 2", "label": "step",
+           "iteration": 1,
            "time": 12.5, "where": "handle",
            "handle": {"callback": "Task step", "taskId": 3, "taskName": "worker", "coroutine": "worker",
                       "resumeAt": {"path": "/x/y.py", "line": 10}},

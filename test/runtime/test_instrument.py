@@ -10,7 +10,7 @@ from asyncio import base_events, events
 
 from runtime_support import (ORIGINALS, DEADLINE, RecordingListener, ProgramThread, py_task_factory,
                              run_on_new_loop, watch_everything)
-from loopscope import instrument
+from loopscope import instrument, registry
 
 
 async def sleeps(count):
@@ -64,7 +64,7 @@ class HookTest(unittest.TestCase):
         closed = [item[1] for item in self.listener.of("loop_closed")]
         self.assertIn(state, closed)
         self.assertEqual(closed.count(state), 1, "loop_closed once per loop")
-        self.assertNotIn(state, instrument.loop_states())
+        self.assertNotIn(state, registry.loop_states())
 
 
 class EveryLoopIsHooked(HookTest):
@@ -82,7 +82,7 @@ class EveryLoopIsHooked(HookTest):
             self.assertEqual(loop.run_until_complete(sleeps(3)), 3)
             state = self.only_state()
             self.assertIs(state.loop, loop)
-            self.assertIs(instrument.state_of(loop), state)
+            self.assertIs(registry.state_of(loop), state)
             # first step + 3 resumptions + _run_until_complete_cb
             self.assert_iterations(state, expected=5)
             self.assertEqual(loop.run_until_complete(sleeps(0)), 0)
@@ -116,7 +116,7 @@ class EveryLoopIsHooked(HookTest):
                 loop.stop()
                 loop.run_forever()
                 steps += 1
-                state = instrument.state_of(loop)
+                state = registry.state_of(loop)
                 runs.append(state.run_number)
                 self.assertEqual(state.iteration, steps)
                 self.assertLess(steps, 100)
@@ -194,7 +194,7 @@ class EveryLoopIsHooked(HookTest):
             gc.collect()
         self.assertIsNone(state.loop)
         self.assertEqual([item[1] for item in self.listener.of("loop_closed")], [state])
-        self.assertNotIn(state, instrument.loop_states())
+        self.assertNotIn(state, registry.loop_states())
 
     def test_moments_are_ordered_per_handle(self):
         run_on_new_loop(lambda: sleeps(2))
@@ -259,7 +259,7 @@ class TaskOfHandle(HookTest):
         self.assertTrue(created)
         for task in created:
             self.assertIs(type(task), task_type)
-            self.assertTrue(instrument.is_task(task))
+            self.assertTrue(registry.is_task(task))
 
         current = None        # the task the last before_handle was mapped to
         in_handle = False
@@ -274,7 +274,7 @@ class TaskOfHandle(HookTest):
                 if mapped is not None:
                     task_handles += 1
                     self.assertIn(mapped, created, "mapped to a task this program created")
-                    self.assertIs(instrument.task_of_handle(handle), mapped)
+                    self.assertIs(registry.task_of_handle(handle), mapped)
                 self.assertEqual(mapped is not None, looks_like_task,
                                  "task_of_handle(%r) = %r" % (handle, mapped))
             elif item[0] == "after_handle":
@@ -315,9 +315,9 @@ class TaskOfHandle(HookTest):
             await asyncio.gather(*tasks)
             return tasks
         tasks = run_on_new_loop(main)
-        ids = [instrument.task_id(t) for t in tasks]
+        ids = [registry.task_id(t) for t in tasks]
         self.assertEqual(len(set(ids)), 3)
-        self.assertEqual(ids, [instrument.task_id(t) for t in tasks])
+        self.assertEqual(ids, [registry.task_id(t) for t in tasks])
         self.assertTrue(all(isinstance(i, int) and i > 0 for i in ids))
 
 
@@ -403,7 +403,7 @@ class InstallAndUninstall(unittest.TestCase):
         for (owner, name), original in ORIGINALS.items():
             self.assertIs(vars(owner)[name], original, "%s.%s not restored" % (owner.__name__, name))
         self.assertFalse(instrument.watch.iterations or instrument.watch.handles or instrument.watch.creation)
-        self.assertEqual(instrument.loop_states(), [])
+        self.assertEqual(registry.loop_states(), [])
 
     def test_a_loop_not_built_on_base_event_loop_is_reported_once(self):
         # uvloop's Loop stands apart from BaseEventLoop; it still sets itself as the running loop.
@@ -430,9 +430,9 @@ class InstallAndUninstall(unittest.TestCase):
 
     def test_handle_watch_switches_only_handle_run(self):
         instrument.install(RecordingListener())
-        instrument.set_handle_watch(True)
+        instrument.apply(instrument.HookPlan.NOTHING._replace(handles=instrument.HandleHook.EVERY))
         self.assertIsNot(vars(events.Handle)["_run"], ORIGINALS[(events.Handle, "_run")])
-        instrument.set_handle_watch(False)
+        instrument.apply(instrument.HookPlan.NOTHING)
         self.assertIs(vars(events.Handle)["_run"], ORIGINALS[(events.Handle, "_run")])
         self.assertIsNot(vars(base_events.BaseEventLoop)["_run_once"], ORIGINALS[(base_events.BaseEventLoop, "_run_once")])
 

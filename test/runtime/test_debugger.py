@@ -1,4 +1,4 @@
-"""control.Debugger driven in-process: the program runs on a worker thread, the test plays the
+"""Debugger driven in-process: the program runs on a worker thread, the test plays the
 adapter (resume, pause, breakpoints, filters, stack traces) and reads events from a queue."""
 
 import asyncio
@@ -12,7 +12,9 @@ import unittest
 
 from runtime_support import (DEADLINE, FIXTURES, EventRecorder, ProgramThread, def_line, fixture_line,
                              py_task_factory, run_on_new_loop)
-from loopscope import control, instrument, schema
+from loopscope import instrument, registry, schema
+from loopscope.debugger import Debugger
+from loopscope.pausing import PAUSE_SIGNAL
 
 import control_programs as programs
 from control_programs import Program
@@ -28,16 +30,16 @@ def line(marker):
 TASK_FACTORIES = {"C Task": None, "Python Task": py_task_factory}
 
 
-class HoldRecordingDebugger(control.Debugger):
+class HoldRecordingDebugger(Debugger):
     """The real Debugger; it only also reports which loops are held (for the all-stop test)."""
 
     def __init__(self, send_event):
-        control.Debugger.__init__(self, send_event)
+        Debugger.__init__(self, send_event)
         self.holds = queue.Queue()
 
     def _serve_while_held(self, stop):
         self.holds.put(stop.state.id)
-        return control.Debugger._serve_while_held(self, stop)
+        return Debugger._serve_while_held(self, stop)
 
 
 class DebuggerTest(unittest.TestCase):
@@ -53,7 +55,7 @@ class DebuggerTest(unittest.TestCase):
         # release whatever is still held so that no program thread outlives its test
         self.debugger.set_task_filters([])
         self.debugger.set_function_breakpoints([])
-        self.debugger.entry_pending = self.debugger.pause_pending = False
+        self.debugger.entry_pending = self.debugger.pausing.pending = False
         deadline = time.monotonic() + DEADLINE
         for program in self.programs:
             while not program.done.is_set() and time.monotonic() < deadline:
@@ -115,7 +117,7 @@ class StepByIteration(DebuggerTest):
         self.assertGreater(len(snapshots), 5)
 
         program = Program(programs.interleave)
-        self.debugger.start(stop_on_entry=True)
+        self.debugger.start({"stopOnEntry": True})
         thread = self.launch(program, task_factory)
         stop = self.expect_stop()
         self.assertEqual((stop["reason"], stop["where"], stop["iteration"]), ("entry", "iteration", 0))
@@ -161,7 +163,7 @@ class StepByIteration(DebuggerTest):
                 return loop.run_until_complete(second.make())
             finally:
                 loop.close()
-        self.debugger.start(stop_on_entry=True)
+        self.debugger.start({"stopOnEntry": True})
         thread = self.launch(None, target=target)
         stop = self.expect_stop()
         self.debugger.resume("iteration", stop["threadId"])
@@ -195,7 +197,7 @@ def expected_handles():
 
 class StepByHandle(DebuggerTest):
     def check(self, task_factory):
-        self.debugger.start(stop_on_entry=True)
+        self.debugger.start({"stopOnEntry": True})
         program = Program(programs.interleave)
         thread = self.launch(program, task_factory)
         thread_id = self.expect_stop()["threadId"]
@@ -239,7 +241,7 @@ class StepByHandle(DebuggerTest):
         self.check(py_task_factory)
 
     def test_last_handle_says_where_the_task_suspended(self):
-        self.debugger.start(stop_on_entry=True)
+        self.debugger.start({"stopOnEntry": True})
         thread = self.launch(Program(programs.interleave))
         thread_id = self.expect_stop()["threadId"]
         for _ in range(3):  # main's first step, alpha's first step, and stop before beta's
@@ -266,7 +268,7 @@ class SwitchesWhileSteppingIterations(DebuggerTest):
             original(handle)
         instrument._handle_run_logged = counting
         self.addCleanup(setattr, instrument, "_handle_run_logged", original)
-        self.debugger.start(stop_on_entry=True)
+        self.debugger.start({"stopOnEntry": True})
         thread = self.launch(Program(programs.interleave), task_factory)
         thread_id = self.expect_stop()["threadId"]
         last_handles = []
@@ -392,7 +394,7 @@ class FunctionBreakpoints(DebuggerTest):
         self.assertFalse(instrument.watch.handles)
         self.assertEqual(instrument.watch.task_step_names, {"beta"})
         self.assertEqual(stops, [])
-        self.assertEqual({instrument.task_of_handle(h).get_name() for h in seen}, {"beta"})
+        self.assertEqual({registry.task_of_handle(h).get_name() for h in seen}, {"beta"})
         self.assertEqual(len(seen), 4, "beta's four steps, nothing else")
 
     def test_by_coroutine_qualname_with_hit_count(self):
@@ -416,7 +418,7 @@ class FunctionBreakpoints(DebuggerTest):
     def test_set_while_tasks_wait_inside_the_coroutine(self):
         # After four iterations alpha and beta wait inside leaf(). A breakpoint on leaf set now
         # stops their next steps: on 3.12+ the tasks are found by a scan when the names change.
-        self.debugger.start(stop_on_entry=True)
+        self.debugger.start({"stopOnEntry": True})
         thread = self.launch(Program(programs.interleave))
         thread_id = self.expect_stop()["threadId"]
         for _ in range(4):
@@ -490,7 +492,7 @@ class FunctionBreakpoints(DebuggerTest):
         for result in results[1:4]:
             self.assertTrue(result.get("message"))
         self.assertEqual(len({r["id"] for r in results}), 5)
-        self.assertEqual(sorted(bp.name for bp in self.debugger.breakpoints), ["good", "z"])
+        self.assertEqual(sorted(bp.name for bp in self.debugger.breakpoints.function_breakpoints), ["good", "z"])
 
     def test_clearing_breakpoints(self):
         self.debugger.set_function_breakpoints([{"name": "alpha"}])
@@ -625,10 +627,10 @@ class Pause(DebuggerTest):
     @unittest.skipIf(threading.current_thread() is not threading.main_thread(), "needs the main thread")
     def test_pause_busy_code_on_the_main_thread(self):
         """A callback that never yields: the pause signal stops it inside its own code."""
-        if signal.getsignal(control.PAUSE_SIGNAL) not in (signal.SIG_DFL, None):
+        if signal.getsignal(PAUSE_SIGNAL) not in (signal.SIG_DFL, None):
             self.skipTest("the pause signal is in use")
         self.debugger.install_busy_pause()
-        self.addCleanup(signal.signal, control.PAUSE_SIGNAL, signal.SIG_DFL)
+        self.addCleanup(signal.signal, PAUSE_SIGNAL, signal.SIG_DFL)
         release = threading.Event()
         program = Program(programs.busy, release, DEADLINE)
         seen = {}
@@ -678,7 +680,7 @@ class LoopEvents(DebuggerTest):
         def target():
             loop = asyncio.new_event_loop()
             loop.run_until_complete(programs.two_runs_first(programs.Progress()))
-            return len(instrument.loop_states())
+            return len(registry.loop_states())
         self.assertEqual(self.launch(None, target=target).join(self), 1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ResourceWarning)  # "unclosed event loop": that is the point
@@ -691,7 +693,7 @@ class AllStop(DebuggerTest):
     def test_every_loop_holds_while_one_is_stopped(self):
         stops = [threading.Event(), threading.Event()]
         tickers = [Program(programs.ticker, stop) for stop in stops]
-        self.debugger.start(stop_on_entry=True)
+        self.debugger.start({"stopOnEntry": True})
         threads = [self.launch(p) for p in tickers]
         entry = self.expect_stop()
         self.assertEqual(entry["reason"], "entry")
@@ -702,7 +704,7 @@ class AllStop(DebuggerTest):
                 held.add(self.debugger.holds.get(timeout=max(0.0, deadline - time.monotonic())))
             except queue.Empty:
                 self.fail("only loops %r held" % held)
-        loop_ids = {state.id for state in instrument.loop_states()}
+        loop_ids = {state.id for state in registry.loop_states()}
         self.assertEqual(held, loop_ids)
         before = [p.progress.snapshot() for p in tickers]
         other = (loop_ids - {entry["threadId"]}).pop()

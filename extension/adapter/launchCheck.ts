@@ -1,0 +1,56 @@
+// Checks a launch configuration against the launch options' schema (generated from
+// extension/launchOptions.json) and says, in launch.json's terms, what to change.
+import { LAUNCH_OPTIONS_SCHEMA } from './launchOptions';
+import { check, ProtocolError, Schema } from './schemaCheck';
+
+/** A readable complaint about launch arguments, or undefined when they are usable. */
+export function checkLaunchArguments(args: object): string | undefined {
+  const given = args as Record<string, unknown>;
+  if (given.program === undefined && given.module === undefined) {
+    return 'Say what to debug: set "program" (a .py file) or "module" (as with python -m) in launch.json.';
+  }
+  if (given.program !== undefined && given.module !== undefined) {
+    return 'Set either "program" or "module" in launch.json, not both.';
+  }
+  const properties = LAUNCH_OPTIONS_SCHEMA.properties as unknown as Record<string, Schema>;
+  for (const [name, schema] of Object.entries(properties)) {
+    if (given[name] === undefined) continue;
+    try {
+      check(given[name], schema, name);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      return `"${name}" in launch.json must be ${expected(schema)}.`;
+    }
+  }
+  return undefined;
+}
+
+/** What a value of this schema is, as a phrase: 'a list of strings', '"frozen", "wall" or "virtual"'. */
+export function expected(schema: Schema): string {
+  if (schema.enum) return alternatives(schema.enum.map((v) => JSON.stringify(v)));
+  const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+  return alternatives(types.map((type) => {
+    switch (type) {
+      case 'string': return schema.minLength ? 'a non-empty string' : 'a string';
+      case 'boolean': return 'true or false';
+      case 'integer': return schema.minimum !== undefined ? `a whole number, ${schema.minimum} or more` : 'a whole number';
+      case 'number': return schema.minimum !== undefined ? `a number, ${schema.minimum} or more` : 'a number';
+      case 'null': return 'null';
+      case 'array': return schema.items ? `a list of ${plural(expected(schema.items as Schema))}` : 'a list';
+      case 'object': {
+        const values = schema.additionalProperties;
+        return typeof values === 'object' ? `an object mapping names to ${plural(expected(values as Schema))}` : 'an object';
+      }
+      default: return String(type);
+    }
+  }));
+}
+
+function alternatives(options: string[]): string {
+  return options.length <= 1 ? options.join('') : `${options.slice(0, -1).join(', ')} or ${options[options.length - 1]}`;
+}
+
+/** 'a string' -> 'strings', 'a string or null' -> 'strings or null'. */
+function plural(phrase: string): string {
+  return phrase.replace(/\ban? (\w+)/g, '$1s');
+}

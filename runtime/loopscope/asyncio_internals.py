@@ -1,0 +1,195 @@
+"""What Loopscope reads of asyncio's private state, and what differs between CPython versions.
+
+Every read of an asyncio attribute that is not public API is one function (or one name) here, and
+every version test is one flag, so that a new CPython release is a change to this module and its
+tests (test_asyncio_internals.py). Two kinds of code read private attributes inline on purpose:
+the per-handle hooks in instrument.py (Handle._callback and Handle._loop, HOT_PATH below), where
+a function call would cost a tenth of the hook, and the methods instrument.py replaces
+(PATCHED_METHODS). A test keeps every other module from reading private asyncio attributes.
+"""
+
+import asyncio
+import gc
+import sys
+import types
+from asyncio import base_events, events, futures
+
+from .vocabulary import NEWEST_PYTHON, OLDEST_PYTHON
+
+VERSION = sys.version_info[:2]
+SUPPORTED = OLDEST_PYTHON <= VERSION <= NEWEST_PYTHON
+
+# --- version flags --------------------------------------------------------------------------
+
+# sys.monitoring (PEP 669): line breakpoints and task marks without sys.settrace.
+HAS_MONITORING = hasattr(sys, "monitoring")
+# Code objects know their qualified name.
+HAS_QUALNAME = hasattr(types.CodeType, "co_qualname")
+# 3.12's C Task.get_coro() crashes the interpreter on an eager task that finished inside
+# create_task (3.12.1; later 3.12 releases return None). gc.get_referents sees the coroutine safely.
+GET_CORO_MAY_CRASH = VERSION == (3, 12)
+# asyncio.capture_call_graph() and friends (3.14+): CPython's own view of who awaits whom.
+HAS_CALL_GRAPH = hasattr(asyncio, "capture_call_graph")
+# frame.f_locals of a function's frame is a dict snapshot kept on the frame (PEP 667 made it a
+# write-through proxy in 3.13).
+FRAME_LOCALS_IS_SNAPSHOT = VERSION < (3, 13)
+# The interpreter makes a script's path absolute (__file__, code objects) from 3.9.
+ABSOLUTE_SCRIPT_PATH = VERSION >= (3, 9)
+# asyncio.EventLoop (3.13+) is a separate name for the default loop class.
+DEFAULT_LOOP_CLASS = getattr(asyncio, "EventLoop", None)
+
+# Attributes the per-handle hooks read inline (see the module docstring).
+HOT_PATH = ("Handle._callback", "Handle._loop")
+# The methods instrument.py replaces on asyncio's classes, and asyncio's originals.
+PATCHED_METHODS = {
+    "run_once": (base_events.BaseEventLoop, "_run_once"),
+    "run_forever": (base_events.BaseEventLoop, "run_forever"),
+    "close": (base_events.BaseEventLoop, "close"),
+    "create_task": (base_events.BaseEventLoop, "create_task"),
+    "handle_run": (events.Handle, "_run"),
+}
+ORIGINALS = {name: vars(owner)[attribute] for name, (owner, attribute) in PATCHED_METHODS.items()}
+
+
+def patch(name, function):
+    """Put function in place of one of PATCHED_METHODS (None: asyncio's original)."""
+    owner, attribute = PATCHED_METHODS[name]
+    setattr(owner, attribute, function if function is not None else ORIGINALS[name])
+
+
+# Every loop that starts running passes through here (uvloop's too); asyncio re-exports it.
+original_set_running_loop = events._set_running_loop
+get_running_loop = events._get_running_loop
+
+
+def set_running_loop_hook(hook):
+    """Install hook (or asyncio's own function, given None) where loops announce that they run:
+    asyncio.events and the asyncio package, from which uvloop takes its copy when imported."""
+    events._set_running_loop = asyncio._set_running_loop = hook or original_set_running_loop
+
+
+# The Task classes: the C one and the pure-Python one (CPython's tests use both).
+TASK_TYPES = tuple(t for t in (getattr(asyncio.tasks, "_CTask", None), getattr(asyncio.tasks, "_PyTask", None),
+                               asyncio.Task) if t is not None)
+FUTURE_TYPES = tuple(t for t in (getattr(futures, "_CFuture", None), getattr(futures, "_PyFuture", None),
+                                 asyncio.Future) if t is not None)
+BaseEventLoop = base_events.BaseEventLoop
+
+
+# --- loops ----------------------------------------------------------------------------------
+
+def ready_queue(loop):
+    """The loop's ready handles, in the order they run (a deque; cancelled ones included)."""
+    return loop._ready
+
+
+def scheduled_timers(loop):
+    """The loop's timer heap (TimerHandles, cancelled ones included)."""
+    return loop._scheduled
+
+
+def is_stopping(loop):
+    """loop.stop() was called: this iteration is the last of run_forever, and select() won't wait."""
+    return loop._stopping
+
+
+def selector_of(loop):
+    """The selector a selector loop polls, or None (a proactor or a foreign loop)."""
+    return getattr(loop, "_selector", None)
+
+
+def self_pipe_fd(loop):
+    """The fd of the loop's own wake-up pipe, which is always registered with its selector."""
+    sock = getattr(loop, "_ssock", None)
+    try:
+        return sock.fileno() if sock is not None else -1
+    except Exception:
+        return -1
+
+
+def wake(loop):
+    """Make a loop blocked in select() return at once (what call_soon_threadsafe does)."""
+    if loop is None or loop.is_closed():
+        return
+    write_to_self = getattr(loop, "_write_to_self", None)
+    if write_to_self is not None:
+        try:
+            write_to_self()
+        except Exception:
+            pass
+
+
+# --- handles and timers ---------------------------------------------------------------------
+
+def handle_callback(handle):
+    return handle._callback
+
+
+def handle_args(handle):
+    return handle._args or ()
+
+
+def handle_owner(handle):
+    """The object whose bound method the handle calls (the Task, for a task step), or None."""
+    return getattr(handle._callback, "__self__", None)
+
+
+def timer_loop(timer):
+    return timer._loop
+
+
+def timer_owner(timer):
+    """The object a timer's callback belongs to; asyncio.timeout's Timeout stands for its task."""
+    owner = getattr(timer._callback, "__self__", None)
+    return getattr(owner, "_task", owner)
+
+
+# --- tasks and futures ----------------------------------------------------------------------
+
+def task_waiter(task):
+    """The future a pending task is blocked on, or None (ready, running, or not started)."""
+    return getattr(task, "_fut_waiter", None)
+
+
+def future_callbacks(future):
+    """A future's done-callbacks (without their contexts)."""
+    callbacks = getattr(future, "_callbacks", None) or ()
+    return [entry[0] if isinstance(entry, tuple) else entry for entry in callbacks]
+
+
+def future_result(future):
+    """A finished future's result, read without side effects."""
+    return getattr(future, "_result", None)
+
+
+def future_exception(future):
+    """A finished future's exception, read without marking it retrieved: calling exception()
+    would silence asyncio's "exception was never retrieved" for the program."""
+    if future.cancelled():
+        return None
+    return getattr(future, "_exception", None)
+
+
+def gather_children(future):
+    """The children of a gather's future, or None for any other future."""
+    children = getattr(future, "_children", None)
+    return children if isinstance(children, list) else None
+
+
+def future_loop(future):
+    get_loop = getattr(future, "get_loop", None)
+    return get_loop() if get_loop is not None else getattr(future, "_loop", None)
+
+
+_COROUTINE = types.CoroutineType
+_GENERATOR = types.GeneratorType
+
+
+def task_coroutine(task):
+    """The coroutine a task runs (None once an eager task has dropped it)."""
+    get_coro = getattr(task, "get_coro", None)
+    if get_coro is None:
+        return getattr(task, "_coro", None)
+    if GET_CORO_MAY_CRASH and task.done():
+        return next((r for r in gc.get_referents(task) if type(r) in (_COROUTINE, _GENERATOR)), None)
+    return get_coro()

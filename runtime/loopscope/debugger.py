@@ -1,0 +1,446 @@
+"""The debugger: the parts, wired together, and the one listener of instrument.py's hooks.
+
+Each concern is a part with its own module: holding.py (the all-stop and the held loops' inboxes),
+stepping.py (steps), breakpoints.py (function breakpoints and task filters), linetrace.py (line
+breakpoints and the tracer), pausing.py (pause), stops.py (each stop reason's stop and its words),
+stacks.py (call stacks), switches.py (the Task Switches history), snapshot.py (what the views show),
+clock.py. This module decides, at each hook moment, whether the program stops there, and which
+hooks run at all (hook_plan()). Requests from the adapter arrive on the channel thread
+(commands.py); work that touches the program's state runs on a held loop's own thread.
+"""
+
+import collections
+import os
+import sys
+import threading
+import weakref
+
+from . import asyncio_internals as internals
+from . import clock as clock_tools
+from . import frames as frame_tools
+from . import instrument
+from . import linetrace
+from . import registry
+from . import snapshot as snapshot_tools
+from . import stacks
+from . import stops
+from . import timelimit
+from .breakpoints import TaskBreakpoints
+from .holding import Holding
+from .inspection import StopInspection, condition_holds, safe_repr
+from .instrument import HandleHook, HookPlan
+from .output import flush_and_drain
+from .pausing import Pausing
+from .stepping import Stepper
+from .switches import SwitchRecorder
+from .vocabulary import START_DEFAULTS, ClockMode, ResumeMode, StopPlace, TaskFilter, TaskSwitchHistory
+
+# Exceptions that are control flow, not errors: the 'raised' filter passes them by.
+_FLOW_EXCEPTIONS = (StopIteration, StopAsyncIteration, GeneratorExit, internals.asyncio.CancelledError,
+                    KeyboardInterrupt)
+
+Settings = collections.namedtuple("Settings", "stop_on_entry max_task_threads clock just_my_code record_always")
+
+
+def settings_from(arguments):
+    """Settings from a start request's arguments; what they leave out takes START_DEFAULTS."""
+    given = dict(START_DEFAULTS, **(arguments or {}))
+    return Settings(stop_on_entry=bool(given["stopOnEntry"]), max_task_threads=given["maxTaskThreads"],
+                    clock=given["clock"], just_my_code=given["justMyCode"],
+                    record_always=given["taskSwitchHistory"] == TaskSwitchHistory.ALWAYS)
+
+
+def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, record_always, clock, switch_log):
+    """Which hooks must run, derived from what each part needs now (see instrument.HookPlan)."""
+    whole_iterations = stepper.records_whole_iterations
+    names = breakpoints.names
+    every_handle = (pausing or stopping or stepper.needs_every_handle or breakpoints.needs_every_handle()
+                    or record_always
+                    # Stepping whole iterations records its task switches: by the full hook if
+                    # function breakpoints need it anyway, else only logged.
+                    or (whole_iterations and bool(names)))
+    if every_handle:
+        handles = HandleHook.EVERY
+    elif names:
+        handles = HandleHook.TASK_STEPS  # only task steps that may match reach the listener
+    elif whole_iterations:
+        handles = HandleHook.LOGGED
+    else:
+        handles = HandleHook.OFF
+    return HookPlan(
+        iterations=bool(entry_pending or pausing or stopping or whole_iterations
+                        or (tracer.needs_thread_sync and tracer.active)),
+        handles=handles, after_handles=every_handle or bool(names),
+        creation=breakpoints.stops_on(TaskFilter.TASK_CREATED), task_step_names=names,
+        switch_log=switch_log if handles == HandleHook.LOGGED else None, autojump=clock == ClockMode.VIRTUAL)
+
+
+class Debugger(instrument.Listener):
+    def __init__(self, send_event):
+        self._send_event = send_event
+        self._lock = threading.Lock()
+        self.settings = settings_from(None)
+        self.entry_pending = False
+        self.holding = Holding()
+        self.breakpoints = TaskBreakpoints()
+        self.line_breakpoints = linetrace.BreakpointTable()
+        self.tracer = linetrace.make_tracer(self.line_breakpoints, self.on_line, self.on_raise)
+        self.stepper = Stepper(self.tracer)
+        self.pausing = Pausing(self._hold_busy_code)
+        self.switches = SwitchRecorder()
+        self.finished = registry.FinishedTasks()
+        self._seen_pending = weakref.WeakSet()
+        self._told_outside_loop = False
+        timelimit.start()  # the watchdog for reprs and evaluate, there from the start
+        if hasattr(os, "register_at_fork"):
+            me = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: me() is not None and me()._in_forked_child())
+
+    # --- configuration (channel thread) -------------------------------------------------------
+
+    def set_function_breakpoints(self, specs):
+        with self._lock:
+            results = self.breakpoints.set_function_breakpoints(specs)
+            self._apply_hooks()
+        return results
+
+    def set_task_filters(self, filters):
+        with self._lock:
+            self.breakpoints.set_filters(filters)
+            self.tracer.update(catching=self.breakpoints.stops_on(TaskFilter.RAISED))
+            self._apply_hooks()
+
+    def set_line_breakpoints(self, path, specs):
+        results = self.line_breakpoints.set(path, specs)
+        with self._lock:
+            self.tracer.update()
+            self._apply_hooks()
+        return results
+
+    def start(self, arguments=None):
+        """The start request: settings (see protocol.json), then the program runs."""
+        self.settings = settings_from(arguments)
+        clock_tools.install(self.settings.clock)
+        with self._lock:
+            self.entry_pending = self.settings.stop_on_entry
+            self._apply_hooks()
+
+    def install_busy_pause(self):
+        self.pausing.install_busy_pause()
+
+    def _apply_hooks(self):
+        """With the lock held: switch the hooks on only where something needs them."""
+        instrument.apply(hook_plan(self.entry_pending, self.pausing.pending, self.holding.stopping, self.stepper,
+                                   self.breakpoints, self.tracer, self.settings.record_always, self.settings.clock,
+                                   self.switches.log))
+
+    def _in_forked_child(self):
+        """A forked child runs on as plain Python: no events (the adapter debugs the parent), no hooks."""
+        self._send_event = lambda event, body: None
+        self.line_breakpoints.by_path.clear()
+        self.tracer.update(stepping=False, catching=False)
+        if instrument.listening(self):
+            instrument.uninstall()
+
+    # --- moments (loop threads) ---------------------------------------------------------------
+
+    def loop_registered(self, state):
+        self._send_event("loopStarted", {"threadId": state.id, "name": state.name})
+
+    def loop_closed(self, state):
+        body = {"threadId": state.id}
+        last = self.switches.last(state.id)
+        if last is not None:
+            body["lastHandle"] = last
+        self._send_event("loopClosed", body)
+
+    def hooks_disabled(self, reason):
+        self._send_event("log", {"level": "error", "message": "Loopscope switched its hooks off after an "
+                                 "internal error and can no longer hold the program: %s" % reason})
+
+    def foreign_loop(self, loop):
+        kind = type(loop)
+        name = "%s.%s" % (kind.__module__, kind.__qualname__)
+        self._send_event("log", {"level": "warning", "message": (
+            "This program runs an event loop of type %s, which is not built on asyncio's BaseEventLoop: "
+            "Loopscope cannot hold, step or show it, and its tasks are not listed. The program runs on as "
+            "usual. To debug that loop, let the program use asyncio's own loop while debugging (for uvloop: "
+            "skip uvloop.install() or uvloop.run(), or the policy it sets)." % name)})
+
+    def before_iteration(self, state):
+        self.tracer.sync_thread()
+        if self.holding.stopping:
+            return self._hold(stops.quiet(state, StopPlace.ITERATION))
+        if self.entry_pending:
+            self.entry_pending = False
+            return self._hold(stops.entry(state))
+        if self.pausing.pending:
+            return self._hold(stops.pause(state, StopPlace.ITERATION))
+        if self.stepper.ends_at_boundary(state):
+            self._hold(stops.step(state, StopPlace.ITERATION))
+
+    def before_handle(self, state, handle):
+        self._stop_before_handle(state, handle)
+        # Recorded after any hold, so that a stop here reports the handle before this one as the last.
+        self.switches.before(state, handle, detailed=not self.stepper.records_whole_iterations)
+
+    def _stop_before_handle(self, state, handle):
+        if self.holding.stopping:
+            return self._hold(stops.quiet(state, StopPlace.HANDLE, handle))
+        if self.pausing.pending and internals.handle_owner(handle) is not state.loop:
+            return self._hold(stops.pause(state, StopPlace.HANDLE, handle=handle))
+        if self.stepper.ends_before_handle(state):
+            return self._hold(stops.step(state, StopPlace.HANDLE, handle=handle))
+        task = registry.task_of_handle(handle)
+        if task is None:
+            return
+        if self.breakpoints.stops_on(TaskFilter.TASK_SWITCH):
+            return self._hold(stops.task_switch(state, handle))
+        if self.breakpoints.may_match(task):
+            hit = self.breakpoints.hits(task, self._function_condition_holds)
+            if hit:
+                return self._hold(stops.function_breakpoint(state, handle, hit, self.breakpoints.names_of(hit)))
+
+    def task_finished(self, task):
+        """A task finished in a step that before_handle did not see (see instrument.HandleHook)."""
+        self.finished.add(task)
+
+    def after_handle(self, state, handle):
+        self.switches.after(state)
+        task = registry.task_of_handle(handle)
+        if task is None or not task.done():
+            return
+        self.finished.add(task)
+        error = internals.future_exception(task)
+        if error is not None and self.breakpoints.stops_on(TaskFilter.TASK_EXCEPTION):
+            frames = stacks.traceback_frames(error.__traceback__)
+            return self._hold(stops.task_exception(state, task, error, frames[0] if frames else None))
+        if self.breakpoints.stops_on(TaskFilter.TASK_DONE):
+            self._hold(stops.task_done(state, task))
+
+    def task_created(self, state, task):
+        if not self.breakpoints.stops_on(TaskFilter.TASK_CREATED):
+            return
+        frame = frame_tools.thread_frames(sys._getframe(1))[0]  # the caller of loop.create_task
+        self._hold(stops.task_created(state, frame, task))
+
+    def _function_condition_holds(self, breakpoint, task):
+        chain = frame_tools.await_chain(internals.task_coroutine(task))
+        frame = chain[-1][1] if chain else None
+        for _coro, candidate in reversed(chain):
+            if frame_tools.is_user_file(candidate.f_code.co_filename):
+                frame = candidate
+                break
+        return self._condition_holds_or_warn("Breakpoint %r" % breakpoint.name, breakpoint.condition, frame,
+                                             [("task", task)])
+
+    def _condition_holds_or_warn(self, which, condition, frame, extra=()):
+        """A breakpoint's condition in a frame; one that raises is reported and counts as true."""
+        outcome = condition_holds(condition, frame, extra)
+        if isinstance(outcome, Exception):
+            self._send_event("log", {"level": "warning", "message": "%s: condition %r raised %s: %s; stopping anyway."
+                                     % (which, condition, type(outcome).__name__, outcome)})
+            return True
+        return outcome
+
+    # --- lines (whichever thread runs them) ----------------------------------------------------
+
+    def on_line(self, frame):
+        """A line event the tracer passed on: a line breakpoint, or a step that may end here."""
+        if self.holding.serving_here or self.holding.stopping:
+            return
+        loop = internals.get_running_loop()
+        state = registry.state_of(loop) if loop is not None else None
+        if state is None:
+            if not self._told_outside_loop:
+                self._told_outside_loop = True
+                self._send_event("log", {"level": "info", "message": "Loopscope stops at line breakpoints only in "
+                                         "code an event loop runs; %s:%d ran outside one." % (
+                                             os.path.basename(frame.f_code.co_filename), frame.f_lineno)})
+            return
+        stepping = self.stepper.line_step is not None
+        if self.stepper.line_ends_at(frame, state):
+            return self._hold(stops.line_step(state, frame))
+        breakpoint = self.line_breakpoints.at(frame.f_code.co_filename, frame.f_lineno)
+        if breakpoint is None:
+            return
+        with self.holding.running_user_code():
+            if breakpoint.condition and not self._condition_holds_or_warn(
+                    "Breakpoint at %s:%d" % (os.path.basename(breakpoint.path), breakpoint.line), breakpoint.condition,
+                    frame):
+                return
+            if not breakpoint.hit():
+                return
+            if breakpoint.log_message:
+                text = linetrace.interpolate(breakpoint.log_message, frame)
+                flush_and_drain()
+                self._send_event("logpoint", {"message": text, "path": breakpoint.path, "line": breakpoint.line})
+                return
+        self._hold(stops.line_breakpoint(state, frame, breakpoint, while_stepping=stepping))
+
+    def on_raise(self, frame, error):
+        """The 'raised' filter: an exception raised in user code that a loop runs."""
+        if self.holding.serving_here or self.holding.stopping or isinstance(error, _FLOW_EXCEPTIONS):
+            return
+        loop = internals.get_running_loop()
+        state = registry.state_of(loop) if loop is not None else None
+        if state is None:
+            return
+        self._hold(stops.raised(state, frame, error))
+
+    # --- holding ------------------------------------------------------------------------------
+
+    def _hold(self, stop):
+        """Hold this loop's thread here until the user resumes, serving requests meanwhile."""
+        with self._lock:
+            shown = self.holding.begin(stop, self._new_inspection)
+            if shown is None:
+                return  # a quiet hold whose stop is already over
+            if shown:
+                clock_tools.clock.pause()
+                self.pausing.pending = False
+                self.stepper.end()
+                self._apply_hooks()
+        if shown:
+            for other in registry.loop_states():
+                if other is not stop.state:
+                    internals.wake(other.loop)
+            body = stops.event_body(stop, self.switches.last(stop.state.id))
+            flush_and_drain()
+            self._send_event("stopped", body)
+        self._serve_while_held(stop)
+
+    @staticmethod
+    def _new_inspection():
+        return StopInspection(stacks.describe_task, stacks.describe_loop)
+
+    def _hold_busy_code(self, state, frame):
+        """The pause signal landed in busy code on the main thread."""
+        if not self.holding.stopping:
+            self._hold(stops.pause(state, StopPlace.CODE, frame=frame))
+
+    def _serve_while_held(self, stop):
+        self.holding.serve(stop)
+        # Back to the program: trace this thread as the settings now say (a line step may start here).
+        self.tracer.sync_thread(stop.frame if stop.where == StopPlace.CODE else None)
+
+    # --- requests from the adapter (channel thread) --------------------------------------------
+
+    def resume(self, mode, thread_id=None):
+        with self._lock:
+            holding = self.holding
+            if not holding.stopping and not holding.held:
+                return
+            if mode != ResumeMode.CONTINUE:
+                state = registry.state_for_thread(thread_id)
+                stop = (holding.held.get(state.id) if state is not None else None) or holding.primary
+                if stop is not None:
+                    self.stepper.begin(mode, stop)
+            released = holding.release()
+            clock_tools.clock.resume()
+            self._apply_hooks()
+        holding.wake(released)
+
+    def pause(self):
+        with self._lock:
+            if self.holding.stopping:
+                return
+            self.pausing.pending = True
+            self._apply_hooks()
+        self.pausing.interrupt()
+
+    @property
+    def inspection(self):
+        return self.holding.inspection
+
+    def on_held_thread(self, work, done, thread_id=None):
+        """Run work() on a held loop's thread; done(result, error) gets the answer."""
+        with self._lock:
+            state = registry.state_for_thread(thread_id) if thread_id is not None else None
+            stop = self.holding.held.get(state.id) if state is not None else None
+            stop = stop or self.holding.primary
+        if stop is None:
+            done(None, "the program is running; pause it first")
+            return
+        self.holding.post(stop, work, done)
+
+    def threads(self):
+        """Each live loop, then its pending tasks (at most max_task_threads in all)."""
+        threads, left_out = [], 0
+        loops = registry.loop_states()
+        for state in loops:
+            threads.append({"id": state.id, "name": state.name})
+            loop = state.loop
+            if loop is None or loop.is_closed():
+                continue
+            tasks = sorted(registry.pending_tasks(loop), key=registry.task_id)
+            room = max(0, self.settings.max_task_threads - (len(threads) - len(loops)))
+            for task in tasks[:room]:
+                threads.append({"id": registry.task_id(task), "name": stacks.task_thread_name(task)})
+            left_out += max(0, len(tasks) - room)
+        return threads, left_out
+
+    # --- inspection (held loop thread) ---------------------------------------------------------
+
+    def stack_trace(self, thread_id):
+        inspection = self.holding.inspection
+        if inspection is None:
+            raise LookupError("the program is running; pause it first")
+        return stacks.stack_trace(inspection, thread_id, self.holding.held, self.settings.just_my_code)
+
+    def exception_info(self):
+        stop = self.holding.primary
+        error = stop.exception if stop is not None else None
+        if error is None:
+            raise LookupError("the program is not stopped on an exception")
+        import traceback
+        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        kind = type(error)
+        name = kind.__qualname__ if kind.__module__ == "builtins" else "%s.%s" % (kind.__module__, kind.__qualname__)
+        return {"exceptionId": name, "description": safe_repr(str(error), 1000), "breakMode": "always",
+                "details": {"message": safe_repr(str(error), 1000), "typeName": kind.__qualname__,
+                            "fullTypeName": name, "stackTrace": text}}
+
+    def snapshot(self, loop_id, max_tasks):
+        """Runs on the primary held thread; loops that are not held report 'running'."""
+        self._note_finished()
+        loops = []
+        for state in registry.loop_states():
+            if loop_id is not None and state.id != loop_id:
+                continue
+            stop = self.holding.held.get(state.id)
+            held_handle = stop.handle if stop is not None and stop.where == StopPlace.HANDLE else None
+            loops.append(snapshot_tools.snapshot_loop(state, stop is not None, self.finished, self.settings.clock,
+                                                      max_tasks, held_handle, self.switches))
+            loop = state.loop
+            for task in registry.pending_tasks(loop) if loop is not None and not loop.is_closed() else ():
+                self._seen_pending.add(task)
+        return {"loops": loops}
+
+    def _note_finished(self):
+        for task in list(self._seen_pending):
+            if task.done():
+                self._seen_pending.discard(task)
+                self.finished.add(task)
+
+    def advance_clock(self, seconds):
+        if not self.holding.stopping:
+            raise LookupError("the loop clock can only be moved while the program is paused")
+        clock_tools.clock.advance(seconds)
+        return {"time": max((_loop_time(s.loop) for s in registry.loop_states()), default=0.0)}
+
+    def cancel_task(self, task_id):
+        task = registry.task_by_id(task_id)
+        if task is None:
+            raise LookupError("no task with id %d (it may have finished)" % task_id)
+        if task.done():
+            raise LookupError("task %s has already %s" % (registry.task_name(task), stops.outcome(task)))
+        task.get_loop().call_soon_threadsafe(task.cancel)
+        return {}
+
+
+def _loop_time(loop):
+    try:
+        return float(loop.time()) if loop is not None else 0.0
+    except Exception:
+        return 0.0

@@ -1,0 +1,58 @@
+"""Pause, which always lands: a loop asleep in select() is woken through its own wake-up pipe and
+holds at its next boundary; a loop busy in a callback on the main thread is interrupted by a
+real-time signal whose handler holds right there, in the busy frame. (A loop on another thread that
+never yields holds at its next handle: signals only reach the main thread.)
+"""
+
+import _thread
+import signal
+import threading
+import time
+
+from . import asyncio_internals as internals
+from . import registry
+
+# A real-time signal nobody else is likely to use; it interrupts busy code on the main thread.
+PAUSE_SIGNAL = signal.NSIG - 2
+# How long a woken loop gets to reach a boundary before the main thread is interrupted.
+BUSY_PAUSE_DELAY = 0.3
+_sleep = time.sleep
+
+
+class Pausing:
+    def __init__(self, hold_busy_code):
+        """hold_busy_code(state, frame) holds the main thread's loop inside running code."""
+        self.pending = False          # a pause was asked for and has not landed yet
+        self._hold_busy_code = hold_busy_code
+        self._main_ident = threading.main_thread().ident
+        self._signal_installed = False
+
+    def install_busy_pause(self):
+        """On the main thread, before user code: the handler that stops busy code for pause."""
+        if signal.getsignal(PAUSE_SIGNAL) in (signal.SIG_DFL, None):
+            signal.signal(PAUSE_SIGNAL, self._on_signal)
+            self._signal_installed = True
+
+    def interrupt(self):
+        """After pending was set: wake every loop, and interrupt the main thread if it stays busy."""
+        for state in registry.loop_states():
+            internals.wake(state.loop)
+        if self._signal_installed:
+            _thread.start_new_thread(self._interrupt_busy_main_thread, ())
+
+    def _interrupt_busy_main_thread(self):
+        _sleep(BUSY_PAUSE_DELAY)
+        if self.pending:
+            try:
+                signal.pthread_kill(self._main_ident, PAUSE_SIGNAL)
+            except (OSError, ValueError):
+                pass
+
+    def _on_signal(self, _signum, frame):
+        if not self.pending:
+            return
+        main_loops = [s for s in registry.loop_states() if s.thread_ident == self._main_ident]
+        if not main_loops:
+            return  # no loop on this thread yet: the pause lands when one starts
+        running = [s for s in main_loops if s.loop.is_running()] or main_loops
+        self._hold_busy_code(running[0], frame)

@@ -1,0 +1,202 @@
+"""The loops and tasks Loopscope has seen: their small ids, where each task was created, how a
+finished task ended, and the recently finished tasks the views still show.
+
+Loops, tasks and futures share one id space, because loops and tasks are both DAP threads. Tasks
+get their id when created (instrument's create_task hook), so ids follow creation order; futures,
+and tasks made without loop.create_task, on first sight. Everything is held weakly: Loopscope
+must never keep a loop or a task alive.
+"""
+
+import asyncio
+import collections
+import itertools
+import threading
+import weakref
+
+from . import asyncio_internals as internals
+
+_ids = itertools.count(1)
+_run_numbers = itertools.count(1)
+# id(loop) -> LoopState. Read by the hooks and the clock on every iteration; written only here.
+states = {}
+# task or future -> (id, (filename, line) of the user code that made it, or None)
+_info = weakref.WeakKeyDictionary()
+
+
+class LoopState:
+    """What Loopscope knows of one event loop. Its id is the loop's DAP thread id."""
+
+    __slots__ = ("id", "loop_ref", "thread_ident", "thread_name", "iteration", "run_number", "clock_skew",
+                 "current_handle", "log_stamp", "__weakref__")
+
+    def __init__(self, loop):
+        self.id = next(_ids)
+        self.loop_ref = weakref.ref(loop)
+        thread = threading.current_thread()
+        self.thread_ident = thread.ident
+        self.thread_name = thread.name
+        self.iteration = 0          # iterations started
+        self.run_number = 0         # which run_forever (numbered across loops) runs it now
+        self.clock_skew = 0.0       # seconds the virtual clock jumped ahead on this loop
+        self.current_handle = None  # the handle running now, while handles are watched
+        self.log_stamp = (-1, 0.0)  # (iteration, loop time at its first handle): instrument._handle_run_logged
+
+    @property
+    def loop(self):
+        return self.loop_ref()
+
+    @property
+    def name(self):
+        return "Event loop %d (%s)" % (self.id, self.thread_name)
+
+    @property
+    def label(self):
+        """The name as it reads inside a sentence."""
+        return "event loop %d (%s)" % (self.id, self.thread_name)
+
+    def start_run(self):
+        self.run_number = next(_run_numbers)
+
+
+def register_loop(loop, on_collected):
+    """A new LoopState for loop; on_collected(state) is called if the loop is collected unclosed."""
+    state = LoopState(loop)
+    key = id(loop)
+    states[key] = state
+
+    def forget(_ref, key=key, state=state):
+        if states.get(key) is state:
+            del states[key]
+            on_collected(state)
+
+    state.loop_ref = weakref.ref(loop, forget)
+    return state
+
+
+def forget_loop(loop):
+    """The closed loop's state, now forgotten; None if it was not known."""
+    state = state_of(loop)
+    if state is not None:
+        del states[id(loop)]
+    return state
+
+
+def state_of(loop):
+    state = states.get(id(loop))
+    if state is not None and state.loop_ref() is loop:
+        return state
+    return None
+
+
+def loop_states():
+    return [state for state in list(states.values()) if state.loop is not None]
+
+
+def forget_all():
+    states.clear()
+
+
+# --- tasks and futures ----------------------------------------------------------------------
+
+def is_task(obj):
+    return isinstance(obj, internals.TASK_TYPES)
+
+
+def record_task(task, where):
+    """A task just created, with the (filename, line) of the user code that created it."""
+    try:
+        _info[task] = (next(_ids), where)
+    except TypeError:
+        pass
+
+
+def task_id(task):
+    """A small stable id for a task (its DAP thread id) or a future."""
+    try:
+        return _info[task][0]
+    except KeyError:
+        info = _info[task] = (next(_ids), None)
+        return info[0]
+    except TypeError:
+        return 0
+
+
+def created_at(task):
+    info = _info.get(task)
+    return info[1] if info is not None else None
+
+
+def task_by_id(ident, tasks_only=True):
+    """The live task (or, with tasks_only=False, future) with this id; a scan, for rare requests."""
+    for obj, info in list(_info.items()):
+        if info[0] == ident:
+            return obj if not tasks_only or is_task(obj) else None
+    return None
+
+
+def task_of_handle(handle):
+    """The Task a ready handle steps or wakes, or None for a plain callback."""
+    owner = internals.handle_owner(handle)
+    return owner if is_task(owner) else None
+
+
+def task_name(task):
+    get_name = getattr(task, "get_name", None)
+    return get_name() if get_name is not None else "Task-%d" % task_id(task)
+
+
+def how_task_ended(task):
+    """'cancelled', 'failed' or 'done', for a task that is done; read without side effects."""
+    if task.cancelled():
+        return "cancelled"
+    return "failed" if internals.future_exception(task) is not None else "done"
+
+
+def pending_tasks(loop):
+    """asyncio.all_tasks(loop), from any thread: copying the task set fails while another thread
+    adds to it ("set changed size"), so it is retried, as asyncio itself does."""
+    for _attempt in range(100):
+        try:
+            return asyncio.all_tasks(loop)
+        except RuntimeError:
+            continue
+    return set()
+
+
+def live_tasks():
+    """The pending tasks of every loop Loopscope knows (a scan, for rare requests)."""
+    return [task for state in loop_states() for task in pending_tasks(state.loop)]
+
+
+FINISHED_KEPT = 64
+
+
+class FinishedTasks:
+    """The most recently finished tasks that are still alive, so the views can show how they ended.
+    Weak references only: keeping a failed task alive would delay or lose asyncio's
+    "Task exception was never retrieved" report."""
+
+    def __init__(self):
+        self._tasks = collections.OrderedDict()  # task id -> weakref to the task
+
+    def add(self, task):
+        ident = task_id(task)
+        self._tasks.pop(ident, None)
+        self._tasks[ident] = weakref.ref(task)
+        while len(self._tasks) > FINISHED_KEPT:
+            self._tasks.popitem(last=False)
+
+    def of_loop(self, loop):
+        alive = (ref() for ref in reversed(list(self._tasks.values())))
+        return [t for t in alive if t is not None and internals.future_loop(t) is loop]
+
+
+def state_for_thread(thread_id):
+    """The loop behind a DAP thread id: a loop's own id, or a task's."""
+    for state in loop_states():
+        if state.id == thread_id:
+            return state
+    task = task_by_id(thread_id) if thread_id is not None else None
+    if task is not None:
+        return state_of(task.get_loop())
+    return None

@@ -1,0 +1,141 @@
+"""Call stacks of held loops and tasks, as DAP stack frames, and the Task and Event loop scopes.
+
+A task's stack is its await chain, innermost first, each frame at the line where it resumes. The
+stopped thread's stack is what the stop is about (the running code, the task about to step, the
+callback about to run), then a label for the loop and its iteration, then the loop's own frames.
+Runs on a held loop's thread.
+"""
+
+import os
+
+from . import asyncio_internals as internals
+from . import frames as frame_tools
+from . import registry
+from .instrument import callback_name
+from .stops import outcome
+from .vocabulary import StopPlace
+
+
+def stack_trace(inspection, thread_id, held, just_my_code):
+    """[StackFrame] (protocol.json) of a DAP thread; held maps loop ids to their Stops."""
+    state = registry.state_for_thread(thread_id)
+    if state is None:
+        task = registry.task_by_id(thread_id)
+        if task is not None and task.done():
+            return [label(inspection, "Task %s %s" % (registry.task_name(task), outcome(task)))]
+        raise LookupError("no event loop or task with thread id %d" % thread_id)
+    stop = held.get(state.id)
+    if stop is None:
+        return [label(inspection, "%s is running (busy in a callback or on another thread)" % state.name)]
+    subject = stop.subject_task()
+    task = registry.task_by_id(thread_id) if thread_id != state.id else None
+    if task is not None and task is not subject:
+        if task.done():
+            return [label(inspection, "Task %s %s" % (registry.task_name(task), outcome(task)))]
+        return task_frames(inspection, task, state)
+    frames = []
+    if stop.where == StopPlace.CODE and stop.from_traceback:
+        frames.extend(frame_entry(inspection, f, task=subject, state=state)
+                      for f in traceback_frames(stop.exception.__traceback__, just_my_code))
+    elif stop.where == StopPlace.CODE:
+        frames.extend(frame_entry(inspection, f, task=subject, state=state)
+                      for f in user_frames(stop.frame, just_my_code))
+    elif stop.where == StopPlace.HANDLE:
+        if subject is not None:
+            frames.extend(task_frames(inspection, subject, state, with_label=False))
+        else:
+            frames.extend(callback_frames(inspection, stop.handle))
+    frames.append(label(inspection, "%s · iteration %d" % (state.name, state.iteration)))
+    if stop.where != StopPlace.CODE:
+        # This runs on the held thread itself, so top is this call's own stack: a local that
+        # points at it is a reference cycle, which would keep this stop's inspection and every
+        # frame it lists (with their locals) alive until the next garbage collection.
+        top = frame_tools.thread_top_frame(state.thread_ident)
+        try:
+            frames.extend(frame_entry(inspection, f, state=state) for f in user_frames(top))
+        finally:
+            top = None
+    return frames
+
+
+def user_frames(top, just_my_code=True):
+    if top is None:
+        return []
+    frames = frame_tools.thread_frames(top)
+    return [f for f in frames if frame_tools.is_user_file(f.f_code.co_filename)] if just_my_code else frames
+
+
+def traceback_frames(tb, just_my_code=True):
+    """The frames an exception passed through, innermost first (they keep their locals)."""
+    frames = []
+    while tb is not None:
+        frame = tb.tb_frame
+        if not frame_tools.is_loopscope_file(frame.f_code.co_filename) and (
+                not just_my_code or frame_tools.is_user_file(frame.f_code.co_filename)):
+            frames.append(frame)
+        tb = tb.tb_next
+    frames.reverse()
+    return frames
+
+
+def frame_entry(inspection, frame, name=None, task=None, state=None):
+    where = frame_tools.location(frame)
+    return {"id": inspection.add_frame(frame, task, state), "name": name or frame_tools.code_name(frame.f_code),
+            "path": where["path"], "line": where["line"]}
+
+
+def label(inspection, text):
+    return {"id": inspection.add_frame(None), "name": text, "line": 0, "presentationHint": "label"}
+
+
+def task_frames(inspection, task, state, with_label=True):
+    """A task's await chain, innermost first, each frame at the line where it resumes."""
+    chain = frame_tools.await_chain(internals.task_coroutine(task))
+    user = [(c, f) for c, f in chain if frame_tools.is_user_file(f.f_code.co_filename)] or chain[-1:]
+    frames = [frame_entry(inspection, f, frame_tools.coroutine_name(c), task, state) for c, f in reversed(user)]
+    if with_label:
+        frames.append(label(inspection, "task %s on %s" % (registry.task_name(task), state.label)))
+    return frames
+
+
+def callback_frames(inspection, handle):
+    callback = internals.handle_callback(handle)
+    code = getattr(getattr(callback, "__func__", callback), "__code__", None)
+    entry = label(inspection, "callback %s" % callback_name(callback))
+    if code is not None:
+        entry.update(path=os.path.abspath(code.co_filename), line=code.co_firstlineno, presentationHint="normal")
+    return [entry]
+
+
+def task_thread_name(task):
+    return "%s · %s" % (registry.task_name(task), frame_tools.coroutine_name(internals.task_coroutine(task)))
+
+
+# --- the synthetic scopes of Variables (inspection.StopInspection asks for them) --------------
+
+def describe_task(task):
+    """Rows of the Task scope."""
+    rows = [("name", registry.task_name(task)), ("state", "pending" if not task.done() else outcome(task)),
+            ("coroutine", frame_tools.coroutine_name(internals.task_coroutine(task)))]
+    waiter = internals.task_waiter(task)
+    if waiter is not None:
+        rows.append(("awaiting", waiter))
+    created = registry.created_at(task)
+    if created is not None:
+        rows.append(("created at", "%s:%d" % created))
+    rows.append(("task", task))
+    return rows
+
+
+def describe_loop(state):
+    """Rows of the Event loop scope."""
+    loop = state.loop
+    if loop is None:
+        return [("state", "collected")]
+    timers = [t for t in internals.scheduled_timers(loop) if not t.cancelled()]
+    rows = [("time", "%.6f" % loop.time()), ("iteration", str(state.iteration)),
+            ("ready", "%d handles" % len(internals.ready_queue(loop))), ("timers", "%d scheduled" % len(timers))]
+    if timers:
+        rows.append(("next timer", "due in %.3f s" % (min(t.when() for t in timers) - loop.time())))
+    rows.append(("loop", loop))
+    return rows
