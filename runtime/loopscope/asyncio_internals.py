@@ -35,6 +35,9 @@ HAS_CALL_GRAPH = hasattr(asyncio, "capture_call_graph")
 FRAME_LOCALS_IS_SNAPSHOT = VERSION < (3, 13)
 # The interpreter makes a script's path absolute (__file__, code objects) from 3.9.
 ABSOLUTE_SCRIPT_PATH = VERSION >= (3, 9)
+# From 3.14 the pure-Python Task keeps its own current task and task registry, which the C
+# asyncio.current_task() and all_tasks() do not see (CPython's own tests run both kinds).
+PY_TASKS_APART = VERSION >= (3, 14)
 # asyncio.EventLoop (3.13+) is a separate name for the default loop class.
 DEFAULT_LOOP_CLASS = getattr(asyncio, "EventLoop", None)
 
@@ -117,6 +120,29 @@ def wake(loop):
             write_to_self()
         except Exception:
             pass
+
+
+# --- the tasks of a loop --------------------------------------------------------------------
+
+_py_current_task = getattr(asyncio.tasks, "_py_current_task", None) if PY_TASKS_APART else None
+_py_all_tasks = getattr(asyncio.tasks, "_py_all_tasks", None) if PY_TASKS_APART else None
+
+
+def current_task(loop):
+    """The task running on loop now, C Task or pure-Python Task alike."""
+    task = asyncio.current_task(loop)
+    if task is None and _py_current_task is not None:
+        task = _py_current_task(loop)
+    return task
+
+
+def all_tasks(loop):
+    """The loop's pending tasks, C Tasks and pure-Python Tasks alike (may raise RuntimeError while
+    another thread adds a task: registry.pending_tasks retries)."""
+    tasks = asyncio.all_tasks(loop)
+    if _py_all_tasks is not None:
+        tasks |= _py_all_tasks(loop)
+    return tasks
 
 
 # --- handles and timers ---------------------------------------------------------------------

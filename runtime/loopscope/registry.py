@@ -7,7 +7,6 @@ and tasks made without loop.create_task, on first sight. Everything is held weak
 must never keep a loop or a task alive.
 """
 
-import asyncio
 import collections
 import itertools
 import threading
@@ -157,7 +156,7 @@ def pending_tasks(loop):
     adds to it ("set changed size"), so it is retried, as asyncio itself does."""
     for _attempt in range(100):
         try:
-            return asyncio.all_tasks(loop)
+            return internals.all_tasks(loop)
         except RuntimeError:
             continue
     return set()

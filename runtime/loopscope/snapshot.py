@@ -196,7 +196,7 @@ def snapshot_loop(state, held, finished, clock, max_tasks, held_handle=None, swi
     body["time"] = loop.time()
     if not held:
         return body
-    pending = sorted(asyncio.all_tasks(loop), key=registry.task_id)
+    pending = sorted(registry.pending_tasks(loop), key=registry.task_id)
     # Before a handle, the held one has left the ready queue but is the next to run.
     ready_handles = ([held_handle] if held_handle is not None else []) + [
         h for h in internals.ready_queue(loop) if not h.cancelled()]
@@ -224,7 +224,7 @@ def snapshot_loop(state, held, finished, clock, max_tasks, held_handle=None, swi
                 entry["taskId"] = registry.task_id(waiting[0])
         body["timers"].append(entry)
     body["watched"] = _watched_fds(loop)
-    current = asyncio.current_task(loop)
+    current = internals.current_task(loop)
     steps, ended = switches.steps() if switches is not None else ({}, [])
     for task in ended:
         finished.add(task)

@@ -48,7 +48,7 @@ class Stop:
             return registry.task_of_handle(self.handle)
         if self.where == StopPlace.CODE:
             loop = self.state.loop
-            return asyncio.current_task(loop) if loop is not None else None
+            return internals.current_task(loop) if loop is not None else None
         return None
 
     def thread_id(self):
@@ -196,7 +196,7 @@ def handle_sentence(info):
 
 def line_place(frame, state):
     """'app.py:12 in task consumer-2', or 'app.py:12' outside a task."""
-    task = asyncio.current_task(state.loop)
+    task = internals.current_task(state.loop)
     where = "%s:%d" % (os.path.basename(frame.f_code.co_filename), frame.f_lineno)
     return "%s in task %s" % (where, registry.task_name(task)) if task is not None else where
 

@@ -17,7 +17,6 @@ costs one walk.
 """
 
 import sys
-from asyncio import tasks
 
 from . import asyncio_internals as internals
 from . import frames as frame_tools
@@ -83,7 +82,7 @@ class TaskMarks:
         loop = internals.get_running_loop()
         if loop is not None:
             try:
-                task = tasks.current_task(loop)
+                task = internals.current_task(loop)
             except Exception:
                 return None
             if task is not None:

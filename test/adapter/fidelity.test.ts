@@ -3,19 +3,26 @@
 // exactly as they do without Loopscope, under the adapter and with the per-handle hooks on.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fixture, FIXTURES, PYTHON, Session, supportedPythons } from './harness';
 
 const DIR = path.join(FIXTURES, 'fidelity');
 const programs = readdirSync(DIR).filter((name) => name.endsWith('.py')).sort();
 
+/** NAME=VALUE pairs a fixture asks for in '# fidelity-env:' lines, for the plain run and the debugged one. */
+function fixtureEnv(program: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const match of readFileSync(program, 'utf8').matchAll(/^# fidelity-env: (\w+)=(.*)$/gm)) env[match[1]] = match[2];
+  return env;
+}
+
 async function underLoopscope(program: string, python: string, cwd = DIR) {
   const session = new Session();
   await session.start();
   try {
     // A task breakpoint that never matches keeps the per-handle hooks on the whole time.
-    await session.launch({ program, python, cwd }, () =>
+    await session.launch({ program, python, cwd, env: fixtureEnv(program) }, () =>
       session.client.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'no task is called this' }] }));
     const exitCode = (await session.next('exited', 30_000)).body.exitCode as number;
     await session.next('terminated');
@@ -26,12 +33,12 @@ async function underLoopscope(program: string, python: string, cwd = DIR) {
 }
 
 describe('fidelity: the program behaves as without Loopscope', () => {
-  const pythons = supportedPythons().filter((p) => /^3\.(8|12|13)\./.test(p.version));
+  const pythons = supportedPythons().filter((p) => /^3\.(8|12|13|14|15)\./.test(p.version));
   for (const python of pythons.length ? pythons : [{ version: 'default', path: PYTHON }]) {
     for (const name of programs) {
       it(`${name} (Python ${python.version})`, async () => {
         const program = path.join(DIR, name);
-        const plain = spawnSync(python.path, [program], { cwd: DIR, timeout: 30_000 });
+        const plain = spawnSync(python.path, [program], { cwd: DIR, timeout: 30_000, env: { ...process.env, ...fixtureEnv(program) } });
         const debugged = await underLoopscope(program, python.path);
         // Addresses (0x7f...) differ from run to run.
         const tidy = (text: string) => text.replace(/0x[0-9a-f]+/g, '0x…');
