@@ -84,7 +84,7 @@ class Debugger(instrument.Listener):
         self.holding = Holding()
         self.breakpoints = TaskBreakpoints()
         self.line_breakpoints = linetrace.BreakpointTable()
-        self.tracer = linetrace.make_tracer(self.line_breakpoints, self.on_line, self.on_raise)
+        self.tracer = linetrace.make_tracer(self.line_breakpoints, self.on_line, self.on_raise, self.on_return)
         self.stepper = Stepper(self.tracer)
         self.pausing = Pausing(self._hold_busy_code)
         self.switches = SwitchRecorder()
@@ -252,14 +252,14 @@ class Debugger(instrument.Listener):
         loop = internals.get_running_loop()
         state = registry.state_of(loop) if loop is not None else None
         if state is None:
-            if not self._told_outside_loop:
+            if not self._told_outside_loop and self.line_breakpoints.at(frame.f_code.co_filename, frame.f_lineno):
                 self._told_outside_loop = True
                 self._send_event("log", {"level": "info", "message": "Loopscope stops at line breakpoints only in "
                                          "code an event loop runs; %s:%d ran outside one." % (
                                              os.path.basename(frame.f_code.co_filename), frame.f_lineno)})
             return
         stepping = self.stepper.line_step is not None
-        if self.stepper.line_ends_at(frame, state):
+        if stepping and frame_tools.is_user_file(frame.f_code.co_filename) and self.stepper.line_ends_at(frame, state):
             return self._hold(stops.line_step(state, frame))
         breakpoint = self.line_breakpoints.at(frame.f_code.co_filename, frame.f_lineno)
         if breakpoint is None:
@@ -277,6 +277,21 @@ class Debugger(instrument.Listener):
                 self._send_event("logpoint", {"message": text, "path": breakpoint.path, "line": breakpoint.line})
                 return
         self._hold(stops.line_breakpoint(state, frame, breakpoint, while_stepping=stepping))
+
+    def on_return(self, frame):
+        """A user frame returned while a line step runs: the step may land where it returns to."""
+        if self.holding.serving_here or self.holding.stopping or self.stepper.line_step is None:
+            return
+        loop = internals.get_running_loop()
+        state = registry.state_of(loop) if loop is not None else None
+        if state is None:
+            return
+        had_loop_step = self.stepper.loop_step is not None
+        if self.stepper.line_returned(frame, state, lambda: _frames_awaiting(frame, state)):
+            return self._hold(stops.line_step(state, frame))
+        if self.stepper.loop_step is not None and not had_loop_step:
+            with self._lock:
+                self._apply_hooks()  # nowhere left to land: the step ends with this iteration
 
     def on_raise(self, frame, error):
         """The 'raised' filter: an exception raised in user code that a loop runs."""
@@ -437,6 +452,23 @@ class Debugger(instrument.Listener):
             raise LookupError("task %s has already %s" % (registry.task_name(task), stops.outcome(task)))
         task.get_loop().call_soon_threadsafe(task.cancel)
         return {}
+
+
+def _frames_awaiting(frame, state):
+    """If frame is the own coroutine of the task running on the state's loop, the frames where the
+    tasks awaiting that task (directly, or through gather, wait_for, shield...) will resume."""
+    loop = state.loop
+    task = internals.current_task(loop) if loop is not None else None
+    if task is None or frame_tools.coroutine_frame(internals.task_coroutine(task)) is not frame:
+        return []
+    graph = snapshot_tools.AwaitGraph(registry.pending_tasks(loop), ())
+    frames = []
+    for waiter in graph.awaited_by.get(task, ()):
+        chain = frame_tools.await_chain(internals.task_coroutine(waiter))
+        user = [f for _coro, f in chain if frame_tools.is_user_file(f.f_code.co_filename)]
+        if user:
+            frames.append(user[-1])
+    return frames
 
 
 def _loop_time(loop):

@@ -6,6 +6,7 @@ Everything here only reads frames and coroutine attributes; nothing runs user co
 import gc
 import inspect
 import os
+import site
 import sys
 import sysconfig
 import types
@@ -16,9 +17,19 @@ _LOOPSCOPE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def _library_dirs():
+    """Where installed code lives: the standard library and every site-packages or dist-packages
+    directory. sysconfig knows only the install scheme's own; Debian's packages live in
+    /usr/lib/python3/dist-packages, which only site knows (site.getsitepackages)."""
+    paths = [sysconfig.get_paths().get(key) for key in ("stdlib", "platstdlib", "purelib", "platlib")]
+    get_site_packages = getattr(site, "getsitepackages", None)  # missing in old virtualenvs' site.py
+    if get_site_packages is not None:
+        paths.extend(get_site_packages())
+    user_site = getattr(site, "getusersitepackages", None)
+    if user_site is not None:
+        paths.append(user_site())
+    paths.extend(p for p in sys.path if os.path.basename(p.rstrip(os.sep)) in ("site-packages", "dist-packages"))
     dirs = set()
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        path = sysconfig.get_paths().get(key)
+    for path in paths:
         if path:
             dirs.add(os.path.realpath(path) + os.sep)
             dirs.add(os.path.abspath(path) + os.sep)
@@ -26,6 +37,7 @@ def _library_dirs():
 
 
 _LIBRARY_DIRS = _library_dirs()
+_TYPED_CODE = ("<stdin>", "<ipython-input-")
 _is_user_cache = {}
 
 
@@ -37,10 +49,12 @@ def is_user_file(filename):
     """True for the program's own code: not the standard library, site-packages or Loopscope."""
     cached = _is_user_cache.get(filename)
     if cached is None:
-        if filename.startswith("<frozen") or is_loopscope_file(filename):
+        if is_loopscope_file(filename):
             cached = False
         elif filename.startswith("<"):
-            cached = True
+            # Code a library made at run time (dataclasses, attrs, namedtuple: '<string>'), frozen
+            # modules: not the user's. Code typed at a prompt is.
+            cached = filename.startswith(_TYPED_CODE)
         else:
             path = os.path.abspath(filename)
             cached = not (path.startswith(_LIBRARY_DIRS) or os.path.realpath(path).startswith(_LIBRARY_DIRS))
@@ -197,9 +211,16 @@ def thread_top_frame(thread_ident):
     return sys._current_frames().get(thread_ident)
 
 
+_HANDLE_RUN = internals.ORIGINALS["handle_run"].__code__
+
+
 def user_caller(frame):
-    """The nearest user frame that called (or awaits) this one, while it runs."""
+    """The nearest user frame that called (or awaits) this one, while it runs; None when the event
+    loop called it (a task's own coroutine, a callback): the frames below belong to the loop's
+    caller (asyncio.run's), not to this code."""
     caller = frame.f_back
     while caller is not None and not is_user_file(caller.f_code.co_filename):
+        if caller.f_code is _HANDLE_RUN or is_loopscope_file(caller.f_code.co_filename):
+            return None
         caller = caller.f_back
     return caller

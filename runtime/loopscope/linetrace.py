@@ -6,6 +6,7 @@ declines to trace any frame whose file has no breakpoint. While the user steps, 
 code is watched until the step ends.
 """
 
+import dis
 import os
 import re
 import sys
@@ -46,7 +47,6 @@ def code_lines(path):
         if hasattr(current, "co_lines"):
             lines.update(line for _start, _end, line in current.co_lines() if line is not None)
         else:
-            import dis
             lines.update(line for _offset, line in dis.findlinestarts(current))
         todo.extend(const for const in current.co_consts if hasattr(const, "co_code"))
     lines.discard(0)
@@ -137,12 +137,15 @@ def claim_monitoring_tool(name, first):
 
 class Tracer:
     """Calls on_line(frame) for lines that may matter: in files with breakpoints, or any user line
-    while stepping. Backends differ by Python version; both honour the same two switches."""
+    while stepping; and, while stepping, on_return(frame) when a user frame returns or unwinds (not
+    when a coroutine only suspends at an await). Backends differ by Python version; both honour the
+    same two switches."""
 
-    def __init__(self, table, on_line, on_raise=None):
+    def __init__(self, table, on_line, on_raise=None, on_return=None):
         self.table = table
         self.on_line = on_line
         self.on_raise = on_raise   # (frame, exception) for the 'raised' filter
+        self.on_return = on_return  # (frame) while stepping
         self.stepping = False
         self.catching = False      # report exceptions raised in user code
         self.generation = 0   # bumped on every change; settrace threads catch up at loop boundaries
@@ -163,8 +166,8 @@ class Tracer:
 class MonitoringTracer(Tracer):
     """3.12+: sys.monitoring, switched off location by location where nothing can stop."""
 
-    def __init__(self, table, on_line, on_raise=None):
-        super().__init__(table, on_line, on_raise)
+    def __init__(self, table, on_line, on_raise=None, on_return=None):
+        super().__init__(table, on_line, on_raise, on_return)
         self._monitoring = sys.monitoring
         self._tool = None   # claimed only while something is watched, and given back after
 
@@ -172,8 +175,10 @@ class MonitoringTracer(Tracer):
         tool = claim_monitoring_tool("loopscope", self._monitoring.DEBUGGER_ID)
         if tool is None:
             return False  # every tool id is taken by other tools: line breakpoints cannot work
-        self._monitoring.register_callback(tool, self._monitoring.events.LINE, self._line)
-        self._monitoring.register_callback(tool, self._monitoring.events.RAISE, self._raise)
+        events = self._monitoring.events
+        for event, callback in ((events.LINE, self._line), (events.RAISE, self._raise),
+                                (events.PY_RETURN, self._return), (events.PY_UNWIND, self._unwind)):
+            self._monitoring.register_callback(tool, event, callback)
         self._tool = tool
         return True
 
@@ -193,18 +198,33 @@ class MonitoringTracer(Tracer):
         if self.catching and frame_tools.is_user_file(code.co_filename):
             self.on_raise(sys._getframe(1), exception)
 
+    def _return(self, code, _offset, _value):
+        if not (self.stepping and frame_tools.is_user_file(code.co_filename)):
+            return self._monitoring.DISABLE
+        self.on_return(sys._getframe(1))
+        return None
+
+    def _unwind(self, code, _offset, _exception):
+        # PY_UNWIND cannot be switched off location by location (no DISABLE here).
+        if self.stepping and frame_tools.is_user_file(code.co_filename):
+            self.on_return(sys._getframe(1))
+
     def _apply(self):
         monitoring = self._monitoring
         if self.active:
             if self._tool is None and not self._claim():
                 return
-            events = monitoring.events.LINE if (self.stepping or self.table.by_path) else 0
-            monitoring.set_events(self._tool, events | (monitoring.events.RAISE if self.catching else 0))
+            kinds = monitoring.events
+            events = kinds.LINE if (self.stepping or self.table.by_path) else 0
+            if self.stepping:
+                events |= kinds.PY_RETURN | kinds.PY_UNWIND
+            monitoring.set_events(self._tool, events | (kinds.RAISE if self.catching else 0))
             monitoring.restart_events()
         elif self._tool is not None:
             monitoring.set_events(self._tool, 0)
-            monitoring.register_callback(self._tool, monitoring.events.LINE, None)
-            monitoring.register_callback(self._tool, monitoring.events.RAISE, None)
+            kinds = monitoring.events
+            for event in (kinds.LINE, kinds.RAISE, kinds.PY_RETURN, kinds.PY_UNWIND):
+                monitoring.register_callback(self._tool, event, None)
             monitoring.free_tool_id(self._tool)
             self._tool = None
 
@@ -219,8 +239,8 @@ class SettraceTracer(Tracer):
 
     needs_thread_sync = True  # sys.settrace is per thread: loop threads catch up at their boundaries
 
-    def __init__(self, table, on_line, on_raise=None):
-        super().__init__(table, on_line, on_raise)
+    def __init__(self, table, on_line, on_raise=None, on_return=None):
+        super().__init__(table, on_line, on_raise, on_return)
         self._installed = threading.local()
 
     def _global(self, frame, event, _arg):
@@ -234,9 +254,14 @@ class SettraceTracer(Tracer):
         return None
 
     def _local(self, frame, event, arg):
+        # Frames of any file get here: sync_thread gives every frame on a held thread this tracer.
         if event == "line":
-            if self.stepping or self.table.at(frame.f_code.co_filename, frame.f_lineno) is not None:
+            if self.table.at(frame.f_code.co_filename, frame.f_lineno) is not None or (
+                    self.stepping and frame_tools.is_user_file(frame.f_code.co_filename)):
                 self.on_line(frame)
+        elif event == "return":
+            if self.stepping and frame_tools.is_user_file(frame.f_code.co_filename) and _finished(frame):
+                self.on_return(frame)
         elif event == "exception" and self.catching and arg[2] is not None and arg[2].tb_next is None:
             # Raised here, not passing through from a frame below.
             self.on_raise(frame, arg[1])
@@ -259,7 +284,19 @@ class SettraceTracer(Tracer):
                 frame = frame.f_back
 
 
-def make_tracer(table, on_line, on_raise=None):
+_SUSPENDING = 0x20 | 0x80 | 0x200  # CO_GENERATOR, CO_COROUTINE, CO_ASYNC_GENERATOR
+_RETURN_VALUE = dis.opmap["RETURN_VALUE"]
+
+
+def _finished(frame):
+    """At a 'return' trace event: the frame is done, not a generator or coroutine suspending at a
+    yield or an await (which settrace reports as a return too)."""
+    if not frame.f_code.co_flags & _SUSPENDING:
+        return True
+    return frame.f_code.co_code[frame.f_lasti] == _RETURN_VALUE
+
+
+def make_tracer(table, on_line, on_raise=None, on_return=None):
     if internals.HAS_MONITORING:
-        return MonitoringTracer(table, on_line, on_raise)
-    return SettraceTracer(table, on_line, on_raise)
+        return MonitoringTracer(table, on_line, on_raise, on_return)
+    return SettraceTracer(table, on_line, on_raise, on_return)

@@ -60,32 +60,52 @@ class AwaitGraph:
 
     def __init__(self, tasks, timers):
         self.waits_on = {}        # task -> the future it is blocked on
-        self.awaited_by = collections.defaultdict(list)   # awaited task or future -> [waiting tasks]
         self.sleeping = {}        # future -> timer handle that will resolve it (asyncio.sleep)
         for timer in timers:
             args = internals.handle_args(timer)
             if args and isinstance(args[0], asyncio.Future):
                 self.sleeping[args[0]] = timer
+        blocked_on = collections.defaultdict(list)  # awaitable -> the tasks whose _fut_waiter it is
         for task in tasks:
             waiter = internals.task_waiter(task)
             if waiter is not None:
                 self.waits_on[task] = waiter
-                self.awaited_by[waiter].append(task)
-        waiting_futures = set(self.awaited_by)
-        # A task or future whose done-callback will resolve a future some task waits on is awaited
-        # by that task: gather's children, wait(), wait_for() before 3.12, shield(), TaskGroup.
-        for awaited in list(tasks) + [f for f in waiting_futures if not registry.is_task(f)]:
+                blocked_on[waiter].append(task)
+        settles = self._settles(list(tasks) + [f for f in blocked_on if not registry.is_task(f)])
+        # awaited -> [waiting tasks]: the tasks blocked on it, and on whatever its completion settles.
+        self.awaited_by = collections.defaultdict(list)
+        for awaited in set(blocked_on) | set(settles):
+            self.awaited_by[awaited] = _reachable_waiters(awaited, blocked_on, settles)
+
+    @staticmethod
+    def _settles(start):
+        """awaitable -> the plain futures its completion resolves, found from the done-callbacks
+        (their partial arguments, bound owners and closure cells) and a gather's children; followed
+        transitively, since a future found this way may resolve another (wait_for(gather(...)) on
+        3.11: a child settles the gather, which releases wait_for's waiter). Tasks are never
+        settled by others: a callback that wakes a task does not complete it."""
+        settles = collections.defaultdict(list)
+        seen, todo = set(), list(start)
+        while todo:
+            awaited = todo.pop()
+            if id(awaited) in seen:
+                continue
+            seen.add(id(awaited))
+            found = []
             for callback in internals.future_callbacks(awaited):
-                for referenced in _referenced_objects(callback):
-                    if referenced is not awaited and _hashable(referenced) and referenced in waiting_futures:
-                        for waiter_task in self.awaited_by[referenced]:
-                            if waiter_task is not awaited and waiter_task not in self.awaited_by[awaited]:
-                                self.awaited_by[awaited].append(waiter_task)
-        for gathering in waiting_futures:
-            for child in internals.gather_children(gathering) or ():
-                for waiter_task in self.awaited_by[gathering]:
-                    if waiter_task not in self.awaited_by[child]:
-                        self.awaited_by[child].append(waiter_task)
+                found.extend(_referenced_objects(callback))
+            for child in internals.gather_children(awaited) or ():
+                if awaited not in settles[child]:
+                    settles[child].append(awaited)
+                todo.append(child)
+            for referenced in found:
+                if referenced is awaited or not isinstance(referenced, internals.FUTURE_TYPES) \
+                        or registry.is_task(referenced) or not _hashable(referenced):
+                    continue
+                if referenced not in settles[awaited]:
+                    settles[awaited].append(referenced)
+                todo.append(referenced)
+        return settles
 
     def cycles(self, tasks):
         """Each cycle of tasks that wait for each other, once."""
@@ -117,6 +137,21 @@ class AwaitGraph:
             if task not in state:
                 visit(task, [])
         return cycles
+
+
+def _reachable_waiters(awaited, blocked_on, settles):
+    """The tasks blocked on awaited, or on a future its completion settles, transitively; in order."""
+    waiters, seen, todo = [], {id(awaited)}, [awaited]
+    while todo:
+        current = todo.pop(0)
+        for task in blocked_on.get(current, ()):
+            if task is not awaited and task not in waiters:
+                waiters.append(task)
+        for settled in settles.get(current, ()):
+            if id(settled) not in seen:
+                seen.add(id(settled))
+                todo.append(settled)
+    return waiters
 
 
 def _hashable(value):
@@ -229,10 +264,18 @@ def snapshot_loop(state, held, finished, clock, max_tasks, held_handle=None, swi
     for task in ended:
         finished.add(task)
     listed = pending[:max_tasks] + [t for t in finished.of_loop(loop) if t not in graph.waits_on][:max(0, max_tasks - len(pending))]
+    # A finished task that a listed task still waits on (its wakeup not run yet) is listed too, so
+    # that every id the snapshot mentions resolves.
+    shown = set(listed)
+    for task in list(listed):
+        awaited = graph.waits_on.get(task)
+        if awaited is not None and registry.is_task(awaited) and awaited not in shown:
+            shown.add(awaited)
+            listed.append(awaited)
     for task in listed:
         body["tasks"].append(_task_snapshot(task, current, ready_tasks, graph, steps))
     body["tasksTotal"] = len(pending)
-    body["futures"] = _futures(graph, set(listed), max_tasks)
+    body["futures"] = _futures(graph, shown, max_tasks)
     body["deadlocks"] = graph.cycles(pending)
     return body
 

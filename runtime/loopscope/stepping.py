@@ -57,23 +57,44 @@ class HandleStep:
 
 
 class LineStep:
-    """Step by line in user code: into ends at the next user line anywhere; over at the next line of
-    the same frame (over await: other tasks run meanwhile) or back in its caller; out in its caller."""
+    """Step by line in user code. Into ends at the next user line anywhere; over at the next line of
+    the same frame (over await: other tasks run meanwhile); out where the frame has returned to.
+    When the frame returns, every kind lands in what called or awaited it: its caller's next line
+    or return; for a task's own coroutine, the tasks awaiting that task, when they resume; with
+    nobody to land in, the loop step ends the step at the iteration's end."""
 
     def __init__(self, kind, frame, iteration):
         self.kind = kind            # ResumeMode.OVER, INTO or OUT
-        self.frame = frame
+        self.frame = frame          # the frame the step began in, until it returns
         self.start_line = frame.f_lineno
         self.start_iteration = iteration
-        self.caller = frame_tools.user_caller(frame)
+        caller = frame_tools.user_caller(frame)
+        self.landing = {caller} if caller is not None else set()  # frames whose next event ends the step
+
+    @property
+    def caller(self):
+        return next(iter(self.landing), None)
 
     def ends_at(self, frame, state):
-        if self.kind == ResumeMode.INTO:
-            return True
-        if frame is self.caller and self.caller is not None:
+        """At a line event."""
+        if self.kind == ResumeMode.INTO or frame in self.landing:
             return True
         if self.kind == ResumeMode.OVER and frame is self.frame:
             return frame.f_lineno != self.start_line or state.iteration != self.start_iteration
+        return False
+
+    def returned(self, frame, awaiting_frames):
+        """A user frame returned or unwound. True if the step ends here (a frame it was to land in
+        returns before its next line: the stop shows it at the line that called); else where the
+        step lands now. awaiting_frames() lists the frames that await the task whose own coroutine
+        this frame is (empty for any other frame)."""
+        if frame in self.landing:
+            return True
+        if frame is not self.frame:
+            return False
+        self.frame = None
+        caller = frame_tools.user_caller(frame)
+        self.landing = {caller} if caller is not None else set(awaiting_frames())
         return False
 
 
@@ -85,11 +106,7 @@ def plan(mode, stop):
     in_code = stop.where == StopPlace.CODE and frame is not None and frame_tools.is_user_file(frame.f_code.co_filename)
     state = stop.state
     if in_code and mode in (ResumeMode.OVER, ResumeMode.INTO, ResumeMode.OUT):
-        line = LineStep(mode, frame, state.iteration)
-        # Out of a task's own coroutine (nobody awaits it from user code): also hold when the
-        # loop's iteration is over.
-        loop = IterationStep(state.id) if mode == ResumeMode.OUT and line.caller is None else None
-        return loop, line
+        return None, LineStep(mode, frame, state.iteration)
     if mode in (ResumeMode.OVER, ResumeMode.ITERATION) or (mode == ResumeMode.OUT and stop.where == StopPlace.HANDLE):
         return IterationStep(state.id), None
     if mode in (ResumeMode.INTO, ResumeMode.HANDLE):
@@ -98,7 +115,8 @@ def plan(mode, stop):
 
 
 class Stepper:
-    """The step in progress. The tracer watches every user line while a line step runs."""
+    """The step in progress. The tracer watches every user line, and user frames' returns, while a
+    line step runs."""
 
     def __init__(self, tracer):
         self._tracer = tracer
@@ -133,3 +151,14 @@ class Stepper:
 
     def line_ends_at(self, frame, state):
         return self.line_step is not None and self.line_step.ends_at(frame, state)
+
+    def line_returned(self, frame, state, awaiting_frames):
+        """A user frame returned during a line step: True if the step ends here. When the step has
+        nowhere left to land, it ends at this iteration's end instead (returns False; the caller
+        then applies the new hook plan)."""
+        step = self.line_step
+        if step is None or step.returned(frame, awaiting_frames):
+            return step is not None
+        if step.frame is None and not step.landing and step.kind != ResumeMode.INTO and self.loop_step is None:
+            self.loop_step = IterationStep(state.id)
+        return False

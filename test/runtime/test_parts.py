@@ -125,8 +125,8 @@ class StepMeaning(unittest.TestCase):
             loop_step, line_step = stepping.plan(mode, held(StopPlace.CODE, frame))
             self.assertIsInstance(line_step, LineStep)
             self.assertEqual((line_step.kind, line_step.start_line, line_step.start_iteration), (mode, PARKED_LINE, 4))
-            # A suspended frame has no caller: stepping out of it also ends with the iteration.
-            self.assertIsInstance(loop_step, IterationStep if mode == ResumeMode.OUT else type(None))
+            # A line step lands where its frame returns to; no loop step until it has nowhere to land.
+            self.assertIsNone(loop_step)
 
     def test_where_each_step_ends(self):
         one, two = types.SimpleNamespace(id=1, run_number=5), types.SimpleNamespace(id=2, run_number=6)

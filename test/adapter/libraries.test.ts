@@ -1,0 +1,49 @@
+// Real library programs on Debian's own Python, where Debian installs packages in
+// /usr/lib/python3/dist-packages (issue #15, 3): with justMyCode that code is library code, so
+// stepping goes over it, the call stack leaves it out and the raised filter ignores what it
+// raises and catches itself. Skipped, with a note, where python3-aiohttp is not installed.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { FIXTURES, markers, withSession } from './harness';
+
+const DEBIAN_PYTHON = '/usr/bin/python3';
+const AIOHTTP = path.join(FIXTURES, 'libraries', 'aiohttp_roundtrip.py');
+const line = markers(AIOHTTP);
+
+function needs(module: string): (this: Mocha.Context) => void {
+  return function () {
+    if (spawnSync(DEBIAN_PYTHON, ['-c', `import ${module}`]).status !== 0) {
+      console.log(`      (skipped: ${DEBIAN_PYTHON} cannot import ${module}; apt-get install python3-${module})`);
+      this.skip();
+    }
+  };
+}
+
+describe('library code where Debian installs it', () => {
+  before(needs('aiohttp'));
+
+  it('Step Into a library call lands in the next line of user code, not in dist-packages', () => withSession(async (s) => {
+    await s.launch({ program: AIOHTTP, python: DEBIAN_PYTHON }, () =>
+      s.client.setBreakpointsRequest({ source: { path: AIOHTTP }, breakpoints: [{ line: line('client_get') }] }));
+    const hit = await s.nextStop();
+    await s.client.setBreakpointsRequest({ source: { path: AIOHTTP }, breakpoints: [] });
+    await s.client.stepInRequest({ threadId: hit.body.threadId });
+    const stepped = await s.nextStop();
+    const { body: { stackFrames } } = await s.client.stackTraceRequest({ threadId: stepped.body.threadId });
+    const shown = stackFrames.filter((f) => f.source?.path).map((f) => f.source!.path!);
+    assert.deepEqual(shown.filter((p) => /dist-packages|site-packages/.test(p)), [], 'library frames in the call stack');
+    assert.equal(stackFrames[0].source?.path, AIOHTTP);
+    assert.equal(stackFrames[0].line, line('handler_first'));
+    await s.client.continueRequest({ threadId: stepped.body.threadId });
+    assert.equal((await s.next('exited')).body.exitCode, 0);
+    assert.match(s.text('stdout'), /hello loopscope/);
+  }));
+
+  it('the raised filter ignores what the library raises and catches itself', () => withSession(async (s) => {
+    await s.launch({ program: AIOHTTP, python: DEBIAN_PYTHON }, () => s.client.setExceptionBreakpointsRequest({ filters: ['raised'] }));
+    const ended = await Promise.race([s.next('exited', 30_000).then(() => 'exited'), s.nextStop(30_000).then((stop) => `stopped: ${stop.body.text}`)]);
+    assert.equal(ended, 'exited');
+    assert.match(s.text('stdout'), /hello loopscope/);
+  }));
+});
