@@ -187,7 +187,9 @@ class Debugger(instrument.Listener):
     def _stop_before_handle(self, state, handle):
         if self.holding.stopping:
             return self._hold(stops.quiet(state, StopPlace.HANDLE, handle))
-        if self.pausing.pending and internals.handle_owner(handle) is not state.loop:
+        if self.pausing.pending:
+            if internals.handle_owner(handle) is state.loop:
+                return  # the wake-up the pause itself caused: the pause lands after it
             return self._hold(stops.pause(state, StopPlace.HANDLE, handle=handle))
         if self.stepper.ends_before_handle(state):
             return self._hold(stops.step(state, StopPlace.HANDLE, handle=handle))
@@ -336,8 +338,18 @@ class Debugger(instrument.Listener):
 
     def _serve_while_held(self, stop):
         self.holding.serve(stop)
+        if self.stepper.ends_before_handle(stop.state):
+            self._tell_what_step_into_waits_for(stop.state)
         # Back to the program: trace this thread as the settings now say (a line step may start here).
         self.tracer.sync_thread(stop.frame if stop.where == StopPlace.CODE else None)
+
+    def _tell_what_step_into_waits_for(self, state):
+        """Step Into waits for the loop's next handle: when none is ready, say what will make one."""
+        loop = state.loop
+        if loop is None or any(not h.cancelled() for h in internals.ready_queue(loop)):
+            return
+        self._send_event("log", {"level": "info", "message": "Step Into waits for the next handle of %s: %s. "
+                                 "Pause to stop waiting." % (state.label, snapshot_tools.what_wakes(loop))})
 
     # --- requests from the adapter (channel thread) --------------------------------------------
 
@@ -351,6 +363,9 @@ class Debugger(instrument.Listener):
                 stop = (holding.held.get(state.id) if state is not None else None) or holding.primary
                 if stop is not None:
                     self.stepper.begin(mode, stop)
+                    # A step from between iterations runs exactly the next one, as
+                    # loop.stop(); loop.run_forever() would: its select() does not wait.
+                    stop.state.no_wait = stop.where == StopPlace.ITERATION and self.stepper.ends_at_boundary(stop.state)
             released = holding.release()
             clock_tools.clock.resume()
             self._apply_hooks()

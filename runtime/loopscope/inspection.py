@@ -10,7 +10,7 @@ import sys
 import types
 
 from . import asyncio_internals as internals
-from .timelimit import TimeLimitExceeded, run_limited
+from .timelimit import TimeLimitExceeded, run_limited, run_repr
 
 MAX_VALUE_LENGTH = 1000
 MAX_CHILDREN_PAGE = 1000
@@ -70,7 +70,7 @@ def condition_holds(expression, frame, extra=()):
 
 def safe_repr(value, limit=MAX_VALUE_LENGTH):
     try:
-        text = repr(value) if type(value).__repr__ in _TRUSTED_REPRS else run_limited(REPR_TIME_LIMIT, repr, value)
+        text = repr(value) if type(value).__repr__ in _TRUSTED_REPRS else run_repr(REPR_TIME_LIMIT, repr, value)
     except TimeLimitExceeded:
         return "<repr took longer than %.1f s>" % REPR_TIME_LIMIT
     except BaseException as error:  # a user's __repr__ may raise anything, even SystemExit

@@ -34,7 +34,8 @@ class Listener:
     loop_registered(state)       a loop Loopscope had not seen ran an iteration or made a task
     loop_closed(state)           it was closed, or collected without being closed
     before_iteration(state)      at each iteration boundary, on the loop's thread (plan.iterations);
-                                 blocking here holds the loop between iterations
+                                 blocking here holds the loop between iterations; setting
+                                 state.no_wait makes the iteration's select() not wait
     before_handle(state, handle) before a ready handle runs (per-handle hook 'every', or a task
                                  step that may match a function breakpoint); blocking holds it there
     after_handle(state, handle)  after it ran (plan.after_handles)
@@ -204,7 +205,11 @@ def _run_once(self):
     if watch.autojump:
         clock_tools.autojump(self, state)
     state.iteration += 1
-    _original_run_once(self)
+    if state.no_wait:  # set by a step that must not sleep in select() (see Listener.before_iteration)
+        state.no_wait = False
+        internals.run_once_without_waiting(self, _original_run_once)
+    else:
+        _original_run_once(self)
 
 
 def _run_forever(self):

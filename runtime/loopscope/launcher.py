@@ -7,7 +7,7 @@ Python uses; the program's own exit code after that.
 import os
 import sys
 
-from . import __version__, instrument, program, schema
+from . import __version__, instrument, program, schema, timelimit
 from .channel import Channel, ChannelError
 from .commands import CommandHandlers
 from .debugger import Debugger
@@ -115,6 +115,7 @@ def main():
         handlers.started.wait()
     instrument.install(debugger)
     debugger.install_busy_pause()
+    timelimit.install_interrupt()
     if channel is not None and hasattr(os, "register_at_fork"):
         # The debugger goes quiet in a forked child by itself; the child's copy of the socket goes too.
         os.register_at_fork(after_in_child=channel.abandon)

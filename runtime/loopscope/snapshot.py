@@ -8,6 +8,7 @@ code: values show through passive_repr, futures by their type and state.
 
 import asyncio
 import collections
+import os
 
 from . import asyncio_internals as internals
 from . import frames as frame_tools
@@ -325,6 +326,31 @@ def _describe_callback(callback):
     if owner is not None and registry.is_task(owner):
         return "wake task %s" % owner.get_name()
     return callback_name(callback)
+
+
+def what_wakes(loop):
+    """What will give an idle loop a handle to run: its next timer, its watched file descriptors."""
+    timers = [t for t in internals.scheduled_timers(loop) if not t.cancelled()]
+    parts = []
+    if timers:
+        timer = min(timers, key=lambda t: t.when())
+        graph = AwaitGraph(registry.pending_tasks(loop), [timer])
+        owner = internals.timer_owner(timer)
+        args = internals.handle_args(timer)
+        task = owner if registry.is_task(owner) else (graph.awaited_by.get(args[0], [None])[0] if args else None)
+        what = callback_name(internals.handle_callback(timer))
+        if task is not None:
+            kind = "sleep" if what.endswith("_set_result_unless_cancelled") else what
+            where = frame_tools.resume_location(task)
+            at = " at %s:%d" % (os.path.basename(where["path"]), where["line"]) if where else ""
+            what = "%s in task %s%s" % (kind, registry.task_name(task), at)
+        parts.append("the next timer is due in {:,.3f} s ({})".format(max(timer.when() - loop.time(), 0.0), what))
+    else:
+        parts.append("no timer is scheduled")
+    watched = _watched_fds(loop)
+    parts.append("%d file descriptor%s watched" % (len(watched), " is" if len(watched) == 1 else "s are")
+                 if watched else "no file descriptor is watched")
+    return "; ".join(parts)
 
 
 def _watched_fds(loop):

@@ -6,12 +6,20 @@ trace (or sys.monitoring) callback, where CPython turns tracing off. Instead one
 raises TimeLimitExceeded in the overrunning thread, as an asynchronous exception
 (PyThreadState_SetAsyncExc), which the interpreter delivers between bytecodes whatever is tracing.
 It is a BaseException, so a user's `except Exception` does not swallow it, and it is raised again
-every REPEAT seconds until the code gives up. C code that never returns to the interpreter cannot
-be interrupted. Where ctypes is missing, code runs without a limit.
+every REPEAT seconds until the code gives up.
+
+Code blocked inside C (time.sleep, a lock, a socket) runs no bytecode, so the exception would wait.
+On the main thread the watchdog also sends a real-time signal: the blocking call returns EINTR,
+the handler runs, and the exception is raised there. Signals reach only the main thread, so a repr
+on another thread runs on a worker thread of Loopscope's (run_repr), which is abandoned to finish
+alone when it overruns. Where ctypes is missing, code runs without a limit.
 """
 
 import _thread
 import os
+import signal
+import sys
+import threading
 import time
 
 try:
@@ -23,6 +31,9 @@ except (ImportError, AttributeError):  # a build without ctypes
     ctypes = None
 
 REPEAT = 0.1
+_MAIN_IDENT = threading.main_thread().ident
+# A real-time signal next to pausing.PAUSE_SIGNAL: it breaks a main-thread call blocked in C.
+INTERRUPT_SIGNAL = signal.NSIG - 3
 _monotonic = time.monotonic
 
 
@@ -41,23 +52,29 @@ class _Watchdog:
         self._deadlines = {}  # thread ident -> deadline
         self._fired = set()   # thread idents TimeLimitExceeded was raised into (maybe still pending)
         self._pid = None
+        self.interrupt_main = False  # the main thread has INTERRUPT_SIGNAL's handler
 
     def run(self, seconds, function, *args):
         ident = _thread.get_ident()
         with self._lock:
-            if ident in self._deadlines:  # nested (a repr inside an evaluate): the outer limit holds
-                return function(*args)
-            self._deadlines[ident] = _monotonic() + seconds
-            self._start_if_needed()
+            nested = ident in self._deadlines
+            if not nested:
+                self._deadlines[ident] = _monotonic() + seconds
+                self._start_if_needed()
+        if nested:  # a repr inside an evaluate: the outer limit holds (and the lock is free for it)
+            return function(*args)
         try:
             return function(*args)
         finally:
-            with self._lock:
-                del self._deadlines[ident]
-                fired = ident in self._fired
-                self._fired.discard(ident)
-            if fired:
+            # First one C call, which an exception cannot split: from here on the watchdog does
+            # not aim at this thread. A TimeLimitExceeded it raised and that is still pending is
+            # then taken here (or, arriving a moment earlier, leaves run() as the overrun it is).
+            self._deadlines.pop(ident, None)
+            if ident in self._fired:
+                with self._lock:  # the watchdog has finished any round that saw the deadline
+                    pass
                 _absorb_pending()
+                self._fired.discard(ident)
 
     def start(self):
         """Starts the watchdog thread unless this process has it (a forked child does not)."""
@@ -76,8 +93,17 @@ class _Watchdog:
         while self._pid == pid:
             with self._lock:
                 now = _monotonic()
-                for ident, deadline in self._deadlines.items():
-                    if now >= deadline:
+                for ident, deadline in list(self._deadlines.items()):  # run() disarms without the lock
+                    if now < deadline:
+                        continue
+                    if ident == _MAIN_IDENT and self.interrupt_main:
+                        # The handler raises in the main thread itself, also out of a call
+                        # blocked in C, and only while this deadline is the thread's own.
+                        try:
+                            signal.pthread_kill(ident, INTERRUPT_SIGNAL)
+                        except (OSError, ValueError):
+                            pass
+                    else:
                         _set_async_exc(ident, id(TimeLimitExceeded))
                         self._fired.add(ident)
                 pending = list(self._deadlines.values())
@@ -123,3 +149,105 @@ def run_limited(seconds, function, *args):
     if ctypes is None:
         return function(*args)
     return _watchdog.run(seconds, function, *args)
+
+
+def install_interrupt():
+    """On the main thread, before user code: the handler that lets the watchdog break a call
+    blocked in C. Left alone if the program's environment already uses the signal."""
+    if ctypes is None or signal.getsignal(INTERRUPT_SIGNAL) not in (signal.SIG_DFL, None):
+        return
+    signal.signal(INTERRUPT_SIGNAL, _on_interrupt)
+    _watchdog.interrupt_main = True
+
+
+def _on_interrupt(_signum, _frame):
+    """The watchdog's signal: the main thread's limited call has overrun (running Python code or
+    blocked in C, which the signal interrupts)."""
+    # No lock: the handler may run while this very thread holds the watchdog's lock. A signal that
+    # comes late finds no deadline, or one not yet passed, and does nothing.
+    deadline = _watchdog._deadlines.get(_thread.get_ident())
+    if deadline is not None and _monotonic() >= deadline:
+        raise TimeLimitExceeded()
+
+
+class _ReprWorker:
+    """A thread of Loopscope's that runs reprs for a held thread other than the main one, so that a
+    repr blocked in C can be given up on: the caller stops waiting, this worker is abandoned to
+    finish alone, and the next repr gets a new worker. One job at a time."""
+
+    def __init__(self):
+        self._start = _thread.allocate_lock()
+        self._start.acquire()
+        self._job = None
+        self.abandoned = False
+        _thread.start_new_thread(self._serve, ())
+
+    def _serve(self):
+        while not self.abandoned:
+            self._start.acquire()
+            function, args, seconds, result, done = self._job
+            self._job = None
+            try:
+                result.append((True, _run_traced(seconds, function, *args)))
+            except BaseException as error:  # a repr may raise anything
+                result.append((False, error))
+            done.release()
+            function = args = result = done = None
+
+    def call(self, seconds, function, *args):
+        """function(*args) here; TimeLimitExceeded if it has not returned in time."""
+        result, done = [], _thread.allocate_lock()
+        done.acquire()
+        self._job = (function, args, seconds, result, done)
+        self._start.release()
+        if not done.acquire(True, seconds + 2 * REPEAT):
+            self.abandoned = True
+            raise TimeLimitExceeded()
+        ok, value = result[0]
+        if ok:
+            return value
+        raise value
+
+
+def _run_traced(seconds, function, *args):
+    """function(*args) with a trace function on this thread that raises TimeLimitExceeded at the
+    first line or call past the deadline. Used on the repr worker instead of an asynchronous
+    exception: one left pending for a thread that stays blocked in C keeps the eval breaker set for
+    every thread, which spins CPython 3.11 forever at the next traced function entry."""
+    deadline = _monotonic() + seconds
+
+    def overrun(_frame, _event, _arg):
+        if _monotonic() >= deadline:
+            raise TimeLimitExceeded()
+        return overrun
+    sys.settrace(overrun)
+    try:
+        return function(*args)
+    finally:
+        sys.settrace(None)
+
+
+_worker = None
+_worker_lock = _thread.allocate_lock()
+
+
+def run_repr(seconds, function, *args):
+    """function(*args), given up on after `seconds` even when it blocks inside C: on the main thread
+    through the interrupt signal, elsewhere on a worker thread (thread-local state differs there)."""
+    global _worker
+    if ctypes is None:
+        return function(*args)
+    if _thread.get_ident() == _MAIN_IDENT and _watchdog.interrupt_main:
+        return run_limited(seconds, function, *args)
+    with _worker_lock:
+        if _worker is None or _worker.abandoned or _worker_pid != os.getpid():
+            _new_worker()
+        return _worker.call(seconds, function, *args)
+
+
+_worker_pid = None
+
+
+def _new_worker():
+    global _worker, _worker_pid
+    _worker, _worker_pid = _ReprWorker(), os.getpid()

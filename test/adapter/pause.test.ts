@@ -51,4 +51,32 @@ describe('pause', () => {
       await session.stop();
     }
   });
+
+  // Issue #15, 7: stepping after a pause in an idle loop used to wait out the 3,600 s sleep.
+  it('steps an idle loop at once, and Step Into says what it waits for and stays pausable', async () => {
+    const session = new Session();
+    await session.start();
+    try {
+      await session.launch({ program: fixture('sleeper.py') });
+      await session.outputMatching(/sleeping/);
+      await session.client.pauseRequest({ threadId: 1 });
+      let stop = await session.nextStop(5_000);
+      for (const step of ['next', 'loopscope/stepIteration', 'next'] as const) {
+        await session.client.send(step, { threadId: stop.body.threadId });
+        stop = await session.nextStop(5_000);
+        assert.equal(stop.body.reason, 'step', step);
+        assert.equal((stop.body as any).loopscope.where, 'iteration', step);
+      }
+      const console = session.mark();
+      await session.client.stepInRequest({ threadId: stop.body.threadId });
+      await session.outputMatching(/waits for the next handle/);
+      const said = session.output.slice(console).map((o) => o.text).join('');
+      assert.match(said, /next timer is due in 3,?[56]\d\d\.\d+ s \(sleep in task Task-1 at sleeper\.py:7\)/);
+      assert.match(said, /no file descriptor is watched/);
+      await session.client.pauseRequest({ threadId: 1 });
+      assert.equal((await session.nextStop(5_000)).body.reason, 'pause');
+    } finally {
+      await session.stop();
+    }
+  });
 });

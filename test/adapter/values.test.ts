@@ -74,4 +74,30 @@ describe('hostile values', () => {
       assert.match(s.text('stdout'), /held 8 values\nresult reprs: 0\n/);
     }));
   }
+
+  // Issue #15, 6: a __repr__ stuck in C (sleep, a lock, a socket) runs no bytecode, so the time
+  // limit's asynchronous exception alone never lands; Variables must answer anyway.
+  const BLOCKING = fixture('blocking_reprs.py');
+  for (const python of supportedPythons().filter((p) => /^3\.(8|11|12|14)\./.test(p.version))) {
+    it(`answer within the time limit when a __repr__ blocks in C, on the main thread and another (Python ${python.version})`, () => withSession(async (s) => {
+      await s.launch({ program: BLOCKING, python: python.path }, () =>
+        s.client.setBreakpointsRequest({ source: { path: BLOCKING }, breakpoints: [{ line: markers(BLOCKING)('hold') }] }));
+      for (const where of ['the main thread', 'a thread']) {
+        const stop = await s.nextStop();
+        const top = await s.topFrame(stop.body.threadId);
+        const { body: { scopes } } = await s.client.scopesRequest({ frameId: top.id });
+        const answer = s.client.variablesRequest({ variablesReference: scopes[0].variablesReference });
+        const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no Variables answer within 15 s (${where})`)), 15_000));
+        const { body: { variables } } = await Promise.race([answer, deadline]);
+        const value = (name: string) => variables.find((v) => v.name === name)?.value;
+        for (const name of ['sleeping', 'locked', 'reading']) assert.match(value(name) ?? '', /took longer than/, `${name} (${where})`);
+        assert.equal(value('plain'), "'still here'");
+        // The session stays usable: evaluate on the same stop, then go on.
+        assert.equal((await s.client.evaluateRequest({ expression: 'plain.upper()', frameId: top.id, context: 'repl' })).body.result, "'STILL HERE'");
+        await s.client.continueRequest({ threadId: stop.body.threadId });
+      }
+      assert.equal((await s.next('exited', 30_000)).body.exitCode, 0);
+      assert.match(s.text('stdout'), /done\n/);
+    }));
+  }
 });
