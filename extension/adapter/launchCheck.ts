@@ -21,6 +21,24 @@ export function checkLaunchArguments(args: object): string | undefined {
       if (!(error instanceof ProtocolError)) throw error;
       return `"${name}" in launch.json must be ${expected(schema)}.`;
     }
+    const nul = nulByteIn(given[name]);
+    if (nul !== undefined) return `"${name}${nul}" in launch.json contains a NUL character (\\0), which no process can be given.`;
+  }
+  return undefined;
+}
+
+/** Where a string in value holds a NUL byte ('' for value itself, '[2]', '.NAME'), else undefined. */
+function nulByteIn(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? '' : undefined;
+  if (Array.isArray(value)) {
+    const index = value.findIndex((item) => nulByteIn(item) !== undefined);
+    return index < 0 ? undefined : `[${index}]`;
+  }
+  if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes('\0')) return `.${JSON.stringify(key)}`;
+      if (nulByteIn(item) !== undefined) return `.${key}`;
+    }
   }
   return undefined;
 }

@@ -142,8 +142,12 @@ export type LoopSnapshot = {
     taskId?: number;
   }[];
   timers: {
-    when: number;
-    dueIn: number;
+    /** Loop time at which the timer is due; left out when that is not a finite number (JSON has none for it). */
+    when?: number;
+    /** Seconds from now until the timer is due (negative when late); left out with when. */
+    dueIn?: number;
+    /** The timer is due at +infinity (asyncio.sleep(math.inf)): it never comes due. when and dueIn are left out. */
+    never?: boolean;
     callback: string;
     taskId?: number;
   }[];
@@ -202,6 +206,7 @@ export type CancelTaskArguments = {
 };
 
 export type AdvanceClockArguments = {
+  /** How far to move the clock: a finite number of seconds from 0 to 1e9 (about 31 years); anything else is refused. */
   seconds: number;
 };
 
@@ -312,6 +317,10 @@ export interface RuntimeRequests {
     }; body: Record<string, never> };
   /** Hold every loop as soon as possible: at the next handle or iteration boundary, or inside busy code on the main thread. */
   pause: { arguments: Record<string, never>; body: Record<string, never> };
+  /** The adapter has stopped reading the program's stdout and stderr because its client reads slowly (held true), or reads them again (held false). While held, a stop or logpoint waits for the output before it, however long that takes, instead of giving up after a second. */
+  outputHeld: { arguments: {
+      held: boolean;
+    }; body: Record<string, never> };
   /** Frames of a held loop or task thread: a task's await chain innermost first, a loop's place between iterations, or the running code. */
   stackTrace: { arguments: {
       threadId: number;
@@ -332,7 +341,7 @@ export interface RuntimeRequests {
   variables: { arguments: {
       variablesReference: number;
       start?: number;
-      /** How many children; 0 for a page of up to 1,000. */
+      /** How many children; 0 for a page of up to 1,000. More than 10,000 at once is refused: ask in pages. */
       count?: number;
       /** Only the indexed children (items of a list, tuple, dict or set) or only the named ones (attributes: none for those). */
       filter?: "indexed" | "named";

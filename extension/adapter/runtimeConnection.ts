@@ -4,7 +4,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +16,10 @@ import { checkEvent, checkHello, checkingProtocol, checkRequest, checkResponse }
 /** Frames from the runtime before it has proved itself are tiny; anything bigger is refused. */
 const MAX_HELLO_BYTES = 64 * 1024;
 const CONNECT_DEADLINE_MS = 30_000;
+/** How long a connection to the control port may take to prove itself (docs/security.md). */
+const HELLO_DEADLINE_MS = 5_000;
+/** Output the adapter lets wait for its client before it stops reading the program's (back-pressure). */
+const OUTPUT_BACKLOG_BYTES = 1 << 20;
 const TERMINATE_GRACE_MS = 2_000;
 const OUTPUT_DRAIN_MS = 1_000;
 
@@ -62,12 +66,16 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
   private readonly eventHandlers = new EventEmitter();
   private exitInfo: ProgramExit | undefined;
   private readonly exited: Promise<ProgramExit>;
+  /** Events from the runtime that came while the program's output was held back (see throttleOutputBy). */
+  private readonly heldEvents: Record<string, unknown>[] = [];
+  private replaying = false;
 
   private constructor(
     private readonly child: ChildProcess,
     private socket: net.Socket | undefined,
     readonly hello: Hello,
     exited: Promise<ProgramExit>,
+    private readonly flow: OutputFlow,
   ) {
     super();
     this.exited = exited;
@@ -76,6 +84,9 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
   /** Start the program under the runtime and wait until the runtime has connected and proved its token. */
   static async launch(options: RuntimeLaunchOptions): Promise<RuntimeConnection> {
     const runtimeDir = options.runtimeDir ?? findRuntimeDir();
+    // Checked before anything listens: spawn() would say a missing cwd is a missing interpreter.
+    const cwdProblem = checkWorkingDirectory(options.cwd);
+    if (cwdProblem) throw new LaunchError(cwdProblem);
     const token = randomBytes(32).toString('hex');
     const server = net.createServer();
     await new Promise<void>((resolve, reject) => {
@@ -92,14 +103,26 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
     }
     env.LOOPSCOPE_TOKEN = token;
 
-    const child = spawn(options.python, argv, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let child: ChildProcess;
+    try {
+      child = spawn(options.python, argv, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      // A NUL byte in an argument, a path too long: spawn() throws before any process exists.
+      server.close();
+      throw new LaunchError(`Could not start "${options.python}": ${(error as Error).message}`);
+    }
+    const flow = new OutputFlow();
     const early = new EarlyOutput(child);
-    const exited = watchExit(child);
-    const refuse = (socket: net.Socket, why: string, log: (m: string) => void) => {
+    const exited = watchExit(child, flow);
+    // Refusals are told to the connection's owner once there is one; until then they are kept.
+    const refusals: string[] = [];
+    let owner: RuntimeConnection | undefined;
+    const log = (message: string) => (owner ? owner.emit('log', message) : refusals.push(message));
+    const refuse = (socket: net.Socket, why: string) => {
+      if (socket.destroyed) return;
       log(`Refused a connection to the control channel from ${socket.remoteAddress}:${socket.remotePort}: ${why}`);
       socket.destroy();
     };
-    const refusals: string[] = [];
 
     try {
       const { socket, hello, leftover } = await new Promise<{ socket: net.Socket; hello: Hello; leftover: Buffer }>((resolve, reject) => {
@@ -120,30 +143,32 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
           const decoder = new FrameDecoder(MAX_HELLO_BYTES);
           let proved = false;
           socket.on('error', () => undefined);
-          socket.setTimeout(5_000, () => { if (!proved) refuse(socket, 'no hello within 5 s', (m) => refusals.push(m)); });
+          // A deadline from the connection on, not an idle timeout: a byte every few seconds does not keep it open.
+          const deadline = setTimeout(() => { if (!proved) refuse(socket, `no hello within ${HELLO_DEADLINE_MS / 1000} s`); }, HELLO_DEADLINE_MS);
+          socket.once('close', () => clearTimeout(deadline));
           const onData = (chunk: Buffer) => {
             let messages: Record<string, unknown>[];
             try {
               messages = decoder.feed(chunk);
             } catch (error) {
-              refuse(socket, (error as Error).message, (m) => refusals.push(m));
+              refuse(socket, (error as Error).message);
               return;
             }
             if (messages.length === 0) return;
             const hello = messages[0];
             if (hello.type !== 'hello' || typeof hello.token !== 'string' || !tokensMatch(hello.token, token)) {
-              refuse(socket, 'wrong or missing token', (m) => refusals.push(m));
+              refuse(socket, 'wrong or missing token');
               return;
             }
             if (hello.protocolVersion !== PROTOCOL_VERSION) {
-              refuse(socket, `protocol version ${hello.protocolVersion}, expected ${PROTOCOL_VERSION}`, (m) => refusals.push(m));
+              refuse(socket, `protocol version ${hello.protocolVersion}, expected ${PROTOCOL_VERSION}`);
               clearTimeout(timer);
               reject(new LaunchError(`The Loopscope runtime speaks protocol ${hello.protocolVersion}, this adapter ${PROTOCOL_VERSION}; reinstall the extension.`));
               return;
             }
             if (checkingProtocol) checkHello(hello);
             proved = true;
-            socket.setTimeout(0);
+            clearTimeout(deadline);
             socket.off('data', onData);
             clearTimeout(timer);
             // Frames that came in the same chunk as the hello are replayed by the connection.
@@ -152,13 +177,15 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
           socket.on('data', onData);
         });
       });
-      // One connection only: stop listening, and refuse anyone who got in meanwhile.
+      // One connection only: stop listening (strangers still being refused keep their own deadlines).
       server.close();
-      server.on('connection', (late) => refuse(late, 'the runtime is already connected', () => undefined));
-      const connection = new RuntimeConnection(child, socket, hello, exited);
+      const connection = new RuntimeConnection(child, socket, hello, exited, flow);
       early.handOver(connection);
       // Told on the next tick, once the owner has subscribed (as the early output is).
-      setImmediate(() => { for (const message of refusals) connection.emit('log', message); });
+      setImmediate(() => {
+        owner = connection;
+        for (const message of refusals.splice(0)) connection.emit('log', message);
+      });
       connection.attach(socket, leftover);
       return connection;
     } catch (error) {
@@ -211,18 +238,77 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
     }
   }
 
+  /**
+   * Back-pressure: the program's output goes to `sink` (the DAP client, a terminal); while more than
+   * OUTPUT_BACKLOG_BYTES of it wait there, the adapter stops reading the program's stdout and stderr,
+   * so that the program waits in write() rather than the adapter buffering without bound, and tells
+   * the runtime (outputHeld), whose stops then wait for the output before them. Nothing is dropped.
+   */
+  throttleOutputBy(sink: OutputSink): void {
+    this.flow.sink = sink;
+  }
+
+  /** The program's output, in order (EarlyOutput hands it over). */
+  deliverOutput(category: 'stdout' | 'stderr', text: string): void {
+    this.emit('output', category, text);
+    const sink = this.flow.sink;
+    if (sink && !this.flow.held && sink.writableLength > OUTPUT_BACKLOG_BYTES && sink.writableNeedDrain) this.holdOutput(sink);
+  }
+
+  private holdOutput(sink: OutputSink): void {
+    this.flow.held = true;
+    this.child.stdout?.pause();
+    this.child.stderr?.pause();
+    this.tellOutputHeld(true);
+    sink.once('drain', () => {
+      this.flow.held = false;
+      // The output read meanwhile is passed on first (resume() delivers it on the next tick), then
+      // the events that came while it was held, then the runtime hears that the output flows again.
+      this.child.stdout?.resume();
+      this.child.stderr?.resume();
+      setImmediate(() => {
+        if (this.flow.held) return; // held again already: the next drain carries on from here
+        this.replaying = true;
+        try {
+          for (const message of this.heldEvents.splice(0)) this.dispatch(message);
+        } finally {
+          this.replaying = false;
+        }
+        this.tellOutputHeld(false);
+      });
+    });
+  }
+
+  private tellOutputHeld(held: boolean): void {
+    if (this.socket && !this.socket.destroyed) this.request('outputHeld', { held }).catch(() => undefined);
+  }
+
   private attach(socket: net.Socket, leftover: Buffer): void {
     const decoder = new FrameDecoder();
+    let broken = false;
     const onData = (chunk: Buffer) => {
-      let messages: Record<string, unknown>[];
-      try {
-        messages = decoder.feed(chunk);
-      } catch (error) {
-        this.emit('log', `The runtime sent a malformed frame (${(error as FrameError).message}); closing the channel.`);
-        socket.destroy();
-        return;
+      if (broken) return;
+      for (const item of decoder.feedTolerant(chunk)) {
+        if (!(item instanceof FrameError)) {
+          this.dispatch(item);
+        } else if (item.payload) {
+          // One frame that is not JSON: the stream is still in step; drop the frame, answer its request.
+          const seq = /^\{"type":"response","request_seq":(\d+)/.exec(item.payload.subarray(0, 64).toString('latin1'))?.[1];
+          const pending = seq !== undefined ? this.pending.get(Number(seq)) : undefined;
+          this.emit('log', `The runtime sent a frame that is not JSON (${item.message}); it was dropped.`);
+          if (pending) {
+            this.pending.delete(Number(seq));
+            pending.reject(new Error(`the runtime's answer to ${pending.command} could not be read (${item.message})`));
+          }
+        } else {
+          // The framing itself is broken: nothing after this can be trusted. End the session as
+          // disconnect would, rather than leave the runtime to kill the program when the channel drops.
+          broken = true;
+          this.emit('log', `The runtime sent a malformed frame (${item.message}); the control channel cannot be read any more, so the program is ended.`);
+          void this.terminate();
+          return;
+        }
       }
-      for (const message of messages) this.dispatch(message);
     };
     socket.on('data', onData);
     socket.on('close', () => {
@@ -234,13 +320,24 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
   }
 
   private dispatch(message: Record<string, unknown>): void {
+    // An event must not overtake the output before it: while the output is held, events wait too.
+    if (message.type === 'event' && (this.flow.held || this.heldEvents.length) && !this.replaying) {
+      this.heldEvents.push(message);
+      return;
+    }
     try {
       if (message.type === 'response') {
         const pending = this.pending.get(message.request_seq as number);
         if (!pending) return;
         this.pending.delete(message.request_seq as number);
         if (message.success) {
-          if (checkingProtocol) checkResponse(pending.command, message.body);
+          try {
+            if (checkingProtocol) checkResponse(pending.command, message.body);
+          } catch (error) {
+            // Answered all the same: a request never waits for ever.
+            pending.reject(new Error(`the runtime's answer to ${pending.command} broke the protocol: ${(error as Error).message}`));
+            throw error;
+          }
           pending.resolve(message.body ?? {});
         } else {
           pending.reject(new Error(String(message.message ?? `${pending.command} failed`)));
@@ -274,8 +371,36 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** Where the program's output goes, as much of a Writable as back-pressure needs. */
+export interface OutputSink {
+  readonly writableLength: number;
+  readonly writableNeedDrain: boolean;
+  once(event: 'drain', listener: () => void): unknown;
+}
+
+/** Whether the adapter holds the program's output back, shared by the connection and watchExit. */
+class OutputFlow {
+  held = false;
+  sink: OutputSink | undefined;
+}
+
+/** Why cwd cannot be a working directory, in launch.json's terms; undefined when it can. */
+function checkWorkingDirectory(cwd: string): string | undefined {
+  try {
+    if (!statSync(cwd).isDirectory()) return `The working directory "${cwd}" is not a directory. Check "cwd" in launch.json.`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const shown = cwd.length > 200 ? `${cwd.slice(0, 200)}…` : cwd;
+    if (code === 'ENOENT') return `The working directory "${shown}" does not exist. Check "cwd" in launch.json.`;
+    if (code === 'ENAMETOOLONG') return `The working directory is too long a path (${cwd.length} characters). Check "cwd" in launch.json.`;
+    if (code === 'ENOTDIR') return `The working directory "${shown}" is not a directory. Check "cwd" in launch.json.`;
+    return `The working directory "${shown}" cannot be used: ${(error as Error).message}. Check "cwd" in launch.json.`;
+  }
+  return undefined;
+}
+
 /** The exit of the child, reported once its stdout and stderr have been read to the end (or a deadline passed). */
-function watchExit(child: ChildProcess): Promise<ProgramExit> {
+function watchExit(child: ChildProcess, flow: OutputFlow): Promise<ProgramExit> {
   return new Promise((resolve) => {
     let streamsOpen = 2;
     let exit: ProgramExit | undefined;
@@ -292,8 +417,13 @@ function watchExit(child: ChildProcess): Promise<ProgramExit> {
     child.once('error', () => { exit = { code: 127, signal: null }; streamsOpen = 0; finish(); });
     child.once('exit', (code, signal) => {
       exit = { code: code ?? 128 + signalNumber(signal), signal };
-      // A grandchild may keep the pipes open; don't wait for it forever.
-      drainTimer = setTimeout(() => { streamsOpen = 0; finish(); }, OUTPUT_DRAIN_MS);
+      // A grandchild may keep the pipes open; don't wait for it forever. While the output is held
+      // back for a slow client, though, what is left in the pipes is the program's: wait for it.
+      const giveUp = () => {
+        if (flow.held) drainTimer = setTimeout(giveUp, OUTPUT_DRAIN_MS);
+        else { streamsOpen = 0; finish(); }
+      };
+      drainTimer = setTimeout(giveUp, OUTPUT_DRAIN_MS);
       finish();
     });
   });
@@ -330,7 +460,7 @@ class EarlyOutput {
 
   private push(category: 'stdout' | 'stderr', text: string): void {
     if (!text) return;
-    if (this.connection && this.chunks.length === 0) this.connection.emit('output', category, text);
+    if (this.connection && this.chunks.length === 0) this.connection.deliverOutput(category, text);
     else this.chunks.push([category, text]);
   }
 
@@ -343,7 +473,7 @@ class EarlyOutput {
     // Replayed on the next tick, once the owner has subscribed; until then new output queues behind it.
     setImmediate(() => {
       this.connection = connection;
-      for (const [category, text] of this.chunks.splice(0)) connection.emit('output', category, text);
+      for (const [category, text] of this.chunks.splice(0)) connection.deliverOutput(category, text);
     });
   }
 }

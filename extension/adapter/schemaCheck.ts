@@ -30,8 +30,10 @@ const typeChecks: Record<string, (v: unknown) => boolean> = {
   null: (v) => v === null,
 };
 
-export function check(value: unknown, schema: Schema, where = 'message'): void {
-  if (schema.$ref) schema = definitions[schema.$ref];
+/** Throws ProtocolError naming the first place where value breaks schema; $refs name entries of
+ * `refs` (protocol.json's definitions unless told otherwise, e.g. DAP's in dapSchema.ts). */
+export function check(value: unknown, schema: Schema, where = 'message', refs: Readonly<Record<string, Schema>> = definitions): void {
+  if (schema.$ref) schema = refs[schema.$ref];
   if (schema.type !== undefined) {
     const types: readonly string[] = typeof schema.type === 'string' ? [schema.type] : schema.type;
     if (!types.some((t) => typeChecks[t](value))) {
@@ -54,12 +56,12 @@ export function check(value: unknown, schema: Schema, where = 'message'): void {
     }
     for (const [name, item] of Object.entries(object)) {
       const property = schema.properties?.[name];
-      if (property) check(item, property, `${where}.${name}`);
+      if (property) check(item, property, `${where}.${name}`, refs);
       else if (schema.additionalProperties === false) throw new ProtocolError(`${where}: unexpected field ${JSON.stringify(name)}`);
-      else if (typeof schema.additionalProperties === 'object') check(item, schema.additionalProperties, `${where}.${name}`);
+      else if (typeof schema.additionalProperties === 'object') check(item, schema.additionalProperties, `${where}.${name}`, refs);
     }
   }
-  if (Array.isArray(value) && schema.items) value.forEach((item, i) => check(item, schema.items!, `${where}[${i}]`));
+  if (Array.isArray(value) && schema.items) value.forEach((item, i) => check(item, schema.items!, `${where}[${i}]`, refs));
 }
 
 const requests = protocol.requests as unknown as Record<string, { arguments: Schema; body: Schema }>;

@@ -2,8 +2,8 @@
 // requests (runtimeConnection.ts) and its events back to DAP events. No `vscode` import: this runs
 // standalone as dist/debugAdapter.js for any DAP client.
 import {
-  BreakpointEvent, ContinuedEvent, DebugSession, Event, ExitedEvent, InitializedEvent, OutputEvent, Scope, Source, StackFrame,
-  StoppedEvent, TerminatedEvent, Thread, ThreadEvent,
+  BreakpointEvent, ContinuedEvent, DebugSession, Event, ExitedEvent, InitializedEvent, OutputEvent, Response, Scope, Source,
+  StackFrame, StoppedEvent, TerminatedEvent, Thread, ThreadEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as path from 'node:path';
@@ -14,7 +14,8 @@ import {
   CustomDapRequests, DapEventExtensions, RuntimeEvents, RuntimeRequests, SourceBreakpoint, START_DEFAULTS, TASK_FILTER_DESCRIPTIONS,
   TASK_FILTER_LABELS, TASK_FILTER_VALUES, TaskFilter,
 } from './protocol';
-import { launchWithPythonFallback, RuntimeConnection } from './runtimeConnection';
+import { checkDapRequest } from './requestCheck';
+import { launchWithPythonFallback, OutputSink, RuntimeConnection } from './runtimeConnection';
 
 /** The task filters, offered as exception breakpoint filters. */
 export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FILTER_VALUES.map((filter) => ({
@@ -27,7 +28,14 @@ const enum ErrorId {
   NotRunning = 1002,
   Runtime = 1003,
   Unsupported = 1004,
+  /** A request that breaks DAP's schema (or protocol.json's, for Loopscope's own). */
+  BadRequest = 1005,
+  /** A fault of Loopscope's own while handling a request. */
+  Internal = 1006,
 }
+
+// `any`: each handler takes its own request's response and arguments.
+type Handler = (response: any, args: any, request: DebugProtocol.Request) => void | Promise<void>;
 
 // DebugSession, not LoggingDebugSession: the latter stringifies every message for its logger and
 // keeps them all until the logger is set up (the soak test saw the adapter's heap grow with each stop).
@@ -44,11 +52,79 @@ export class LoopscopeSession extends DebugSession {
   private lastTasksNotListed = 0;
   private lastStoppedThread: number | undefined;
   private endedSent = false;
+  /** Where DAP messages go (the adapter's stdout): the program's output waits while it is backed up. */
+  private clientStream: OutputSink | undefined;
+
+  /** The handler of each standard request Loopscope answers (requestCheck.ts has checked its arguments). */
+  private readonly handlers: Readonly<Record<string, Handler>> = {
+    launch: this.launchRequest,
+    configurationDone: this.configurationDoneRequest,
+    setBreakpoints: this.setBreakPointsRequest,
+    setFunctionBreakpoints: this.setFunctionBreakPointsRequest,
+    setExceptionBreakpoints: this.setExceptionBreakPointsRequest,
+    exceptionInfo: this.exceptionInfoRequest,
+    threads: this.threadsRequest,
+    continue: this.continueRequest,
+    next: this.nextRequest,
+    stepIn: this.stepInRequest,
+    stepOut: this.stepOutRequest,
+    pause: this.pauseRequest,
+    stackTrace: this.stackTraceRequest,
+    scopes: this.scopesRequest,
+    variables: this.variablesRequest,
+    evaluate: this.evaluateRequest,
+    disconnect: this.disconnectRequest,
+    terminate: this.terminateRequest,
+  };
 
   constructor() {
     super();
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
+  }
+
+  start(inStream: NodeJS.ReadableStream, outStream: NodeJS.WritableStream): void {
+    const stream = outStream as Partial<OutputSink>;
+    if (typeof stream.writableLength === 'number') this.clientStream = stream as OutputSink;
+    super.start(inStream, outStream);
+  }
+
+  /** Every request is checked before a handler sees it, and whatever a handler throws or rejects with
+   * becomes an error response: a request never takes the adapter (and with it the program) down. */
+  protected dispatchRequest(request: DebugProtocol.Request): void {
+    const response = new Response(request);
+    let verdict;
+    try {
+      verdict = checkDapRequest(request);
+    } catch (error) {
+      return this.internalError(response, error);
+    }
+    if (verdict.kind !== 'ok') {
+      return this.fail(response, verdict.kind === 'unsupported' ? ErrorId.Unsupported : ErrorId.BadRequest, verdict.message);
+    }
+    if (request.command === 'initialize') {
+      // DAP's default path format is 'path'; the base class refuses a client that leaves it out.
+      request.arguments.pathFormat ??= 'path';
+      return super.dispatchRequest(request); // sets the client's line and column bases, then initializeRequest
+    }
+    const handler = this.handlers[request.command];
+    try {
+      const done = handler
+        ? handler.call(this, response, request.arguments ?? {}, request)
+        : this.customRequest(request.command, response, request.arguments);
+      if (done instanceof Promise) done.catch((error) => this.internalError(response, error));
+    } catch (error) {
+      this.internalError(response, error);
+    }
+  }
+
+  /** A fault of Loopscope's own: answer the request with it (unless it was answered), and say so. */
+  private internalError(response: DebugProtocol.Response, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.sendEvent(new OutputEvent(`[loopscope] Internal error while handling "${response.command}": ${
+      error instanceof Error ? error.stack ?? message : message}\n`, 'console'));
+    if (response.seq > 0) return; // already answered
+    this.fail(response, ErrorId.Internal, `Loopscope failed to handle "${response.command}": ${message}`);
   }
 
   protected initializeRequest(response: DebugProtocol.InitializeResponse): void {
@@ -85,6 +161,7 @@ export class LoopscopeSession extends DebugSession {
       return this.fail(response, ErrorId.BadLaunch, (error as Error).message);
     }
     this.listen(this.runtime);
+    if (this.clientStream) this.runtime.throttleOutputBy(this.clientStream);
     // DAP's process event: clients show the program's name and pid (and tests find the process).
     const processBody: DebugProtocol.ProcessEvent['body'] = {
       name: program ?? args.module ?? 'python', systemProcessId: this.runtime.pid, isLocalProcess: true, startMethod: 'launch',
@@ -109,7 +186,13 @@ export class LoopscopeSession extends DebugSession {
       await this.runtime.request('start', Object.fromEntries(Object.entries(start).filter(([, v]) => v !== undefined)));
       this.maxTaskThreads = args.maxTaskThreads ?? START_DEFAULTS.maxTaskThreads;
     } catch (error) {
-      return this.fail(response, ErrorId.Runtime, `The program ended before it could start: ${(error as Error).message}`);
+      // The program must not live on, held before its start, behind a session that failed.
+      const ended = this.runtime.hasExited;
+      this.terminating = true;
+      await this.runtime.terminate();
+      return this.fail(response, ErrorId.Runtime, ended
+        ? `The program ended before it could start: ${(error as Error).message}`
+        : `Loopscope could not start the program, and ended it: ${(error as Error).message}`);
     }
     this.sendResponse(response);
   }
@@ -264,6 +347,7 @@ export class LoopscopeSession extends DebugSession {
   }
 
   protected async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
+    // requestCheck.ts has checked the arguments of these against protocol.json's dapRequests.
     const given = (args ?? {}) as Record<string, unknown>;
     switch (command as keyof CustomDapRequests) {
       case 'loopscope/snapshot':

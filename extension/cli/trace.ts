@@ -3,7 +3,7 @@
 // output in place between the steps that printed it.
 import * as path from 'node:path';
 import { HandleInfo, Location, RuntimeEvents } from '../adapter/protocol';
-import { LaunchError, launchWithPythonFallback, RuntimeConnection } from '../adapter/runtimeConnection';
+import { LaunchError, launchWithPythonFallback, OutputSink, RuntimeConnection } from '../adapter/runtimeConnection';
 
 export interface TraceOptions {
   python?: string;
@@ -80,6 +80,9 @@ export async function runTrace(options: TraceOptions): Promise<number> {
     options.err.write(`loopscope: ${(error as Error).message}\n`);
     return error instanceof LaunchError ? 2 : 1;
   }
+  // A reader slower than the program (a pager, a closed terminal) holds the program back, not the heap.
+  const sink = options.out as unknown as Partial<OutputSink>;
+  if (typeof sink.writableLength === 'number') runtime.throttleOutputBy(sink as OutputSink);
   const formatter = new TraceFormatter(cwd);
   let atLineStart = true;
   runtime.on('output', (category, text) => {

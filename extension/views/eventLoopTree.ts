@@ -31,9 +31,10 @@ export function eventLoopChildren(index: SnapshotIndex, parent: EventLoopItem | 
     case 'timers':
       return paged(parent.id, timersByDueTime(loop), limits, (timer, i) => ({
         ...taskRow(index, `${parent.id}/${i}`, timer.callback, timer.taskId),
-        label: formatDueIn(timer.dueIn),
+        label: formatDueIn(timer.dueIn, timer.never),
         description: joined(timer.callback, timer.taskId !== undefined && taskName(index, timer.taskId)),
-        tooltip: `At loop time ${timer.when.toFixed(3)}: ${timer.callback}`,
+        tooltip: timer.when !== undefined ? `At loop time ${timer.when.toFixed(3)}: ${timer.callback}`
+          : timer.never ? `Never: this timer is due at an infinite loop time. ${timer.callback}` : timer.callback,
         icon: { id: 'clock' },
       }));
     case 'watched':
@@ -92,13 +93,16 @@ function taskRow(index: SnapshotIndex, id: string, callback: string, taskId: num
   return row;
 }
 
-/** Soonest first; the snapshot sends them so, but the view should not depend on it. */
+/** Soonest first, those that never come due last; the snapshot sends them so, but the view should not depend on it. */
 export function timersByDueTime(loop: LoopSnapshot): LoopSnapshot['timers'] {
-  return [...loop.timers].sort((a, b) => a.dueIn - b.dueIn);
+  const due = (timer: LoopSnapshot['timers'][number]) => timer.dueIn ?? (timer.never ? Infinity : -Infinity);
+  return [...loop.timers].sort((a, b) => (due(a) === due(b) ? 0 : due(a) < due(b) ? -1 : 1));
 }
 
-/** 'due in 1.234 s'; a timer already past its time is 'due now (0.002 s late)'. */
-export function formatDueIn(seconds: number): string {
+/** 'due in 1.234 s'; a timer already past its time is 'due now (0.002 s late)'; one at +infinity 'never due'. */
+export function formatDueIn(seconds: number | undefined, never = false): string {
+  if (never) return 'never due';
+  if (seconds === undefined) return 'due now';
   if (seconds < -0.0005) return `due now (${(-seconds).toFixed(3)} s late)`;
   return `due in ${Math.max(seconds, 0).toFixed(3)} s`;
 }

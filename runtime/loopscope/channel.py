@@ -7,6 +7,7 @@ need the program's state are handed to the held loop's thread by the request han
 
 import _thread
 import json
+import math
 import os
 import socket
 import struct
@@ -24,15 +25,49 @@ class ChannelError(Exception):
     """The channel cannot be opened or was broken by its peer."""
 
 
+class FrameTooLarge(ChannelError):
+    """A message to send encodes to more than MAX_OUTGOING_FRAME bytes; nothing was sent."""
+
+    def __init__(self, size):
+        ChannelError.__init__(self, "frame of %d bytes is over the %d byte limit" % (size, MAX_OUTGOING_FRAME))
+        self.size = size
+
+
+def finite(value):
+    """value with every NaN and infinity (which JSON cannot carry) replaced by None, as JSON.stringify does."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value
+
+
+def _dumps(message, ascii_only):
+    return json.dumps(message, ensure_ascii=ascii_only, separators=(",", ":"), allow_nan=False)
+
+
 def encode_frame(message):
-    text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    """The frame of a message. Strictly JSON: a NaN or infinity that reached a message becomes null
+    (the places that make numbers keep them finite; this is the net under them). Raises
+    FrameTooLarge past MAX_OUTGOING_FRAME, TypeError for what JSON cannot hold at all."""
+    try:
+        text = _dumps(message, False)
+    except ValueError:  # "Out of range float values are not JSON compliant"
+        message = finite(message)
+        text = _dumps(message, False)
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate (surrogateescape'd path, user string): send it \u-escaped
-        data = json.dumps(message, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        data = _dumps(message, True).encode("ascii")
     if len(data) > MAX_OUTGOING_FRAME:
-        raise ChannelError("frame of %d bytes is over the limit" % len(data))
+        raise FrameTooLarge(len(data))
     return _HEADER.pack(len(data)) + data
+
+
+def _refuse_constant(name):
+    raise ValueError("%s is not JSON" % name)
 
 
 class FrameDecoder:
@@ -54,7 +89,7 @@ class FrameDecoder:
             payload = bytes(self._buffer[_HEADER.size:_HEADER.size + length])
             del self._buffer[:_HEADER.size + length]
             try:
-                message = json.loads(payload.decode("utf-8"))
+                message = json.loads(payload.decode("utf-8"), parse_constant=_refuse_constant)
             except (UnicodeDecodeError, ValueError, RecursionError) as error:  # RecursionError: nesting too deep
                 raise ChannelError("frame is not UTF-8 JSON: %s" % error)
             if not isinstance(message, dict):
@@ -99,22 +134,38 @@ class Channel:
         _thread.start_new_thread(self._serve, ())
 
     def send_event(self, event, body):
+        """Send an event; one that cannot be encoded is replaced by a log event saying so."""
         if schema.CHECKING:
             schema.check_event(event, body)
-        self._write({"type": "event", "event": event, "body": body})
+        try:
+            frame = encode_frame({"type": "event", "event": event, "body": body})
+        except Exception as error:
+            frame = encode_frame({"type": "event", "event": "log", "body": {
+                "level": "error", "message": "Loopscope could not send its %s event: %s" % (event, _why(error))}})
+        self._write_frame(frame)
 
     def send_response(self, request, body=None, error=None):
+        """Answer a request. An answer that cannot be sent (over the frame limit, or not JSON) is
+        replaced by an error response that says why: every request gets an answer."""
         command = request.get("command")
+        seq = request.get("seq", 0)
         if error is None:
             body = body if body is not None else {}
             if schema.CHECKING:
                 schema.check_response(command, body)
-            message = {"type": "response", "request_seq": request.get("seq", 0), "command": command,
-                       "success": True, "body": body}
-        else:
-            message = {"type": "response", "request_seq": request.get("seq", 0), "command": command,
-                       "success": False, "message": error}
-        self._write(message)
+            try:
+                frame = encode_frame({"type": "response", "request_seq": seq, "command": command,
+                                      "success": True, "body": body})
+            except FrameTooLarge as too_large:
+                error = ("the answer to %s is %.0f MiB, over the %d MiB the control channel carries; ask for less "
+                         "at a time" % (command, too_large.size / float(1 << 20), MAX_OUTGOING_FRAME >> 20))
+            except Exception as failure:
+                error = "the answer to %s could not be encoded: %s" % (command, _why(failure))
+            else:
+                self._write_frame(frame)
+                return
+        self._write_frame(encode_frame({"type": "response", "request_seq": seq, "command": command,
+                                        "success": False, "message": error}))
 
     def abandon(self):
         """In a forked child: drop this process's copy of the socket without touching the
@@ -134,7 +185,9 @@ class Channel:
         self._socket.close()
 
     def _write(self, message):
-        frame = encode_frame(message)
+        self._write_frame(encode_frame(message))
+
+    def _write_frame(self, frame):
         with self._send_lock:
             if self._closed:
                 return
@@ -152,13 +205,27 @@ class Channel:
                 if not data:
                     break
                 for message in decoder.feed(data):
-                    self._dispatch(message)
+                    self._dispatch_safely(message)
         except ChannelError as error:
             reason = "the adapter sent a malformed frame: %s" % error
         except OSError as error:
             reason = "the connection to the adapter broke: %s" % error
         self._closed = True
         self._on_close(reason)
+
+    def _dispatch_safely(self, message):
+        """A request whose handling fails in an unforeseen way is answered with the failure; the
+        channel thread carries on (a ChannelError, a peer that breaks the protocol, ends it)."""
+        try:
+            self._dispatch(message)
+        except ChannelError:
+            raise
+        except Exception as error:
+            try:
+                self.send_response(message, error="Loopscope failed to handle %s: %s" % (message.get("command"),
+                                                                                       _why(error)))
+            except Exception:
+                pass
 
     def _dispatch(self, message):
         if message.get("type") != "request" or not isinstance(message.get("command"), str):
@@ -172,3 +239,7 @@ class Channel:
             self.send_response(message, error=str(error))
             return
         self._on_request(message)
+
+
+def _why(error):
+    return "%s: %s" % (type(error).__name__, error)

@@ -8,6 +8,7 @@
 time.monotonic() called by the program itself is never changed.
 """
 
+import math
 import time
 
 from . import asyncio_internals as internals
@@ -17,6 +18,10 @@ from .vocabulary import CLOCK_MODE_VALUES, ClockMode
 _monotonic = time.monotonic
 _original_time = internals.BaseEventLoop.time
 _states = registry.states
+
+# The most advanceClock moves the loop clock at once: some 31 years. More is a typing slip, and
+# float loop times far beyond it lose the precision timers need (or overflow to infinity).
+MAX_ADVANCE_SECONDS = 1e9
 
 
 class Clock:
@@ -41,8 +46,15 @@ class Clock:
     def advance(self, seconds):
         if self.mode == ClockMode.WALL:
             raise ValueError("the wall clock cannot be moved; set \"clock\" to \"frozen\" or \"virtual\" in launch.json")
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not math.isfinite(seconds):
+            raise ValueError("the loop clock moves by a finite number of seconds (got %r)" % (seconds,))
         if seconds < 0:
             raise ValueError("the loop clock only moves forward (got %r s)" % seconds)
+        if seconds > MAX_ADVANCE_SECONDS:
+            raise ValueError("the loop clock moves at most %g s (about 31 years) at a time (got %r s)"
+                             % (MAX_ADVANCE_SECONDS, seconds))
+        if not math.isfinite(self.now() + seconds):
+            raise ValueError("moving the loop clock by %r s would take it past any time a float can hold" % seconds)
         self.offset -= seconds
 
 
@@ -62,11 +74,13 @@ def autojump(loop, state):
     selector = internals.selector_of(loop)
     if selector is None or len(selector.get_map()) > 1:  # the loop's own wake-up pipe is always there
         return
-    when = min((timer.when() for timer in timers if not timer.cancelled()), default=None)
+    # A timer at an infinite (or NaN) time, asyncio.sleep(math.inf), never comes due: no jump for it.
+    when = min((timer.when() for timer in timers if not timer.cancelled() and math.isfinite(timer.when())),
+               default=None)
     if when is None:
         return
     ahead = when - loop.time()
-    if ahead > 0:
+    if ahead > 0 and math.isfinite(state.clock_skew + ahead):
         state.clock_skew += ahead
 
 

@@ -6,7 +6,11 @@ on the held loop's thread and answer from there.
 
 import threading
 
+from . import output
 from .vocabulary import ARGUMENT_DEFAULTS
+
+# The most children one variables request returns; more are asked for in pages (start, count).
+MAX_VARIABLES_PER_REQUEST = 10000
 
 
 class CommandHandlers:
@@ -109,7 +113,15 @@ class CommandHandlers:
     def on_scopes(self, arguments, request):
         return self._on_held_thread(lambda: {"scopes": self._inspection().scopes(arguments["frameId"])}, request)
 
+    def on_outputHeld(self, arguments, _request):
+        output.set_held(arguments["held"])
+        return {}
+
     def on_variables(self, arguments, request):
+        if arguments["count"] > MAX_VARIABLES_PER_REQUEST:
+            raise LookupError("Loopscope returns at most %d variables at a time, not %d: ask for them in pages "
+                              "(start and count)" % (MAX_VARIABLES_PER_REQUEST, arguments["count"]))
+
         def work():
             variables = self._inspection().variables(arguments["variablesReference"], arguments["start"],
                                                      arguments["count"], arguments.get("filter"))

@@ -10,6 +10,7 @@ hooks run at all (hook_plan()). Requests from the adapter arrive on the channel 
 """
 
 import collections
+import json
 import os
 import sys
 import threading
@@ -26,6 +27,7 @@ from . import stacks
 from . import stops
 from . import timelimit
 from .breakpoints import TaskBreakpoints
+from .channel import MAX_OUTGOING_FRAME
 from .holding import Holding
 from .inspection import StopInspection, condition_holds, safe_repr
 from .instrument import HandleHook, HookPlan
@@ -395,9 +397,11 @@ class Debugger(instrument.Listener):
         self.holding.post(stop, work, done)
 
     def threads(self):
-        """Each live loop, then its pending tasks (at most max_task_threads in all)."""
+        """Each live loop, then its pending tasks (at most max_task_threads in all, and no more than
+        half a frame's worth of them: the rest are counted as left out)."""
         threads, left_out = [], 0
         loops = registry.loop_states()
+        room_bytes = MAX_OUTGOING_FRAME // 2
         for state in loops:
             threads.append({"id": state.id, "name": state.name})
             loop = state.loop
@@ -405,8 +409,13 @@ class Debugger(instrument.Listener):
                 continue
             tasks = sorted(registry.pending_tasks(loop), key=registry.task_id)
             room = max(0, self.settings.max_task_threads - (len(threads) - len(loops)))
-            for task in tasks[:room]:
-                threads.append({"id": registry.task_id(task), "name": stacks.task_thread_name(task)})
+            for index, task in enumerate(tasks[:room]):
+                name = stacks.task_thread_name(task)
+                room_bytes -= 32 + len(json.dumps(name, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+                if room_bytes < 0:
+                    room = index
+                    break
+                threads.append({"id": registry.task_id(task), "name": name})
             left_out += max(0, len(tasks) - room)
         return threads, left_out
 

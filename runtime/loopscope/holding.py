@@ -64,10 +64,16 @@ class Holding:
                 try:
                     result = work()
                 except BaseException as error:  # evaluate may raise anything, SystemExit included
-                    done(None, "%s: %s" % (type(error).__name__, error) if not isinstance(error, LookupError) else
-                         str(error).strip("'\""))
+                    result, failure = None, ("%s: %s" % (type(error).__name__, error)
+                                             if not isinstance(error, LookupError) else str(error).strip("'\""))
                 else:
-                    done(result, None)
+                    failure = None
+                try:
+                    done(result, failure)
+                except Exception:
+                    # Answering failed (the channel says why to the adapter when it can): the loop
+                    # stays held and serving, and the hooks stay on; an error here must not reach them.
+                    pass
                 # Freed now, while the user reads it, not on the way out of the stop: a snapshot's
                 # answer alone is some 20,000 objects, a millisecond on the next step's clock.
                 item = work = done = result = None

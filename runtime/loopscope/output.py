@@ -5,6 +5,11 @@ is lost even on os._exit), while stops travel over the control channel. Before a
 flush_and_drain() flushes Python's buffers and waits until the adapter has read both pipes dry,
 so everything printed before a stop is delivered before it. Node gives a child socketpairs for
 'pipe' stdio, where the unread bytes are our send queue (TIOCOUTQ); a FIFO reports them with FIONREAD.
+
+When the adapter's client reads slowly, the adapter stops reading the pipes (back-pressure: the
+program blocks in write() instead of the adapter buffering without bound) and says so with the
+outputHeld request. While the output is held, a stop waits for it however long that takes, rather
+than giving up after a second and overtaking output the adapter has not passed on yet.
 """
 
 import fcntl
@@ -16,6 +21,7 @@ import termios
 import time
 
 _pipe_fds = None
+_held = False
 # Saved before user code runs, so a program that patches the time module does not change us.
 _sleep = time.sleep
 _monotonic = time.monotonic
@@ -46,6 +52,12 @@ def _unread_bytes(fd, request):
         return 0
 
 
+def set_held(held):
+    """The adapter holds the program's output back (True) or reads it again (False)."""
+    global _held
+    _held = bool(held)
+
+
 def flush_and_drain(timeout=1.0):
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
@@ -55,6 +67,10 @@ def flush_and_drain(timeout=1.0):
             pass
     deadline = _monotonic() + timeout
     delay = 0.0002
+    while _held:  # the adapter has output it has not passed on: wait until it reads again
+        _sleep(delay)
+        delay = min(delay * 2, 0.01)
+        deadline = _monotonic() + timeout
     for fd, request in _pipes():
         while _unread_bytes(fd, request) > 0 and _monotonic() < deadline:
             _sleep(delay)

@@ -8,6 +8,7 @@ code: values show through passive_repr, futures by their type and state.
 
 import asyncio
 import collections
+import math
 import os
 
 from . import asyncio_internals as internals
@@ -180,12 +181,20 @@ def _awaiting(task, graph, chain):
                 "description": "task %s" % waiter.get_name()}
     timer = graph.sleeping.get(waiter)
     if timer is not None:
-        due = max(timer.when() - internals.timer_loop(timer).time(), 0.0)
+        due = timer.when() - internals.timer_loop(timer).time()
+        never = math.isinf(due) and due > 0  # asyncio.sleep(math.inf)
         if callback_name(internals.handle_callback(timer)).endswith("_set_result_unless_cancelled"):
-            return {"kind": "sleep", "id": registry.task_id(waiter), "description": "sleep, due in %.3f s" % due}
+            return {"kind": "sleep", "id": registry.task_id(waiter),
+                    "description": "sleep, forever" if never else "sleep, due in %.3f s" % _seconds(due)}
         return {"kind": "future", "id": registry.task_id(waiter),
-                "description": "%s, times out in %.3f s" % (describe_future(waiter, chain), due)}
+                "description": "%s, %s" % (describe_future(waiter, chain), "never times out" if never
+                                           else "times out in %.3f s" % _seconds(due))}
     return {"kind": "future", "id": registry.task_id(waiter), "description": describe_future(waiter, chain)}
+
+
+def _seconds(due):
+    """How long until a timer is due, for a description: never below 0 (a late timer is due now)."""
+    return max(due, 0.0) if math.isfinite(due) else 0.0
 
 
 def describe_future(future, chain=None):
@@ -248,8 +257,12 @@ def snapshot_loop(state, held, finished, clock, max_tasks, held_handle=None, swi
     graph = AwaitGraph(pending, timers)
     now = loop.time()
     for timer in timers:
-        entry = {"when": timer.when(), "dueIn": timer.when() - now,
-                 "callback": callback_name(internals.handle_callback(timer))}
+        entry = {"callback": callback_name(internals.handle_callback(timer))}
+        when = timer.when()
+        if math.isfinite(when - now):
+            entry["when"], entry["dueIn"] = when, when - now
+        elif when > now:
+            entry["never"] = True  # at +infinity (asyncio.sleep(math.inf)): JSON has no number for it
         owner = internals.timer_owner(timer)
         args = internals.handle_args(timer)
         if owner is not None and registry.is_task(owner):

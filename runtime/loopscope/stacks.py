@@ -107,8 +107,13 @@ def callback_frames(inspection, handle):
     return [entry]
 
 
+# A thread's name in the Call Stack: longer task names are cut (the Asyncio Tasks view has them whole).
+MAX_THREAD_NAME = 200
+
+
 def task_thread_name(task):
-    return "%s · %s" % (registry.task_name(task), frame_tools.coroutine_name(internals.task_coroutine(task)))
+    name = "%s · %s" % (registry.task_name(task), frame_tools.coroutine_name(internals.task_coroutine(task)))
+    return name if len(name) <= MAX_THREAD_NAME else name[:MAX_THREAD_NAME - 1] + "…"
 
 
 # --- the synthetic scopes of Variables (inspection.StopInspection asks for them) --------------

@@ -97,5 +97,5 @@ ARGUMENT_DEFAULTS = {
     "taskSwitches": {"limit": 200},
 }
 
-REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo"))
+REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo"))
 EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint"))

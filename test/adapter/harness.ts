@@ -68,10 +68,12 @@ export class Session {
   /** Every event in arrival order, as "kind:detail", to check ordering across kinds. */
   readonly timeline: string[] = [];
 
-  /** adapterEnv: extra environment for the adapter process (the soak test caps its heap). */
-  constructor(adapterEnv: Record<string, string> = {}) {
+  /** adapterEnv: extra environment for the adapter process (the soak test caps its heap).
+   * recordOutput false: output events are not kept (a test that reads hundreds of MB counts them itself). */
+  constructor(adapterEnv: Record<string, string> = {}, { recordOutput = true } = {}) {
     this.client = new DebugClient('node', ADAPTER, 'loopscope', { env: { ...process.env, ...adapterEnv } }, true);
     for (const kind of ['stopped', 'output', 'exited', 'terminated', 'thread', 'initialized', 'continued', 'process']) {
+      if (kind === 'output' && !recordOutput) continue;
       this.client.on(kind, (event: DebugProtocol.Event) => this.record(kind, event));
     }
   }

@@ -73,9 +73,9 @@ describe('snapshot', () => {
         const queueFuture = loop.futures.find((f) => f.description === 'Queue.get()');
         assert.deepEqual(queueFuture?.awaitedBy, [idOf('getter')]);
         // Timers sorted by due time; the wait_for timeout is the first (20 s).
-        const dueIns = loop.timers.map((t) => t.dueIn);
+        const dueIns = loop.timers.map((t) => t.dueIn!);
         assert.deepEqual(dueIns, [...dueIns].sort((a, b) => a - b));
-        assert.ok(loop.timers[0].dueIn > 19 && loop.timers[0].dueIn <= 20, `first timer due in ${loop.timers[0].dueIn}`);
+        assert.ok(loop.timers[0].dueIn! > 19 && loop.timers[0].dueIn! <= 20, `first timer due in ${loop.timers[0].dueIn}`);
         assert.equal(loop.timers[0].taskId, idOf('wait-for-user'));
         assert.equal(loop.tasksTotal, loop.tasks.filter((t) => !['done', 'failed', 'cancelled'].includes(t.state)).length);
       } finally {

@@ -19,6 +19,7 @@ const held = () => snapshot(loop(1, {
     { when: 1244.6, dueIn: 10.03211, callback: 'futures._set_result_unless_cancelled', taskId: 4 },
     { when: 1235.8, dueIn: 1.2344, callback: 'Handle._run' },
     { when: 1234.5, dueIn: -0.0123, callback: 'late_callback' },
+    { never: true, callback: 'futures._set_result_unless_cancelled' },
   ],
   watched: [{ fd: 7, events: 'read', callback: 'Server._accept' }],
 }), loop(2, { state: 'running', osThread: 'worker' }));
@@ -29,6 +30,7 @@ describe('Event Loop view', () => {
     assert.equal(formatDueIn(0), 'due in 0.000 s');
     assert.equal(formatDueIn(-0.0001), 'due in 0.000 s');
     assert.equal(formatDueIn(-0.0123), 'due now (0.012 s late)');
+    assert.equal(formatDueIn(undefined, true), 'never due');
     assert.equal(formatLoopTime(1234.56789), 't=1234.568');
   });
 
@@ -44,7 +46,7 @@ describe('Event Loop view', () => {
     const [loop1] = eventLoopChildren(index, undefined, limits);
     const parts = eventLoopChildren(index, loop1 as EventLoopItem, limits);
     assert.deepEqual(labels(parts), ['Loop time t=1234.568', 'Iteration 42', 'Ready queue', 'Timers', 'Watched file descriptors']);
-    assert.deepEqual(parts.map((p) => p.description), ['wall clock', undefined, '2', '3', '1']);
+    assert.deepEqual(parts.map((p) => p.description), ['wall clock', undefined, '2', '4', '1']);
     assert.match(parts[1].tooltip ?? '', /next to run is 43/);
   });
 
@@ -58,12 +60,14 @@ describe('Event Loop view', () => {
     assert.equal(ready[1].taskId, undefined);
   });
 
-  it('sorts timers by due time and labels them "due in"', () => {
+  it('sorts timers by due time and labels them "due in", those at infinity last as "never due"', () => {
     const index = held();
     const timers = eventLoopChildren(index, child(index, eventLoopChildren(index, undefined, limits)[0], 'Timers') as EventLoopItem, limits);
-    assert.deepEqual(labels(timers), ['due now (0.012 s late)', 'due in 1.234 s', 'due in 10.032 s']);
-    assert.deepEqual(timers.map((t) => t.description), ['late_callback', 'Handle._run', 'futures._set_result_unless_cancelled · sleeper']);
-    assert.equal(new Set(timers.map((t) => t.id)).size, 3);
+    assert.deepEqual(labels(timers), ['due now (0.012 s late)', 'due in 1.234 s', 'due in 10.032 s', 'never due']);
+    assert.deepEqual(timers.map((t) => t.description), ['late_callback', 'Handle._run', 'futures._set_result_unless_cancelled · sleeper',
+      'futures._set_result_unless_cancelled']);
+    assert.match(timers[3].tooltip as string, /^Never: this timer is due at an infinite loop time/);
+    assert.equal(new Set(timers.map((t) => t.id)).size, 4);
   });
 
   it('lists watched file descriptors with their events and callback', () => {
