@@ -357,7 +357,9 @@ def what_wakes(loop):
             where = frame_tools.resume_location(task)
             at = " at %s:%d" % (os.path.basename(where["path"]), where["line"]) if where else ""
             what = "%s in task %s%s" % (kind, registry.task_name(task), at)
-        parts.append("the next timer is due in {:,.3f} s ({})".format(max(timer.when() - loop.time(), 0.0), what))
+        due = timer.when() - loop.time()
+        parts.append("the next timer is due in {:,.3f} s ({})".format(max(due, 0.0), what) if math.isfinite(due)
+                     else "the next timer is never due (%s)" % what)
     else:
         parts.append("no timer is scheduled")
     watched = _watched_fds(loop)
