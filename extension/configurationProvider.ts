@@ -1,4 +1,5 @@
-// Fills in launch configurations: F5 with no launch.json debugs the active Python file, and the
+// Fills in launch configurations: F5 with no launch.json debugs the active Python file as the
+// Python debugger does (it runs until a breakpoint or Pause; no stop on entry), and the
 // interpreter selected in the Python extension is used when that extension is installed.
 import * as vscode from 'vscode';
 
@@ -15,7 +16,6 @@ export class LoopscopeConfigurationProvider implements vscode.DebugConfiguration
       config.request = 'launch';
       config.name = 'Loopscope: current file';
       config.program = editor.document.uri.fsPath;
-      config.stopOnEntry = true;
     }
     if (!config.python) {
       const selected = await selectedPythonInterpreter(folder);

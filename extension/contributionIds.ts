@@ -5,6 +5,9 @@ export const COMMANDS = {
   "stepIteration": "loopscope.stepIteration",
   "filterTasks": "loopscope.tasks.filter",
   "clearTaskFilter": "loopscope.tasks.clearFilter",
+  "groupTasksBy": "loopscope.tasks.groupBy",
+  "filterFutures": "loopscope.futures.filter",
+  "clearFutureFilter": "loopscope.futures.clearFilter",
   "refreshViews": "loopscope.refreshViews",
   "cancelTask": "loopscope.cancelTask",
   "breakOnTask": "loopscope.breakOnTask",
@@ -25,10 +28,12 @@ export const VIEWS = {
 export const CONTEXT_VALUES = {
   "liveTask": "task.live",
   "finishedTask": "task.finished",
-  "frame": "frame"
+  "frame": "frame",
+  "taskSwitch": "task.switch"
 } as const;
 
 /** Context keys the extension sets with setContext. */
 export const CONTEXT_KEYS = {
-  "tasksFiltered": "loopscope.tasksFiltered"
+  "tasksFiltered": "loopscope.tasksFiltered",
+  "futuresFiltered": "loopscope.futuresFiltered"
 } as const;

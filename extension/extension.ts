@@ -9,7 +9,7 @@ import { registerViewCommands } from './commands/viewCommands';
 import { LoopscopeConfigurationProvider } from './configurationProvider';
 import { VIEWS } from './contributionIds';
 import { eventLoopChildren } from './views/eventLoopTree';
-import { futureChildren } from './views/futuresTree';
+import { FuturesView } from './views/futuresView';
 import { LoopStatusBar } from './views/loopStatusBar';
 import { LoopscopeTreeView } from './views/loopscopeTreeView';
 import { LoopscopeSessions } from './views/sessions';
@@ -20,12 +20,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const adapterPath = path.join(context.extensionPath, 'dist', 'debugAdapter.js');
   const sessions = new LoopscopeSessions();
   const tasksView = new TasksView(sessions);
+  const futuresView = new FuturesView(sessions);
   const views = [
     tasksView,
-    new LoopscopeTreeView(VIEWS.futures, sessions, { fetch: (model) => model.snapshot(), rows: futureChildren }),
+    futuresView,
     new LoopscopeTreeView(VIEWS.eventLoop, sessions, { fetch: (model) => model.snapshot(), rows: eventLoopChildren }),
     new LoopscopeTreeView(VIEWS.taskSwitches, sessions, {
-      fetch: (model) => model.taskSwitches(), rows: (body, _parent, limits) => (_parent ? [] : taskSwitchRows(body, limits)),
+      fetch: (model) => model.taskSwitches(), rows: taskSwitchRows,
       title: taskSwitchesSummary,
     }),
   ];
@@ -41,7 +42,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerStepIteration(),
     registerAdvanceClock(),
     ...registerTaskCommands(sessions, tasksView),
-    ...registerViewCommands(sessions, tasksView, views),
+    ...registerViewCommands(sessions, tasksView, futuresView, views),
   );
 }
 

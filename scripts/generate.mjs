@@ -116,6 +116,9 @@ for (const [name, req] of Object.entries(protocol.dapRequests)) {
   out += `  ${JSON.stringify(name)}: { arguments: ${tsType(req.arguments, '    ')}; body: ${tsType(req.body, '    ')} };\n`;
 }
 out += `}\n\nexport const CUSTOM_DAP_REQUEST_NAMES: readonly (keyof CustomDapRequests)[] = ${JSON.stringify(Object.keys(protocol.dapRequests))};\n`;
+const forwards = Object.fromEntries(Object.entries(protocol.dapRequests).filter(([, req]) => req.forwardsTo).map(([name, req]) => [name, req.forwardsTo]));
+out += `\n/** Custom DAP requests the adapter passes to the runtime as they are: DAP name -> runtime request. */\n`;
+out += `export const FORWARDED_DAP_REQUESTS = ${JSON.stringify(forwards)} as const;\n`;
 out += `\n/** What Loopscope adds to DAP's own events' bodies. */\nexport interface DapEventExtensions {\n`;
 for (const [name, schema] of Object.entries(protocol.dapEvents)) {
   if (schema.description) out += `  /** ${schema.description} */\n`;

@@ -24,6 +24,12 @@ export type TaskSwitchHistory = "whileStepping" | "always";
 /** How resume releases the program. */
 export type ResumeMode = "continue" | "iteration" | "handle" | "over" | "into" | "out";
 
+/** Where a task is in its life. */
+export type TaskState = "running" | "ready" | "waiting" | "done" | "cancelled" | "failed";
+
+/** How the Asyncio Tasks view groups tasks. */
+export type TaskGroupBy = "state" | "coroutine" | "location" | "creator";
+
 export type Location = {
   path: string;
   line: number;
@@ -89,13 +95,24 @@ export type Thread = {
   name: string;
 };
 
+/** A task named where another thing mentions it, so that a view can show it without finding it. */
+export type TaskRef = {
+  id: number;
+  name: string;
+  /** Where a task is in its life. */
+  state: TaskState;
+  /** Where the task resumes, when it is pending. */
+  location?: Location;
+};
+
 /** One task of a loop. id equals the task's DAP thread id. */
 export type TaskSnapshot = {
   id: number;
   name: string;
   /** Qualified name of the task's own coroutine. */
   coroutine: string;
-  state: "running" | "ready" | "waiting" | "done" | "cancelled" | "failed";
+  /** Where a task is in its life. */
+  state: TaskState;
   /** Where the task resumes: the innermost user frame of its await chain. */
   location?: Location;
   awaiting?: {
@@ -104,7 +121,9 @@ export type TaskSnapshot = {
     description: string;
   };
   /** Tasks that wait for this one, through gather, wait, wait_for, shield, TaskGroup or directly. */
-  awaitedBy: number[];
+  awaitedBy: TaskRef[];
+  /** Tasks this one waits for: the task it awaits, or the children of a gather it awaits. */
+  awaits?: TaskRef[];
   /** The first user frame that created the task. */
   createdAt?: Location;
   /** Steps of this task in the recorded task-switch history. */
@@ -117,6 +136,16 @@ export type TaskSnapshot = {
   }[];
   result?: string;
   exception?: string;
+  /** Cancel was asked for and the task has not taken it yet: it raises CancelledError at its next step. */
+  cancelling?: boolean;
+};
+
+/** A name that holds a future, and the task whose frame has it when it is not a global. */
+export type HolderRef = {
+  /** 'local done of worker()', 'self.ready of Pipeline', 'global fut of app.py'. */
+  description: string;
+  /** A task named where another thing mentions it, so that a view can show it without finding it. */
+  task?: TaskRef;
 };
 
 /** A pending future that is not a task but that some task awaits. */
@@ -124,15 +153,22 @@ export type FutureSnapshot = {
   id: number;
   description: string;
   state: "pending" | "done" | "cancelled";
-  awaitedBy: number[];
+  awaitedBy: TaskRef[];
   callbacks: string[];
+  /** The user code that made the future with loop.create_future(), when it was user code. */
+  createdAt?: Location;
+  /** Names under which the waiting tasks' innermost user frames hold it: locals, self attributes, module globals. */
+  heldBy: HolderRef[];
 };
 
 export type LoopSnapshot = {
   id: number;
   threadId: number;
   osThread: string;
+  /** Iterations this loop has started. Held between iterations (heldAt 'iteration') it is before iteration + 1; held anywhere else it is in this iteration. */
   iteration: number;
+  /** Where the loop is held, when it is. */
+  heldAt?: StopPlace;
   time: number;
   /** The event loop's clock. time.monotonic() in the program's own code is never changed (loopscope/clock.py). */
   clock: ClockMode;
@@ -140,6 +176,7 @@ export type LoopSnapshot = {
   ready: {
     callback: string;
     taskId?: number;
+    taskName?: string;
   }[];
   timers: {
     /** Loop time at which the timer is due; left out when that is not a finite number (JSON has none for it). */
@@ -150,6 +187,7 @@ export type LoopSnapshot = {
     never?: boolean;
     callback: string;
     taskId?: number;
+    taskName?: string;
   }[];
   /** File descriptors the loop's selector watches (the loop's own wake-up pipe left out). */
   watched: ({
@@ -159,12 +197,23 @@ export type LoopSnapshot = {
   })[];
   tasks: TaskSnapshot[];
   tasksTotal: number;
+  /** Tasks of this loop per state, over all of them: the pending ones, and the recently finished ones still kept. */
+  taskCounts: {
+    running?: number;
+    ready?: number;
+    waiting?: number;
+    failed?: number;
+    cancelled?: number;
+    done?: number;
+  };
   futures: FutureSnapshot[];
-  /** Cycles in the await graph: each a list of task ids that wait for each other. */
-  deadlocks: number[][];
+  /** Pending futures tasks wait on, listed or not (futures lists at most maxTasks). */
+  futuresTotal: number;
+  /** Cycles in the await graph: each a list of tasks that wait for each other. */
+  deadlocks: TaskRef[][];
 };
 
-/** One task step (or callback) from the recorded history. */
+/** One task step (or callback) from the recorded history, or (with gap) a stretch of iterations that was not recorded. */
 export type TaskSwitch = {
   iteration: number;
   /** Loop time when the iteration began. */
@@ -177,6 +226,12 @@ export type TaskSwitch = {
   resumedAt?: Location;
   suspendedAt?: Location;
   durationMs?: number;
+  /** Not a step: iterations of this loop that ran without being recorded (ranFreely), or with only the steps of tasks a function breakpoint may match recorded (onlyMatchingTasks). iteration is where it ends. */
+  gap?: {
+    fromIteration: number;
+    toIteration: number;
+    why: "ranFreely" | "onlyMatchingTasks";
+  };
 };
 
 export type SnapshotArguments = {
@@ -197,7 +252,7 @@ export type TaskSwitchesArguments = {
 
 export type TaskSwitchesBody = {
   switches: TaskSwitch[];
-  /** How many steps the history window holds. */
+  /** How many steps the history keeps (gaps not counted). */
   recorded: number;
 };
 
@@ -244,6 +299,41 @@ export type StopDetails = {
   lastHandle?: HandleInfo;
 };
 
+export type TasksArguments = {
+  /** The loop; needed unless ids are given. */
+  loopId?: number;
+  /** How the Asyncio Tasks view groups tasks. */
+  groupBy?: TaskGroupBy;
+  /** Only tasks whose name, coroutine, state or resume place (file.py:12) contains this, in any case. */
+  filter?: string;
+  /** The key of one group: answer a page of its tasks instead of the groups. */
+  group?: string;
+  start?: number;
+  /** At most this many tasks of the group. */
+  count?: number;
+  /** These tasks by id, in full, instead of the groups or a page (tasks another row mentions). */
+  ids?: number[];
+};
+
+export type TaskGroup = {
+  key: string;
+  label: string;
+  count: number;
+};
+
+export type TasksBody = {
+  /** Every task of the loop: pending, and finished still kept. */
+  total: number;
+  /** Those that match the filter. */
+  matching: number;
+  /** Without group: the groups of matching tasks, with their counts. */
+  groups?: TaskGroup[];
+  /** With group: how many tasks the group has. */
+  groupTotal?: number;
+  /** With group: one page of it, in id order; with ids: those tasks that still exist. */
+  tasks?: TaskSnapshot[];
+};
+
 export const STOP_REASON_VALUES: readonly StopReason[] = ["entry","step","pause","breakpoint","function breakpoint","exception","task created","task switch","task done"];
 export const STOP_REASON_DESCRIPTIONS: Readonly<Record<StopReason, string>> = {"entry":"before the first iteration of the first loop (stopOnEntry)","step":"a step ended: an iteration, a handle, or a line","pause":"the user paused","breakpoint":"a line breakpoint","function breakpoint":"a task whose name or await chain matches a function breakpoint is about to resume","exception":"a task's exception (taskException) or an exception raised in user code (raised)","task created":"a task is being created (taskCreated)","task switch":"a task is about to resume (taskSwitch)","task done":"a task finished, was cancelled or failed (taskDone)"};
 
@@ -263,11 +353,17 @@ export const TASK_SWITCH_HISTORY_DESCRIPTIONS: Readonly<Record<TaskSwitchHistory
 export const RESUME_MODE_VALUES: readonly ResumeMode[] = ["continue","iteration","handle","over","into","out"];
 export const RESUME_MODE_DESCRIPTIONS: Readonly<Record<ResumeMode, string>> = {"continue":"run freely","iteration":"hold at the next iteration boundary of threadId's loop","handle":"hold before that loop's next handle","over":"Step Over: in code the next line of this coroutine (over await), elsewhere one iteration","into":"Step Into: in code into calls and awaited coroutines, elsewhere the next handle","out":"Step Out: in code back to the caller or awaiting coroutine; before a handle, finish the iteration; between iterations, finish this run of the loop"};
 
+export const TASK_STATE_VALUES: readonly TaskState[] = ["running","ready","waiting","done","cancelled","failed"];
+export const TASK_STATE_DESCRIPTIONS: Readonly<Record<TaskState, string>> = {"running":"its step is running now","ready":"a handle that steps it is in the ready queue","waiting":"suspended, waiting for something","done":"returned","cancelled":"was cancelled","failed":"ended with an exception"};
+
+export const TASK_GROUP_BY_VALUES: readonly TaskGroupBy[] = ["state","coroutine","location","creator"];
+export const TASK_GROUP_BY_DESCRIPTIONS: Readonly<Record<TaskGroupBy, string>> = {"state":"by state: running, ready, waiting, failed, cancelled, done","coroutine":"by the task's own coroutine","location":"identical tasks together: the same coroutine, suspended at the same line in the same call","creator":"by the line of user code that created the task"};
+
 /** What the runtime assumes for a start argument left out; the adapter fills launch configurations with the same. */
 export const START_DEFAULTS = {"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping"} as const;
 
 /** What a request's arguments are when left out, per request. */
-export const ARGUMENT_DEFAULTS = {"start":{"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping"},"stackTrace":{"startFrame":0,"levels":0},"variables":{"start":0,"count":0},"snapshot":{"maxTasks":1000},"taskSwitches":{"limit":200}} as const;
+export const ARGUMENT_DEFAULTS = {"start":{"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping"},"stackTrace":{"startFrame":0,"levels":0},"variables":{"start":0,"count":0},"snapshot":{"maxTasks":1000},"tasks":{"groupBy":"state","start":0,"count":200},"taskSwitches":{"limit":200}} as const;
 
 export type Hello = {
   type: "hello";
@@ -360,6 +456,8 @@ export interface RuntimeRequests {
     } };
   /** Tasks, futures, ready queue, timers and time of every loop (or one). Loops that are running report state 'running' and nothing else. */
   snapshot: { arguments: SnapshotArguments; body: SnapshotBody };
+  /** One held loop's tasks grouped and counted over all of them, or one page of a group: what the Asyncio Tasks view shows, at any number of tasks. Filter and groups are worked out once per stop. */
+  tasks: { arguments: TasksArguments; body: TasksBody };
   /** The most recent task steps, newest first. */
   taskSwitches: { arguments: TaskSwitchesArguments; body: TaskSwitchesBody };
   /** Cancel a task at a safe point on its own loop. */
@@ -444,6 +542,8 @@ export type RuntimeEventName = keyof RuntimeEvents;
 export interface CustomDapRequests {
   /** Forwarded to the runtime's snapshot request. */
   "loopscope/snapshot": { arguments: SnapshotArguments; body: SnapshotBody };
+  /** Forwarded to the runtime's tasks request. */
+  "loopscope/tasks": { arguments: TasksArguments; body: TasksBody };
   /** Forwarded to the runtime's taskSwitches request. */
   "loopscope/taskSwitches": { arguments: TaskSwitchesArguments; body: TaskSwitchesBody };
   /** Forwarded to the runtime's cancelTask request. */
@@ -456,7 +556,10 @@ export interface CustomDapRequests {
   "loopscope/advanceClock": { arguments: AdvanceClockArguments; body: AdvanceClockBody };
 }
 
-export const CUSTOM_DAP_REQUEST_NAMES: readonly (keyof CustomDapRequests)[] = ["loopscope/snapshot","loopscope/taskSwitches","loopscope/cancelTask","loopscope/stepIteration","loopscope/advanceClock"];
+export const CUSTOM_DAP_REQUEST_NAMES: readonly (keyof CustomDapRequests)[] = ["loopscope/snapshot","loopscope/tasks","loopscope/taskSwitches","loopscope/cancelTask","loopscope/stepIteration","loopscope/advanceClock"];
+
+/** Custom DAP requests the adapter passes to the runtime as they are: DAP name -> runtime request. */
+export const FORWARDED_DAP_REQUESTS = {"loopscope/snapshot":"snapshot","loopscope/tasks":"tasks","loopscope/taskSwitches":"taskSwitches","loopscope/cancelTask":"cancelTask","loopscope/advanceClock":"advanceClock"} as const;
 
 /** What Loopscope adds to DAP's own events' bodies. */
 export interface DapEventExtensions {

@@ -11,7 +11,8 @@ import { basename } from 'node:path';
 import { checkLaunchArguments } from './launchCheck';
 import { LaunchRequestArguments } from './launchOptions';
 import {
-  CustomDapRequests, DapEventExtensions, RuntimeEvents, RuntimeRequests, SourceBreakpoint, START_DEFAULTS, TASK_FILTER_DESCRIPTIONS,
+  CustomDapRequests, DapEventExtensions, FORWARDED_DAP_REQUESTS, RuntimeEvents, RuntimeRequestName, RuntimeRequests, SourceBreakpoint,
+  START_DEFAULTS, TASK_FILTER_DESCRIPTIONS,
   TASK_FILTER_LABELS, TASK_FILTER_VALUES, TaskFilter,
 } from './protocol';
 import { checkDapRequest } from './requestCheck';
@@ -349,15 +350,11 @@ export class LoopscopeSession extends DebugSession {
   protected async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
     // requestCheck.ts has checked the arguments of these against protocol.json's dapRequests.
     const given = (args ?? {}) as Record<string, unknown>;
+    const forwarded = (FORWARDED_DAP_REQUESTS as Record<string, RuntimeRequestName>)[command];
+    if (forwarded) {
+      return this.forward(response, async () => { response.body = await this.live().request(forwarded, given as never); });
+    }
     switch (command as keyof CustomDapRequests) {
-      case 'loopscope/snapshot':
-        return this.forward(response, async () => { response.body = await this.live().request('snapshot', given as CustomDapRequests['loopscope/snapshot']['arguments']); });
-      case 'loopscope/taskSwitches':
-        return this.forward(response, async () => { response.body = await this.live().request('taskSwitches', given as CustomDapRequests['loopscope/taskSwitches']['arguments']); });
-      case 'loopscope/advanceClock':
-        return this.forward(response, async () => { response.body = await this.live().request('advanceClock', given as CustomDapRequests['loopscope/advanceClock']['arguments']); });
-      case 'loopscope/cancelTask':
-        return this.forward(response, async () => { response.body = await this.live().request('cancelTask', given as CustomDapRequests['loopscope/cancelTask']['arguments']); });
       case 'loopscope/stepIteration': {
         // VS Code does not know a custom request resumes the program: tell it, before the next stop can come.
         const threadId = typeof given.threadId === 'number' ? given.threadId : this.lastStoppedThread;

@@ -1,5 +1,5 @@
-// The context-menu commands on a task row (Asyncio Tasks, and the tasks listed in Futures and
-// Event Loop): Cancel Task, Break When This Task Resumes, Copy Stack.
+// The context-menu commands on a task row (Asyncio Tasks, Task Switches, and the tasks listed in
+// Futures and Event Loop): Cancel Task, Break When This Task Resumes, Copy Stack.
 import * as vscode from 'vscode';
 import type { TaskSnapshot } from '../adapter/protocol';
 import { COMMANDS } from '../contributionIds';
@@ -18,7 +18,8 @@ export function registerTaskCommands(sessions: LoopscopeSessions, tasksView: Tas
       const taskId = taskIdOf(item);
       if (!model || taskId === undefined) return pickATask();
       try {
-        // The views refresh when the tracker sees the answer (sessionPhase.ts).
+        // The views refresh when the tracker sees the answer (sessionPhase.ts); the adapter says in the
+        // Debug Console that the task is cancelling.
         await model.request('loopscope/cancelTask', { taskId });
       } catch (error) {
         void vscode.window.showErrorMessage(`Could not cancel the task: ${(error as Error).message}`);
@@ -44,16 +45,29 @@ export function registerTaskCommands(sessions: LoopscopeSessions, tasksView: Tas
     vscode.commands.registerCommand(COMMANDS.copyStack, async (item?: ViewItem) => {
       const task = await taskOf(sessions, taskIdOf(item));
       if (!task) return pickATask();
-      await vscode.env.clipboard.writeText(awaitChainText(task));
+      const lines = await sourceLines(task);
+      await vscode.env.clipboard.writeText(awaitChainText(task, (path, line) => lines.get(path)?.[line - 1]));
     }),
   ];
 }
 
-/** The task with this id in the active session's current snapshot. */
+/** The task with this id, as the runtime describes it now. */
 async function taskOf(sessions: LoopscopeSessions, taskId: number | undefined): Promise<TaskSnapshot | undefined> {
-  if (taskId === undefined) return undefined;
-  const fetched = await sessions.active?.snapshot();
-  return fetched && 'value' in fetched ? fetched.value.tasks.get(taskId)?.task : undefined;
+  const model = sessions.active;
+  if (taskId === undefined || !model) return undefined;
+  const fetched = await model.tasks({ ids: [taskId] });
+  return fetched && 'value' in fetched ? fetched.value.tasks?.[0] : undefined;
+}
+
+/** The lines of each file in the task's await chain, for a traceback with source text. */
+async function sourceLines(task: TaskSnapshot): Promise<Map<string, string[]>> {
+  const lines = new Map<string, string[]>();
+  for (const path of new Set(task.stack.map((f) => f.path).filter((p): p is string => !!p))) {
+    try {
+      lines.set(path, Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(path))).toString('utf8').split('\n'));
+    } catch { /* a file that is gone: the traceback shows no text for it */ }
+  }
+  return lines;
 }
 
 function pickATask(): void {

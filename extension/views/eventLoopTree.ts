@@ -1,8 +1,8 @@
 // The Event Loop view as a pure function of the snapshot: per loop its time and clock, iteration,
 // ready queue, timers by due time and watched file descriptors. No `vscode` import.
 import type { LoopSnapshot } from '../adapter/protocol';
-import { SnapshotIndex, loopLabel, taskContextValue, taskName } from './snapshotIndex';
-import { PageLimits, ViewItem, count, joined, messageItem, paged } from './viewItem';
+import { SnapshotIndex, loopLabel, taskContextValue } from './snapshotIndex';
+import { PageLimits, ViewItem, capitalized, count, joined, loopPosition, messageItem, paged, plural } from './viewItem';
 
 export type LoopPart = 'ready' | 'timers' | 'watched';
 
@@ -27,12 +27,12 @@ export function eventLoopChildren(index: SnapshotIndex, parent: EventLoopItem | 
   switch (key.kind) {
     case 'loop': return loopParts(loop);
     case 'ready':
-      return paged(parent.id, loop.ready, limits, (entry, i) => taskRow(index, `${parent.id}/${i}`, entry.callback, entry.taskId));
+      return paged(parent.id, loop.ready, limits, (entry, i) => taskRow(index, `${parent.id}/${i}`, entry.callback, entry.taskId, entry.taskName));
     case 'timers':
       return paged(parent.id, timersByDueTime(loop), limits, (timer, i) => ({
-        ...taskRow(index, `${parent.id}/${i}`, timer.callback, timer.taskId),
+        ...taskRow(index, `${parent.id}/${i}`, timer.callback, timer.taskId, timer.taskName),
         label: formatDueIn(timer.dueIn, timer.never),
-        description: joined(timer.callback, timer.taskId !== undefined && taskName(index, timer.taskId)),
+        description: joined(timer.callback, timer.taskName),
         tooltip: timer.when !== undefined ? `At loop time ${timer.when.toFixed(3)}: ${timer.callback}`
           : timer.never ? `Never: this timer is due at an infinite loop time. ${timer.callback}` : timer.callback,
         icon: { id: 'clock' },
@@ -50,7 +50,7 @@ function loopItem(loop: LoopSnapshot): EventLoopItem {
   return {
     id: `loop${loop.id}`,
     label: loopLabel(loop),
-    description: held ? joined(`iteration ${count(loop.iteration)}`, formatLoopTime(loop.time)) : loop.state,
+    description: held ? joined(loopPosition(loop.iteration, loop.heldAt), formatLoopTime(loop.time)) : loop.state,
     tooltip: held ? undefined : loop.state === 'running' ? 'This loop is not held: it has nothing to show.' : 'This loop is closed.',
     icon: { id: 'sync' },
     collapsible: held ? 'expanded' : 'none',
@@ -67,8 +67,8 @@ function loopParts(loop: LoopSnapshot): ViewItem[] {
   const clock = CLOCKS[loop.clock];
   return [
     { ...messageItem(`${id}/time`, `Loop time ${formatLoopTime(loop.time)}`, { id: 'watch' }, clock.meaning), description: clock.name },
-    messageItem(`${id}/iteration`, `Iteration ${count(loop.iteration)}`, { id: 'debug-step-over' },
-      `Iterations this loop has started; the next to run is ${count(loop.iteration + 1)}.`),
+    messageItem(`${id}/iteration`, capitalized(loopPosition(loop.iteration, loop.heldAt)), { id: 'debug-step-over' },
+      `${plural(loop.iteration, 'iteration')} started; the next to run is ${count(loop.iteration + 1)}. Step Loop Iteration stops before it.`),
     part('ready', 'Ready queue', loop.ready.length, 'list-ordered'),
     part('timers', 'Timers', loop.timers.length, 'clock'),
     part('watched', 'Watched file descriptors', loop.watched.length, 'plug'),
@@ -76,7 +76,7 @@ function loopParts(loop: LoopSnapshot): ViewItem[] {
 }
 
 /** A ready handle or timer: its callback, and the task it steps. Its id is its position in the list. */
-function taskRow(index: SnapshotIndex, id: string, callback: string, taskId: number | undefined): ViewItem {
+function taskRow(index: SnapshotIndex, id: string, callback: string, taskId: number | undefined, name: string | undefined): ViewItem {
   const row: ViewItem = {
     id,
     label: callback,
@@ -84,9 +84,9 @@ function taskRow(index: SnapshotIndex, id: string, callback: string, taskId: num
     collapsible: 'none',
   };
   if (taskId !== undefined) {
-    row.description = taskName(index, taskId);
-    row.taskId = taskId;
     const task = index.tasks.get(taskId)?.task;
+    row.description = name ?? task?.name ?? `task ${taskId}`;
+    row.taskId = taskId;
     if (task?.location) row.reveal = task.location;
     row.contextValue = taskContextValue(task);
   }

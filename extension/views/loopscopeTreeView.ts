@@ -18,16 +18,23 @@ export interface ViewSource<K, T> {
   title?(data: T): string | undefined;
 }
 
+/** A view whose rows need data that depends on the row (a page of a group, a task by id): it
+ * fetches what each row needs and maps it with pure functions. Errors become an error row. */
+export interface PagedViewSource<K> {
+  children(model: LoopscopeSessionModel, parent: ViewItem<K> | undefined, limits: PageLimits): Promise<ViewItem[]>;
+}
+
 export class LoopscopeTreeView<K, T> implements vscode.TreeDataProvider<ViewItem<K>>, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changeEmitter.event;
   readonly view: vscode.TreeView<ViewItem<K>>;
   /** Rows shown per long list, grown by 'Show more…'; kept across stops of one session. */
   private readonly limits = new Map<string, number>();
-  private readonly subscriptions: vscode.Disposable[] = [this.changeEmitter];
+  protected readonly subscriptions: vscode.Disposable[] = [this.changeEmitter];
   private shownSession: string | undefined;
 
-  constructor(readonly viewId: string, private readonly sessions: LoopscopeSessions, private readonly source: ViewSource<K, T>) {
+  constructor(readonly viewId: string, private readonly sessions: LoopscopeSessions,
+    private readonly source: ViewSource<K, T> | PagedViewSource<K>) {
     this.view = vscode.window.createTreeView(viewId, { treeDataProvider: this, showCollapseAll: true });
     this.subscriptions.push(this.view, sessions.onDidChange(() => this.refresh()));
   }
@@ -51,19 +58,28 @@ export class LoopscopeTreeView<K, T> implements vscode.TreeDataProvider<ViewItem
       this.shownSession = model?.session.id;
       this.limits.clear();
     }
+    const source = this.source;
+    const titled = 'title' in source && source.title !== undefined;
     if (!model || model.phase.phase !== 'stopped') {
-      if (this.source.title) this.view.description = undefined;
+      if (titled) this.view.description = undefined;
       if (!model || model.phase.phase === 'ended' || parent) return [];
       return [RUNNING_ITEM as ViewItem<K>];
     }
-    const fetched = await this.source.fetch(model);
+    if ('children' in source) {
+      try {
+        return (await source.children(model, parent, this.limits)) as ViewItem<K>[];
+      } catch (error) {
+        return parent ? [] : [errorItem(error instanceof Error ? error.message : String(error)) as ViewItem<K>];
+      }
+    }
+    const fetched = await source.fetch(model);
     if (!fetched) return [];
     if ('error' in fetched) {
-      if (this.source.title) this.view.description = undefined;
+      if (titled) this.view.description = undefined;
       return parent ? [] : [errorItem(fetched.error) as ViewItem<K>];
     }
-    if (this.source.title && !parent) this.view.description = this.source.title(fetched.value);
-    return this.source.rows(fetched.value, parent, this.limits) as ViewItem<K>[];
+    if (source.title && !parent) this.view.description = source.title(fetched.value);
+    return source.rows(fetched.value, parent, this.limits) as ViewItem<K>[];
   }
 
   dispose(): void {

@@ -2,13 +2,14 @@
 // passes in) and, while stopped, the snapshot and task switches, each fetched once per stop and
 // shared by every view that asks.
 import * as vscode from 'vscode';
-import type { CustomDapRequests, TaskSwitchesBody } from '../adapter/protocol';
+import type { CustomDapRequests, TaskSwitchesBody, TasksArguments, TasksBody } from '../adapter/protocol';
 import { SessionPhase } from './sessionPhase';
 import { SnapshotIndex, indexSnapshot } from './snapshotIndex';
 import { SWITCHES_REQUESTED } from './taskSwitchesTree';
 
-/** At most this many live tasks per loop in a snapshot (the runtime's cost grows with it). */
-export const SNAPSHOT_MAX_TASKS = 1000;
+/** The views page tasks through loopscope/tasks: the snapshot they share lists none in full, only
+ * the futures, which it lists at most this many of. */
+export const SNAPSHOT_MAX_TASKS = 0;
 
 export type Fetched<T> = { value: T } | { error: string };
 
@@ -18,19 +19,24 @@ export function customRequest<C extends keyof CustomDapRequests>(session: vscode
   return Promise.resolve(session.customRequest(command, args));
 }
 
-/** One kind of data, fetched at most once per stop (per phase generation). */
-class PerStop<T> {
-  private fetch: { generation: number; result: Promise<Fetched<T>> } | undefined;
+/** Data fetched at most once per stop (per phase generation) for each distinct argument. */
+class PerStop<A, T> {
+  private generation = -1;
+  private readonly fetches = new Map<string, Promise<Fetched<T>>>();
 
-  constructor(private readonly phase: SessionPhase, private readonly load: () => Promise<T>) {}
+  constructor(private readonly phase: SessionPhase, private readonly load: (args: A) => Promise<T>) {}
 
-  /** This stop's data; undefined unless the session is stopped. */
-  get(): Promise<Fetched<T>> | undefined {
+  /** This stop's data for args; undefined unless the session is stopped. */
+  get(args: A): Promise<Fetched<T>> | undefined {
     if (this.phase.phase !== 'stopped') return undefined;
-    if (this.fetch?.generation !== this.phase.generation) {
-      this.fetch = { generation: this.phase.generation, result: fetched(this.load()) };
+    if (this.generation !== this.phase.generation) {
+      this.generation = this.phase.generation;
+      this.fetches.clear();
     }
-    return this.fetch.result;
+    const key = JSON.stringify(args);
+    let result = this.fetches.get(key);
+    if (!result) this.fetches.set(key, result = fetched(this.load(args)));
+    return result;
   }
 }
 
@@ -40,8 +46,9 @@ export class LoopscopeSessionModel implements vscode.Disposable {
   readonly onDidChange = this.changeEmitter.event;
   readonly phase = new SessionPhase(() => this.changeEmitter.fire());
   private readonly snapshots = new PerStop(this.phase,
-    () => this.request('loopscope/snapshot', { maxTasks: SNAPSHOT_MAX_TASKS }).then(indexSnapshot));
-  private readonly switches = new PerStop(this.phase, () => this.request('loopscope/taskSwitches', { limit: SWITCHES_REQUESTED }));
+    (_: void) => this.request('loopscope/snapshot', { maxTasks: SNAPSHOT_MAX_TASKS }).then(indexSnapshot));
+  private readonly switches = new PerStop(this.phase, (_: void) => this.request('loopscope/taskSwitches', { limit: SWITCHES_REQUESTED }));
+  private readonly taskPages = new PerStop(this.phase, (args: TasksArguments) => this.request('loopscope/tasks', args));
 
   constructor(readonly session: vscode.DebugSession) {}
 
@@ -55,6 +62,11 @@ export class LoopscopeSessionModel implements vscode.Disposable {
     return this.switches.get();
   }
 
+  /** A loop's task groups, or a page of one, or tasks by id (loopscope/tasks); once per stop for each question. */
+  tasks(args: TasksArguments): Promise<Fetched<TasksBody>> | undefined {
+    return this.taskPages.get(args);
+  }
+
   request<C extends keyof CustomDapRequests>(command: C, args: CustomDapRequests[C]['arguments']): Promise<CustomDapRequests[C]['body']> {
     return customRequest(this.session, command, args);
   }
@@ -62,6 +74,14 @@ export class LoopscopeSessionModel implements vscode.Disposable {
   dispose(): void {
     this.changeEmitter.dispose();
   }
+}
+
+/** The value of a per-stop fetch, or an error to show (the program runs, or the request failed). */
+export async function fetchedValue<T>(fetch: Promise<Fetched<T>> | undefined): Promise<T> {
+  const result = await fetch;
+  if (!result) throw new Error('the program is running');
+  if ('error' in result) throw new Error(result.error);
+  return result.value;
 }
 
 async function fetched<T>(work: Promise<T>): Promise<Fetched<T>> {

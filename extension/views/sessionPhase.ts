@@ -2,6 +2,7 @@
 // adapter tracker sees, plus the facts of the current stop (body.loopscope of the stopped event).
 // No `vscode` import: sessionModel.ts feeds it, test/views/ drives it with plain messages.
 import type { DapEventExtensions, StopDetails } from '../adapter/protocol';
+import { loopPosition } from './viewItem';
 
 export type Phase = 'starting' | 'running' | 'stopped' | 'ended';
 
@@ -65,7 +66,12 @@ export class SessionPhase {
     }
     if (m.type === 'response' && typeof m.request_seq === 'number' && this.changing.has(m.request_seq)) {
       this.changing.delete(m.request_seq);
-      if (m.success !== false) this.refresh();
+      if (m.success === false) return;
+      // The clock moved: every place that shows the loop time follows it, the status bar too.
+      if (m.command === 'loopscope/advanceClock' && typeof m.body?.time === 'number' && this.stop) {
+        this.stop = { ...this.stop, time: m.body.time };
+      }
+      this.refresh();
       return;
     }
     if (m.type === 'response' && typeof m.request_seq === 'number' && this.resuming.has(m.request_seq)) {
@@ -104,11 +110,11 @@ function stopFacts(body: Record<string, unknown>): StopFacts {
   return { ...facts, ...(body as DapEventExtensions['stopped']).loopscope };
 }
 
-/** The status bar while paused: 'Loop iteration 42 · t=12.345'; undefined when there is nothing to say. */
+/** The status bar while paused: 'Loop before iteration 42 · t=12.345'; undefined when there is nothing to say. */
 export function statusBarText(stop: StopFacts | undefined): string | undefined {
   if (!stop || stop.iteration === undefined) return undefined;
   const time = stop.time !== undefined ? ` · t=${stop.time.toFixed(3)}` : '';
-  return `Loop iteration ${stop.iteration.toLocaleString('en-US')}${time}`;
+  return `Loop ${loopPosition(stop.iteration, stop.where)}${time}`;
 }
 
 /** Its tooltip: the stop's own sentence, and what happens next. */
@@ -116,8 +122,9 @@ export function statusBarTooltip(stop: StopFacts): string {
   const lines = [stop.description ?? `Paused (${stop.reason})`];
   if (stop.where === 'handle' && stop.handle) {
     lines.push(`Next handle: ${stop.handle.taskName ? `task ${stop.handle.taskName} (${stop.handle.callback})` : stop.handle.callback}`);
-  } else if (stop.iteration !== undefined && stop.where === 'iteration') {
-    lines.push(`Next: iteration ${(stop.iteration + 1).toLocaleString('en-US')}`);
+  } else if (stop.iteration !== undefined) {
+    lines.push(stop.where === 'iteration' ? `Next: iteration ${(stop.iteration + 1).toLocaleString('en-US')}`
+      : `Step Loop Iteration finishes iteration ${stop.iteration.toLocaleString('en-US')}`);
   }
   lines.push('Click to show the Event Loop view.');
   return lines.join('\n');

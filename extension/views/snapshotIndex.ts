@@ -7,13 +7,8 @@ export type TaskState = TaskSnapshot['state'];
 
 export interface SnapshotIndex {
   readonly loops: readonly LoopSnapshot[];
-  /** Every listed task of every loop, by id (ids are unique across loops). */
+  /** The tasks the snapshot lists in full, by id (ids are unique across loops); views that page use loopscope/tasks. */
   readonly tasks: ReadonlyMap<number, { task: TaskSnapshot; loop: LoopSnapshot }>;
-  /**
-   * The tasks each task waits for: the reverse of awaitedBy (which sees through gather, wait,
-   * TaskGroup...) joined with a direct `awaiting` of a task.
-   */
-  readonly awaits: ReadonlyMap<number, readonly number[]>;
 }
 
 export function indexSnapshot(body: SnapshotBody): SnapshotIndex {
@@ -21,17 +16,7 @@ export function indexSnapshot(body: SnapshotBody): SnapshotIndex {
   for (const loop of body.loops) {
     for (const task of loop.tasks) tasks.set(task.id, { task, loop });
   }
-  const awaits = new Map<number, number[]>();
-  const add = (waiter: number, awaited: number) => {
-    const list = awaits.get(waiter);
-    if (!list) awaits.set(waiter, [awaited]);
-    else if (!list.includes(awaited)) list.push(awaited);
-  };
-  for (const { task } of tasks.values()) {
-    if (task.awaiting?.kind === 'task' && task.awaiting.id !== undefined) add(task.id, task.awaiting.id);
-    for (const waiter of task.awaitedBy) add(waiter, task.id);
-  }
-  return { loops: body.loops, tasks, awaits };
+  return { loops: body.loops, tasks };
 }
 
 const FINISHED: ReadonlySet<TaskState> = new Set(['done', 'cancelled', 'failed']);
@@ -41,7 +26,7 @@ export function isFinished(state: TaskState): boolean {
 }
 
 /** The context value of a row that stands for a task: it selects the task commands that apply. */
-export function taskContextValue(task: TaskSnapshot | undefined): string {
+export function taskContextValue(task: { state: TaskState } | undefined): string {
   return task && isFinished(task.state) ? CONTEXT_VALUES.finishedTask : CONTEXT_VALUES.liveTask;
 }
 

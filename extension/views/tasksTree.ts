@@ -1,35 +1,35 @@
-// The Asyncio Tasks view as a pure function of the snapshot: deadlock warnings, tasks grouped by
-// state (per loop when there are several), and under each task its await chain and the tasks it
-// waits for or is awaited by. No `vscode` import; tasksView.ts adapts it to a TreeDataProvider.
-import type { LoopSnapshot, TaskSnapshot } from '../adapter/protocol';
+// The Asyncio Tasks view as pure functions of what the runtime answered: deadlock warnings, the
+// groups of tasks with counts over all of them (per loop when there are several), a page of a group,
+// and under each task its await chain and the tasks it waits for or is awaited by. No `vscode`
+// import; tasksView.ts fetches (loopscope/snapshot, loopscope/tasks) and calls these.
+import type { LoopSnapshot, TaskGroupBy, TaskRef, TaskSnapshot, TasksBody } from '../adapter/protocol';
 import { CONTEXT_VALUES } from '../contributionIds';
-import { SnapshotIndex, TaskState, isFinished, loopLabel, shownLoops, taskContextValue, taskName } from './snapshotIndex';
+import { TaskState, isFinished, loopLabel, taskContextValue } from './snapshotIndex';
 import {
-  PageLimits, ViewIcon, ViewItem, count, joined, longLocation, messageItem, paged, shortLocation,
+  PAGE_SIZE, PageLimits, ViewIcon, ViewItem, count, joined, longLocation, messageItem, plural, shortLocation,
 } from './viewItem';
 
 export type TaskKey =
   | { kind: 'loop'; loopId: number }
-  | { kind: 'group'; loopId: number; state: TaskState }
-  | { kind: 'deadlock'; loopId: number; cycle: number[] }
-  | { kind: 'task'; taskId: number };
+  | { kind: 'group'; loopId: number; group: string }
+  | { kind: 'deadlock'; loopId: number; cycle: TaskRef[] }
+  /** A task; its snapshot when the row was made from one, else the view fetches it by id. */
+  | { kind: 'task'; loopId: number; taskId: number; task?: TaskSnapshot };
 
 export type TaskItem = ViewItem<TaskKey>;
 
 export interface TaskTreeOptions {
-  /** Show only tasks whose name or coroutine contains this (any case). */
+  groupBy: TaskGroupBy;
+  /** Show only tasks whose name, coroutine, state or place contains this (any case); the runtime filters. */
   filter?: string;
   limits: PageLimits;
 }
-
-/** Groups in the order a person looks for them: what runs, what is about to, what waits, what ended. */
-export const STATE_ORDER: readonly TaskState[] = ['running', 'ready', 'waiting', 'failed', 'cancelled', 'done'];
 
 const STATE_TITLES: Record<TaskState, string> = {
   running: 'Running', ready: 'Ready', waiting: 'Waiting', failed: 'Failed', cancelled: 'Cancelled', done: 'Done',
 };
 
-const STATE_ICONS: Record<TaskState, ViewIcon> = {
+export const STATE_ICONS: Record<TaskState, ViewIcon> = {
   running: { id: 'play', color: 'debugIcon.startForeground' },
   ready: { id: 'arrow-circle-right' },
   waiting: { id: 'watch' },
@@ -38,56 +38,42 @@ const STATE_ICONS: Record<TaskState, ViewIcon> = {
   done: { id: 'pass' },
 };
 
-/** The rows under `parent` (the top rows when it is undefined). */
-export function taskChildren(index: SnapshotIndex, parent: TaskItem | undefined, options: TaskTreeOptions): ViewItem[] {
-  if (!parent) return taskRoots(index, options);
-  const key = parent.key;
-  if (!key) return [];
-  switch (key.kind) {
-    case 'loop': {
-      const loop = index.loops.find((l) => l.id === key.loopId);
-      return loop ? groupRows(loop, options) : [];
-    }
-    case 'group': {
-      const loop = index.loops.find((l) => l.id === key.loopId);
-      if (!loop) return [];
-      const tasks = loop.tasks.filter((t) => t.state === key.state && matchesFilter(t, options.filter));
-      return paged(parent.id, tasks, options.limits, (task) => taskItem(index, task, `${parent.id}/${task.id}`));
-    }
-    case 'deadlock':
-      return key.cycle.map((id, i) => linkedTask(index, id, `${parent.id}/${i}`, 'in cycle'));
-    case 'task': {
-      const found = index.tasks.get(key.taskId);
-      return found ? taskDetails(index, found.task, parent.id) : [];
-    }
-  }
-}
+export const GROUP_BY_TITLES: Record<TaskGroupBy, string> = {
+  state: 'state', coroutine: 'coroutine', location: 'identical tasks (coroutine, place, call)', creator: 'creator',
+};
 
-function taskRoots(index: SnapshotIndex, options: TaskTreeOptions): ViewItem[] {
+/**
+ * The top rows: a warning per deadlock, then the groups of the one loop shown, or a row per loop.
+ * groups holds the runtime's answer (the groups of matching tasks) for each held loop.
+ */
+export function taskRoots(loops: readonly LoopSnapshot[], groups: ReadonlyMap<number, TasksBody>, options: TaskTreeOptions): ViewItem[] {
   const rows: ViewItem[] = [];
-  for (const loop of index.loops) {
-    loop.deadlocks.forEach((cycle, i) => rows.push(deadlockItem(index, loop, cycle, i)));
+  for (const loop of loops) loop.deadlocks.forEach((cycle, i) => rows.push(deadlockItem(loop, cycle, i)));
+  const shown = loops.filter((loop) => loop.state !== 'closed');
+  if (shown.length === 1) {
+    const body = groups.get(shown[0].id);
+    rows.push(...(body ? groupRows(shown[0], body, options) : []));
+  } else {
+    rows.push(...shown.map((loop) => loopItem(loop, groups.get(loop.id))));
   }
-  const loops = shownLoops(index);
-  if (loops.length === 1) rows.push(...groupRows(loops[0], options));
-  else rows.push(...loops.map((loop) => loopItem(loop)));
-  if (options.filter && !loops.some((loop) => loop.tasks.some((t) => matchesFilter(t, options.filter)))) {
+  const matching = [...groups.values()].reduce((sum, body) => sum + body.matching, 0);
+  if (options.filter && matching === 0) {
     rows.push(messageItem('no-match', `No task matches "${options.filter}"`, { id: 'filter' },
-      'Change the filter, or clear it with the view\'s Clear Filter button.'));
+      'The runtime looked at every task of every held loop. Change the filter, or clear it with the view\'s Clear Filter button.'));
   }
   return rows;
 }
 
 /** 'Deadlock: a → b → a': tasks that wait for each other, so none of them can resume. */
-export function deadlockLabel(index: SnapshotIndex, cycle: readonly number[]): string {
-  const names = cycle.map((id) => taskName(index, id));
+export function deadlockLabel(cycle: readonly TaskRef[]): string {
+  const names = cycle.map((t) => t.name);
   return `Deadlock: ${[...names, names[0]].join(' → ')}`;
 }
 
-function deadlockItem(index: SnapshotIndex, loop: LoopSnapshot, cycle: number[], i: number): TaskItem {
+function deadlockItem(loop: LoopSnapshot, cycle: TaskRef[], i: number): TaskItem {
   return {
     id: `deadlock/${loop.id}/${i}`,
-    label: deadlockLabel(index, cycle),
+    label: deadlockLabel(cycle),
     tooltip: `These tasks of ${loopLabel(loop)} wait for each other: none of them can resume. Cancel one to break the cycle.`,
     icon: { id: 'warning', color: 'problemsWarningIcon.foreground' },
     collapsible: 'collapsed',
@@ -95,48 +81,61 @@ function deadlockItem(index: SnapshotIndex, loop: LoopSnapshot, cycle: number[],
   };
 }
 
-function loopItem(loop: LoopSnapshot): TaskItem {
+/** The rows under a deadlock: the tasks in the cycle. */
+export function deadlockChildren(parent: TaskItem, loopId: number, cycle: readonly TaskRef[]): ViewItem[] {
+  return cycle.map((ref, i) => refItem(ref, loopId, `${parent.id}/${i}`, 'in cycle'));
+}
+
+function loopItem(loop: LoopSnapshot, body: TasksBody | undefined): TaskItem {
   const held = loop.state === 'paused';
+  const total = body?.total ?? 0;
   return {
     id: `loop${loop.id}`,
     label: loopLabel(loop),
-    description: held ? `${count(loop.tasks.length)} ${loop.tasks.length === 1 ? 'task' : 'tasks'}` : loop.state,
+    description: held ? plural(total, 'task') : loop.state,
     tooltip: held ? undefined : `This loop is ${loop.state}: its tasks are not shown.`,
     icon: { id: 'sync' },
-    collapsible: held && loop.tasks.length > 0 ? 'expanded' : 'none',
+    collapsible: held && total > 0 ? 'expanded' : 'none',
     key: { kind: 'loop', loopId: loop.id },
   };
 }
 
-/** One row per state that has tasks ('Waiting (1,234)'), then a note if the snapshot left tasks out. */
-function groupRows(loop: LoopSnapshot, options: TaskTreeOptions): ViewItem[] {
-  const rows: ViewItem[] = [];
-  for (const state of STATE_ORDER) {
-    const all = loop.tasks.filter((t) => t.state === state);
-    const shown = options.filter ? all.filter((t) => matchesFilter(t, options.filter)) : all;
-    if (shown.length === 0) continue;
-    const item: TaskItem = {
-      id: `loop${loop.id}/${state}`,
-      label: `${STATE_TITLES[state]} (${options.filter ? `${count(shown.length)} of ${count(all.length)}` : count(all.length)})`,
-      icon: STATE_ICONS[state],
-      collapsible: isFinished(state) && state !== 'failed' ? 'collapsed' : 'expanded',
-      key: { kind: 'group', loopId: loop.id, state },
-    };
-    rows.push(item);
-  }
-  const listedLive = loop.tasks.filter((t) => !isFinished(t.state)).length;
-  if (loop.tasksTotal > listedLive) {
-    const unlisted = loop.tasksTotal - listedLive;
-    rows.push(messageItem(`loop${loop.id}/unlisted`, `${count(unlisted)} more ${unlisted === 1 ? 'task' : 'tasks'} not fetched`,
-      { id: 'info' }, `The snapshot lists the first ${count(listedLive)} of ${count(loop.tasksTotal)} live tasks of this loop.`));
-  }
-  return rows;
+/** A loop's groups: 'Waiting (1,234)' by state; '16 × worker · app.py:37 · Queue.get()' otherwise. */
+export function groupRows(loop: LoopSnapshot, body: TasksBody, options: TaskTreeOptions): ViewItem[] {
+  return (body.groups ?? []).map((group) => {
+    const id = `loop${loop.id}/${options.groupBy}/${group.key}`;
+    const key: TaskKey = { kind: 'group', loopId: loop.id, group: group.key };
+    if (options.groupBy === 'state') {
+      const state = group.key as TaskState;
+      const all = loop.taskCounts[state] ?? group.count;
+      return {
+        id, key, icon: STATE_ICONS[state],
+        label: `${STATE_TITLES[state]} (${options.filter ? `${count(group.count)} of ${count(all)}` : count(group.count)})`,
+        collapsible: isFinished(state) && state !== 'failed' ? 'collapsed' : 'expanded',
+      } as TaskItem;
+    }
+    return {
+      id, key, icon: { id: 'layers' }, label: `${count(group.count)} × ${group.label}`,
+      tooltip: `${plural(group.count, 'task')} grouped by ${GROUP_BY_TITLES[options.groupBy]}: ${group.label}`,
+      collapsible: 'collapsed',
+    } as TaskItem;
+  });
 }
 
-export function matchesFilter(task: TaskSnapshot, filter: string | undefined): boolean {
-  if (!filter) return true;
-  const wanted = filter.toLowerCase();
-  return task.name.toLowerCase().includes(wanted) || task.coroutine.toLowerCase().includes(wanted);
+/** One group's rows: its first page(s) of tasks (the runtime answered `page`), and a 'Show more…' row. */
+export function groupChildren(parent: TaskItem, loopId: number, page: TasksBody, limits: PageLimits): ViewItem[] {
+  const tasks = page.tasks ?? [];
+  const rows: ViewItem[] = tasks.map((task) => taskItem(task, loopId, `${parent.id}/${task.id}`));
+  const total = page.groupTotal ?? tasks.length;
+  if (total > tasks.length) {
+    const limit = limits.get(parent.id) ?? PAGE_SIZE;
+    rows.push({
+      id: `${parent.id}/more`, label: 'Show more…', description: `${count(tasks.length)} of ${count(total)} shown`,
+      tooltip: `Show the next ${count(Math.min(PAGE_SIZE, total - limit))}.`, icon: { id: 'ellipsis' }, collapsible: 'none',
+      moreOf: parent.id,
+    });
+  }
+  return rows;
 }
 
 /** 'consume · app.py:12 · Queue.get()': the coroutine, where it is suspended, what it awaits. */
@@ -144,47 +143,53 @@ export function taskDescription(task: TaskSnapshot): string {
   const where = task.location ? shortLocation(task.location) : undefined;
   if (task.state === 'failed') return joined(task.coroutine, where, task.exception && `raised ${task.exception}`);
   if (task.state === 'done') return joined(task.coroutine, where, task.result !== undefined && `returned ${task.result}`);
-  return joined(task.coroutine, where, task.awaiting?.description);
+  return joined(task.coroutine, where, task.cancelling ? 'cancelling' : task.awaiting?.description);
 }
 
-export function taskTooltip(index: SnapshotIndex, task: TaskSnapshot): string {
-  const lines = [`Task ${task.name} (id ${task.id}): ${task.state}`, `coroutine ${task.coroutine}`];
+export function taskTooltip(task: TaskSnapshot): string {
+  const lines = [`Task ${task.name} (id ${task.id}): ${task.cancelling ? 'cancelling' : task.state}`, `coroutine ${task.coroutine}`];
+  if (task.cancelling) lines.push('Cancel was asked for: it raises CancelledError at its next step.');
   if (task.location) lines.push(`suspended at ${longLocation(task.location)}`);
   if (task.awaiting) lines.push(`awaits ${task.awaiting.description}`);
-  if (task.awaitedBy.length) lines.push(`awaited by ${task.awaitedBy.map((id) => taskName(index, id)).join(', ')}`);
+  if (task.awaits?.length) lines.push(`waits for ${task.awaits.map((t) => t.name).join(', ')}`);
+  if (task.awaitedBy.length) lines.push(`awaited by ${task.awaitedBy.map((t) => t.name).join(', ')}`);
   if (task.createdAt) lines.push(`created at ${longLocation(task.createdAt)}`);
-  lines.push(`${count(task.steps)} steps in the recorded history`);
+  lines.push(`${plural(task.steps, 'step')} in the recorded history`);
   if (task.result !== undefined) lines.push(`result ${task.result}`);
   if (task.exception !== undefined) lines.push(`exception ${task.exception}`);
   return lines.join('\n');
 }
 
-function taskItem(index: SnapshotIndex, task: TaskSnapshot, id: string, relation?: string): TaskItem {
+export function taskItem(task: TaskSnapshot, loopId: number, id: string, relation?: string): TaskItem {
   const item: TaskItem = {
     id,
     label: relation ? `${relation}: ${task.name}` : task.name,
     description: taskDescription(task),
-    tooltip: taskTooltip(index, task),
+    tooltip: taskTooltip(task),
     contextValue: taskContextValue(task),
-    icon: STATE_ICONS[task.state],
+    icon: task.cancelling ? { id: 'circle-slash', color: 'problemsWarningIcon.foreground' } : STATE_ICONS[task.state],
     collapsible: 'collapsed',
     taskId: task.id,
-    key: { kind: 'task', taskId: task.id },
+    key: { kind: 'task', loopId, taskId: task.id, task },
   };
   const reveal = task.location ?? task.createdAt;
   if (reveal) item.reveal = reveal;
   return item;
 }
 
-/** A task met through another (awaits, awaited by, in a cycle); a plain row if the snapshot left it out. */
-function linkedTask(index: SnapshotIndex, taskId: number, id: string, relation: string): ViewItem {
-  const found = index.tasks.get(taskId);
-  if (found) return taskItem(index, found.task, id, relation);
-  return messageItem(id, `${relation}: task ${taskId}`, { id: 'question' }, 'This task is not in the snapshot (it lists a limited number of tasks).');
+/** A task met through another (awaits, awaited by, in a cycle): named by the reference; expanding it fetches it. */
+function refItem(ref: TaskRef, loopId: number, id: string, relation: string): TaskItem {
+  const item: TaskItem = {
+    id, label: `${relation}: ${ref.name}`, description: joined(ref.state, ref.location && shortLocation(ref.location)),
+    icon: STATE_ICONS[ref.state], contextValue: taskContextValue(ref), collapsible: 'collapsed', taskId: ref.id,
+    key: { kind: 'task', loopId, taskId: ref.id },
+  };
+  if (ref.location) item.reveal = ref.location;
+  return item;
 }
 
 /** Under a task: its await chain (innermost first), what it waits for, who waits for it, where it began. */
-function taskDetails(index: SnapshotIndex, task: TaskSnapshot, parentId: string): ViewItem[] {
+export function taskDetails(task: TaskSnapshot, loopId: number, parentId: string): ViewItem[] {
   const rows: ViewItem[] = task.stack.map((frame, i) => {
     const row: ViewItem = {
       id: `${parentId}/frame${i}`,
@@ -199,34 +204,40 @@ function taskDetails(index: SnapshotIndex, task: TaskSnapshot, parentId: string)
     if (frame.path) row.reveal = { path: frame.path, line: frame.line };
     return row;
   });
-  const awaited = index.awaits.get(task.id) ?? [];
-  for (const id of awaited) rows.push(linkedTask(index, id, `${parentId}/awaits${id}`, 'awaits'));
-  if (task.awaiting && !(task.awaiting.kind === 'task' && task.awaiting.id !== undefined && awaited.includes(task.awaiting.id))) {
+  const awaits = task.awaits ?? [];
+  for (const ref of awaits) rows.push(refItem(ref, loopId, `${parentId}/awaits${ref.id}`, 'awaits'));
+  if (task.awaiting && !(task.awaiting.kind === 'task' && awaits.some((ref) => ref.id === task.awaiting!.id))) {
     rows.push(messageItem(`${parentId}/awaiting`, `awaits: ${task.awaiting.description}`,
-      { id: task.awaiting.kind === 'sleep' ? 'clock' : 'circle-large-outline' }));
+      { id: task.awaiting.kind === 'sleep' ? 'clock' : 'circle-large-outline' }, task.awaiting.description));
   }
-  for (const id of task.awaitedBy) rows.push(linkedTask(index, id, `${parentId}/awaitedBy${id}`, 'awaited by'));
+  for (const ref of task.awaitedBy) rows.push(refItem(ref, loopId, `${parentId}/awaitedBy${ref.id}`, 'awaited by'));
   if (task.createdAt) {
     rows.push({
       id: `${parentId}/created`, label: 'created at', description: shortLocation(task.createdAt),
       tooltip: longLocation(task.createdAt), icon: { id: 'add' }, collapsible: 'none', reveal: task.createdAt,
     });
   }
-  if (task.result !== undefined) rows.push(messageItem(`${parentId}/result`, `returned ${task.result}`, { id: 'pass' }));
+  if (task.result !== undefined) rows.push(messageItem(`${parentId}/result`, `returned ${task.result}`, { id: 'pass' }, task.result));
   if (task.exception !== undefined) {
-    rows.push(messageItem(`${parentId}/exception`, `raised ${task.exception}`, { id: 'error', color: 'errorForeground' }));
+    rows.push(messageItem(`${parentId}/exception`, `raised ${task.exception}`, { id: 'error', color: 'errorForeground' }, task.exception));
   }
   return rows;
 }
 
 /**
- * The await chain as text for the clipboard, innermost frame first:
+ * The await chain as a traceback, outermost call first as Python prints one, with the source line
+ * of each frame when sourceLine can tell it:
  *   Task consumer-2 (consume), waiting: Queue.get()
- *     consume  /app/main.py:12
+ *     File "/app/main.py", line 12, in consume
+ *       item = await queue.get()
  */
-export function awaitChainText(task: TaskSnapshot): string {
-  const head = `Task ${task.name} (${task.coroutine}), ${task.state}${task.awaiting ? `: ${task.awaiting.description}` : ''}`;
-  const width = Math.max(0, ...task.stack.map((f) => f.name.length));
-  const frames = task.stack.map((f) => `  ${f.name.padEnd(width)}  ${f.path ? `${f.path}:${f.line}` : `line ${f.line}`}`);
+export function awaitChainText(task: TaskSnapshot, sourceLine: (path: string, line: number) => string | undefined = () => undefined): string {
+  const state = task.cancelling ? 'cancelling' : task.state;
+  const head = `Task ${task.name} (${task.coroutine}), ${state}${task.awaiting ? `: ${task.awaiting.description}` : ''}`;
+  const frames = [...task.stack].reverse().flatMap((f) => {
+    const text = f.path ? sourceLine(f.path, f.line)?.trim() : undefined;
+    const where = f.path ? `  File "${f.path}", line ${f.line}, in ${f.name}` : `  line ${f.line}, in ${f.name}`;
+    return text ? [where, `    ${text}`] : [where];
+  });
   return [head, ...frames].join('\n') + '\n';
 }

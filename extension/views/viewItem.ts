@@ -96,10 +96,28 @@ export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/**
+ * Where a held loop is in its iterations, said one way everywhere (the runtime says it so too):
+ * held between iterations it is 'before iteration N+1' (N have started and run), anywhere else
+ * 'in iteration N'.
+ */
+export function loopPosition(iteration: number, where: string | undefined): string {
+  return where === 'iteration' ? `before iteration ${count(iteration + 1)}` : `in iteration ${count(iteration)}`;
+}
+
+/** '1 task', '1,234 tasks': a count and its noun, singular or plural as English wants. */
+export function plural(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${count(n)} ${n === 1 ? noun : nouns}`;
+}
+
 /** 'a, b, c +2 more': a few names, then how many more. */
 export function someNames(names: readonly string[], shown = 3): string {
   if (names.length <= shown) return names.join(', ');
   return `${names.slice(0, shown).join(', ')} +${names.length - shown} more`;
+}
+
+export function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** Joins the parts of a description that are present. */

@@ -10,6 +10,7 @@ a function call would cost a tenth of the hook, and the methods instrument.py re
 
 import asyncio
 import gc
+import operator
 import sys
 import types
 from asyncio import base_events, events, futures
@@ -49,6 +50,7 @@ PATCHED_METHODS = {
     "run_forever": (base_events.BaseEventLoop, "run_forever"),
     "close": (base_events.BaseEventLoop, "close"),
     "create_task": (base_events.BaseEventLoop, "create_task"),
+    "create_future": (base_events.BaseEventLoop, "create_future"),
     "handle_run": (events.Handle, "_run"),
 }
 ORIGINALS = {name: vars(owner)[attribute] for name, (owner, attribute) in PATCHED_METHODS.items()}
@@ -196,6 +198,42 @@ def timer_owner(timer):
 def task_waiter(task):
     """The future a pending task is blocked on, or None (ready, running, or not started)."""
     return getattr(task, "_fut_waiter", None)
+
+
+_FUT_WAITER = operator.attrgetter("_fut_waiter")
+
+
+def task_waiters(tasks):
+    """[task_waiter(task) for task in tasks], at C speed (a snapshot reads it for every task)."""
+    try:
+        return list(map(_FUT_WAITER, tasks))
+    except AttributeError:  # an odd task type
+        return [task_waiter(task) for task in tasks]
+
+
+def is_task_wakeup(callback):
+    """A done-callback that wakes a waiting task (C: TaskWakeupMethWrapper or task_wakeup;
+    Python: Task.__wakeup): it only resumes the task, it resolves nothing."""
+    if not isinstance(getattr(callback, "__self__", None), TASK_TYPES):
+        return False
+    name = getattr(callback, "__name__", None) or type(callback).__name__
+    return "wakeup" in name.lower()
+
+
+def task_cancelling(task):
+    """A cancel was asked for and the task has not taken it yet (it raises CancelledError at its
+    next step): Task.cancelling() from 3.11, the _must_cancel flag before."""
+    cancelling = getattr(task, "cancelling", None)
+    if cancelling is not None:
+        try:
+            return cancelling() > 0
+        except Exception:
+            return False
+    if getattr(task, "_must_cancel", False):
+        return True
+    # Before 3.11, cancel() cancels the future the task waits on instead, when it can.
+    waiter = getattr(task, "_fut_waiter", None)
+    return waiter is not None and waiter.cancelled()
 
 
 def future_callbacks(future):

@@ -7,6 +7,7 @@ on the held loop's thread and answer from there.
 import threading
 
 from . import output
+from . import registry
 from .vocabulary import ARGUMENT_DEFAULTS
 
 # The most children one variables request returns; more are asked for in pages (start, count).
@@ -70,7 +71,7 @@ class CommandHandlers:
         def work():
             loop_id = arguments.get("loopId")
             switches, recorded = debugger.switches.recent({loop_id} if loop_id is not None else None,
-                                                         arguments["limit"])
+                                                         arguments["limit"], registry.loop_states())
             return {"switches": switches, "recorded": recorded}
         if debugger.holding.primary is None:
             raise LookupError("the program is running; pause it to see its task switches")
@@ -88,8 +89,12 @@ class CommandHandlers:
         except ValueError as error:
             raise LookupError(str(error))
 
-    def on_cancelTask(self, arguments, _request):
-        return self._debugger.cancel_task(arguments["taskId"])
+    def on_cancelTask(self, arguments, request):
+        debugger = self._debugger
+        work = lambda: debugger.cancel_task(arguments["taskId"])
+        if debugger.holding.primary is None:
+            return work()  # nothing held: the cancel is handed to the task's loop
+        return self._on_held_thread(work, request, arguments["taskId"])
 
     def on_resume(self, arguments, request):
         # Answer first: the released program may stop again at once, and its next stopped event
@@ -129,9 +134,19 @@ class CommandHandlers:
         return self._on_held_thread(work, request)
 
     def on_evaluate(self, arguments, request):
-        return self._on_held_thread(
-            lambda: self._inspection().evaluate(arguments["expression"], arguments.get("frameId"),
-                                                arguments.get("context")), request)
+        def work():
+            try:
+                return self._inspection().evaluate(arguments["expression"], arguments.get("frameId"),
+                                                   arguments.get("context"))
+            finally:
+                self._debugger.forget_loop_views()  # what the user typed may have changed anything
+        return self._on_held_thread(work, request)
+
+    def on_tasks(self, arguments, request):
+        work = lambda: self._debugger.tasks(arguments.get("loopId"), arguments["groupBy"], arguments.get("filter"),
+                                            arguments.get("group"), arguments["start"], arguments["count"],
+                                            arguments.get("ids"))
+        return self._on_held_thread(work, request)
 
     def _inspection(self):
         inspection = self._debugger.inspection

@@ -26,6 +26,7 @@ from . import snapshot as snapshot_tools
 from . import stacks
 from . import stops
 from . import timelimit
+from .awaitgraph import AwaitGraph
 from .breakpoints import TaskBreakpoints
 from .channel import MAX_OUTGOING_FRAME
 from .holding import Holding
@@ -40,6 +41,9 @@ from .vocabulary import START_DEFAULTS, ClockMode, ResumeMode, StopPlace, TaskFi
 # Exceptions that are control flow, not errors: the 'raised' filter passes them by.
 _FLOW_EXCEPTIONS = (StopIteration, StopAsyncIteration, GeneratorExit, internals.asyncio.CancelledError,
                     KeyboardInterrupt)
+
+# What the Task Switches history gets under each weight of the per-handle hook.
+_RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_STEPS: "matching", HandleHook.OFF: "none"}
 
 Settings = collections.namedtuple("Settings", "stop_on_entry max_task_threads clock just_my_code record_always")
 
@@ -92,6 +96,11 @@ class Debugger(instrument.Listener):
         self.switches = SwitchRecorder()
         self.finished = registry.FinishedTasks()
         self._seen_pending = weakref.WeakSet()
+        self._loop_views = {}  # loop id -> snapshot.LoopView, for the stop being shown
+        # id(exception) -> the task a taskException stop was made for. The task awaiting a failed
+        # task often ends with the same exception: one exception to the user, not two. (Exceptions
+        # take no weak references; the task, held weakly, vouches that the id is still that one.)
+        self._exceptions_stopped_on = weakref.WeakValueDictionary()
         self._told_outside_loop = False
         timelimit.start()  # the watchdog for reprs and evaluate, there from the start
         if hasattr(os, "register_at_fork"):
@@ -132,9 +141,11 @@ class Debugger(instrument.Listener):
 
     def _apply_hooks(self):
         """With the lock held: switch the hooks on only where something needs them."""
-        instrument.apply(hook_plan(self.entry_pending, self.pausing.pending, self.holding.stopping, self.stepper,
-                                   self.breakpoints, self.tracer, self.settings.record_always, self.settings.clock,
-                                   self.switches.log))
+        plan = hook_plan(self.entry_pending, self.pausing.pending, self.holding.stopping, self.stepper,
+                         self.breakpoints, self.tracer, self.settings.record_always, self.settings.clock,
+                         self.switches.log)
+        instrument.apply(plan)
+        self.switches.recording(_RECORDS[plan.handles], registry.loop_states())
 
     def _in_forked_child(self):
         """A forked child runs on as plain Python: no events (the adapter debugs the parent), no hooks."""
@@ -216,11 +227,20 @@ class Debugger(instrument.Listener):
             return
         self.finished.add(task)
         error = internals.future_exception(task)
-        if error is not None and self.breakpoints.stops_on(TaskFilter.TASK_EXCEPTION):
+        if error is not None and self.breakpoints.stops_on(TaskFilter.TASK_EXCEPTION) \
+                and not self._stopped_on_before(error, task):
             frames = stacks.traceback_frames(error.__traceback__)
             return self._hold(stops.task_exception(state, task, error, frames[0] if frames else None))
         if self.breakpoints.stops_on(TaskFilter.TASK_DONE):
             self._hold(stops.task_done(state, task))
+
+    def _stopped_on_before(self, error, task):
+        """True if a stop was made for this exception already; else note it, as task's."""
+        earlier = self._exceptions_stopped_on.get(id(error))
+        if earlier is not None and internals.future_exception(earlier) is error:
+            return True
+        self._exceptions_stopped_on[id(error)] = task
+        return False
 
     def task_created(self, state, task):
         if not self.breakpoints.stops_on(TaskFilter.TASK_CREATED):
@@ -316,6 +336,7 @@ class Debugger(instrument.Listener):
             if shown is None:
                 return  # a quiet hold whose stop is already over
             if shown:
+                self._loop_views = {}
                 clock_tools.clock.pause()
                 self.pausing.pending = False
                 self.stepper.end()
@@ -329,9 +350,11 @@ class Debugger(instrument.Listener):
             self._send_event("stopped", body)
         self._serve_while_held(stop)
 
-    @staticmethod
-    def _new_inspection():
-        return StopInspection(stacks.describe_task, stacks.describe_loop)
+    def _new_inspection(self, stop):
+        def describe_loop(state):
+            held = self.holding.held.get(state.id)
+            return stacks.describe_loop(state, held.where if held is not None else None)
+        return StopInspection(stacks.describe_task, describe_loop, exception=stop.exception)
 
     def _hold_busy_code(self, state, frame):
         """The pause signal landed in busy code on the main thread."""
@@ -369,6 +392,7 @@ class Debugger(instrument.Listener):
                     # loop.stop(); loop.run_forever() would: its select() does not wait.
                     stop.state.no_wait = stop.where == StopPlace.ITERATION and self.stepper.ends_at_boundary(stop.state)
             released = holding.release()
+            self._loop_views = {}
             clock_tools.clock.resume()
             self._apply_hooks()
         holding.wake(released)
@@ -417,6 +441,13 @@ class Debugger(instrument.Listener):
                     break
                 threads.append({"id": registry.task_id(task), "name": name})
             left_out += max(0, len(tasks) - room)
+        # The task the stop is about is always a thread, so that the client can show where it is,
+        # whatever the cap (VS Code focuses the stopped thread's top frame).
+        primary = self.holding.primary
+        subject = primary.subject_task() if primary is not None else None
+        if subject is not None and registry.task_id(subject) not in {t["id"] for t in threads}:
+            threads.append({"id": registry.task_id(subject), "name": stacks.task_thread_name(subject)})
+            left_out = max(0, left_out - 1)
         return threads, left_out
 
     # --- inspection (held loop thread) ---------------------------------------------------------
@@ -442,30 +473,63 @@ class Debugger(instrument.Listener):
 
     def snapshot(self, loop_id, max_tasks):
         """Runs on the primary held thread; loops that are not held report 'running'."""
-        self._note_finished()
         loops = []
         for state in registry.loop_states():
             if loop_id is not None and state.id != loop_id:
                 continue
             stop = self.holding.held.get(state.id)
-            held_handle = stop.handle if stop is not None and stop.where == StopPlace.HANDLE else None
-            loops.append(snapshot_tools.snapshot_loop(state, stop is not None, self.finished, self.settings.clock,
-                                                      max_tasks, held_handle, self.switches))
-            loop = state.loop
-            for task in registry.pending_tasks(loop) if loop is not None and not loop.is_closed() else ():
-                self._seen_pending.add(task)
+            view = self._loop_view(state) if stop is not None else None
+            loops.append(snapshot_tools.snapshot_loop(state, view, self.settings.clock, max_tasks, self.switches,
+                                                      stop.where if stop is not None else None))
         return {"loops": loops}
+
+    def tasks(self, loop_id, group_by, text, group, start, count, ids=None):
+        """One loop's tasks, grouped and filtered, or a page of one group, or tasks by id
+        (protocol.json: tasks)."""
+        if loop_id is None:
+            if not ids:
+                raise LookupError("say which loop (loopId), or which tasks (ids)")
+            state = registry.state_for_thread(ids[0])
+            if state is None:
+                return {"total": 0, "matching": 0, "tasks": []}  # gone since the row was made
+        else:
+            state = registry.state_for_thread(loop_id)
+        if state is None or (loop_id is not None and state.id != loop_id):
+            raise LookupError("no event loop with id %d" % loop_id)
+        if state.id not in self.holding.held:
+            raise LookupError("%s is running; its tasks are shown while it is held" % state.label)
+        steps, _ended = self.switches.steps()
+        return snapshot_tools.task_page(self._loop_view(state), group_by, text, group, start, count, steps, ids)
+
+    def _loop_view(self, state):
+        """The held loop's tasks and await graph, worked out once for the stop."""
+        view = self._loop_views.get(state.id)
+        if view is None:
+            self._note_finished()
+            stop = self.holding.held.get(state.id)
+            handle = stop.handle if stop is not None and stop.where == StopPlace.HANDLE else None
+            view = self._loop_views[state.id] = snapshot_tools.LoopView(state, handle, self.finished)
+            self._seen_pending.update(view.index.pending)
+        return view
+
+    def forget_loop_views(self):
+        """The program's state may have changed while held (Cancel Task, the Debug Console): the
+        next snapshot works it out again."""
+        self._loop_views = {}
 
     def _note_finished(self):
         for task in list(self._seen_pending):
             if task.done():
                 self._seen_pending.discard(task)
                 self.finished.add(task)
+        for task in self.switches.steps()[1]:  # seen in the task-switch history, finished since
+            self.finished.add(task)
 
     def advance_clock(self, seconds):
         if not self.holding.stopping:
             raise LookupError("the loop clock can only be moved while the program is paused")
         clock_tools.clock.advance(seconds)
+        self.forget_loop_views()
         return {"time": max((_loop_time(s.loop) for s in registry.loop_states()), default=0.0)}
 
     def cancel_task(self, task_id):
@@ -474,7 +538,16 @@ class Debugger(instrument.Listener):
             raise LookupError("no task with id %d (it may have finished)" % task_id)
         if task.done():
             raise LookupError("task %s has already %s" % (registry.task_name(task), stops.outcome(task)))
-        task.get_loop().call_soon_threadsafe(task.cancel)
+        loop = task.get_loop()
+        name, place = registry.task_name(task), frame_tools.resume_site(task)[0]
+        if internals.get_running_loop() is loop:
+            task.cancel()  # its loop is held on this thread: views show it cancelling at once
+        else:
+            loop.call_soon_threadsafe(task.cancel)
+        self.forget_loop_views()
+        where = " at %s:%d" % (os.path.basename(place[0]), place[1]) if place is not None else ""
+        self._send_event("log", {"level": "info", "message": "Task %s will be cancelled: CancelledError is raised "
+                                 "where it awaits%s at its next step." % (name, where)})
         return {}
 
 
@@ -485,9 +558,9 @@ def _frames_awaiting(frame, state):
     task = internals.current_task(loop) if loop is not None else None
     if task is None or frame_tools.coroutine_frame(internals.task_coroutine(task)) is not frame:
         return []
-    graph = snapshot_tools.AwaitGraph(registry.pending_tasks(loop), ())
+    graph = AwaitGraph(registry.pending_tasks(loop), ())
     frames = []
-    for waiter in graph.awaited_by.get(task, ()):
+    for waiter in graph.waiters_of(task):
         chain = frame_tools.await_chain(internals.task_coroutine(waiter))
         user = [f for _coro, f in chain if frame_tools.is_user_file(f.f_code.co_filename)]
         if user:

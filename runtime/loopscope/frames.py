@@ -134,6 +134,39 @@ def resume_location(task):
     return location(chain[-1][1]) if chain else None
 
 
+def resume_site(task):
+    """(place, call) cheaply, for every task of a big loop: place is (filename, line) of the
+    innermost user frame of the task's await chain, where it resumes; call the qualified name of
+    the library coroutine it is suspended in below that frame ('Queue.get'), or None."""
+    coro = task_coroutine(task)
+    place = call = None
+    for _ in _CHAIN_LIMIT:
+        kind = type(coro)
+        if kind is _COROUTINE:
+            frame, inner = coro.cr_frame, coro.cr_await
+        elif kind is _GENERATOR:
+            frame, inner = coro.gi_frame, coro.gi_yieldfrom
+        else:
+            frame = coroutine_frame(coro) if coro is not None else None
+            inner = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None) or getattr(coro, "ag_await", None)
+            if frame is None:
+                inner = _async_generator_behind(coro) if coro is not None else None
+                if inner is None:
+                    break
+                coro = inner
+                continue
+        if frame is None:
+            break
+        if is_user_file(frame.f_code.co_filename):
+            place, call = (frame.f_code.co_filename, frame.f_lineno), None
+        elif place is not None and call is None:
+            call = coroutine_name(coro)
+        if inner is None:
+            break
+        coro = inner
+    return place, call
+
+
 def has_started(task):
     """False before a task's first step (its coroutine has not run a single line yet)."""
     coro = task_coroutine(task)

@@ -23,7 +23,7 @@ class Holding:
         """With the lock held: record a loop as held. Returns True if this is the stop the user
         sees, False if the loop is held quietly (another loop's stop is shown), None if it is not
         held at all (a quiet stop that comes after the stop it belonged to is over).
-        make_inspection() makes the shown stop's frame ids and variable references."""
+        make_inspection(stop) makes the shown stop's frame ids and variable references."""
         if self.stopping:
             self.held[stop.state.id] = stop
             return False
@@ -31,7 +31,7 @@ class Holding:
             return None
         self.stopping = True
         self.primary = stop
-        self.inspection = make_inspection()
+        self.inspection = make_inspection(stop)
         self.held[stop.state.id] = stop
         return True
 

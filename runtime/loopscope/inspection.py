@@ -141,18 +141,24 @@ class StopInspection:
     """The reference tables for one stop: DAP frame ids and variablesReferences. describe_task(task)
     and describe_loop(state) give the rows, [(name, value)], of the Task and Event loop scopes."""
 
-    def __init__(self, describe_task=None, describe_loop=None):
+    def __init__(self, describe_task=None, describe_loop=None, exception=None):
         self._describe_task = describe_task
         self._describe_loop = describe_loop
+        self._exception = exception  # the exception an exception stop is about: an Exception scope shows it
         self._ids = itertools.count(1)
         self.frames = {}      # frameId -> frame
+        self._loop_only = set()
         self.context = {}     # frameId -> (task, loop state) the frame belongs to
         self.containers = {}  # variablesReference -> ("locals", frame) | ("value", object) | ("pairs", [...])
 
-    def add_frame(self, frame, task=None, state=None):
+    def add_frame(self, frame, task=None, state=None, loop_only=False):
+        """A DAP frame id for frame; loop_only: its scopes are the Event loop's alone (the loop's
+        own frame, shown between iterations)."""
         ident = next(self._ids)
         self.frames[ident] = frame
         self.context[ident] = (task, state)
+        if loop_only:
+            self._loop_only.add(ident)
         return ident
 
     def _reference(self, kind, value):
@@ -164,8 +170,15 @@ class StopInspection:
         frame = self.frames.get(frame_id)
         if frame is None:
             raise LookupError("frame %d is gone: the program resumed since it was listed" % frame_id)
-        scopes = [{"name": "Locals", "variablesReference": self._reference("locals", frame), "presentationHint": "locals"}]
         task, state = self.context.get(frame_id, (None, None))
+        if frame_id in self._loop_only and state is not None and self._describe_loop is not None:
+            return [{"name": "Event loop", "variablesReference": self._reference("pairs", self._describe_loop(state))}]
+        scopes = []
+        if self._exception is not None:
+            error = self._exception
+            scopes.append({"name": "Exception", "variablesReference": self._reference("pairs", [
+                ("exception", error), ("type", type_name(error)), ("message", safe_repr(str(error)))])})
+        scopes.append({"name": "Locals", "variablesReference": self._reference("locals", frame), "presentationHint": "locals"})
         if task is not None and self._describe_task is not None:
             scopes.append({"name": "Task", "variablesReference": self._reference("pairs", self._describe_task(task))})
         if state is not None and self._describe_loop is not None:

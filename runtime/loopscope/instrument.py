@@ -22,6 +22,7 @@ _original_run_once = internals.ORIGINALS["run_once"]
 _original_run_forever = internals.ORIGINALS["run_forever"]
 _original_close = internals.ORIGINALS["close"]
 _original_create_task = internals.ORIGINALS["create_task"]
+_original_create_future = internals.ORIGINALS["create_future"]
 _original_handle_run = internals.ORIGINALS["handle_run"]
 _TASK_TYPES = internals.TASK_TYPES
 _states = registry.states
@@ -236,7 +237,7 @@ def _create_task(self, *args, **kwargs):
     frame = sys._getframe(1)
     while frame is not None and not frames.is_user_file(frame.f_code.co_filename):
         frame = frame.f_back
-    registry.record_task(task, (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None)
+    registry.record_created(task, (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None)
     # Its own coroutine matches? (A task factory may return something else than a Task; an eager
     # task may have finished already.)
     if _marks is not None and isinstance(task, _TASK_TYPES) and not task.done() \
@@ -245,6 +246,16 @@ def _create_task(self, *args, **kwargs):
     if watch.creation:
         _notify("task_created", state, task)
     return task
+
+
+def _create_future(self):
+    # Only the caller's frame is looked at, so that asyncio.sleep and the libraries' own futures
+    # cost one test: the Futures view names where the program made a future it awaits itself.
+    future = _original_create_future(self)
+    caller = sys._getframe(1)
+    if frames.is_user_file(caller.f_code.co_filename):
+        registry.record_created(future, (caller.f_code.co_filename, caller.f_lineno))
+    return future
 
 
 def _handle_run(self):
@@ -309,7 +320,7 @@ def _handle_run_logged(self):
     each handle is timed and appended to watch.switch_log as a raw tuple, which the Task Switches
     history reads only when asked (about 1 µs a handle, where the full hook costs about 5 µs).
     Tasks are held by weak reference; a task that just finished is described at once, as
-    (id, name, coroutine name, how it ended)."""
+    (id, name, coroutine name, how it ended); one still pending has where it suspended noted."""
     log = watch.switch_log
     state = _states.get(id(self._loop))
     if log is None or state is None:
@@ -329,11 +340,15 @@ def _handle_run_logged(self):
     started = _perf_counter()
     _original_handle_run(self)
     ended = _perf_counter()
-    if task is not None and task.done():  # described now: the log must not keep it alive
-        subject = (registry.task_id(task), task.get_name(), frames.coroutine_name(internals.task_coroutine(task)),
-                   registry.how_task_ended(task))
-        _notify("task_finished", task)
-    log.append((state.id, stamp[0], stamp[1], subject, kind, started, ended))
+    place = None
+    if task is not None:
+        if task.done():  # described now: the log must not keep it alive
+            subject = (registry.task_id(task), task.get_name(), frames.coroutine_name(internals.task_coroutine(task)),
+                       registry.how_task_ended(task))
+            _notify("task_finished", task)
+        else:
+            place = frames.resume_site(task)[0]  # where it suspended: (filename, line)
+    log.append((state.id, stamp[0], stamp[1], subject, kind, started, ended, place))
     self = task = subject = None  # as in _handle_run
 
 
@@ -349,7 +364,8 @@ def _set_running_loop(loop):
     return internals.original_set_running_loop(loop)
 
 
-_HOOKS = {"run_once": _run_once, "run_forever": _run_forever, "close": _close, "create_task": _create_task}
+_HOOKS = {"run_once": _run_once, "run_forever": _run_forever, "close": _close, "create_task": _create_task,
+          "create_future": _create_future}
 
 
 def install(listener):
@@ -375,5 +391,5 @@ def uninstall():
 
 def hook_code_objects():
     """Code objects of the hooks, so stack walks can leave Loopscope's frames out."""
-    return {f.__code__ for f in (_run_once, _run_forever, _close, _create_task, _handle_run, _handle_run_task_steps,
-                                 _handle_run_logged, _notify, _set_running_loop)}
+    return {f.__code__ for f in (_run_once, _run_forever, _close, _create_task, _create_future, _handle_run,
+                                 _handle_run_task_steps, _handle_run_logged, _notify, _set_running_loop)}

@@ -102,8 +102,8 @@ def is_task(obj):
     return isinstance(obj, internals.TASK_TYPES)
 
 
-def record_task(task, where):
-    """A task just created, with the (filename, line) of the user code that created it."""
+def record_created(task, where):
+    """A task (or future) just created, with the (filename, line) of the user code that created it."""
     try:
         _info[task] = (next(_ids), where)
     except TypeError:

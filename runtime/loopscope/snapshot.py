@@ -14,162 +14,36 @@ import os
 from . import asyncio_internals as internals
 from . import frames as frame_tools
 from . import registry
-from .inspection import passive_repr
+from .awaitgraph import AwaitGraph
+from .inspection import frame_locals, passive_repr
 from .instrument import callback_name
+from .taskindex import TaskIndex
 
 
 def _location(where):
     return {"path": frame_tools.absolute(where[0]), "line": where[1]} if where else None
 
 
-def _attribute(obj, name):
-    """getattr that never raises: odd subclasses (a C Task over a Python Future) raise TypeError."""
-    try:
-        return getattr(obj, name, None)
-    except Exception:
-        return None
+def task_ref(task, index=None):
+    """TaskRef (protocol.json): enough of a task for a view to name it and show where it is
+    without finding it."""
+    state = index.state(task) if index is not None else (registry.how_task_ended(task) if task.done() else "waiting")
+    ref = {"id": registry.task_id(task), "name": registry.task_name(task), "state": state}
+    if not task.done():
+        place = frame_tools.resume_site(task)[0]
+        if place is not None:
+            ref["location"] = _location(place)
+    return ref
 
 
-def _referenced_objects(callback):
-    """Objects a done-callback holds on to: partial args, a bound method's owner, closure cells."""
-    seen = []
-    func = callback
-    for _ in range(3):
-        args = _attribute(func, "args")
-        if isinstance(args, tuple):
-            seen.extend(args)
-        inner = _attribute(func, "func")
-        if inner is None:
-            break
-        func = inner
-    owner = _attribute(func, "__self__")
-    if owner is not None:
-        seen.append(owner)
-        attributes = _attribute(owner, "__dict__")
-        if isinstance(attributes, dict):
-            seen.extend(attributes.values())
-    closure = _attribute(_attribute(func, "__func__") or func, "__closure__") or ()
-    for cell in closure:
-        try:
-            seen.append(cell.cell_contents)
-        except ValueError:
-            pass
-    return seen
-
-
-class AwaitGraph:
-    """Who waits for whom on one loop, from each task's _fut_waiter and the futures' done-callbacks."""
-
-    def __init__(self, tasks, timers):
-        self.waits_on = {}        # task -> the future it is blocked on
-        self.sleeping = {}        # future -> timer handle that will resolve it (asyncio.sleep)
-        for timer in timers:
-            args = internals.handle_args(timer)
-            if args and isinstance(args[0], asyncio.Future):
-                self.sleeping[args[0]] = timer
-        blocked_on = collections.defaultdict(list)  # awaitable -> the tasks whose _fut_waiter it is
-        for task in tasks:
-            waiter = internals.task_waiter(task)
-            if waiter is not None:
-                self.waits_on[task] = waiter
-                blocked_on[waiter].append(task)
-        settles = self._settles(list(tasks) + [f for f in blocked_on if not registry.is_task(f)])
-        # awaited -> [waiting tasks]: the tasks blocked on it, and on whatever its completion settles.
-        self.awaited_by = collections.defaultdict(list)
-        for awaited in set(blocked_on) | set(settles):
-            self.awaited_by[awaited] = _reachable_waiters(awaited, blocked_on, settles)
-
-    @staticmethod
-    def _settles(start):
-        """awaitable -> the plain futures its completion resolves, found from the done-callbacks
-        (their partial arguments, bound owners and closure cells) and a gather's children; followed
-        transitively, since a future found this way may resolve another (wait_for(gather(...)) on
-        3.11: a child settles the gather, which releases wait_for's waiter). Tasks are never
-        settled by others: a callback that wakes a task does not complete it."""
-        settles = collections.defaultdict(list)
-        seen, todo = set(), list(start)
-        while todo:
-            awaited = todo.pop()
-            if id(awaited) in seen:
-                continue
-            seen.add(id(awaited))
-            found = []
-            for callback in internals.future_callbacks(awaited):
-                found.extend(_referenced_objects(callback))
-            for child in internals.gather_children(awaited) or ():
-                if awaited not in settles[child]:
-                    settles[child].append(awaited)
-                todo.append(child)
-            for referenced in found:
-                if referenced is awaited or not isinstance(referenced, internals.FUTURE_TYPES) \
-                        or registry.is_task(referenced) or not _hashable(referenced):
-                    continue
-                if referenced not in settles[awaited]:
-                    settles[awaited].append(referenced)
-                todo.append(referenced)
-        return settles
-
-    def cycles(self, tasks):
-        """Each cycle of tasks that wait for each other, once."""
-        edges = collections.defaultdict(list)   # task -> tasks it waits for
-        for awaited, waiters in self.awaited_by.items():
-            if registry.is_task(awaited):
-                for waiter in waiters:
-                    if waiter is not awaited:
-                        edges[waiter].append(awaited)
-        cycles, seen_keys = [], set()
-        state = {}
-
-        def visit(task, path):
-            state[task] = "active"
-            path.append(task)
-            for nxt in edges.get(task, ()):
-                if state.get(nxt) == "active":
-                    cycle = path[path.index(nxt):]
-                    key = frozenset(registry.task_id(t) for t in cycle)
-                    if key not in seen_keys:
-                        seen_keys.add(key)
-                        cycles.append([registry.task_id(t) for t in cycle])
-                elif nxt not in state:
-                    visit(nxt, path)
-            path.pop()
-            state[task] = "done"
-
-        for task in tasks:
-            if task not in state:
-                visit(task, [])
-        return cycles
-
-
-def _reachable_waiters(awaited, blocked_on, settles):
-    """The tasks blocked on awaited, or on a future its completion settles, transitively; in order."""
-    waiters, seen, todo = [], {id(awaited)}, [awaited]
-    while todo:
-        current = todo.pop(0)
-        for task in blocked_on.get(current, ()):
-            if task is not awaited and task not in waiters:
-                waiters.append(task)
-        for settled in settles.get(current, ()):
-            if id(settled) not in seen:
-                seen.add(id(settled))
-                todo.append(settled)
-    return waiters
-
-
-def _hashable(value):
-    try:
-        hash(value)
-        return True
-    except Exception:
-        return False
-
-
-def _task_state(task, current, ready_tasks):
-    if task.done():
-        return registry.how_task_ended(task)
-    if task is current:
-        return "running"
-    return "ready" if task in ready_tasks else "waiting"
+def describe_wait(task):
+    """What a pending task waits for, in the words of its Asyncio Tasks row ('Queue.get()',
+    'sleep, due in 0.500 s'); worked out for this task alone."""
+    loop = internals.future_loop(task)
+    timers = [t for t in internals.scheduled_timers(loop) if not t.cancelled()] if loop is not None else []
+    chain = frame_tools.await_chain(internals.task_coroutine(task))
+    awaiting = _awaiting(task, AwaitGraph([task], timers), chain)
+    return awaiting["description"] if awaiting is not None else "nothing"
 
 
 def _awaiting(task, graph, chain):
@@ -217,6 +91,9 @@ def describe_future(future, chain=None):
             frame_tools.coroutine_name(c) == "wait_for" for c, _f in chain):
         return "wait_for"
     state = "cancelled" if future.cancelled() else "done" if future.done() else "pending"
+    made = registry.created_at(future)
+    if made is not None:  # the program made it itself: where tells which one it is
+        return "%s from %s:%d (%s)" % (type(future).__qualname__, os.path.basename(made[0]), made[1], state)
     return "%s (%s)" % (type(future).__qualname__, state)
 
 
@@ -230,108 +107,221 @@ def task_stack(task):
     return stack, chain
 
 
-def snapshot_loop(state, held, finished, clock, max_tasks, held_handle=None, switches=None):
+class LoopView:
+    """One held loop at one stop: its task index and await graph, made once and shared by the
+    snapshot and every page of tasks the views ask for until the program resumes."""
+
+    def __init__(self, state, held_handle, finished):
+        loop = state.loop
+        self.state = state
+        self.index = TaskIndex(loop, held_handle, finished)
+        self.timers = sorted((t for t in internals.scheduled_timers(loop) if not t.cancelled()), key=lambda t: t.when())
+        self.graph = AwaitGraph(self.index.pending, self.timers)
+
+
+def snapshot_loop(state, view, clock, max_tasks, switches=None, held_at=None):
+    """LoopSnapshot (protocol.json) of one loop; view is its LoopView when the loop is held, else
+    None, and held_at the StopPlace it is held at."""
     loop = state.loop
     body = {"id": state.id, "threadId": state.id, "osThread": state.thread_name, "iteration": state.iteration,
-            "time": 0.0, "clock": clock, "state": "paused" if held else "running", "ready": [], "timers": [],
-            "watched": [], "tasks": [], "tasksTotal": 0, "futures": [], "deadlocks": []}
+            "time": 0.0, "clock": clock, "state": "paused" if view is not None else "running", "ready": [],
+            "timers": [], "watched": [], "tasks": [], "tasksTotal": 0, "taskCounts": {}, "futures": [],
+            "futuresTotal": 0, "deadlocks": []}
     if loop is None or loop.is_closed():
         body["state"] = "closed"
         return body
     body["time"] = loop.time()
-    if not held:
+    if view is None:
         return body
-    pending = sorted(registry.pending_tasks(loop), key=registry.task_id)
-    # Before a handle, the held one has left the ready queue but is the next to run.
-    ready_handles = ([held_handle] if held_handle is not None else []) + [
-        h for h in internals.ready_queue(loop) if not h.cancelled()]
-    ready_tasks = {}
-    for handle in ready_handles:
+    if held_at is not None:
+        body["heldAt"] = held_at
+    index, graph = view.index, view.graph
+    for handle in index.ready_handles:
         owner = internals.handle_owner(handle)
         entry = {"callback": callback_name(internals.handle_callback(handle))}
         if owner is not None and registry.is_task(owner):
-            ready_tasks[owner] = handle
-            entry["taskId"] = registry.task_id(owner)
+            entry["taskId"], entry["taskName"] = registry.task_id(owner), registry.task_name(owner)
         body["ready"].append(entry)
-    timers = sorted((t for t in internals.scheduled_timers(loop) if not t.cancelled()), key=lambda t: t.when())
-    graph = AwaitGraph(pending, timers)
     now = loop.time()
-    for timer in timers:
+    for timer in view.timers:
         entry = {"callback": callback_name(internals.handle_callback(timer))}
         when = timer.when()
         if math.isfinite(when - now):
             entry["when"], entry["dueIn"] = when, when - now
         elif when > now:
             entry["never"] = True  # at +infinity (asyncio.sleep(math.inf)): JSON has no number for it
-        owner = internals.timer_owner(timer)
-        args = internals.handle_args(timer)
-        if owner is not None and registry.is_task(owner):
-            entry["taskId"] = registry.task_id(owner)
-        elif args and args[0] in graph.awaited_by:
-            waiting = graph.awaited_by[args[0]]
-            if waiting:
-                entry["taskId"] = registry.task_id(waiting[0])
+        task = _timer_task(timer, graph)
+        if task is not None:
+            entry["taskId"], entry["taskName"] = registry.task_id(task), registry.task_name(task)
         body["timers"].append(entry)
     body["watched"] = _watched_fds(loop)
-    current = internals.current_task(loop)
     steps, ended = switches.steps() if switches is not None else ({}, [])
-    for task in ended:
-        finished.add(task)
-    listed = pending[:max_tasks] + [t for t in finished.of_loop(loop) if t not in graph.waits_on][:max(0, max_tasks - len(pending))]
-    # A finished task that a listed task still waits on (its wakeup not run yet) is listed too, so
-    # that every id the snapshot mentions resolves.
+    listed = index.pending[:max_tasks] + index.finished[:max(0, max_tasks - len(index.pending))]
+    # A finished task that a listed task still waits on (its wakeup not run yet) is listed too.
     shown = set(listed)
     for task in list(listed):
         awaited = graph.waits_on.get(task)
         if awaited is not None and registry.is_task(awaited) and awaited not in shown:
             shown.add(awaited)
             listed.append(awaited)
-    for task in listed:
-        body["tasks"].append(_task_snapshot(task, current, ready_tasks, graph, steps))
-    body["tasksTotal"] = len(pending)
-    body["futures"] = _futures(graph, shown, max_tasks)
-    body["deadlocks"] = graph.cycles(pending)
+    body["tasks"] = [task_snapshot(task, view, steps) for task in listed]
+    body["tasksTotal"] = len(index.pending)
+    body["taskCounts"] = index.counts()
+    body["futures"], body["futuresTotal"] = _futures(view, max_tasks)
+    body["deadlocks"] = [[task_ref(task, index) for task in cycle] for cycle in graph.cycles()]
     return body
 
 
-def _task_snapshot(task, current, ready_tasks, graph, steps):
+def _timer_task(timer, graph):
+    """The task a timer belongs to: its callback's owner (asyncio.timeout), or the task that
+    sleeps on the future it resolves."""
+    owner = internals.timer_owner(timer)
+    if owner is not None and registry.is_task(owner):
+        return owner
+    args = internals.handle_args(timer)
+    if args and isinstance(args[0], asyncio.Future):
+        waiting = graph.waiters_of(args[0])
+        if waiting:
+            return waiting[0]
+    return None
+
+
+def task_page(view, by, text, group, start, count, steps, ids=None):
+    """The tasks request (protocol.json): the groups of matching tasks, one page of a group, or
+    the tasks with these ids."""
+    index = view.index
+    matching = index.groups(by, text)
+    body = {"total": len(index.tasks), "matching": sum(n for _key, _label, n in matching)}
+    if ids is not None:
+        found = [registry.task_by_id(ident) for ident in ids]
+        body["tasks"] = [task_snapshot(task, view, steps) for task in found if task is not None]
+        return body
+    if group is None:
+        body["groups"] = [{"key": key, "label": label, "count": n} for key, label, n in matching]
+        return body
+    members = index.members(by, text, group)
+    body["groupTotal"] = len(members)
+    body["tasks"] = [task_snapshot(task, view, steps) for task in members[start:start + count]]
+    return body
+
+
+def task_snapshot(task, view, steps):
+    """TaskSnapshot (protocol.json)."""
+    index, graph = view.index, view.graph
     stack, chain = task_stack(task) if not task.done() else ([], [])
-    entry = {"id": registry.task_id(task), "name": task.get_name(),
-             "coroutine": frame_tools.coroutine_name(internals.task_coroutine(task)),
-             "state": _task_state(task, current, ready_tasks),
-             "awaitedBy": [registry.task_id(t) for t in graph.awaited_by.get(task, ())],
+    state = index.state(task)
+    entry = {"id": registry.task_id(task), "name": registry.task_name(task),
+             "coroutine": frame_tools.coroutine_name(internals.task_coroutine(task)), "state": state,
+             "awaitedBy": [task_ref(t, index) for t in graph.waiters_of(task)],
+             "awaits": [task_ref(t, index) for t in graph.awaits(task)],
              "steps": steps.get(registry.task_id(task), 0), "stack": stack}
     if stack:
         entry["location"] = {"path": stack[0]["path"], "line": stack[0]["line"]}
     awaiting = _awaiting(task, graph, chain) if not task.done() else None
     if awaiting is not None:
         entry["awaiting"] = awaiting
+    if not task.done() and internals.task_cancelling(task):
+        entry["cancelling"] = True
     where = _location(registry.created_at(task))
     if where is not None:
         entry["createdAt"] = where
-    if entry["state"] == "done":
+    if state == "done":
         entry["result"] = passive_repr(internals.future_result(task), 200)
-    elif entry["state"] == "failed":
+    elif state == "failed":
         entry["exception"] = passive_repr(internals.future_exception(task), 200)
     return entry
 
 
-def _futures(graph, listed, limit):
-    """Pending non-task futures that listed tasks wait on (at most limit of them)."""
+def _futures(view, limit):
+    """(FutureSnapshots, how many there are): pending non-task futures that tasks wait on, other
+    than sleeps (which the waiting task's row says)."""
+    graph, index = view.graph, view.index
+    listed, total = [], 0
+    for future in graph.awaited():
+        if registry.is_task(future) or future in graph.sleeping:
+            continue
+        total += 1
+        if len(listed) < limit:
+            listed.append(future)
+    chains = {}
+    for future in listed:
+        for task in graph.waiters_of(future):
+            if task not in chains:
+                chains[task] = frame_tools.await_chain(internals.task_coroutine(task))
+    holders = _Holders(chains, listed, index)
     futures = []
-    for future, waiters in graph.awaited_by.items():
-        if len(futures) >= limit:
-            break
-        if registry.is_task(future) or not waiters or future in graph.sleeping:
-            continue
-        if not any(waiter in listed for waiter in waiters):
-            continue
-        chain = frame_tools.await_chain(internals.task_coroutine(waiters[0]))
+    for future in listed:
+        waiters = graph.waiters_of(future)
         state = "cancelled" if future.cancelled() else ("done" if future.done() else "pending")
-        futures.append({"id": registry.task_id(future), "description": describe_future(future, chain), "state": state,
-                        "awaitedBy": [registry.task_id(t) for t in waiters],
-                        "callbacks": [_describe_callback(cb) for cb in internals.future_callbacks(future)]})
-    return futures
+        entry = {"id": registry.task_id(future), "description": describe_future(future, chains[waiters[0]]),
+                 "state": state, "awaitedBy": [task_ref(t, index) for t in waiters],
+                 "callbacks": [_describe_callback(cb) for cb in internals.future_callbacks(future)],
+                 "heldBy": holders.of(future)}
+        created = _location(registry.created_at(future))
+        if created is not None:
+            entry["createdAt"] = created
+        futures.append(entry)
+    futures.sort(key=lambda f: f["id"])
+    return futures, total
+
+
+class _Holders:
+    """The names under which the tasks waiting on listed futures hold those futures: a local of
+    their innermost user frame, an attribute of its `self`, a global of its module. Two tasks
+    each awaiting a future the other would set show up here as each holding the other's future.
+    One pass over those names, whatever the number of futures; nothing of the program's is called."""
+
+    def __init__(self, chains, futures, index):
+        wanted = {id(future) for future in futures}
+        self._found = collections.defaultdict(list)  # id(future) -> HolderRefs
+        modules = {}
+        for task, chain in chains.items():
+            user = [f for _c, f in chain if frame_tools.is_user_file(f.f_code.co_filename)]
+            if not user:
+                continue
+            frame, ref = user[-1], None
+            local_items = frame_locals(frame)
+            for name, value in local_items:
+                if id(value) in wanted:
+                    ref = ref or task_ref(task, index)
+                    self._found[id(value)].append(
+                        {"description": "local %s of %s()" % (name, frame.f_code.co_name), "task": ref})
+            owner = dict(local_items).get("self")
+            attributes = _instance_dict(owner)
+            if attributes is not None:
+                for name, value in list(attributes.items()):
+                    if id(value) in wanted:
+                        ref = ref or task_ref(task, index)
+                        self._found[id(value)].append(
+                            {"description": "self.%s of %s" % (name, type(owner).__qualname__), "task": ref})
+            modules.setdefault(id(frame.f_globals), (frame.f_code.co_filename, frame.f_globals))
+        for filename, names in modules.values():
+            for name, value in list(names.items()):
+                if id(value) in wanted:
+                    self._found[id(value)].append(
+                        {"description": "global %s of %s" % (name, os.path.basename(filename))})
+
+    def of(self, future):
+        """HolderRefs (protocol.json) for one listed future."""
+        return self._found.get(id(future), [])
+
+
+_GETSET_DESCRIPTOR = type(type.__dict__["__dict__"])
+
+
+def _instance_dict(value):
+    """An object's attribute dict, read through CPython's own descriptor only (a class whose
+    __dict__ is a property, or an object without one, gives None): no program code runs."""
+    if value is None:
+        return None
+    for klass in type(value).__mro__:
+        descriptor = vars(klass).get("__dict__")
+        if descriptor is not None:
+            if type(descriptor) is not _GETSET_DESCRIPTOR:
+                return None
+            attributes = descriptor.__get__(value, type(value))
+            return attributes if type(attributes) is dict else None
+    return None
 
 
 def _describe_callback(callback):
@@ -350,7 +340,7 @@ def what_wakes(loop):
         graph = AwaitGraph(registry.pending_tasks(loop), [timer])
         owner = internals.timer_owner(timer)
         args = internals.handle_args(timer)
-        task = owner if registry.is_task(owner) else (graph.awaited_by.get(args[0], [None])[0] if args else None)
+        task = owner if registry.is_task(owner) else (next(iter(graph.waiters_of(args[0])), None) if args else None)
         what = callback_name(internals.handle_callback(timer))
         if task is not None:
             kind = "sleep" if what.endswith("_set_result_unless_cancelled") else what

@@ -12,7 +12,8 @@ from . import asyncio_internals as internals
 from . import frames as frame_tools
 from . import registry
 from .instrument import callback_name
-from .stops import outcome
+from . import snapshot as snapshot_tools
+from .stops import outcome, position
 from .vocabulary import StopPlace
 
 
@@ -45,17 +46,36 @@ def stack_trace(inspection, thread_id, held, just_my_code):
             frames.extend(task_frames(inspection, subject, state, with_label=False))
         else:
             frames.extend(callback_frames(inspection, stop.handle))
-    frames.append(label(inspection, "%s · iteration %d" % (state.name, state.iteration)))
-    if stop.where != StopPlace.CODE:
-        # This runs on the held thread itself, so top is this call's own stack: a local that
-        # points at it is a reference cycle, which would keep this stop's inspection and every
-        # frame it lists (with their locals) alive until the next garbage collection.
-        top = frame_tools.thread_top_frame(state.thread_ident)
-        try:
-            frames.extend(frame_entry(inspection, f, state=state) for f in user_frames(top))
-        finally:
-            top = None
+    where = "%s · %s" % (state.name, position(state.iteration, stop.where))
+    if stop.where == StopPlace.CODE:
+        frames.append(label(inspection, where))
+        return frames
+    # This runs on the held thread itself, so top is this call's own stack: a local that points at
+    # it is a reference cycle, which would keep this stop's inspection and every frame it lists
+    # (with their locals) alive until the next garbage collection.
+    top = frame_tools.thread_top_frame(state.thread_ident)
+    try:
+        loop_frame = _run_forever_frame(top) if stop.where == StopPlace.ITERATION else None
+        if loop_frame is not None:
+            # Between iterations the program is where the loop is: its run_forever, with the Event
+            # loop scope only (run_forever's own locals say nothing to a user).
+            frames.append(frame_entry(inspection, loop_frame, name=where, state=state, loop_only=True))
+        else:
+            frames.append(label(inspection, where))
+        frames.extend(frame_entry(inspection, f, state=state) for f in user_frames(top))
+    finally:
+        top = loop_frame = None
     return frames
+
+
+_RUN_FOREVER = internals.ORIGINALS["run_forever"].__code__
+
+
+def _run_forever_frame(top):
+    frame = top
+    while frame is not None and frame.f_code is not _RUN_FOREVER:
+        frame = frame.f_back
+    return frame
 
 
 def user_frames(top, just_my_code=True):
@@ -78,9 +98,9 @@ def traceback_frames(tb, just_my_code=True):
     return frames
 
 
-def frame_entry(inspection, frame, name=None, task=None, state=None):
+def frame_entry(inspection, frame, name=None, task=None, state=None, loop_only=False):
     where = frame_tools.location(frame)
-    return {"id": inspection.add_frame(frame, task, state), "name": name or frame_tools.code_name(frame.f_code),
+    return {"id": inspection.add_frame(frame, task, state, loop_only), "name": name or frame_tools.code_name(frame.f_code),
             "path": where["path"], "line": where["line"]}
 
 
@@ -124,7 +144,9 @@ def describe_task(task):
             ("coroutine", frame_tools.coroutine_name(internals.task_coroutine(task)))]
     waiter = internals.task_waiter(task)
     if waiter is not None:
-        rows.append(("awaiting", waiter))
+        # Said as the Asyncio Tasks view says it; the object itself below, to expand.
+        rows.append(("awaiting", snapshot_tools.describe_wait(task)))
+        rows.append(("awaited object", waiter))
     created = registry.created_at(task)
     if created is not None:
         rows.append(("created at", "%s:%d" % created))
@@ -132,14 +154,19 @@ def describe_task(task):
     return rows
 
 
-def describe_loop(state):
-    """Rows of the Event loop scope."""
+def _plural(n, noun):
+    return "%d %s%s" % (n, noun, "" if n == 1 else "s")
+
+
+def describe_loop(state, where=None):
+    """Rows of the Event loop scope; where is the StopPlace the loop is held at, if it is."""
     loop = state.loop
     if loop is None:
         return [("state", "collected")]
     timers = [t for t in internals.scheduled_timers(loop) if not t.cancelled()]
-    rows = [("time", "%.6f" % loop.time()), ("iteration", str(state.iteration)),
-            ("ready", "%d handles" % len(internals.ready_queue(loop))), ("timers", "%d scheduled" % len(timers))]
+    rows = [("time", "%.6f" % loop.time()),
+            ("iteration", position(state.iteration, where) if where else "%d started" % state.iteration),
+            ("ready", _plural(len(internals.ready_queue(loop)), "handle")), ("timers", "%d scheduled" % len(timers))]
     if timers:
         rows.append(("next timer", "due in %.3f s" % (min(t.when() for t in timers) - loop.time())))
     rows.append(("loop", loop))

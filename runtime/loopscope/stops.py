@@ -22,7 +22,7 @@ class Stop:
     """One loop held at one place: between iterations, before a handle, or in running code."""
 
     __slots__ = ("state", "where", "reason", "handle", "frame", "exception", "from_traceback", "description",
-                 "detail", "hit_ids", "inbox")
+                 "detail", "hit_ids", "task", "inbox")
 
     def __init__(self, state, where, reason=None, handle=None, frame=None, description=None, exception=None,
                  from_traceback=False, hit_ids=None):
@@ -36,6 +36,7 @@ class Stop:
         self.exception = exception        # the exception of an exception stop
         self.from_traceback = from_traceback  # its frames are gone: show them from the traceback
         self.hit_ids = hit_ids            # breakpoints that caused it
+        self.task = None                  # the task a task done or task exception stop is about
         self.inbox = queue.SimpleQueue()  # work for the held thread (holding.py)
 
     @property
@@ -44,6 +45,8 @@ class Stop:
 
     def subject_task(self):
         """The task the stop is about: the one about to step, or the one running the held code."""
+        if self.task is not None:
+            return self.task
         if self.where == StopPlace.HANDLE:
             return registry.task_of_handle(self.handle)
         if self.where == StopPlace.CODE:
@@ -115,14 +118,18 @@ def task_created(state, frame, task):
 
 
 def task_done(state, task):
-    return Stop(state, StopPlace.CODE, StopReason.TASK_DONE,
+    stop = Stop(state, StopPlace.CODE, StopReason.TASK_DONE,
                 description="Task %s %s" % (registry.task_name(task), outcome(task)))
+    stop.task = task
+    return stop
 
 
 def task_exception(state, task, error, frame):
     description = "Task %s raised %s: %s" % (registry.task_name(task), type(error).__name__, safe_repr(str(error), 200))
-    return Stop(state, StopPlace.CODE, StopReason.EXCEPTION, frame=frame, description=description, exception=error,
+    stop = Stop(state, StopPlace.CODE, StopReason.EXCEPTION, frame=frame, description=description, exception=error,
                 from_traceback=True)
+    stop.task = task
+    return stop
 
 
 def raised(state, frame, error):
@@ -146,7 +153,7 @@ def event_body(stop, last_handle):
         body["lastHandle"] = last_handle
     if description is None:
         if stop.where == StopPlace.ITERATION:
-            description = "Held before iteration %d of %s" % (state.iteration + 1, state.label)
+            description = "Held %s of %s" % (position(state.iteration, stop.where), state.label)
         else:
             description = "Paused in running code on %s" % state.label
     if stop.detail:
@@ -160,12 +167,18 @@ def event_body(stop, last_handle):
 
 
 def label(reason, where, iteration, handle_info):
-    """The few words beside the stopped thread: 'entry', 'iteration 3', 'breakpoint on consumer-2'."""
+    """The few words beside the stopped thread: 'entry', 'before iteration 4', 'breakpoint on consumer-2'."""
     if reason == StopReason.FUNCTION_BREAKPOINT:
         return "breakpoint on %s" % ((handle_info or {}).get("taskName") or "task")
     if reason == StopReason.STEP:
-        return "iteration %d" % iteration if where == StopPlace.ITERATION else "step"
+        return position(iteration, where) if where == StopPlace.ITERATION else "step"
     return reason
+
+
+def position(iteration, where):
+    """Where a held loop is in its iterations, said one way everywhere: between iterations it is
+    'before iteration N+1' (N have run); anywhere else 'in iteration N'."""
+    return "before iteration %d" % (iteration + 1) if where == StopPlace.ITERATION else "in iteration %d" % iteration
 
 
 def describe_handle(handle):

@@ -31,10 +31,23 @@ class SwitchRecorder:
         self._entries = collections.deque(maxlen=KEPT)
         self._open = {}   # loop id -> (entry, started) of the handle running now
         # instrument._handle_run_logged appends (loop id, iteration, loop time, subject, callback
-        # name, started, ended) for each handle it runs. subject: a weak reference to the task;
-        # (id, name, coroutine, how it ended) for a task that finished in that step; None for a
-        # plain callback.
+        # name, started, ended, place) for each handle it runs. subject: a weak reference to the
+        # task; (id, name, coroutine, how it ended) for a task that finished in that step; None
+        # for a plain callback. place: (filename, line) where a pending task suspended.
         self.log = collections.deque(maxlen=KEPT)
+        self._recording = "none"  # what the hooks record now: 'all', 'matching' or 'none'
+
+    def recording(self, mode, states):
+        """The hooks now record every handle ('all'), only the task steps that may match a
+        function breakpoint ('matching'), or nothing ('none'): a mark in the history, so that
+        what was not recorded shows as a gap, not as nothing having run."""
+        if mode == self._recording:
+            return
+        self._read_log()  # what was logged before the change stays before the mark
+        self._recording = mode
+        for state in states:
+            self._entries.append({"_mark": mode, "loopId": state.id, "iteration": state.iteration,
+                                  "time": _loop_time(state)})
 
     def _read_log(self):
         """Turn the raw log into entries, oldest first (poplefts: the loop thread may append meanwhile)."""
@@ -79,7 +92,7 @@ class SwitchRecorder:
         suspended, or None. Built from the record: the handle itself is not kept."""
         logged = self._last_logged(loop_id)  # newer than every entry: before() reads the log first
         for entry in [_entry_of(logged)] if logged is not None else reversed(self._entries):
-            if entry["loopId"] != loop_id:
+            if entry["loopId"] != loop_id or "_mark" in entry:
                 continue
             info = {k: entry[k] for k in ("callback", "taskId", "taskName", "coroutine", "suspendedAt") if k in entry}
             task = entry.get("_task")
@@ -105,15 +118,30 @@ class SwitchRecorder:
                 return record
         return None
 
-    def recent(self, loop_ids=None, limit=200):
-        """(entries newest first, how many are kept) as protocol.json's TaskSwitch."""
+    def recent(self, loop_ids=None, limit=200, states=()):
+        """(entries newest first, how many steps are kept) as protocol.json's TaskSwitch; states
+        are the loops' now, for a gap that lasts until now. A stretch of iterations that was not
+        recorded, or recorded only for some tasks, is one gap entry where it happened."""
         self._read_log()
         chosen = [e for e in self._entries if loop_ids is None or e["loopId"] in loop_ids]
-        recorded = len(chosen)
-        result = []
-        for entry in reversed(chosen[-limit:] if limit else chosen):
-            result.append({k: v for k, v in entry.items() if not k.startswith("_")})
-        return result, recorded
+        rows, gaps, suspended = [], {}, {}  # gaps: loop id -> (mode, iteration, time) since the mark
+        for entry in chosen:
+            loop_id = entry["loopId"]
+            mode = entry.get("_mark")
+            if mode is None:
+                rows.append(_with_resume(entry, suspended))
+                continue
+            opened = gaps.pop(loop_id, None)
+            if opened is not None:
+                rows.append(_gap(loop_id, opened, entry["iteration"], entry["time"]))
+            if mode != "all":
+                gaps[loop_id] = (mode, entry["iteration"], entry["time"])
+        for state in states:
+            opened = gaps.pop(state.id, None)
+            if opened is not None and (loop_ids is None or state.id in loop_ids):
+                rows.append(_gap(state.id, opened, state.iteration, _loop_time(state)))
+        recorded = sum(1 for row in rows if "gap" not in row)
+        return list(reversed(rows[-limit:] if limit else rows)), recorded
 
     def steps(self):
         """Steps per task id in the window, and the tasks seen there that have finished since."""
@@ -132,11 +160,36 @@ class SwitchRecorder:
         return counts, finished
 
 
+def _with_resume(entry, suspended):
+    """The entry as protocol.json says it, with resumedAt from where its task last suspended when
+    the entry has none (logged steps note only where they suspend). suspended: task id -> place."""
+    row = {k: v for k, v in entry.items() if not k.startswith("_")}
+    ident = row.get("taskId")
+    if ident is not None:
+        if "resumedAt" not in row and ident in suspended:
+            row["resumedAt"] = suspended[ident]
+        if "suspendedAt" in row:
+            suspended[ident] = row["suspendedAt"]
+    return row
+
+
+_GAP_WHY = {"none": "ranFreely", "matching": "onlyMatchingTasks"}
+
+
+def _gap(loop_id, opened, until, loop_time):
+    """A TaskSwitch standing for the iterations between a mark and the next one (or now)."""
+    mode, since, _since_time = opened
+    return {"iteration": until, "time": loop_time, "loopId": loop_id, "callback": "(not recorded)",
+            "gap": {"fromIteration": since + 1, "toIteration": max(since + 1, until), "why": _GAP_WHY[mode]}}
+
+
 def _entry_of(record):
     """An entry from one raw record of instrument._handle_run_logged (see SwitchRecorder.log)."""
-    loop_id, iteration, loop_time, subject, kind, started, ended = record
+    loop_id, iteration, loop_time, subject, kind, started, ended, place = record
     entry = {"iteration": iteration, "time": loop_time, "loopId": loop_id, "durationMs": (ended - started) * 1000.0}
     entry["callback"] = kind
+    if place is not None:
+        entry["suspendedAt"] = {"path": frame_tools.absolute(place[0]), "line": place[1]}
     if subject is None:  # a plain callback
         return entry
     if isinstance(subject, tuple):  # a task that finished in this step, described then

@@ -79,6 +79,30 @@ class ResumeMode:
 
 RESUME_MODE_VALUES = ("continue", "iteration", "handle", "over", "into", "out",)
 
+
+class TaskState:
+    """Where a task is in its life."""
+    RUNNING = "running"
+    READY = "ready"
+    WAITING = "waiting"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+TASK_STATE_VALUES = ("running", "ready", "waiting", "done", "cancelled", "failed",)
+
+
+class TaskGroupBy:
+    """How the Asyncio Tasks view groups tasks."""
+    STATE = "state"
+    COROUTINE = "coroutine"
+    LOCATION = "location"
+    CREATOR = "creator"
+
+
+TASK_GROUP_BY_VALUES = ("state", "coroutine", "location", "creator",)
+
 # What the runtime assumes for a start argument left out (a launch configuration's defaults too).
 START_DEFAULTS = {
     "stopOnEntry": False,
@@ -94,8 +118,9 @@ ARGUMENT_DEFAULTS = {
     "stackTrace": {"startFrame": 0, "levels": 0},
     "variables": {"start": 0, "count": 0},
     "snapshot": {"maxTasks": 1000},
+    "tasks": {"groupBy": "state", "start": 0, "count": 200},
     "taskSwitches": {"limit": 200},
 }
 
-REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo"))
+REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "tasks", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo"))
 EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint"))

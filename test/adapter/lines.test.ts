@@ -123,13 +123,35 @@ describe('line breakpoints and stepping in coroutines', () => {
     const top = await s.topFrame(stop.body.threadId);
     assert.deepEqual([top.name, top.line], ['parse', errorLine]);
     const { body: { scopes } } = await s.client.scopesRequest({ frameId: top.id });
-    const { body: { variables } } = await s.client.variablesRequest({ variablesReference: scopes[0].variablesReference });
+    const locals = scopes.find((sc) => sc.name === 'Locals')!;
+    const { body: { variables } } = await s.client.variablesRequest({ variablesReference: locals.variablesReference });
     assert.equal(variables.find((v) => v.name === 'text')?.value, "'twelve'");
+    assert.equal(scopes[0].name, 'Exception', 'the exception comes first');
     const { body: info } = await s.client.exceptionInfoRequest({ threadId: stop.body.threadId });
     assert.equal(info.exceptionId, 'ValueError');
     assert.match(info.details!.stackTrace!, /int\(text\)/);
     await s.client.continueRequest({ threadId: stop.body.threadId });
     assert.equal((await s.next('exited')).body.exitCode, 0);
     assert.match(s.text('stdout'), /caught invalid literal/);
+  }));
+
+  // Issue #13, 8: one exception stops once, on the task that raised it, with the exception in Variables.
+  it('taskException stops once for an exception that passes through two tasks, on the raising task', () => session(async (s) => {
+    const program = fixture('task_error_chain.py');
+    await s.launch({ program }, () => s.client.setExceptionBreakpointsRequest({ filters: ['taskException'] }));
+    const stop = await s.nextStop();
+    assert.match(stop.body.text!, /^Task fetcher raised KeyError: /);
+    const { body: { threads } } = await s.client.threadsRequest();
+    assert.match(threads.find((t) => t.id === stop.body.threadId)?.name ?? '', /^fetcher · fetch$/, 'stopped on the task, not its loop');
+    const top = await s.topFrame(stop.body.threadId);
+    assert.deepEqual([top.name, top.line], ['fetch', markers(program)('fetch_raise')]);
+    const { body: { scopes } } = await s.client.scopesRequest({ frameId: top.id });
+    assert.deepEqual(scopes.map((sc) => sc.name).slice(0, 3), ['Exception', 'Locals', 'Task']);
+    const { body: { variables } } = await s.client.variablesRequest({ variablesReference: scopes[0].variablesReference });
+    assert.match(variables.find((v) => v.name === 'exception')?.value ?? '', /KeyError\('missing'\)/);
+    await s.client.continueRequest({ threadId: stop.body.threadId });
+    const next = await Promise.race([s.next('exited').then(() => 'exited'), s.nextStop().then((st) => `stopped again: ${st.body.text}`)]);
+    assert.equal(next, 'exited');
+    assert.match(s.text('stdout'), /main caught 'missing'/);
   }));
 });

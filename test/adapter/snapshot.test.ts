@@ -1,10 +1,11 @@
 // The loopscope/snapshot request, tasks as threads, task scopes and cancelTask, on a program that
 // holds every common kind of waiting task at one moment (test/fixtures/zoo.py).
 import * as assert from 'node:assert/strict';
-import type { LoopSnapshot, TaskSnapshot } from '../../extension/adapter/protocol';
+import type { LoopSnapshot, TaskRef, TaskSnapshot } from '../../extension/adapter/protocol';
 import { fixture, markers, Session, Stop, supportedPythons } from './harness';
 
 const ZOO = fixture('zoo.py');
+const ids = (refs: readonly TaskRef[]) => refs.map((r) => r.id);
 /** Line numbers of the "# @name" markers in the fixture. */
 const line = markers(ZOO);
 
@@ -57,21 +58,21 @@ describe('snapshot', () => {
         assert.equal(task('dead-a').awaiting?.kind, 'task');
         assert.equal(task('dead-a').awaiting?.id, idOf('dead-b'));
         // Who awaits whom, through gather and wait_for.
-        const children = loop.tasks.filter((t) => t.location?.line === line('child') && t.awaitedBy.includes(idOf('gatherer')));
+        const children = loop.tasks.filter((t) => t.location?.line === line('child') && ids(t.awaitedBy).includes(idOf('gatherer')));
         assert.equal(children.length, 2, 'both gather children are awaited by the gatherer');
-        const inner = loop.tasks.find((t) => t.awaitedBy.includes(idOf('wait-for-user')));
+        const inner = loop.tasks.find((t) => ids(t.awaitedBy).includes(idOf('wait-for-user')));
         if (minor < 12) assert.ok(inner, 'the task wait_for wraps is awaited by wait-for-user');
         else assert.equal(task('wait-for-user').awaiting?.kind, 'sleep', 'from 3.12 wait_for awaits the coroutine itself');
-        assert.deepEqual(task('dead-a').awaitedBy, [idOf('dead-b')]);
-        assert.deepEqual(loop.deadlocks.map((c) => [...c].sort()), [[idOf('dead-a'), idOf('dead-b')].sort()]);
+        assert.deepEqual(ids(task('dead-a').awaitedBy), [idOf('dead-b')]);
+        assert.deepEqual(loop.deadlocks.map((c) => ids(c).sort()), [[idOf('dead-a'), idOf('dead-b')].sort()]);
         if (minor >= 11) {
-          assert.ok(task('tg-child').awaitedBy.includes(idOf('group-parent')), 'TaskGroup child awaited by its parent');
+          assert.ok(ids(task('tg-child').awaitedBy).includes(idOf('group-parent')), 'TaskGroup child awaited by its parent');
           assert.equal(task('timeout-user').location?.line, line('timeout_user'));
         }
         // Where tasks were made, and the pending futures with their waiters.
         assert.equal(task('sleeper').createdAt?.line, line('created'));
         const queueFuture = loop.futures.find((f) => f.description === 'Queue.get()');
-        assert.deepEqual(queueFuture?.awaitedBy, [idOf('getter')]);
+        assert.deepEqual(ids(queueFuture?.awaitedBy ?? []), [idOf('getter')]);
         // Timers sorted by due time; the wait_for timeout is the first (20 s).
         const dueIns = loop.timers.map((t) => t.dueIn!);
         assert.deepEqual(dueIns, [...dueIns].sort((a, b) => a - b));
@@ -115,7 +116,11 @@ describe('snapshot', () => {
     try {
       const sleeper = loop.tasks.find((t) => t.name === 'sleeper')!;
       await session.client.customRequest('loopscope/cancelTask', { taskId: sleeper.id });
-      // The cancel runs on the loop's next iteration and the task unwinds on the one after.
+      await session.outputMatching(/Task sleeper will be cancelled: CancelledError is raised where it awaits at zoo\.py:\d+ at its next step/);
+      const { body: now } = await session.client.customRequest('loopscope/snapshot', {});
+      const cancelling = (now.loops[0] as LoopSnapshot).tasks.find((t) => t.id === sleeper.id)!;
+      assert.equal(cancelling.cancelling, true, 'shown as cancelling at once, while the loop is held');
+      // The task unwinds when its loop runs it.
       const states: string[] = [];
       for (let step = 0; step < 3; step++) {
         await session.client.customRequest('loopscope/stepIteration', step === 0 ? { threadId: stop.body.threadId } : {});
@@ -123,7 +128,6 @@ describe('snapshot', () => {
         const { body } = await session.client.customRequest('loopscope/snapshot', {});
         states.push((body.loops[0] as LoopSnapshot).tasks.find((t) => t.id === sleeper.id)?.state ?? 'gone');
       }
-      assert.notEqual(states[0], 'cancelled', 'not cancelled before the loop ran');
       assert.equal(states[2], 'cancelled', `states after each iteration: ${states.join(', ')}`);
       await assert.rejects(session.client.customRequest('loopscope/cancelTask', { taskId: sleeper.id }), /already was cancelled/);
     } finally {

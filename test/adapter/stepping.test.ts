@@ -105,8 +105,15 @@ describe('stepping', () => {
       assert.deepEqual(threads.slice(1).map((t) => t.name.replace(/Task-\d+/, 'Task-N')), ['Task-N · count', 'Task-N · count']);
       const { body } = await session.client.stackTraceRequest({ threadId });
       const names = body.stackFrames.map((f) => `${f.name}:${f.line}`);
-      assert.equal(body.stackFrames[0].presentationHint, 'label');
-      assert.match(names[0], /Event loop 1 \(MainThread\) · iteration 0/);
+      // Between iterations the program is where the loop is (issue #13, 13): the top frame is the
+      // loop's own run_forever, named for the position, and its only scope is the Event loop.
+      const [top] = body.stackFrames;
+      assert.match(top.name, /^Event loop 1 \(MainThread\) · before iteration 1$/);
+      assert.match(top.source?.path ?? '', /asyncio[/\\]base_events\.py$/);
+      const { body: { scopes } } = await session.client.scopesRequest({ frameId: top.id });
+      assert.deepEqual(scopes.map((s) => s.name), ['Event loop']);
+      const { body: { variables } } = await session.client.variablesRequest({ variablesReference: scopes[0].variablesReference });
+      assert.equal(variables.find((v) => v.name === 'iteration')?.value, 'before iteration 1');
       assert.ok(names.includes('<module>:29'), names.join(', '));
     } finally {
       await session.stop();

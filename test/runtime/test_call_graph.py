@@ -54,9 +54,10 @@ class AgreesWithCaptureCallGraph(unittest.TestCase):
             ours = [(frame["path"], frame["line"]) for frame in entry["stack"]]
             if ours != theirs:
                 differences.append("%s: stack %r, capture_call_graph %r" % (entry["name"], ours, theirs))
-            if set(entry["awaitedBy"]) != awaiting_tasks(graph):
+            ours = sorted(waiter["id"] for waiter in entry["awaitedBy"])
+            if ours != sorted(awaiting_tasks(graph)):
                 differences.append("%s: awaited by %r, capture_call_graph %r"
-                                   % (entry["name"], sorted(entry["awaitedBy"]), sorted(awaiting_tasks(graph))))
+                                   % (entry["name"], ours, sorted(awaiting_tasks(graph))))
         return len(snapshot["tasks"]), differences
 
     def test_every_iteration(self):

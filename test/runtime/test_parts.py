@@ -146,7 +146,8 @@ class StepMeaning(unittest.TestCase):
 
 class StopWords(unittest.TestCase):
     def test_labels(self):
-        self.assertEqual(stops.label(StopReason.STEP, StopPlace.ITERATION, 7, None), "iteration 7")
+        self.assertEqual(stops.label(StopReason.STEP, StopPlace.ITERATION, 7, None), "before iteration 8")
+        self.assertEqual(stops.position(7, StopPlace.HANDLE), "in iteration 7")
         self.assertEqual(stops.label(StopReason.STEP, StopPlace.HANDLE, 7, None), "step")
         self.assertEqual(stops.label(StopReason.FUNCTION_BREAKPOINT, StopPlace.HANDLE, 7, {"taskName": "w-2"}),
                          "breakpoint on w-2")

@@ -48,7 +48,7 @@ class AtEveryIteration(unittest.TestCase):
         for snapshot in self.snapshots(linked_tasks.many_parents):
             listed = {task["id"] for task in snapshot["tasks"]}
             for task in snapshot["tasks"]:
-                mentioned = list(task["awaitedBy"])
+                mentioned = [waiter["id"] for waiter in task["awaitedBy"]]
                 if task.get("awaiting", {}).get("kind") == "task":
                     mentioned.append(task["awaiting"]["id"])
                 missing = [ident for ident in mentioned if ident not in listed]
@@ -66,14 +66,37 @@ class AtEveryIteration(unittest.TestCase):
                 continue
             pending = [task for task in gathered if task is not None and task["state"] not in ("done", "cancelled", "failed")]
             for task in pending:
-                self.assertEqual(task["awaitedBy"], [waiting[0]["id"]], "%s at iteration %d"
+                self.assertEqual([t["id"] for t in task["awaitedBy"]], [waiting[0]["id"]], "%s at iteration %d"
                                  % (task["name"], snapshot["iteration"]))
                 seen += 1
             if pending:
                 gathers = [f for f in snapshot["futures"] if f["description"] == "gather of 2"]
-                self.assertEqual([f["awaitedBy"] for f in gathers], [[waiting[0]["id"]]],
+                self.assertEqual([[t["id"] for t in f["awaitedBy"]] for f in gathers], [[waiting[0]["id"]]],
                                  "the gather's future, awaited by the waiting task: %r" % snapshot["futures"])
         self.assertGreater(seen, 3)
+
+    def test_a_future_says_where_it_was_made_and_who_holds_it(self):
+        with open(linked_tasks.__file__) as source:
+            lines = source.read().splitlines()
+        made = {name: lines.index("    %s = loop.create_future()" % name) + 1 for name in ("first_done", "second_done")}
+        seen = 0
+        for snapshot in self.snapshots(linked_tasks.futures_deadlock):
+            by_line = {f.get("createdAt", {}).get("line"): f for f in snapshot["futures"]}
+            if made["first_done"] not in by_line:
+                continue
+            first_done = by_line[made["first_done"]]
+            self.assertEqual(first_done["createdAt"]["path"], linked_tasks.__file__)
+            self.assertEqual([t["name"] for t in first_done["awaitedBy"]], ["first"])
+            holders = {(h["description"], h.get("task", {}).get("name")) for h in first_done["heldBy"]}
+            # Each task holds the future the other awaits; main's frame holds both, and is looked
+            # at when main waits on a future other than a sleep.
+            self.assertLessEqual({("local mine of hand_over()", "first"), ("local theirs of hand_over()", "second")},
+                                 holders)
+            self.assertEqual({description for description, _task in holders} - {
+                "local mine of hand_over()", "local theirs of hand_over()", "local first_done of futures_deadlock()"},
+                set())
+            seen += 1
+        self.assertGreater(seen, 0, "the two futures were listed at some iteration")
 
 
 if __name__ == "__main__":

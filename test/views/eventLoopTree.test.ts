@@ -14,9 +14,9 @@ const child = (index: ReturnType<typeof snapshot>, parent: ViewItem, label: stri
 const held = () => snapshot(loop(1, {
   iteration: 42, time: 1234.56789,
   tasks: [task(3, 'ticker', { location: { path: '/app/t.py', line: 9 } }), task(4, 'sleeper')],
-  ready: [{ callback: 'Task.task_wakeup', taskId: 3 }, { callback: 'print_stats' }],
+  ready: [{ callback: 'Task.task_wakeup', taskId: 3, taskName: 'ticker' }, { callback: 'print_stats' }],
   timers: [
-    { when: 1244.6, dueIn: 10.03211, callback: 'futures._set_result_unless_cancelled', taskId: 4 },
+    { when: 1244.6, dueIn: 10.03211, callback: 'futures._set_result_unless_cancelled', taskId: 4, taskName: 'sleeper' },
     { when: 1235.8, dueIn: 1.2344, callback: 'Handle._run' },
     { when: 1234.5, dueIn: -0.0123, callback: 'late_callback' },
     { never: true, callback: 'futures._set_result_unless_cancelled' },
@@ -37,7 +37,7 @@ describe('Event Loop view', () => {
   it('shows each loop with its iteration and time; a loop that is not held has nothing under it', () => {
     const roots = eventLoopChildren(held(), undefined, limits);
     assert.deepEqual(labels(roots), ['Event loop 1 (MainThread)', 'Event loop 2 (worker)']);
-    assert.deepEqual(roots.map((r) => r.description), ['iteration 42 · t=1234.568', 'running']);
+    assert.deepEqual(roots.map((r) => r.description), ['before iteration 43 · t=1234.568', 'running']);
     assert.deepEqual(roots.map((r) => r.collapsible), ['expanded', 'none']);
   });
 
@@ -45,7 +45,7 @@ describe('Event Loop view', () => {
     const index = held();
     const [loop1] = eventLoopChildren(index, undefined, limits);
     const parts = eventLoopChildren(index, loop1 as EventLoopItem, limits);
-    assert.deepEqual(labels(parts), ['Loop time t=1234.568', 'Iteration 42', 'Ready queue', 'Timers', 'Watched file descriptors']);
+    assert.deepEqual(labels(parts), ['Loop time t=1234.568', 'Before iteration 43', 'Ready queue', 'Timers', 'Watched file descriptors']);
     assert.deepEqual(parts.map((p) => p.description), ['wall clock', undefined, '2', '4', '1']);
     assert.match(parts[1].tooltip ?? '', /next to run is 43/);
   });

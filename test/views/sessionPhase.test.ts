@@ -104,7 +104,9 @@ describe('session phase', () => {
   });
 
   it('writes the status bar text and tooltip from the stop', () => {
-    assert.equal(statusBarText({ reason: 'step', iteration: 1234, time: 5.4321 }), 'Loop iteration 1,234 · t=5.432');
+    // "iteration N" means one thing everywhere: before it (between iterations), or in it.
+    assert.equal(statusBarText({ reason: 'step', iteration: 1234, time: 5.4321, where: 'iteration' }), 'Loop before iteration 1,235 · t=5.432');
+    assert.equal(statusBarText({ reason: 'pause', iteration: 1234, time: 5.4321, where: 'handle' }), 'Loop in iteration 1,234 · t=5.432');
     assert.equal(statusBarText({ reason: 'step' }), undefined);
     assert.equal(statusBarText(undefined), undefined);
     assert.equal(statusBarTooltip({ reason: 'step', description: 'Held before iteration 5', iteration: 4, where: 'iteration' }),

@@ -1,5 +1,5 @@
 // Small hand-made snapshots for the view tests, typed with the generated protocol types.
-import type { LoopSnapshot, SnapshotBody, TaskSnapshot } from '../../extension/adapter/protocol';
+import type { LoopSnapshot, SnapshotBody, TaskRef, TaskSnapshot, TasksBody } from '../../extension/adapter/protocol';
 import { SnapshotIndex, indexSnapshot } from '../../extension/views/snapshotIndex';
 import { ViewItem } from '../../extension/views/viewItem';
 
@@ -7,12 +7,21 @@ export function task(id: number, name: string, fields: Partial<TaskSnapshot> = {
   return { id, name, coroutine: name.replace(/-\d+$/, ''), state: 'waiting', awaitedBy: [], steps: 0, stack: [], ...fields };
 }
 
+/** A TaskRef to a task made with task(). */
+export function ref(of: TaskSnapshot): TaskRef {
+  const made: TaskRef = { id: of.id, name: of.name, state: of.state };
+  if (of.location) made.location = of.location;
+  return made;
+}
+
 export function loop(id: number, fields: Partial<LoopSnapshot> = {}): LoopSnapshot {
   const tasks = fields.tasks ?? [];
+  const counts: LoopSnapshot['taskCounts'] = {};
+  for (const t of tasks) counts[t.state] = (counts[t.state] ?? 0) + 1;
   return {
-    id, threadId: id, osThread: 'MainThread', iteration: 7, time: 1234.5, clock: 'wall', state: 'paused',
-    ready: [], timers: [], watched: [], futures: [], deadlocks: [],
-    tasksTotal: tasks.filter((t) => !['done', 'cancelled', 'failed'].includes(t.state)).length,
+    id, threadId: id, osThread: 'MainThread', iteration: 7, time: 1234.5, clock: 'wall', state: 'paused', heldAt: 'iteration',
+    ready: [], timers: [], watched: [], futures: [], futuresTotal: (fields.futures ?? []).length, deadlocks: [],
+    tasksTotal: tasks.filter((t) => !['done', 'cancelled', 'failed'].includes(t.state)).length, taskCounts: counts,
     ...fields, tasks,
   };
 }
@@ -20,6 +29,20 @@ export function loop(id: number, fields: Partial<LoopSnapshot> = {}): LoopSnapsh
 export function snapshot(...loops: LoopSnapshot[]): SnapshotIndex {
   const body: SnapshotBody = { loops };
   return indexSnapshot(body);
+}
+
+/** What the runtime answers for the groups of a loop's tasks grouped by state (optionally filtered). */
+export function stateGroups(tasks: TaskSnapshot[], filter?: string): TasksBody {
+  const order = ['running', 'ready', 'waiting', 'failed', 'cancelled', 'done'];
+  const matching = tasks.filter((t) => !filter || `${t.name} ${t.coroutine} ${t.state}`.toLowerCase().includes(filter.toLowerCase()));
+  const groups = order.map((state) => ({ key: state, label: state, count: matching.filter((t) => t.state === state).length }))
+    .filter((g) => g.count > 0);
+  return { total: tasks.length, matching: matching.length, groups };
+}
+
+/** What the runtime answers for a page of one group. */
+export function page(members: TaskSnapshot[], start: number, count: number): TasksBody {
+  return { total: members.length, matching: members.length, groupTotal: members.length, tasks: members.slice(start, start + count) };
 }
 
 /** The label of each row, for compact assertions. */
