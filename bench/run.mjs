@@ -46,7 +46,7 @@ function parseArgs(argv) {
   return options;
 }
 
-/** How much to run (the one place to change it): the full pass aims at about 20 minutes on 2 cores and six interpreters, the quick one at about 2. */
+/** How much to run (the one place to change it): the full pass aims at 15–20 minutes on 2 cores and six interpreters, the quick one at about 2. */
 function plan(quick) {
   return quick
     ? { reps: 3, scale: 0.5, steps: 10, memoryReps: 1, startupReps: 3, snapshotReps: 1, snapshotSizes: [10_000], snapshotBudgetMs: 1_000, stepSizes: [10, 1000, 10000] }
