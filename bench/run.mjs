@@ -1,7 +1,8 @@
-// Loopscope's benchmark suite (issue #6): free-running overhead, step latency, scale and start-up,
-// measured through the bundled debug adapter as a user's session would run, against plain Python on
-// the same interpreter. Prints tables and writes docs/benchmarks.md (a --quick pass writes
-// bench/results/quick.md instead). A benchmark, not a test: nothing here fails on a slow number.
+// Loopscope's benchmark suite (issues #6 and #12): free-running overhead, step latency, scale and
+// start-up, measured through the bundled debug adapter as a user's session would run, against plain
+// Python and debugpy (where it is installed) on the same interpreter. Prints tables and writes
+// docs/benchmarks.md (a --quick pass writes bench/results/quick.md instead). A benchmark, not a test:
+// nothing here fails on a slow number.
 //
 //   node bench/run.mjs [--quick] [--python 3.12[,3.8]] [--only free,step,scale,startup] [--out FILE] [--no-write] [--build]
 //   node bench/run.mjs --from-json bench/results/full.json   (render the tables and the doc again, e.g. after editing bench/analysis.md)
@@ -12,8 +13,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ADAPTER, ROOT } from './lib/dap.mjs';
 import { renderMarkdown, renderText } from './lib/report.mjs';
-import { findDebugpyPython, findPythons, gitState, machineInfo, median } from './lib/util.mjs';
-import { probeLineBreakpoints, runFreeRunning } from './sections/free.mjs';
+import { findPythons, gitState, machineInfo, median } from './lib/util.mjs';
+import { modesFor, probeLineBreakpoints, runFreeRunning } from './sections/free.mjs';
 import { runMemory, runSnapshots } from './sections/scale.mjs';
 import { runStepLatency } from './sections/step.mjs';
 import { bundleSizes, runStartup } from './sections/startup.mjs';
@@ -45,7 +46,7 @@ function parseArgs(argv) {
   return options;
 }
 
-/** How much to run: the full pass aims at about 10 minutes on 2 cores, the quick one at about 1. */
+/** How much to run (the one place to change it): the full pass aims at 15–20 minutes on 2 cores and six interpreters, the quick one at about 2. */
 function plan(quick) {
   return quick
     ? { reps: 3, scale: 0.5, steps: 10, memoryReps: 1, startupReps: 3, snapshotReps: 1, snapshotSizes: [10_000], snapshotBudgetMs: 1_000, stepSizes: [10, 1000, 10000] }
@@ -112,35 +113,32 @@ async function main() {
 
   ensureBundle(options.build);
 
-  const { found, notes } = findPythons();
+  const { found, notes, wanted } = findPythons();
   let pythons = found;
   if (options.pythons) {
     pythons = found.filter((p) => options.pythons.some((want) => p.version.startsWith(want)));
-    if (pythons.length === 0) throw new Error(`no pyenv Python matches ${options.pythons.join(', ')}; found ${found.map((p) => p.version).join(', ')}`);
-  } else if (options.quick) {
-    pythons = found.slice(-1);
-    notes.push(`Quick pass: only the newest interpreter (${pythons[0]?.label}); the full pass covers ${found.map((p) => p.label).join(', ')}.`);
+    if (pythons.length === 0) throw new Error(`no pyenv Python matches ${options.pythons.join(', ')}; found ${found.map((p) => p.label).join(', ')}`);
+  } else if (options.quick && found.length) {
+    // The newest interpreter with debugpy, to see both debuggers side by side; else the newest.
+    pythons = [[...found].reverse().find((p) => p.debugpy) ?? found[found.length - 1]];
+    notes.push(`Quick pass: only ${pythons[0].label}; the full pass covers ${found.map((p) => p.label).join(', ')}.`);
   }
-  if (pythons.length === 0) throw new Error('no CPython 3.8/3.11/3.12/3.13 found under pyenv; install one or set PYENV_ROOT');
+  if (pythons.length === 0) throw new Error(`no CPython ${wanted.join('/')} found under pyenv; install one (npm run pythons adds Debian's 3.14 and 3.15) or set PYENV_ROOT`);
+  if (!found.some((p) => p.debugpy)) {
+    notes.push('No measured interpreter can import debugpy, so the debugpy rows are skipped. `npm run pythons` puts Debian\'s CPython 3.14 with python3-debugpy into pyenv\'s versions folder; run it and run the benchmarks again.');
+  }
   for (const note of notes) log(`note: ${note}`);
 
-  const debugpy = findDebugpyPython();
-  if (debugpy.note) log(`note: ${debugpy.note}`);
-
   const newest = pythons[pythons.length - 1];
-  log(`Loopscope benchmarks, ${options.quick ? 'quick' : 'full'} pass, on ${pythons.map((p) => p.label).join(', ')}${debugpy.python ? ` (+ ${debugpy.python.label} for debugpy)` : ''}`);
+  const withDebugpy = pythons.filter((p) => p.debugpy).map((p) => `debugpy ${p.debugpy.version} on ${p.label}`);
+  log(`Loopscope benchmarks, ${options.quick ? 'quick' : 'full'} pass, on ${pythons.map((p) => p.label).join(', ')}${withDebugpy.length ? ` (${withDebugpy.join(', ')})` : ''}`);
   const lineBreakpoints = await probeLineBreakpoints(newest);
   log(`line breakpoints: ${lineBreakpoints.implemented ? 'verified by the adapter, measured' : `not verified (${lineBreakpoints.message ?? 'no message'}), row marked`}`);
 
   const results = {};
   if (options.only.includes('free')) {
     log('1. free-running overhead');
-    const loopscopeModes = ['loopscope', 'taskbp', ...(lineBreakpoints.implemented ? ['linebp'] : [])];
-    const runs = pythons.map((p) => ({ ...p, modes: ['plain', ...loopscopeModes] }));
-    if (debugpy.python) {
-      // Loopscope on the same interpreter too, for a head-to-head with debugpy.
-      runs.push({ ...debugpy.python, modes: ['plain', 'loopscope', 'debugpy'] });
-    }
+    const runs = pythons.map((p) => ({ ...p, modes: modesFor(p, lineBreakpoints.implemented) }));
     results.free = await runFreeRunning({ pythons: runs, reps: settings.reps, scale: settings.scale, log });
   }
   let snapshotSupported = false;
@@ -165,7 +163,7 @@ async function main() {
   loads.push(os.loadavg()[0]);
   const context = {
     machine: machineInfo(), pythons, notes, git: gitState(ROOT), gitAtStart, startedAt, durationS, quick: options.quick,
-    reps: settings.reps, scale: settings.scale, debugpy, debugpyNote: debugpy.note, lineBreakpoints,
+    reps: settings.reps, scale: settings.scale, lineBreakpoints,
     load: { min: Math.min(...loads), max: Math.max(...loads), median: median(loads) },
   };
   console.log(`\n${renderText(results, context)}\n`);

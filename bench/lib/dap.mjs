@@ -1,10 +1,9 @@
-// DAP clients for the benchmarks: the bundled Loopscope adapter over stdio (as VS Code runs it) and
-// debugpy's adapter over TCP (as VS Code attaches to `python -m debugpy --listen`). Events are
-// queued as they arrive, so a wait never misses an event that came before it, and every wait has
-// a deadline so a stuck run fails instead of hanging the benchmark.
+// DAP clients for the benchmarks: a debug adapter spawned over stdio as VS Code spawns it, either
+// the bundled Loopscope adapter (`node dist/debugAdapter.js`) or debugpy's (`python .../debugpy/adapter`,
+// what VS Code's Python Debugger extension runs). Events are queued as they arrive, so a wait never
+// misses an event that came before it, and every wait has a deadline so a stuck run fails instead
+// of hanging the benchmark.
 import testsupport from '@vscode/debugadapter-testsupport';
-import { spawn } from 'node:child_process';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -105,10 +104,14 @@ export function deadline(promise, ms, what) {
   ]);
 }
 
-/** One debug session of the bundled Loopscope adapter, spawned as `node dist/debugAdapter.js`. */
-export class LoopscopeSession {
-  constructor() {
-    this.client = new DebugClient('node', ADAPTER, 'loopscope', { env: benchEnv() }, false);
+/**
+ * One debug session of an adapter spawned over stdio (its own process group, so that whatever it
+ * spawned can be ended with it). The program's output arrives as DAP output events.
+ */
+class AdapterSession {
+  constructor(runtime, executable, adapterID) {
+    this.adapterID = adapterID;
+    this.client = new DebugClient(runtime, executable, adapterID, { env: benchEnv(), detached: true }, false);
     readLinearly(this.client);
     this.events = new EventQueues(this.client);
   }
@@ -118,7 +121,7 @@ export class LoopscopeSession {
     this.spawnedAt = performance.now();
     await this.client.start();
     const { body } = await this.request('initialize', {
-      adapterID: 'loopscope', clientID: 'loopscope-bench', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path',
+      adapterID: this.adapterID, clientID: 'loopscope-bench', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path',
     }, 30_000);
     this.capabilities = body ?? {};
   }
@@ -167,106 +170,27 @@ export class LoopscopeSession {
     try {
       await deadline(this.client.send('disconnect', { terminateDebuggee: true }), 10_000, 'disconnect');
     } catch { /* already gone */ }
+    const adapter = this.client._adapterProcess;
     this.client.stopAdapter();
+    if (adapter?.pid) {
+      try { process.kill(-adapter.pid, 'SIGKILL'); } catch { /* the group has ended */ }
+    }
   }
 }
 
-/** A free TCP port on loopback (listen on 0, read it, close). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A TCP connection to a loopback port, or a rejection (ECONNREFUSED while nobody listens yet). */
-function connect(port) {
-  return new Promise((resolve, reject) => {
-    const socket = net.createConnection(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.removeAllListeners('error');
-      socket.on('error', () => undefined);
-      resolve(socket);
-    });
-    socket.once('error', (error) => { socket.destroy(); reject(error); });
-  });
+/** The bundled Loopscope adapter, as the extension runs it: `node dist/debugAdapter.js`. */
+export class LoopscopeSession extends AdapterSession {
+  constructor() {
+    super('node', ADAPTER, 'loopscope');
+  }
 }
 
 /**
- * A program run under debugpy as VS Code's "attach to a listening debugpy" does it: start
- * `python -m debugpy --listen 127.0.0.1:PORT --wait-for-client PROGRAM`, connect a DAP client to
- * PORT, initialize, attach, configure (breakpoints), configurationDone. The program's own stdout is
- * read from the child process.
+ * debugpy's adapter as VS Code's Python Debugger extension runs it: `PYTHON DEBUGPY_DIR/adapter`
+ * over stdio. Its launch request starts the program through debugpy's launcher.
  */
-export class DebugpySession {
-  constructor(python, program, args, cwd) {
-    this.python = python;
-    this.program = program;
-    this.args = args;
-    this.cwd = cwd;
-    this.stdout = '';
-    this.stderr = '';
-  }
-
-  async start(configure, ms = 60_000) {
-    this.port = await freePort();
-    this.child = spawn(this.python, ['-m', 'debugpy', '--listen', `127.0.0.1:${this.port}`, '--wait-for-client', this.program, ...this.args],
-      { cwd: this.cwd, env: benchEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    this.child.stdout.on('data', (d) => { this.stdout += d; });
-    this.child.stderr.on('data', (d) => { this.stderr += d; });
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
-    const until = performance.now() + ms;
-    // debugpy's adapter process starts listening a little after the debuggee does: retry.
-    for (;;) {
-      try {
-        const socket = await connect(this.port);
-        const client = new DebugClient('python', '', 'python', {}, false);
-        readLinearly(client);
-        client._socket = socket;
-        client.connect(socket, socket);
-        this.client = client;
-        break;
-      } catch (error) {
-        if (performance.now() > until || this.child.exitCode !== null) {
-          throw new Error(`debugpy did not listen on ${this.port}: ${error.message}; stderr: ${this.stderr.slice(-1500)}`);
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    this.events = new EventQueues(this.client);
-    await deadline(this.client.send('initialize', {
-      adapterID: 'python', clientID: 'loopscope-bench', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path',
-    }), ms, 'debugpy initialize');
-    const attached = deadline(this.client.send('attach', {
-      name: 'bench', type: 'python', request: 'attach', connect: { host: '127.0.0.1', port: this.port }, justMyCode: true,
-    }), ms, 'debugpy attach');
-    const configured = this.events.next('initialized', ms).then(async () => {
-      if (configure) await configure(this.client);
-      await deadline(this.client.send('configurationDone', {}), ms, 'debugpy configurationDone');
-    });
-    await Promise.all([attached, configured]);
-  }
-
-  /** Wait until the program exits; resolves with its exit code. */
-  async finished(ms) {
-    const exit = await deadline(this.exited, ms, 'program under debugpy');
-    return exit.code ?? 128;
-  }
-
-  async stop() {
-    const running = this.child && this.child.exitCode === null && this.child.signalCode === null;
-    if (this.client) {
-      try {
-        if (running) await deadline(this.client.send('disconnect', { terminateDebuggee: true }), 5_000, 'disconnect');
-      } catch { /* already gone */ }
-      this.client.stopAdapter();
-    }
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
-      try { process.kill(-this.child.pid, 'SIGKILL'); } catch { /* already gone */ }
-    }
+export class DebugpySession extends AdapterSession {
+  constructor(python, debugpyDir) {
+    super(python, path.join(debugpyDir, 'adapter'), 'debugpy');
   }
 }

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { benchEnv } from './dap.mjs';
+import { benchEnv, ROOT } from './dap.mjs';
 
 export function median(values) {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
@@ -61,19 +61,55 @@ export async function runPlain(python, program, args, cwd) {
   return parseBenchLine(stdout);
 }
 
-function pythonVersion(executable) {
+/** protocol.json's supported CPythons: { oldest: 8, newest: 15 } (minor numbers of 3.x). */
+export function supportedMinors() {
+  const { pythons } = JSON.parse(readFileSync(path.join(ROOT, 'runtime', 'loopscope', 'protocol.json'), 'utf8'));
+  const minor = (v) => Number(v.split('.')[1]);
+  return { oldest: minor(pythons.oldest), newest: minor(pythons.newest) };
+}
+
+/**
+ * The minor versions the benchmarks measure, the one place they are chosen: the oldest supported,
+ * 3.11 (the newest where line breakpoints need sys.settrace), and every one from 3.12 (sys.monitoring)
+ * to the newest supported. The range comes from protocol.json.
+ */
+export function benchMinors({ oldest, newest } = supportedMinors()) {
+  const minors = [oldest, 11, ...Array.from({ length: Math.max(0, newest - 11) }, (_, i) => 12 + i)];
+  return [...new Set(minors)].filter((m) => m >= oldest && m <= newest).sort((a, b) => a - b);
+}
+
+// Asked of each interpreter: its version, whether it has Debian's layout (dist-packages under
+// <prefix>/lib/python3), and debugpy's version and folder when it can import debugpy.
+const PROBE = `
+import json, os, sys
+info = {"version": "%d.%d.%d" % sys.version_info[:3],
+        "debianLayout": os.path.join(sys.prefix, "lib", "python3", "dist-packages") in sys.path, "debugpy": None}
+try:
+    import debugpy
+    info["debugpy"] = {"version": debugpy.__version__, "dir": os.path.dirname(debugpy.__file__)}
+except Exception:
+    pass
+print(json.dumps(info))
+`;
+
+function probe(executable) {
   try {
-    return execFileSync(executable, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], { env: benchEnv() }).toString().trim();
+    return JSON.parse(execFileSync(executable, ['-I', '-c', PROBE], { env: benchEnv(), stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 }).toString());
   } catch {
     return undefined;
   }
 }
 
+// scripts/pythons.sh leaves this file in each version folder it made from Debian's packages.
+const DEBIAN_MARKER = '.loopscope-pythons';
+
 /**
- * The interpreters to measure: for each wanted minor version of CPython, the newest pyenv build.
- * Returns { found: [{label, version, path}], notes: [...] }.
+ * The interpreters to measure: for each of benchMinors(), the newest build in pyenv's versions
+ * folder. Each is labelled by origin and version ("pyenv 3.11.7", "Debian 3.14.10"), never by its
+ * path; `debugpy` is { version, dir } where debugpy is importable.
+ * Returns { found: [{label, version, origin, path, debugpy}], notes: [...], wanted: ['3.8', ...] }.
  */
-export function findPythons(minors = [8, 11, 12, 13]) {
+export function findPythons(minors = benchMinors()) {
   let root = process.env.PYENV_ROOT;
   if (!root) {
     try { root = execFileSync('pyenv', ['root']).toString().trim(); } catch { root = path.join(os.homedir(), '.pyenv'); }
@@ -86,33 +122,18 @@ export function findPythons(minors = [8, 11, 12, 13]) {
     const candidates = names.filter((n) => new RegExp(`^3\\.${minor}\\.\\d+$`).test(n)
       && existsSync(path.join(versionsDir, n, 'bin', 'python3')))
       .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-    if (candidates.length === 0) {
-      notes.push(`CPython 3.${minor}: not found under ${versionsDir}; skipped.`);
+    const name = candidates[candidates.length - 1];
+    const executable = name && path.join(versionsDir, name, 'bin', 'python3');
+    const info = executable && probe(executable);
+    if (!info) {
+      notes.push(`CPython 3.${minor}: ${name ? `${name} in pyenv's versions folder does not run` : 'not found in pyenv\'s versions folder'}; skipped${minor >= 14 ? ' (`npm run pythons` installs Debian\'s 3.14 and 3.15 there)' : ''}.`);
       continue;
     }
-    const name = candidates[candidates.length - 1];
-    found.push({ label: name, version: name, path: path.join(versionsDir, name, 'bin', 'python3') });
+    const origin = existsSync(path.join(versionsDir, name, DEBIAN_MARKER)) || info.debianLayout ? 'Debian' : 'pyenv';
+    found.push({ label: `${origin} ${info.version}`, version: info.version, origin, path: executable, debugpy: info.debugpy ?? undefined });
   }
-  return { found, notes };
+  return { found, notes, wanted: minors.map((m) => `3.${m}`) };
 }
-
-/** Debian's python3 with debugpy importable, or a note saying why there is none. */
-export function findDebugpyPython(candidates = ['/usr/bin/python3']) {
-  for (const executable of candidates) {
-    if (!existsSync(executable)) continue;
-    try {
-      const out = execFileSync(executable, ['-c', 'import sys, debugpy; print("%d.%d.%d" % sys.version_info[:3], debugpy.__version__)'],
-        { env: benchEnv(), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim().split(' ');
-      return { python: { label: `Debian ${out[0]}`, version: out[0], path: executable }, debugpyVersion: out[1] };
-    } catch { /* no debugpy there */ }
-  }
-  return {
-    note: 'debugpy is not installed for /usr/bin/python3, so the debugpy row is skipped. '
-      + 'Install it with `apt-get update && apt-get install -y python3-debugpy` (as root) and run again.',
-  };
-}
-
-export { pythonVersion };
 
 /** nproc, CPU model, memory, kernel, node: for the report's header. */
 export function machineInfo() {

@@ -1,13 +1,17 @@
 // Free-running overhead: each workload times its own asyncio part; modes run interleaved (plain,
-// Loopscope, Loopscope + task breakpoint, ..., plain, ...) with the order rotated every round, and
-// each mode is compared with plain Python on the same interpreter.
+// Loopscope, Loopscope + task breakpoint, ..., debugpy, plain, ...) with the order rotated every
+// round, and each mode is compared with plain Python on the same interpreter. debugpy runs on every
+// interpreter that can import it, through its own adapter as VS Code launches it.
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DebugpySession, LoopscopeSession, ROOT } from '../lib/dap.mjs';
 import { parseBenchLine, runPlain } from '../lib/util.mjs';
 
 const WORKLOAD_DIR = path.join(ROOT, 'bench', 'workloads');
 export const NEVER_RUNS = path.join(ROOT, 'bench', 'fixtures', 'never_runs.py');
-export const NEVER_RUNS_LINE = 8;
+/** The line marked `# @breakpoint` in never_runs.py. */
+export const NEVER_RUNS_LINE = readFileSync(NEVER_RUNS, 'utf8').split('\n').findIndex((l) => /#.*@breakpoint\b/.test(l)) + 1;
+const NEVER_RUNS_BREAKPOINT = { source: { path: NEVER_RUNS }, breakpoints: [{ line: NEVER_RUNS_LINE }] };
 const RUN_TIMEOUT_MS = 300_000;
 
 export const WORKLOADS = [
@@ -22,8 +26,13 @@ export const MODES = {
   loopscope: { title: 'Loopscope, no breakpoints' },
   taskbp: { title: "Loopscope, task breakpoint 'no_such_task' (never matches)" },
   linebp: { title: 'Loopscope, line breakpoint in a file that never runs' },
-  debugpy: { title: 'debugpy, line breakpoint in a file that never runs' },
+  debugpy: { title: 'debugpy, no breakpoints' },
+  debugpyLinebp: { title: 'debugpy, line breakpoint in a file that never runs' },
 };
+/** The modes each interpreter runs: debugpy's where it can import debugpy. */
+export function modesFor(python, lineBreakpoints) {
+  return ['plain', 'loopscope', 'taskbp', ...(lineBreakpoints ? ['linebp'] : []), ...(python.debugpy ? ['debugpy', 'debugpyLinebp'] : [])];
+}
 
 async function underLoopscope(python, program, args, configure) {
   const session = new LoopscopeSession();
@@ -38,20 +47,33 @@ async function underLoopscope(python, program, args, configure) {
   }
 }
 
-async function underDebugpy(python, program, args) {
-  const session = new DebugpySession(python.path, program, args, path.dirname(program));
-  let verified;
+/**
+ * A run under debugpy as VS Code's Python Debugger extension makes it: its adapter over stdio, a
+ * launch request with justMyCode (the program's output in the Debug Console), then configure(), then
+ * configurationDone.
+ */
+async function underDebugpy(python, program, args, configure) {
+  const session = new DebugpySession(python.path, python.debugpy.dir);
   try {
-    await session.start(async (client) => {
-      const { body } = await client.send('setBreakpoints', { source: { path: NEVER_RUNS }, breakpoints: [{ line: NEVER_RUNS_LINE }] });
-      verified = body.breakpoints.every((b) => b.verified);
-    });
+    await session.start();
+    await session.launch({
+      type: 'debugpy', request: 'launch', name: 'bench', program, args, cwd: path.dirname(program), python: python.path,
+      console: 'internalConsole', justMyCode: true, stopOnEntry: false,
+    }, configure);
     const code = await session.finished(RUN_TIMEOUT_MS);
-    if (code !== 0) throw new Error(`exit code ${code}: ${session.stderr.slice(-1000)}`);
-    return { ...parseBenchLine(session.stdout), verified };
+    if (code !== 0) throw new Error(`exit code ${code}${session.tail()}`);
+    return parseBenchLine(session.stdout);
   } finally {
     await session.stop();
   }
+}
+
+/** configure() for a session: set the line breakpoint in never_runs.py, and note whether it was verified. */
+function withNeverRunsBreakpoint(onVerified) {
+  return async (session) => {
+    const { body } = await session.request('setBreakpoints', NEVER_RUNS_BREAKPOINT);
+    onVerified(body.breakpoints.every((b) => b.verified));
+  };
 }
 
 /** One run of one workload in one mode; resolves with the workload's result line. */
@@ -73,14 +95,16 @@ export async function runWorkload(mode, python, workload, scale) {
     }
     case 'linebp': {
       let verified;
-      const result = await underLoopscope(python, program, args, async (s) => {
-        const { body } = await s.request('setBreakpoints', { source: { path: NEVER_RUNS }, breakpoints: [{ line: NEVER_RUNS_LINE }] });
-        verified = body.breakpoints.every((b) => b.verified);
-      });
+      const result = await underLoopscope(python, program, args, withNeverRunsBreakpoint((v) => { verified = v; }));
       return { ...result, verified };
     }
     case 'debugpy':
       return underDebugpy(python, program, args);
+    case 'debugpyLinebp': {
+      let verified;
+      const result = await underDebugpy(python, program, args, withNeverRunsBreakpoint((v) => { verified = v; }));
+      return { ...result, verified };
+    }
     default:
       throw new Error(`unknown mode ${mode}`);
   }
@@ -97,7 +121,7 @@ export async function probeLineBreakpoints(python) {
     await session.start();
     await session.launch({ program: path.join(ROOT, 'bench', 'fixtures', 'startup.py'), python: python.path, stopOnEntry: true },
       async (s) => {
-        const { body } = await s.request('setBreakpoints', { source: { path: NEVER_RUNS }, breakpoints: [{ line: NEVER_RUNS_LINE }] });
+        const { body } = await s.request('setBreakpoints', NEVER_RUNS_BREAKPOINT);
         answer = body.breakpoints[0] ?? {};
       });
   } catch (error) {

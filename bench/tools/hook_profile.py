@@ -1,10 +1,12 @@
 """Runs a workload in-process with Loopscope's hooks installed as a debug session would configure
 them, without the adapter: to time or profile the runtime's hot paths by themselves.
 
-usage: python bench/tools/hook_profile.py [--mode plain|hooks|taskbp] [--profile] [--runtime DIR] WORKLOAD.py [ARGS...]
+usage: python bench/tools/hook_profile.py [--mode plain|hooks|taskbp|linebp] [--clock wall|frozen|virtual] [--profile] [--runtime DIR] WORKLOAD.py [ARGS...]
   plain   no hooks at all
   hooks   hooks installed, nothing watched (a session with no breakpoints)
   taskbp  hooks installed and a task-switch function breakpoint 'no_such_task' that never matches
+  linebp  hooks installed and a line breakpoint in bench/fixtures/never_runs.py, which never runs
+--clock sets the loop clock (default: a launch's default, frozen).
 --runtime DIR takes the loopscope package from DIR (default: the repository's runtime/), to measure
 a candidate change to the runtime side by side with the current one.
 """
@@ -12,25 +14,36 @@ a candidate change to the runtime side by side with the current one.
 import cProfile
 import os
 import pstats
+import re
 import runpy
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NEVER_RUNS = os.path.join(ROOT, "bench", "fixtures", "never_runs.py")
+MODES = ("plain", "hooks", "taskbp", "linebp")
+
+
+def never_runs_line():
+    """The line of never_runs.py marked `# @breakpoint`, where bench/sections/free.mjs sets it too."""
+    with open(NEVER_RUNS, encoding="utf-8") as source:
+        return next(number for number, text in enumerate(source, 1) if re.search(r"#.*@breakpoint\b", text))
 
 
 def main(argv):
-    mode, profile, runtime = "hooks", False, os.path.join(ROOT, "runtime")
+    mode, clock, profile, runtime = "hooks", None, False, os.path.join(ROOT, "runtime")
     while argv and argv[0].startswith("--"):
         flag = argv.pop(0)
         if flag == "--mode":
             mode = argv.pop(0)
+        elif flag == "--clock":
+            clock = argv.pop(0)
         elif flag == "--profile":
             profile = True
         elif flag == "--runtime":
             runtime = os.path.abspath(argv.pop(0))
         else:
             sys.exit("unknown option %s\n%s" % (flag, __doc__))
-    if not argv:
+    if not argv or mode not in MODES:
         sys.exit(__doc__)
     sys.path.insert(1, runtime)  # [0] is the script directory, replaced by the workload's below
     if mode != "plain":
@@ -40,7 +53,9 @@ def main(argv):
         instrument.install(debugger)
         if mode == "taskbp":
             debugger.set_function_breakpoints([{"name": "no_such_task"}])
-        debugger.start({"clock": "wall"})
+        elif mode == "linebp":
+            debugger.set_line_breakpoints(NEVER_RUNS, [{"line": never_runs_line()}])
+        debugger.start({"clock": clock} if clock else {})  # else the defaults of a launch (frozen clock)
     path = argv[0]
     sys.argv[:] = argv
     sys.path[0] = os.path.dirname(os.path.abspath(path))

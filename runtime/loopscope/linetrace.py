@@ -1,9 +1,9 @@
 """Line breakpoints and line stepping: which lines stop, and the tracer that watches them.
 
-Cost only where needed: on 3.12+ sys.monitoring LINE events, with every location that is not a
-breakpoint switched off after its first visit (DISABLE); before 3.12 a sys.settrace function that
-declines to trace any frame whose file has no breakpoint. While the user steps, every line of user
-code is watched until the step ends.
+Cost only where needed: on 3.12+ sys.monitoring LINE events only in the code objects of files with
+breakpoints, found as they start or resume (see MonitoringTracer); before 3.12 a sys.settrace
+function that declines to trace any frame whose file has no breakpoint. While the user steps, every
+line of user code is watched until the step ends.
 """
 
 import dis
@@ -135,6 +135,10 @@ def claim_monitoring_tool(name, first):
     return None
 
 
+def _ignore(_frame):
+    pass
+
+
 class Tracer:
     """Calls on_line(frame) for lines that may matter: in files with breakpoints, or any user line
     while stepping; and, while stepping, on_return(frame) when a user frame returns or unwinds (not
@@ -145,7 +149,7 @@ class Tracer:
         self.table = table
         self.on_line = on_line
         self.on_raise = on_raise   # (frame, exception) for the 'raised' filter
-        self.on_return = on_return  # (frame) while stepping
+        self.on_return = on_return or _ignore  # (frame) while stepping
         self.stepping = False
         self.catching = False      # report exceptions raised in user code
         self.generation = 0   # bumped on every change; settrace threads catch up at loop boundaries
@@ -164,12 +168,23 @@ class Tracer:
 
 
 class MonitoringTracer(Tracer):
-    """3.12+: sys.monitoring, switched off location by location where nothing can stop."""
+    """3.12+: sys.monitoring, with LINE events only where a line can stop the program.
+
+    A line breakpoint watches only the code objects of its file: PY_START and PY_RESUME events
+    (every location switched off after its first visit) find them as they start or resume, and each
+    gets its own LINE events (set_local_events); so does such code already running on some thread
+    when the breakpoints change. Code of other files costs one event per code location, once, not
+    one per line. A line step watches every line (global LINE events, switched off location by
+    location outside user code) and where frames return (PY_RETURN, PY_UNWIND). Every change calls restart_events(), which switches every
+    location back on, so code seen before the change is looked at again."""
 
     def __init__(self, table, on_line, on_raise=None, on_return=None):
         super().__init__(table, on_line, on_raise, on_return)
         self._monitoring = sys.monitoring
         self._tool = None   # claimed only while something is watched, and given back after
+        # id(code) -> code, for the code objects given local LINE events. By identity: equal code
+        # objects (a module executed twice) are distinct objects, each with its own events.
+        self._watched = {}
 
     def _claim(self):
         tool = claim_monitoring_tool("loopscope", self._monitoring.DEBUGGER_ID)
@@ -177,19 +192,31 @@ class MonitoringTracer(Tracer):
             return False  # every tool id is taken by other tools: line breakpoints cannot work
         events = self._monitoring.events
         for event, callback in ((events.LINE, self._line), (events.RAISE, self._raise),
+                                (events.PY_START, self._entered), (events.PY_RESUME, self._entered),
                                 (events.PY_RETURN, self._return), (events.PY_UNWIND, self._unwind)):
             self._monitoring.register_callback(tool, event, callback)
         self._tool = tool
         return True
 
+    def _has_breakpoints(self, filename):
+        by_path = self.table.by_path
+        return filename in by_path or frame_tools.absolute(filename) in by_path
+
+    def _watch(self, code):
+        if id(code) not in self._watched:
+            self._watched[id(code)] = code
+            self._monitoring.set_local_events(self._tool, code, self._monitoring.events.LINE)
+
+    def _entered(self, code, _offset):
+        """PY_START or PY_RESUME: code of a file with breakpoints gets its LINE events; this
+        location is switched off either way (a line breakpoint needs no more of these)."""
+        if self._has_breakpoints(code.co_filename):
+            self._watch(code)
+        return self._monitoring.DISABLE
+
     def _line(self, code, line):
         filename = code.co_filename
-        if self.stepping:
-            if not frame_tools.is_user_file(filename):
-                return self._monitoring.DISABLE
-            self.on_line(sys._getframe(1))
-            return None
-        if self.table.at(filename, line) is None:
+        if self.table.at(filename, line) is None and not (self.stepping and frame_tools.is_user_file(filename)):
             return self._monitoring.DISABLE
         self.on_line(sys._getframe(1))
         return None
@@ -209,21 +236,40 @@ class MonitoringTracer(Tracer):
         if self.stepping and frame_tools.is_user_file(code.co_filename):
             self.on_return(sys._getframe(1))
 
+    def _watch_running_code(self):
+        """Code of a file with breakpoints that is running now (on any thread, this one's
+        callers included) and may never start or resume again before it reaches the line."""
+        for frame in sys._current_frames().values():
+            while frame is not None:
+                if self._has_breakpoints(frame.f_code.co_filename):
+                    self._watch(frame.f_code)
+                frame = frame.f_back
+
+    def _unwatch(self, keep):
+        """Local LINE events off for watched code whose file keep() no longer wants."""
+        for code in list(self._watched.values()):
+            if not keep(code.co_filename):
+                self._monitoring.set_local_events(self._tool, code, 0)
+                self._watched.pop(id(code), None)
+
     def _apply(self):
         monitoring = self._monitoring
+        kinds = monitoring.events
         if self.active:
             if self._tool is None and not self._claim():
                 return
-            kinds = monitoring.events
-            events = kinds.LINE if (self.stepping or self.table.by_path) else 0
-            if self.stepping:
-                events |= kinds.PY_RETURN | kinds.PY_UNWIND
-            monitoring.set_events(self._tool, events | (kinds.RAISE if self.catching else 0))
+            self._unwatch(self._has_breakpoints)
+            lines = bool(self.table.by_path)
+            monitoring.set_events(self._tool, (kinds.LINE | kinds.PY_RETURN | kinds.PY_UNWIND if self.stepping else 0)
+                                  | (kinds.PY_START | kinds.PY_RESUME if lines else 0)
+                                  | (kinds.RAISE if self.catching else 0))
+            if lines:
+                self._watch_running_code()
             monitoring.restart_events()
         elif self._tool is not None:
+            self._unwatch(lambda filename: False)
             monitoring.set_events(self._tool, 0)
-            kinds = monitoring.events
-            for event in (kinds.LINE, kinds.RAISE, kinds.PY_RETURN, kinds.PY_UNWIND):
+            for event in (kinds.LINE, kinds.RAISE, kinds.PY_START, kinds.PY_RESUME, kinds.PY_RETURN, kinds.PY_UNWIND):
                 monitoring.register_callback(self._tool, event, None)
             monitoring.free_tool_id(self._tool)
             self._tool = None
