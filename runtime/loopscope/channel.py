@@ -93,6 +93,7 @@ class Channel:
 
     def start(self, hello):
         hello = dict(hello, type="hello", token=self._token, protocolVersion=schema.PROTOCOL_VERSION)
+        self._token = None  # used once: nothing of the program's should find it lying around
         if schema.CHECKING:
             schema.check_hello(hello)
         self._write(hello)
