@@ -13,6 +13,7 @@ import collections
 import os
 import sys
 import threading
+import traceback
 import weakref
 
 from . import asyncio_internals as internals
@@ -393,7 +394,6 @@ class Debugger(instrument.Listener):
         error = stop.exception if stop is not None else None
         if error is None:
             raise LookupError("the program is not stopped on an exception")
-        import traceback
         text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         kind = type(error)
         name = kind.__qualname__ if kind.__module__ == "builtins" else "%s.%s" % (kind.__module__, kind.__qualname__)

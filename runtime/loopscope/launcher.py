@@ -12,7 +12,7 @@ try:
 except ImportError:  # a build without ctypes
     _ctypes = None
 
-from . import __version__, instrument, program, schema
+from . import __version__, imports, instrument, program, schema
 from .channel import Channel, ChannelError
 from .commands import CommandHandlers
 from .debugger import Debugger
@@ -126,6 +126,9 @@ def main():
         os.register_at_fork(after_in_child=channel.abandon)
     debugger.tracer.sync_thread()  # line breakpoints set before start apply from the first line
 
+    # The program starts with the modules a plain run starts with: python -m (and a directory or zip
+    # program) has imported runpy by then.
+    imports.hand_over(("runpy",) if program.runs_through_runpy(options["program"], options["module"]) else ())
     if options["module"]:
         program.run_module(options["module"], options["args"])
     else:

@@ -6,6 +6,7 @@ declines to trace any frame whose file has no breakpoint. While the user steps, 
 code is watched until the step ends.
 """
 
+import dis
 import os
 import re
 import sys
@@ -14,6 +15,7 @@ import threading
 from . import asyncio_internals as internals
 from . import frames as frame_tools
 from .breakpoints import hit_test, passes
+from .inspection import frame_names, safe_repr
 
 _INTERPOLATION = re.compile(r"\{([^{}]+)\}")
 
@@ -46,7 +48,6 @@ def code_lines(path):
         if hasattr(current, "co_lines"):
             lines.update(line for _start, _end, line in current.co_lines() if line is not None)
         else:
-            import dis
             lines.update(line for _offset, line in dis.findlinestarts(current))
         todo.extend(const for const in current.co_consts if hasattr(const, "co_code"))
     lines.discard(0)
@@ -113,7 +114,6 @@ class BreakpointTable:
 
 def interpolate(message, frame):
     """A logpoint's text with each {expression} evaluated in the frame."""
-    from .inspection import frame_names, safe_repr
     names = frame_names(frame)
 
     def value(match):

@@ -56,6 +56,11 @@ def first_path_entry(path=None, module=None):
     return os.path.dirname(os.path.realpath(path))
 
 
+def runs_through_runpy(path=None, module=None):
+    """True where the interpreter itself runs the program with runpy: -m, a directory, a zip."""
+    return module is not None or first_path_entry(path) == _script_filename(path)
+
+
 def _script_filename(path):
     """Python 3.9+ makes the script's path absolute (in __file__, code objects and a dir/zip's sys.path[0])."""
     return path if not internals.ABSOLUTE_SCRIPT_PATH or os.path.isabs(path) else os.path.join(os.getcwd(), path)

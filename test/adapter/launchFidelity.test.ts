@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FIXTURES, PYTHON, ROOT, Session } from './harness';
+import { FIXTURES, PYTHON, ROOT, Session, supportedPythons } from './harness';
 
 const LAUNCH = path.join(FIXTURES, 'launch');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -83,4 +83,19 @@ describe('launch fidelity: no program code before the runtime is connected', () 
       rmSync(scratch, { recursive: true, force: true });
     }
   });
+});
+
+describe('launch fidelity: the program imports its own modules', () => {
+  const program = path.join(FIXTURES, 'shadowing', 'main.py');
+  const pythons = supportedPythons().filter((p) => /^3\.(8|11|12|14)\./.test(p.version));
+  for (const python of pythons.length ? pythons : [{ version: 'default', path: PYTHON }]) {
+    it(`queue.py, json.py, loopscope.py, ctypes.py… next to the program win, as in plain Python (${python.version})`, async () => {
+      const plain = spawnSync(python.path, [program], { cwd: path.dirname(program), timeout: 30_000 });
+      assert.match(plain.stdout.toString(), /^queue the program's$/m);
+      const debugged = await runToEnd({ program, python: python.path, cwd: path.dirname(program) });
+      assert.equal(debugged.stdout, plain.stdout.toString());
+      assert.equal(debugged.stderr, plain.stderr.toString());
+      assert.equal(debugged.exitCode, plain.status);
+    });
+  }
 });

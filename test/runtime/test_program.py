@@ -15,6 +15,7 @@ from runtime_support import PROGRAMS, RUNTIME, clean_environment, finish, pyenv_
 PYTHON = sys.executable
 MAIN_BY_PATH = os.path.join(RUNTIME, "loopscope", "__main__.py")
 LAUNCH = os.path.join(os.path.dirname(os.path.dirname(PROGRAMS)), "launch")
+SHADOWING = os.path.join(os.path.dirname(os.path.dirname(PROGRAMS)), "shadowing")
 
 
 class FidelityTest(unittest.TestCase):
@@ -211,6 +212,25 @@ class ModuleLaunch(FidelityTest):
         self.assertEqual(plain.stdout, b"spy: token found\nspy.main ran\n")
         self.assertEqual(ours.stdout, b"spy: token not found\nspy.main ran\n", ours.stderr)
         self.assertEqual(ours.returncode, 0)
+
+
+class TheProgramsOwnModules(FidelityTest):
+    """What the runtime imports for itself changes nothing that the program imports."""
+
+    def test_modules_named_like_the_standard_library_and_loopscope(self):
+        # Started from elsewhere: `python -m loopscope` in that directory would run its loopscope.py.
+        for by_path in (True, False):
+            with self.subTest(by_path=by_path):
+                plain = self.assert_same([os.path.join(SHADOWING, "main.py")], cwd=tempfile.gettempdir(),
+                                         returncode=3, by_path=by_path)
+                for name in (b"ctypes", b"json", b"loopscope", b"queue", b"sysconfig", b"termios"):
+                    self.assertIn(name + b" the program's\n", plain.stdout)
+
+    def test_sys_modules_as_in_a_plain_run(self):
+        """At the first line, after importing asyncio and after running a loop."""
+        for args in (["imported_modules.py"], ["-m", "imported_modules"]):
+            with self.subTest(args=args):
+                self.assert_same(args, returncode=0, by_path=True)
 
 
 class StartingProblems(unittest.TestCase):
