@@ -202,9 +202,36 @@ def gather_children(future):
     return children if isinstance(children, list) else None
 
 
+# A subclass's methods are the program's code, which may block, raise, or do things the program does
+# not expect to happen when it did not call them. So what asyncio keeps for a task or future (its name,
+# loop, coroutine) is read with the method of the asyncio class it derives from.
+_ASYNCIO_CLASSES = TASK_TYPES + FUTURE_TYPES
+C_TASK = getattr(asyncio.tasks, "_CTask", None)  # exactly this type: get_name and the rest are asyncio's
+_own_methods = {}  # (type, method name) -> asyncio's own method for it, or None
+
+
+def _own_method(kind, name):
+    key = (kind, name)
+    try:
+        return _own_methods[key]
+    except KeyError:
+        base = next((cls for cls in kind.__mro__ if cls in _ASYNCIO_CLASSES), None)
+        method = _own_methods[key] = getattr(base, name, None) if base is not None else None
+        return method
+
+
+def task_name(task):
+    """The name asyncio keeps for a task (name=, set_name), without calling a subclass's get_name."""
+    if type(task) is C_TASK:
+        return task.get_name()
+    get_name = _own_method(type(task), "get_name")
+    return get_name(task) if get_name is not None else task.get_name()
+
+
 def future_loop(future):
-    get_loop = getattr(future, "get_loop", None)
-    return get_loop() if get_loop is not None else getattr(future, "_loop", None)
+    """The loop of a task or future, without calling a subclass's get_loop."""
+    get_loop = _own_method(type(future), "get_loop")
+    return get_loop(future) if get_loop is not None else getattr(future, "_loop", None)
 
 
 _COROUTINE = types.CoroutineType
@@ -212,10 +239,11 @@ _GENERATOR = types.GeneratorType
 
 
 def task_coroutine(task):
-    """The coroutine a task runs (None once an eager task has dropped it)."""
-    get_coro = getattr(task, "get_coro", None)
+    """The coroutine a task runs (None once an eager task has dropped it), without calling a
+    subclass's get_coro."""
+    get_coro = _own_method(type(task), "get_coro")
     if get_coro is None:
         return getattr(task, "_coro", None)
     if GET_CORO_MAY_CRASH and task.done():
         return next((r for r in gc.get_referents(task) if type(r) in (_COROUTINE, _GENERATOR)), None)
-    return get_coro()
+    return get_coro(task)

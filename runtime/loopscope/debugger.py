@@ -111,11 +111,14 @@ class Debugger(instrument.Listener):
             self.tracer.update(catching=self.breakpoints.stops_on(TaskFilter.RAISED))
             self._apply_hooks()
 
-    def set_line_breakpoints(self, path, specs):
-        results = self.line_breakpoints.set(path, specs)
-        with self._lock:
-            self.tracer.update()
-            self._apply_hooks()
+    def set_line_breakpoints(self, path, specs, lines, problem=None, latest=True):
+        """lines: the file's lines with code (None, with problem saying why, if it could not be read);
+        latest False: a later request for the file has the say, this one only gets its answer."""
+        results = self.line_breakpoints.set(path, specs, lines, problem, replace=latest)
+        if latest:
+            with self._lock:
+                self.tracer.update()
+                self._apply_hooks()
         return results
 
     def start(self, arguments=None):
@@ -435,7 +438,7 @@ class Debugger(instrument.Listener):
             raise LookupError("no task with id %d (it may have finished)" % task_id)
         if task.done():
             raise LookupError("task %s has already %s" % (registry.task_name(task), stops.outcome(task)))
-        task.get_loop().call_soon_threadsafe(task.cancel)
+        internals.future_loop(task).call_soon_threadsafe(task.cancel)
         return {}
 
 

@@ -24,6 +24,8 @@ _original_close = internals.ORIGINALS["close"]
 _original_create_task = internals.ORIGINALS["create_task"]
 _original_handle_run = internals.ORIGINALS["handle_run"]
 _TASK_TYPES = internals.TASK_TYPES
+_task_name = internals.task_name  # asyncio's name for the task: a subclass's get_name is never called
+_C_TASK = internals.C_TASK
 _states = registry.states
 
 
@@ -280,7 +282,8 @@ def _handle_run_task_steps(self):
         self = None  # as in _handle_run
         return
     marks = _marks  # module globals: cheaper than watch's attributes on this path
-    if marks is None or id(task) in marks or task.get_name() in _step_names:
+    name = task.get_name() if type(task) is _C_TASK else _task_name(task)  # a subclass's get_name: never
+    if marks is None or id(task) in marks or name in _step_names:
         if frames.task_matches(task, _step_names):
             _handle_run(self)
             self = task = None
@@ -325,7 +328,7 @@ def _handle_run_logged(self):
     _original_handle_run(self)
     ended = _perf_counter()
     if task is not None and task.done():  # described now: the log must not keep it alive
-        subject = (registry.task_id(task), task.get_name(), frames.coroutine_name(internals.task_coroutine(task)),
+        subject = (registry.task_id(task), _task_name(task), frames.coroutine_name(internals.task_coroutine(task)),
                    registry.how_task_ended(task))
         _notify("task_finished", task)
     log.append((state.id, stamp[0], stamp[1], subject, kind, started, ended))

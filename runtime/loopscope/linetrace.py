@@ -62,15 +62,16 @@ class BreakpointTable:
         self._next_id = 1000000    # apart from function breakpoint ids
         self.lock = threading.Lock()
 
-    def set(self, path, specs):
+    def set(self, path, specs, lines, problem=None, replace=True):
+        """The breakpoints of one file, given its lines with code (sourcefiles.py reads them; None,
+        with problem saying why, if it could not be read). With replace False, only the answer: a
+        later request for the same file has the say."""
         path = os.path.abspath(path)
+        with self.lock:
+            return self._set(path, specs, lines or (), problem, replace)
+
+    def _set(self, path, specs, lines, problem, replace):
         results, table = [], {}
-        try:
-            lines = code_lines(path)
-        except (OSError, SyntaxError, ValueError) as error:
-            lines, problem = set(), "cannot read %s: %s" % (os.path.basename(path), error)
-        else:
-            problem = None
         ordered = sorted(lines)
         for spec in specs:
             self._next_id += 1
@@ -97,11 +98,10 @@ class BreakpointTable:
             if actual != wanted:
                 result["message"] = "moved from line %d to the next line with code" % wanted
             results.append(result)
-        with self.lock:
-            if table:
-                self.by_path[path] = table
-            else:
-                self.by_path.pop(path, None)
+        if replace and table:
+            self.by_path[path] = table
+        elif replace:
+            self.by_path.pop(path, None)
         return results
 
     def at(self, filename, line):

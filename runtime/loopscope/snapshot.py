@@ -141,7 +141,7 @@ def _awaiting(task, graph, chain):
         return None
     if registry.is_task(waiter):
         return {"kind": "task", "id": registry.task_id(waiter),
-                "description": "task %s" % waiter.get_name()}
+                "description": "task %s" % registry.task_name(waiter)}
     timer = graph.sleeping.get(waiter)
     if timer is not None:
         due = max(timer.when() - internals.timer_loop(timer).time(), 0.0)
@@ -239,7 +239,7 @@ def snapshot_loop(state, held, finished, clock, max_tasks, held_handle=None, swi
 
 def _task_snapshot(task, current, ready_tasks, graph, steps):
     stack, chain = task_stack(task) if not task.done() else ([], [])
-    entry = {"id": registry.task_id(task), "name": task.get_name(),
+    entry = {"id": registry.task_id(task), "name": registry.task_name(task),
              "coroutine": frame_tools.coroutine_name(internals.task_coroutine(task)),
              "state": _task_state(task, current, ready_tasks),
              "awaitedBy": [registry.task_id(t) for t in graph.awaited_by.get(task, ())],
@@ -280,7 +280,7 @@ def _futures(graph, listed, limit):
 def _describe_callback(callback):
     owner = getattr(callback, "__self__", None)
     if owner is not None and registry.is_task(owner):
-        return "wake task %s" % owner.get_name()
+        return "wake task %s" % registry.task_name(owner)
     return callback_name(callback)
 
 

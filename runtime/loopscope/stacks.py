@@ -108,7 +108,11 @@ def callback_frames(inspection, handle):
 
 
 def task_thread_name(task):
-    return "%s · %s" % (registry.task_name(task), frame_tools.coroutine_name(internals.task_coroutine(task)))
+    try:
+        coroutine = frame_tools.coroutine_name(internals.task_coroutine(task))
+    except Exception:  # a Task subclass that never ran Task.__init__: one odd task must not fail `threads`
+        coroutine = "?"
+    return "%s · %s" % (registry.task_name(task), coroutine)
 
 
 # --- the synthetic scopes of Variables (inspection.StopInspection asks for them) --------------

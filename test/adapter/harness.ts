@@ -173,6 +173,13 @@ export async function withSession(body: (session: Session) => Promise<void>): Pr
   }
 }
 
+/** The promise's value, or a failure saying what did not happen within ms (a request that must not hang). */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms); });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** Poll a condition until it holds or the deadline passes (for things that have no event, like a pid vanishing). */
 export async function eventually(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -5,17 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FIXTURES, PYTHON, ROOT, Session, supportedPythons } from './harness';
+import { FIXTURES, PYTHON, ROOT, Session, supportedPythons, within } from './harness';
 
 const LAUNCH = path.join(FIXTURES, 'launch');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
-
-/** The promise's value, or a failure saying what did not happen within ms. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms); });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
 
 /** Launch, run to the end, and return what the program printed and its exit code. */
 async function runToEnd(args: Record<string, unknown>) {
