@@ -95,6 +95,9 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
     const child = spawn(options.python, argv, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const early = new EarlyOutput(child);
     const exited = watchExit(child);
+    // No process outlives the session: what the program left running in its process group (children
+    // it did not wait for, a child forked from the Debug Console) ends with it, however it ended.
+    exited.then(() => endGroup(child));
     const refuse = (socket: net.Socket, why: string, log: (m: string) => void) => {
       log(`Refused a connection to the control channel from ${socket.remoteAddress}:${socket.remotePort}: ${why}`);
       socket.destroy();
@@ -263,6 +266,12 @@ function tokensMatch(given: string, expected: string): boolean {
 
 function reencode(messages: Record<string, unknown>[]): Buffer {
   return Buffer.concat(messages.map((m) => encodeFrame(m)));
+}
+
+/** SIGTERM to the process group, then SIGKILL to whatever ignored it. */
+function endGroup(child: ChildProcess): void {
+  killGroup(child, 'SIGTERM');
+  setTimeout(() => killGroup(child, 'SIGKILL'), TERMINATE_GRACE_MS);
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {

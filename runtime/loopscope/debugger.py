@@ -139,8 +139,10 @@ class Debugger(instrument.Listener):
                                    self.switches.log))
 
     def _in_forked_child(self):
-        """A forked child runs on as plain Python: no events (the adapter debugs the parent), no hooks."""
+        """A forked child runs on as plain Python: no events (the adapter debugs the parent), no hooks,
+        no holds."""
         self._send_event = lambda event, body: None
+        self.holding.forget_in_forked_child()
         self.line_breakpoints.by_path.clear()
         self.tracer.update(stepping=False, catching=False)
         if instrument.listening(self):

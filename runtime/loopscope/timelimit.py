@@ -53,7 +53,7 @@ class _Watchdog:
             return function(*args)
         finally:
             with self._lock:
-                del self._deadlines[ident]
+                self._deadlines.pop(ident, None)  # gone already in a child forked by the limited call
                 fired = ident in self._fired
                 self._fired.discard(ident)
             if fired:

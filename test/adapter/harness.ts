@@ -192,8 +192,13 @@ export async function eventually(condition: () => boolean, what: string, ms = 10
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    // A zombie has ended; it only waits for its parent (or init) to collect its exit status.
+    return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // no /proc here: kill(pid, 0) is all there is
   }
 }
