@@ -55,9 +55,20 @@ ORIGINALS = {name: vars(owner)[attribute] for name, (owner, attribute) in PATCHE
 
 
 def patch(name, function):
-    """Put function in place of one of PATCHED_METHODS (None: asyncio's original)."""
+    """Put function in place of one of PATCHED_METHODS. None puts asyncio's original back, but only
+    where Loopscope's function is still there: a program that wrapped it (nest_asyncio wraps
+    _run_once) keeps its wrapper, which goes on calling Loopscope's (it passes through when no one
+    listens)."""
     owner, attribute = PATCHED_METHODS[name]
-    setattr(owner, attribute, function if function is not None else ORIGINALS[name])
+    if function is None:
+        if vars(owner)[attribute] is _patched.pop(name, None):
+            setattr(owner, attribute, ORIGINALS[name])
+        return
+    setattr(owner, attribute, function)
+    _patched[name] = function
+
+
+_patched = {}  # name -> the function patch() put in place
 
 
 # Every loop that starts running passes through here (uvloop's too); asyncio re-exports it.
@@ -67,8 +78,15 @@ get_running_loop = events._get_running_loop
 
 def set_running_loop_hook(hook):
     """Install hook (or asyncio's own function, given None) where loops announce that they run:
-    asyncio.events and the asyncio package, from which uvloop takes its copy when imported."""
-    events._set_running_loop = asyncio._set_running_loop = hook or original_set_running_loop
+    asyncio.events and the asyncio package, from which uvloop takes its copy when imported. None
+    leaves alone a module where the program put a function of its own."""
+    for module in (events, asyncio):
+        if hook is not None or module._set_running_loop is _running_loop_hook[0]:
+            module._set_running_loop = hook or original_set_running_loop
+    _running_loop_hook[0] = hook
+
+
+_running_loop_hook = [None]
 
 
 # The Task classes: the C one and the pure-Python one (CPython's tests use both).

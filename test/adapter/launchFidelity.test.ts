@@ -92,3 +92,26 @@ describe('launch fidelity: the program imports its own modules', () => {
     });
   }
 });
+
+describe('fidelity: what the program patches itself stays patched', () => {
+  it("keeps a slow-callback monitor's Handle._run wrapper through stops and steps", async () => {
+    const program = path.join(FIXTURES, 'fidelity', 'handle_monitor.py');
+    const plain = spawnSync(PYTHON, [program], { timeout: 30_000 });
+    assert.equal(plain.stdout.toString(), 'monitor still installed: True\nmonitor saw handles: True\n');
+    const session = new Session();
+    await session.start();
+    try {
+      await session.launch({ program, stopOnEntry: true });
+      let stop = await session.nextStop();
+      for (const step of ['next', 'stepIn', 'next'] as const) {
+        await session.client[`${step}Request`]({ threadId: stop.body.threadId });
+        stop = await session.nextStop();
+      }
+      await session.client.continueRequest({ threadId: stop.body.threadId });
+      assert.equal((await session.next('exited')).body.exitCode, 0);
+      assert.equal(session.text('stdout'), plain.stdout.toString());
+    } finally {
+      await session.stop();
+    }
+  });
+});
