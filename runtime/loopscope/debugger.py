@@ -85,7 +85,7 @@ class Debugger(instrument.Listener):
         self.holding = Holding()
         self.breakpoints = TaskBreakpoints()
         self.line_breakpoints = linetrace.BreakpointTable()
-        self.tracer = linetrace.make_tracer(self.line_breakpoints, self.on_line, self.on_raise)
+        self.tracer = linetrace.make_tracer(self.line_breakpoints, self.on_line, self.on_raise, self._warn)
         self.stepper = Stepper(self.tracer)
         self.pausing = Pausing(self._hold_busy_code)
         self.switches = SwitchRecorder()
@@ -159,6 +159,9 @@ class Debugger(instrument.Listener):
         if last is not None:
             body["lastHandle"] = last
         self._send_event("loopClosed", body)
+
+    def _warn(self, message):
+        self._send_event("log", {"level": "warning", "message": message})
 
     def hooks_disabled(self, reason):
         self._send_event("log", {"level": "error", "message": "Loopscope switched its hooks off after an "

@@ -125,12 +125,21 @@ def interpolate(message, frame):
     return _INTERPOLATION.sub(value, message)
 
 
+# The tool ids PEP 669 names, which a program (or pdb, coverage, a profiler) may ask for: taken last,
+# the debugger's very last.
+NAMED_MONITORING_TOOLS = {5: "OPTIMIZER_ID", 2: "PROFILER_ID", 1: "COVERAGE_ID", 0: "DEBUGGER_ID"}
+
+
 def claim_monitoring_tool(name, first):
-    """A free sys.monitoring tool id (3.12+), `first` if free, now ours; None if all six are taken."""
+    """A free sys.monitoring tool id (3.12+), now ours: `first` if free, then the other id PEP 669
+    leaves unnamed, then the named ones; None if all six are taken."""
     monitoring = sys.monitoring
-    for tool in [first] + [i for i in range(6) if i != first]:
+    for tool in [first] + [i for i in (3, 4) if i != first] + list(NAMED_MONITORING_TOOLS):
         if monitoring.get_tool(tool) is None:
-            monitoring.use_tool_id(tool, name)
+            try:
+                monitoring.use_tool_id(tool, name)
+            except ValueError:  # taken meanwhile by another thread
+                continue
             return tool
     return None
 
@@ -139,10 +148,11 @@ class Tracer:
     """Calls on_line(frame) for lines that may matter: in files with breakpoints, or any user line
     while stepping. Backends differ by Python version; both honour the same two switches."""
 
-    def __init__(self, table, on_line, on_raise=None):
+    def __init__(self, table, on_line, on_raise=None, on_warning=None):
         self.table = table
         self.on_line = on_line
         self.on_raise = on_raise   # (frame, exception) for the 'raised' filter
+        self.on_warning = on_warning if on_warning is not None else (lambda message: None)  # (message) for the user
         self.stepping = False
         self.catching = False      # report exceptions raised in user code
         self.generation = 0   # bumped on every change; settrace threads catch up at loop boundaries
@@ -163,15 +173,28 @@ class Tracer:
 class MonitoringTracer(Tracer):
     """3.12+: sys.monitoring, switched off location by location where nothing can stop."""
 
-    def __init__(self, table, on_line, on_raise=None):
-        super().__init__(table, on_line, on_raise)
+    def __init__(self, table, on_line, on_raise=None, on_warning=None):
+        super().__init__(table, on_line, on_raise, on_warning)
         self._monitoring = sys.monitoring
         self._tool = None   # claimed only while something is watched, and given back after
+        self._told = False
 
     def _claim(self):
-        tool = claim_monitoring_tool("loopscope", self._monitoring.DEBUGGER_ID)
+        # Not DEBUGGER_ID while another is free: the program may want it (pdb, a debugger of its own).
+        tool = claim_monitoring_tool("loopscope", 4)
         if tool is None:
-            return False  # every tool id is taken by other tools: line breakpoints cannot work
+            if not self._told:
+                self._told = True
+                self.on_warning("Line breakpoints, line steps and the 'raised' filter cannot work: the program "
+                                "holds all six sys.monitoring tool ids. Free one (sys.monitoring.free_tool_id) to "
+                                "use them.")
+            return False
+        if tool in NAMED_MONITORING_TOOLS and not self._told:
+            self._told = True
+            self.on_warning("Loopscope uses sys.monitoring tool id %d (sys.monitoring.%s) for line breakpoints, "
+                            "since the program holds ids 3 and 4; while any line breakpoint is set, "
+                            "sys.monitoring.use_tool_id(%d) in the program raises ValueError."
+                            % (tool, NAMED_MONITORING_TOOLS[tool], tool))
         self._monitoring.register_callback(tool, self._monitoring.events.LINE, self._line)
         self._monitoring.register_callback(tool, self._monitoring.events.RAISE, self._raise)
         self._tool = tool
@@ -219,9 +242,10 @@ class SettraceTracer(Tracer):
 
     needs_thread_sync = True  # sys.settrace is per thread: loop threads catch up at their boundaries
 
-    def __init__(self, table, on_line, on_raise=None):
-        super().__init__(table, on_line, on_raise)
+    def __init__(self, table, on_line, on_raise=None, on_warning=None):
+        super().__init__(table, on_line, on_raise, on_warning)
         self._installed = threading.local()
+        self._told = False
 
     def _global(self, frame, event, _arg):
         if event != "call":
@@ -243,10 +267,19 @@ class SettraceTracer(Tracer):
         return self._local
 
     def _apply(self):
-        threading.settrace(self._global if self.active else None)
+        # For threads started from now on; a hook of the program's own stays.
+        if _threading_trace_hook() in (None, self._global):
+            threading.settrace(self._global if self.active else None)
 
     def sync_thread(self, frame=None):
-        """On a loop's own thread (at a boundary or while held): trace as the settings say now."""
+        """On a loop's own thread (at a boundary or while held): trace as the settings say now. A
+        trace function of the program's own stays: before 3.12 a thread has one, and it is the
+        program's to set; the user is told why line breakpoints do not stop there."""
+        current = sys.gettrace()
+        if current is not None and current != self._global:
+            if self.active:
+                self._tell_about(current)
+            return
         if getattr(self._installed, "generation", None) == self.generation:
             return
         self._installed.generation = self.generation
@@ -259,7 +292,24 @@ class SettraceTracer(Tracer):
                 frame = frame.f_back
 
 
-def make_tracer(table, on_line, on_raise=None):
+    def _tell_about(self, trace_function):
+        if self._told:
+            return
+        self._told = True
+        self.on_warning(
+            "The program set its own trace function (%s, with sys.settrace) on thread %s: before Python 3.12 "
+            "a thread has only one, so Loopscope's line breakpoints and line steps do not stop in code that "
+            "thread runs while it is set. Loopscope leaves it in place. On Python 3.12 or newer both work "
+            "together." % (getattr(trace_function, "__qualname__", type(trace_function).__name__),
+                           threading.current_thread().name))
+
+
+def _threading_trace_hook():
+    gettrace = getattr(threading, "gettrace", None)  # 3.10+
+    return gettrace() if gettrace is not None else getattr(threading, "_trace_hook", None)
+
+
+def make_tracer(table, on_line, on_raise=None, on_warning=None):
     if internals.HAS_MONITORING:
-        return MonitoringTracer(table, on_line, on_raise)
-    return SettraceTracer(table, on_line, on_raise)
+        return MonitoringTracer(table, on_line, on_raise, on_warning)
+    return SettraceTracer(table, on_line, on_raise, on_warning)

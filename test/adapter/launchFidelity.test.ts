@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FIXTURES, PYTHON, ROOT, Session, supportedPythons, within } from './harness';
+import { FIXTURES, markers, PYTHON, ROOT, Session, supportedPythons, within } from './harness';
 
 const LAUNCH = path.join(FIXTURES, 'launch');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -114,4 +114,36 @@ describe('fidelity: what the program patches itself stays patched', () => {
       await session.stop();
     }
   });
+});
+
+describe("fidelity: the program's own tracing", () => {
+  const program = path.join(FIXTURES, 'own_tracing.py');
+  const report = markers(program)('own-tracing-report');
+  const pythons = supportedPythons().filter((p) => /^3\.(8|11|12|14)\./.test(p.version));
+  for (const python of pythons.length ? pythons : [{ version: 'default', path: PYTHON }]) {
+    const monitoring = !/^3\.(8|9|10|11)\./.test(python.version);
+    const what = monitoring ? 'leaves sys.monitoring.DEBUGGER_ID to the program' : "leaves the program's sys.settrace and says why breakpoints cannot stop";
+    it(`${what} (${python.version})`, async () => {
+      const session = new Session();
+      await session.start();
+      try {
+        await session.launch({ program, python: python.path }, () => session.client.setBreakpointsRequest({
+          source: { path: program }, breakpoints: [{ line: report }],
+        }));
+        if (monitoring) {
+          const stop = await session.nextStop();
+          assert.equal(stop.body.reason, 'breakpoint');
+          assert.match(session.text('stdout'), /^DEBUGGER_ID is the program's$/m);
+          await session.client.continueRequest({ threadId: stop.body.threadId });
+        } else {
+          assert.match(await session.outputMatching(/The program set its own trace function.*\n/).then((m) => m[0]),
+            /trace_nothing, with sys\.settrace\) on thread MainThread: before Python 3\.12/);
+        }
+        assert.equal((await session.next('exited')).body.exitCode, 0);
+        assert.match(session.text('stdout'), /done\n$/);
+      } finally {
+        await session.stop();
+      }
+    });
+  }
 });
