@@ -14,6 +14,8 @@ import _thread
 import os
 import time
 
+from .forking import ResidentThread
+
 try:
     import ctypes
     _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
@@ -41,6 +43,7 @@ class _Watchdog:
         self._deadlines = {}  # thread ident -> deadline
         self._fired = set()   # thread idents TimeLimitExceeded was raised into (maybe still pending)
         self._pid = None
+        self._thread = ResidentThread(self._watch, self._wake_up)  # it steps aside while the program forks
 
     def run(self, seconds, function, *args):
         ident = _thread.get_ident()
@@ -63,17 +66,23 @@ class _Watchdog:
         """Starts the watchdog thread unless this process has it (a forked child does not)."""
         if self._pid != os.getpid():
             self._pid = os.getpid()
-            _thread.start_new_thread(self._watch, ())
+            self._thread.start()
 
     def _start_if_needed(self):
         if self._pid != os.getpid():
             self.start()
-        elif self._wake.locked():
-            self._wake.release()
+        else:
+            self._wake_up()
 
-    def _watch(self):
+    def _wake_up(self):
+        try:
+            self._wake.release()
+        except RuntimeError:
+            pass  # awake already
+
+    def _watch(self, stepping_aside):
         pid = os.getpid()
-        while self._pid == pid:
+        while self._pid == pid and not stepping_aside():
             with self._lock:
                 now = _monotonic()
                 for ident, deadline in self._deadlines.items():
