@@ -103,8 +103,9 @@ class Channel:
             schema.check_hello(hello)
         self._write(hello)
         self._wake_pipe = os.pipe()
+        self._socket_fd = self._socket.fileno()  # as registered: fileno() says -1 once it is closed
         self._readable = select.poll()
-        for fd in (self._socket.fileno(), self._wake_pipe[0]):
+        for fd in (self._socket_fd, self._wake_pipe[0]):
             self._readable.register(fd, select.POLLIN)
         ResidentThread(self._serve, self._wake_server).start()
 
@@ -172,7 +173,7 @@ class Channel:
                 ready = [fd for fd, _events in self._readable.poll()]
                 if self._wake_pipe[0] in ready:
                     os.read(self._wake_pipe[0], 64)
-                if self._socket.fileno() not in ready:
+                if self._socket_fd not in ready:  # readable, hung up, or closed: recv() says which
                     continue
                 data = self._socket.recv(65536)
                 if not data:

@@ -108,7 +108,7 @@ class LentModules:
     def __init__(self, lent, imported_by):
         self._lent = lent
         self._imported_by = imported_by
-        self._lock = _thread.allocate_lock()
+        self._lock = _thread.RLock()  # a finder asked from find_spec may import, and so ask this one again
 
     def __repr__(self):
         return "<Loopscope's own imports, lent to the program: %d not asked for yet>" % len(self._lent)
