@@ -114,6 +114,9 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
     const flow = new OutputFlow();
     const early = new EarlyOutput(child);
     const exited = watchExit(child, flow);
+    // No process outlives the session: what the program left running in its process group (children
+    // it did not wait for, a child forked from the Debug Console) ends with it, however it ended.
+    exited.then(() => endGroup(child));
     // Refusals are told to the connection's owner once there is one; until then they are kept.
     const refusals: string[] = [];
     let owner: RuntimeConnection | undefined;
@@ -360,6 +363,12 @@ function tokensMatch(given: string, expected: string): boolean {
 
 function reencode(messages: Record<string, unknown>[]): Buffer {
   return Buffer.concat(messages.map((m) => encodeFrame(m)));
+}
+
+/** SIGTERM to the process group, then SIGKILL to whatever ignored it. */
+function endGroup(child: ChildProcess): void {
+  killGroup(child, 'SIGTERM');
+  setTimeout(() => killGroup(child, 'SIGKILL'), TERMINATE_GRACE_MS);
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {

@@ -7,6 +7,11 @@ that nothing has to be put on the user's PYTHONPATH. Parseable by old Pythons on
 import os
 import sys
 
+# Before Loopscope imports anything: what a plain run of the program starts with (see imports.py).
+# `python -m loopscope` comes through runpy, which a plain run of a script has not imported (the
+# program may have its own runpy.py); what runpy imported, a plain `python -m` start has too.
+_MODULES_BEFORE_LOOPSCOPE = [name for name in sys.modules if not (__package__ and name == "runpy")]
+
 if not __package__:
     # Started by path: make the package importable; launcher puts the program's own sys.path[0] back.
     sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -21,8 +26,12 @@ if sys.version_info < OLDEST_PYTHON:
     sys.exit(3)
 
 if not __package__:
+    from loopscope import imports
+    imports.start_recording(_MODULES_BEFORE_LOOPSCOPE)
     from loopscope.launcher import main
 else:
+    from . import imports
+    imports.start_recording(_MODULES_BEFORE_LOOPSCOPE)
     from .launcher import main
 
 main()

@@ -57,9 +57,20 @@ ORIGINALS = {name: vars(owner)[attribute] for name, (owner, attribute) in PATCHE
 
 
 def patch(name, function):
-    """Put function in place of one of PATCHED_METHODS (None: asyncio's original)."""
+    """Put function in place of one of PATCHED_METHODS. None puts asyncio's original back, but only
+    where Loopscope's function is still there: a program that wrapped it (nest_asyncio wraps
+    _run_once) keeps its wrapper, which goes on calling Loopscope's (it passes through when no one
+    listens)."""
     owner, attribute = PATCHED_METHODS[name]
-    setattr(owner, attribute, function if function is not None else ORIGINALS[name])
+    if function is None:
+        if vars(owner)[attribute] is _patched.pop(name, None):
+            setattr(owner, attribute, ORIGINALS[name])
+        return
+    setattr(owner, attribute, function)
+    _patched[name] = function
+
+
+_patched = {}  # name -> the function patch() put in place
 
 
 # Every loop that starts running passes through here (uvloop's too); asyncio re-exports it.
@@ -69,8 +80,15 @@ get_running_loop = events._get_running_loop
 
 def set_running_loop_hook(hook):
     """Install hook (or asyncio's own function, given None) where loops announce that they run:
-    asyncio.events and the asyncio package, from which uvloop takes its copy when imported."""
-    events._set_running_loop = asyncio._set_running_loop = hook or original_set_running_loop
+    asyncio.events and the asyncio package, from which uvloop takes its copy when imported. None
+    leaves alone a module where the program put a function of its own."""
+    for module in (events, asyncio):
+        if hook is not None or module._set_running_loop is _running_loop_hook[0]:
+            module._set_running_loop = hook or original_set_running_loop
+    _running_loop_hook[0] = hook
+
+
+_running_loop_hook = [None]
 
 
 # The Task classes: the C one and the pure-Python one (CPython's tests use both).
@@ -261,9 +279,36 @@ def gather_children(future):
     return children if isinstance(children, list) else None
 
 
+# A subclass's methods are the program's code, which may block, raise, or do things the program does
+# not expect to happen when it did not call them. So what asyncio keeps for a task or future (its name,
+# loop, coroutine) is read with the method of the asyncio class it derives from.
+_ASYNCIO_CLASSES = TASK_TYPES + FUTURE_TYPES
+C_TASK = getattr(asyncio.tasks, "_CTask", None)  # exactly this type: get_name and the rest are asyncio's
+_own_methods = {}  # (type, method name) -> asyncio's own method for it, or None
+
+
+def _own_method(kind, name):
+    key = (kind, name)
+    try:
+        return _own_methods[key]
+    except KeyError:
+        base = next((cls for cls in kind.__mro__ if cls in _ASYNCIO_CLASSES), None)
+        method = _own_methods[key] = getattr(base, name, None) if base is not None else None
+        return method
+
+
+def task_name(task):
+    """The name asyncio keeps for a task (name=, set_name), without calling a subclass's get_name."""
+    if type(task) is C_TASK:
+        return task.get_name()
+    get_name = _own_method(type(task), "get_name")
+    return get_name(task) if get_name is not None else task.get_name()
+
+
 def future_loop(future):
-    get_loop = getattr(future, "get_loop", None)
-    return get_loop() if get_loop is not None else getattr(future, "_loop", None)
+    """The loop of a task or future, without calling a subclass's get_loop."""
+    get_loop = _own_method(type(future), "get_loop")
+    return get_loop(future) if get_loop is not None else getattr(future, "_loop", None)
 
 
 _COROUTINE = types.CoroutineType
@@ -271,10 +316,11 @@ _GENERATOR = types.GeneratorType
 
 
 def task_coroutine(task):
-    """The coroutine a task runs (None once an eager task has dropped it)."""
-    get_coro = getattr(task, "get_coro", None)
+    """The coroutine a task runs (None once an eager task has dropped it), without calling a
+    subclass's get_coro."""
+    get_coro = _own_method(type(task), "get_coro")
     if get_coro is None:
         return getattr(task, "_coro", None)
     if GET_CORO_MAY_CRASH and task.done():
         return next((r for r in gc.get_referents(task) if type(r) in (_COROUTINE, _GENERATOR)), None)
-    return get_coro()
+    return get_coro(task)

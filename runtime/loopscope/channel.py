@@ -2,17 +2,20 @@
 
 The runtime connects out to the adapter (the debuggee never listens), proves itself with the
 one-time token, then serves requests on a daemon thread that runs no user code: requests that
-need the program's state are handed to the held loop's thread by the request handler.
+need the program's state are handed to the held loop's thread by the request handler. The thread
+steps aside while the program forks (forking.py).
 """
 
 import _thread
 import json
 import math
 import os
+import select
 import socket
 import struct
 
 from . import schema
+from .forking import ResidentThread
 
 # Requests from the adapter are small; a frame over this is hostile or broken.
 MAX_INCOMING_FRAME = 1 << 20
@@ -125,13 +128,27 @@ class Channel:
             raise ChannelError("cannot reach the Loopscope adapter at %s:%s: %s" % (host, port, error))
         self._socket.settimeout(None)
         self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._decoder = FrameDecoder()  # kept across the serving threads, which a fork may change
+        self._wake_pipe = ()            # (read end, write end): wakes the serving thread to step aside
 
     def start(self, hello):
         hello = dict(hello, type="hello", token=self._token, protocolVersion=schema.PROTOCOL_VERSION)
+        self._token = None  # used once: nothing of the program's should find it lying around
         if schema.CHECKING:
             schema.check_hello(hello)
         self._write(hello)
-        _thread.start_new_thread(self._serve, ())
+        self._wake_pipe = os.pipe()
+        self._socket_fd = self._socket.fileno()  # as registered: fileno() says -1 once it is closed
+        self._readable = select.poll()
+        for fd in (self._socket_fd, self._wake_pipe[0]):
+            self._readable.register(fd, select.POLLIN)
+        ResidentThread(self._serve, self._wake_server).start()
+
+    def _wake_server(self):
+        try:
+            os.write(self._wake_pipe[1], b"!")
+        except (IndexError, OSError):
+            pass  # its thread has ended for good (the connection closed)
 
     def send_event(self, event, body):
         """Send an event; one that cannot be encoded is replaced by a log event saying so."""
@@ -171,10 +188,16 @@ class Channel:
         """In a forked child: drop this process's copy of the socket without touching the
         connection, which still belongs to the parent."""
         self._closed = True
+        self._close_wake_pipe()
         try:
             os.close(self._socket.detach())  # closing a copy of the descriptor sends nothing
         except OSError:
             pass
+
+    def _close_wake_pipe(self):
+        pipe, self._wake_pipe = self._wake_pipe, ()
+        for fd in pipe:
+            os.close(fd)
 
     def close(self):
         self._closed = True
@@ -196,21 +219,28 @@ class Channel:
             except OSError:
                 self._closed = True
 
-    def _serve(self):
-        decoder = FrameDecoder()
+    def _serve(self, stepping_aside):
         reason = "the adapter closed the connection"
         try:
-            while True:
+            while not stepping_aside():
+                ready = [fd for fd, _events in self._readable.poll()]
+                if self._wake_pipe[0] in ready:
+                    os.read(self._wake_pipe[0], 64)
+                if self._socket_fd not in ready:  # readable, hung up, or closed: recv() says which
+                    continue
                 data = self._socket.recv(65536)
                 if not data:
                     break
-                for message in decoder.feed(data):
+                for message in self._decoder.feed(data):
                     self._dispatch_safely(message)
+            else:
+                return  # for a fork: the same connection is served again after it
         except ChannelError as error:
             reason = "the adapter sent a malformed frame: %s" % error
         except OSError as error:
             reason = "the connection to the adapter broke: %s" % error
         self._closed = True
+        self._close_wake_pipe()
         self._on_close(reason)
 
     def _dispatch_safely(self, message):

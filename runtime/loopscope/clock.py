@@ -94,4 +94,5 @@ def install(mode):
 
 def uninstall():
     clock.mode = ClockMode.WALL
-    internals.BaseEventLoop.time = _original_time
+    if vars(internals.BaseEventLoop)["time"] is _loop_time:  # a program's own wrapper of it stays
+        internals.BaseEventLoop.time = _original_time

@@ -1,13 +1,15 @@
 """One handler per request from the adapter (see protocol.json), called on the channel thread.
 
 Handlers that only change settings answer at once; those that read the program's state are run
-on the held loop's thread and answer from there.
+on the held loop's thread and answer from there. None runs the program's code or waits for I/O here:
+setBreakpoints reads its file on a thread of its own (sourcefiles.py).
 """
 
 import threading
 
 from . import output
 from . import registry
+from .sourcefiles import SourceReader
 from .vocabulary import ARGUMENT_DEFAULTS
 
 # The most children one variables request returns; more are asked for in pages (start, count).
@@ -18,6 +20,7 @@ class CommandHandlers:
     def __init__(self, debugger, channel_ref):
         self._debugger = debugger
         self._channel = channel_ref
+        self._sources = SourceReader()
         self.started = threading.Event()
 
     def handle(self, request):
@@ -77,8 +80,20 @@ class CommandHandlers:
             raise LookupError("the program is running; pause it to see its task switches")
         return self._on_held_thread(work, request)
 
-    def on_setBreakpoints(self, arguments, _request):
-        return {"breakpoints": self._debugger.set_line_breakpoints(arguments["path"], arguments["breakpoints"])}
+    def on_setBreakpoints(self, arguments, request):
+        # The file is read on a thread of its own: one that blocks (a FIFO, a hung mount) must not
+        # hold up the channel.
+        channel, path, specs = self._channel(), arguments["path"], arguments["breakpoints"]
+
+        def done(lines, problem, latest):
+            try:
+                body = {"breakpoints": self._debugger.set_line_breakpoints(path, specs, lines, problem, latest)}
+            except Exception as error:
+                channel.send_response(request, error="%s: %s" % (type(error).__name__, error))
+            else:
+                channel.send_response(request, body)
+        self._sources.read(path, done)
+        return _ANSWERS_LATER
 
     def on_exceptionInfo(self, _arguments, request):
         return self._on_held_thread(self._debugger.exception_info, request)

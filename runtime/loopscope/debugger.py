@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import threading
+import traceback
 import weakref
 
 from . import asyncio_internals as internals
@@ -90,7 +91,8 @@ class Debugger(instrument.Listener):
         self.holding = Holding()
         self.breakpoints = TaskBreakpoints()
         self.line_breakpoints = linetrace.BreakpointTable()
-        self.tracer = linetrace.make_tracer(self.line_breakpoints, self.on_line, self.on_raise, self.on_return)
+        self.tracer = linetrace.make_tracer(self.line_breakpoints, self.on_line, self.on_raise, self.on_return,
+                                            self._warn)
         self.stepper = Stepper(self.tracer)
         self.pausing = Pausing(self._hold_busy_code)
         self.switches = SwitchRecorder()
@@ -121,11 +123,14 @@ class Debugger(instrument.Listener):
             self.tracer.update(catching=self.breakpoints.stops_on(TaskFilter.RAISED))
             self._apply_hooks()
 
-    def set_line_breakpoints(self, path, specs):
-        results = self.line_breakpoints.set(path, specs)
-        with self._lock:
-            self.tracer.update()
-            self._apply_hooks()
+    def set_line_breakpoints(self, path, specs, lines, problem=None, latest=True):
+        """lines: the file's lines with code (None, with problem saying why, if it could not be read);
+        latest False: a later request for the file has the say, this one only gets its answer."""
+        results = self.line_breakpoints.set(path, specs, lines, problem, replace=latest)
+        if latest:
+            with self._lock:
+                self.tracer.update()
+                self._apply_hooks()
         return results
 
     def start(self, arguments=None):
@@ -148,8 +153,10 @@ class Debugger(instrument.Listener):
         self.switches.recording(_RECORDS[plan.handles], registry.loop_states())
 
     def _in_forked_child(self):
-        """A forked child runs on as plain Python: no events (the adapter debugs the parent), no hooks."""
+        """A forked child runs on as plain Python: no events (the adapter debugs the parent), no hooks,
+        no holds."""
         self._send_event = lambda event, body: None
+        self.holding.forget_in_forked_child()
         self.line_breakpoints.by_path.clear()
         self.tracer.update(stepping=False, catching=False)
         if instrument.listening(self):
@@ -166,6 +173,9 @@ class Debugger(instrument.Listener):
         if last is not None:
             body["lastHandle"] = last
         self._send_event("loopClosed", body)
+
+    def _warn(self, message):
+        self._send_event("log", {"level": "warning", "message": message})
 
     def hooks_disabled(self, reason):
         self._send_event("log", {"level": "error", "message": "Loopscope switched its hooks off after an "
@@ -463,7 +473,6 @@ class Debugger(instrument.Listener):
         error = stop.exception if stop is not None else None
         if error is None:
             raise LookupError("the program is not stopped on an exception")
-        import traceback
         text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         kind = type(error)
         name = kind.__qualname__ if kind.__module__ == "builtins" else "%s.%s" % (kind.__module__, kind.__qualname__)
@@ -538,7 +547,7 @@ class Debugger(instrument.Listener):
             raise LookupError("no task with id %d (it may have finished)" % task_id)
         if task.done():
             raise LookupError("task %s has already %s" % (registry.task_name(task), stops.outcome(task)))
-        loop = task.get_loop()
+        loop = internals.future_loop(task)
         name, place = registry.task_name(task), frame_tools.resume_site(task)[0]
         if internals.get_running_loop() is loop:
             task.cancel()  # its loop is held on this thread: views show it cancelling at once

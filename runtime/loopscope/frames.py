@@ -116,10 +116,22 @@ def _async_generator_behind(awaitable):
 task_coroutine = internals.task_coroutine
 
 
+_NAMED_BY_THE_INTERPRETER = (types.CoroutineType, types.GeneratorType, types.AsyncGeneratorType)
+
+
 def coroutine_name(coro):
+    """The coroutine's qualified name; for an awaitable of the program's own class, its
+    __qualname__ only if reading it runs no code of the program's (a property, __getattr__)."""
     if coro is None:
         return "?"
-    name = getattr(coro, "__qualname__", None)
+    if type(coro) in _NAMED_BY_THE_INTERPRETER:
+        return coro.__qualname__
+    try:
+        name = inspect.getattr_static(coro, "__qualname__")
+    except AttributeError:
+        name = None
+    if type(name).__name__ in ("getset_descriptor", "member_descriptor"):  # C code reads it
+        name = name.__get__(coro, type(coro))
     if isinstance(name, str):
         return name
     return type(coro).__name__
@@ -195,9 +207,9 @@ def task_matches(task, names):
     match the task's name or a coroutine in its await chain? Exact type tests and plain attribute
     loads for coroutines and generators (which the interpreter specializes), getattr only for
     other awaitables; no allocation, no exception, only string hashes (cached)."""
-    if task.get_name() in names:
+    if internals.task_name(task) in names:
         return True
-    coro = task.get_coro()
+    coro = internals.task_coroutine(task)
     for _ in _CHAIN_LIMIT:
         kind = type(coro)
         if kind is _COROUTINE:

@@ -6,6 +6,7 @@ When one loop stops, every other loop holds quietly at its next boundary until t
 The debugger's lock guards begin() and release(); serve() runs without it.
 """
 
+import queue
 import threading
 
 _RESUME = object()
@@ -42,6 +43,15 @@ class Holding:
         self.primary = None
         self.inspection = None
         return list(held.values())
+
+    def forget_in_forked_child(self):
+        """In a forked child the holds are the parent's: the child's one thread, which may be serving
+        a stop (os.fork() typed into the Debug Console), runs on; nothing else can resume it. Each
+        inbox is new: another thread of the parent may have held the old one's lock at the fork."""
+        stops = self.release()
+        for stop in stops:
+            stop.inbox = queue.SimpleQueue()
+        self.wake(stops)
 
     @staticmethod
     def wake(stops):

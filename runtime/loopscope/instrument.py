@@ -23,8 +23,9 @@ _original_run_forever = internals.ORIGINALS["run_forever"]
 _original_close = internals.ORIGINALS["close"]
 _original_create_task = internals.ORIGINALS["create_task"]
 _original_create_future = internals.ORIGINALS["create_future"]
-_original_handle_run = internals.ORIGINALS["handle_run"]
 _TASK_TYPES = internals.TASK_TYPES
+_task_name = internals.task_name  # asyncio's name for the task: a subclass's get_name is never called
+_C_TASK = internals.C_TASK
 _states = registry.states
 
 
@@ -128,9 +129,64 @@ def apply(plan):
     watch.task_step_names = _step_names = frozenset(plan.task_step_names) if plan.handles == HandleHook.TASK_STEPS \
         else frozenset()
     watch.switch_log = plan.switch_log if plan.handles == HandleHook.LOGGED else None
-    internals.patch("handle_run", {
-        HandleHook.OFF: None, HandleHook.LOGGED: _handle_run_logged,
-        HandleHook.TASK_STEPS: _handle_run_task_steps, HandleHook.EVERY: _handle_run}[plan.handles])
+    _select_handle_hook({HandleHook.OFF: None, HandleHook.LOGGED: _handle_run_logged,
+                         HandleHook.TASK_STEPS: _handle_run_task_steps, HandleHook.EVERY: _handle_run}[plan.handles])
+
+
+# --- Handle._run, shared with the program -------------------------------------------------------
+# A program may wrap Handle._run itself (slow-callback monitors do). The per-handle hook goes on top
+# of whatever is there when it is switched on, and switching it off puts that back, not asyncio's
+# own. A program that wraps the hook while it is on keeps calling it from its wrapper; so each hook
+# first checks that it is the one selected now, and otherwise hands the handle on (to the selected
+# hook, or, with the hooks off, to what it wrapped).
+_inner_run = internals.ORIGINALS["handle_run"]  # what the hook wraps: asyncio's, or the program's wrapper
+_selected = _inner_run    # what a handle that reaches one of the hooks gets: a hook, or _inner_run when off
+_installed = None         # the hook Loopscope last put on Handle._run itself, until it put back _inner_run
+
+
+def _select_handle_hook(hook):
+    """hook: one of the per-handle hooks, or None for none."""
+    global _inner_run, _selected, _installed
+    owner, attribute = internals.PATCHED_METHODS["handle_run"]
+    current = vars(owner)[attribute]
+    # Replaced since Loopscope put its hook there: by a wrapper of that hook, unless it plainly wraps
+    # what the hook wrapped (the program took its wrapper off behind Loopscope's back, and made a new one).
+    wrapped_by_the_program = (_installed is not None and current is not _installed and current is not _inner_run
+                              and not (_refers_to(current, (_inner_run,)) and not _refers_to(current, _HANDLE_HOOKS)))
+    if hook is None:
+        if _installed is not None and current is _installed:
+            setattr(owner, attribute, _inner_run)
+            _installed = None
+        _selected = _inner_run  # a hook left inside the program's wrapper now hands every handle on
+        return
+    if not wrapped_by_the_program:
+        if current is not _installed:
+            _inner_run = current  # nothing of Loopscope's there, maybe the program's wrapper: go on top
+        setattr(owner, attribute, hook)
+        _installed = hook
+    # else the program's wrapper calls the hook that was on, which hands each handle on to this one.
+    _selected = hook
+
+
+def _refers_to(function, targets):
+    """Does this function of the program's name one of targets itself: in its closure, its defaults,
+    the globals it reads, or __wrapped__ (functools.wraps)?"""
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return False
+    names = getattr(function, "__globals__", {})
+    found = [cell.cell_contents for cell in (function.__closure__ or ()) if _filled(cell)]
+    found += list(function.__defaults__ or ()) + [names.get(name) for name in code.co_names]
+    found.append(getattr(function, "__wrapped__", None))
+    return any(thing is target for thing in found for target in targets)
+
+
+def _filled(cell):
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
 
 
 def listening(listener):
@@ -259,11 +315,17 @@ def _create_future(self):
 
 
 def _handle_run(self):
+    if _selected is not _handle_run:  # see _select_handle_hook
+        return _selected(self)
+    _report_handle(self)
+
+
+def _report_handle(self):
     # The hot path while anything watches handles: no allocation, no lookup by name.
     listener = _listener
     state = _states.get(id(self._loop))
     if state is None or listener is None:
-        _original_handle_run(self)
+        _inner_run(self)
         self = None  # see the end of this function
         return
     try:
@@ -272,7 +334,7 @@ def _handle_run(self):
         _disable("before_handle hook failed: %r" % (error,))
     state.current_handle = self
     try:
-        _original_handle_run(self)
+        _inner_run(self)
     finally:
         state.current_handle = None
         if watch.after_handles:
@@ -290,20 +352,23 @@ def _handle_run_task_steps(self):
     attribute lookup and a type test; a task step also the task name's lookup and, before 3.12 or
     for a task taskmarks marked, the match of its await chain. Only a task that may match reaches
     the listener, and one that finished (for the views)."""
+    if _selected is not _handle_run_task_steps:  # see _select_handle_hook
+        return _selected(self)
     task = getattr(self._callback, "__self__", None)
     if not isinstance(task, _TASK_TYPES):
-        _original_handle_run(self)
+        _inner_run(self)
         self = None  # as in _handle_run
         return
     marks = _marks  # module globals: cheaper than watch's attributes on this path
-    if marks is None or id(task) in marks or task.get_name() in _step_names:
+    name = task.get_name() if type(task) is _C_TASK else _task_name(task)  # a subclass's get_name: never
+    if marks is None or id(task) in marks or name in _step_names:
         if frames.task_matches(task, _step_names):
-            _handle_run(self)
+            _report_handle(self)
             self = task = None
             return
         if marks is not None:
             marks.discard(id(task))  # before the step, which may mark it again
-    _original_handle_run(self)
+    _inner_run(self)
     if task.done():  # the views list recently finished tasks
         if marks is not None:
             marks.discard(id(task))
@@ -321,10 +386,12 @@ def _handle_run_logged(self):
     history reads only when asked (about 1 µs a handle, where the full hook costs about 5 µs).
     Tasks are held by weak reference; a task that just finished is described at once, as
     (id, name, coroutine name, how it ended); one still pending has where it suspended noted."""
+    if _selected is not _handle_run_logged:  # see _select_handle_hook
+        return _selected(self)
     log = watch.switch_log
     state = _states.get(id(self._loop))
     if log is None or state is None:
-        _original_handle_run(self)
+        _inner_run(self)
         self = None  # as in _handle_run
         return
     stamp = state.log_stamp  # (iteration, loop time at its first handle)
@@ -338,12 +405,12 @@ def _handle_run_logged(self):
         subject, kind, task = None, callback_name(callback), None
     callback = None
     started = _perf_counter()
-    _original_handle_run(self)
+    _inner_run(self)
     ended = _perf_counter()
     place = None
     if task is not None:
         if task.done():  # described now: the log must not keep it alive
-            subject = (registry.task_id(task), task.get_name(), frames.coroutine_name(internals.task_coroutine(task)),
+            subject = (registry.task_id(task), _task_name(task), frames.coroutine_name(internals.task_coroutine(task)),
                        registry.how_task_ended(task))
             _notify("task_finished", task)
         else:
@@ -366,6 +433,7 @@ def _set_running_loop(loop):
 
 _HOOKS = {"run_once": _run_once, "run_forever": _run_forever, "close": _close, "create_task": _create_task,
           "create_future": _create_future}
+_HANDLE_HOOKS = (_handle_run, _handle_run_task_steps, _handle_run_logged)
 
 
 def install(listener):
@@ -392,4 +460,5 @@ def uninstall():
 def hook_code_objects():
     """Code objects of the hooks, so stack walks can leave Loopscope's frames out."""
     return {f.__code__ for f in (_run_once, _run_forever, _close, _create_task, _create_future, _handle_run,
-                                 _handle_run_task_steps, _handle_run_logged, _notify, _set_running_loop)}
+                                 _report_handle, _handle_run_task_steps, _handle_run_logged, _notify,
+                                 _set_running_loop)}

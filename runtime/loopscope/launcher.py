@@ -7,7 +7,12 @@ Python uses; the program's own exit code after that.
 import os
 import sys
 
-from . import __version__, instrument, program, schema, timelimit
+try:
+    import ctypes as _ctypes
+except ImportError:  # a build without ctypes
+    _ctypes = None
+
+from . import __version__, imports, instrument, program, schema, timelimit
 from .channel import Channel, ChannelError
 from .commands import CommandHandlers
 from .debugger import Debugger
@@ -83,11 +88,16 @@ def _fail(message, code=2):
 
 
 def main():
+    # First, before anything that could run the program's code: a package's __init__ must not find
+    # the token (it could connect to the adapter first and pass for the runtime).
+    token = _take_own_environment()
     try:
         options = parse(sys.argv[1:])
         address = _address(options["connect"]) if options["connect"] else None
     except UsageError as error:
         _fail("%s\n%s" % (error, USAGE))
+    # The program's own sys.path[0] from here on, so that what it names is looked up where Python would.
+    sys.path[0] = program.first_path_entry(options["program"], options["module"])
     try:
         if options["module"]:
             program.check_module(options["module"])
@@ -95,10 +105,6 @@ def main():
             program.check_program(options["program"])
     except program.ProgramNotFound as error:
         _fail(str(error), 1 if options["module"] else 2)
-
-    token = os.environ.get("LOOPSCOPE_TOKEN", "")
-    for name in _OWN_ENVIRONMENT:
-        os.environ.pop(name, None)
 
     channel = None
     debugger = Debugger(lambda event, body: channel.send_event(event, body) if channel is not None else None)
@@ -121,10 +127,39 @@ def main():
         os.register_at_fork(after_in_child=channel.abandon)
     debugger.tracer.sync_thread()  # line breakpoints set before start apply from the first line
 
+    # The program starts with the modules a plain run starts with: python -m (and a directory or zip
+    # program) has imported runpy by then.
+    imports.hand_over(("runpy",) if program.runs_through_runpy(options["program"], options["module"]) else ())
     if options["module"]:
         program.run_module(options["module"], options["args"])
     else:
         program.run_path(options["program"], options["args"])
+
+
+def _take_own_environment():
+    """Loopscope's variables, taken out of the environment: out of os.environ (so no child inherits
+    them) and, for the token, out of the process's environment block too, which /proc/self/environ
+    shows and which unsetenv leaves as it was. Returns the token."""
+    token = os.environ.get("LOOPSCOPE_TOKEN", "")
+    if token:
+        _blank_in_environment_block("LOOPSCOPE_TOKEN")
+    for name in _OWN_ENVIRONMENT:
+        os.environ.pop(name, None)
+    return token
+
+
+def _blank_in_environment_block(name):
+    """Overwrite the variable's value where the C library keeps it, in place, with zeros."""
+    if _ctypes is None:
+        return
+    try:
+        getenv = _ctypes.CDLL(None).getenv
+        getenv.restype, getenv.argtypes = _ctypes.c_void_p, (_ctypes.c_char_p,)
+        address = getenv(name.encode())
+        if address:
+            _ctypes.memset(address, ord("0"), len(_ctypes.string_at(address)))
+    except (OSError, AttributeError, ValueError):
+        pass  # no C library to ask: the value stays in the block, as on platforms without /proc
 
 
 def _on_channel_closed(reason):

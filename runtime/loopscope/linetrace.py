@@ -15,6 +15,7 @@ import threading
 from . import asyncio_internals as internals
 from . import frames as frame_tools
 from .breakpoints import hit_test, passes
+from .inspection import frame_names, safe_repr
 
 _INTERPOLATION = re.compile(r"\{([^{}]+)\}")
 
@@ -61,15 +62,16 @@ class BreakpointTable:
         self._next_id = 1000000    # apart from function breakpoint ids
         self.lock = threading.Lock()
 
-    def set(self, path, specs):
+    def set(self, path, specs, lines, problem=None, replace=True):
+        """The breakpoints of one file, given its lines with code (sourcefiles.py reads them; None,
+        with problem saying why, if it could not be read). With replace False, only the answer: a
+        later request for the same file has the say."""
         path = os.path.abspath(path)
+        with self.lock:
+            return self._set(path, specs, lines or (), problem, replace)
+
+    def _set(self, path, specs, lines, problem, replace):
         results, table = [], {}
-        try:
-            lines = code_lines(path)
-        except (OSError, SyntaxError, ValueError) as error:
-            lines, problem = set(), "cannot read %s: %s" % (os.path.basename(path), error)
-        else:
-            problem = None
         ordered = sorted(lines)
         for spec in specs:
             self._next_id += 1
@@ -96,11 +98,10 @@ class BreakpointTable:
             if actual != wanted:
                 result["message"] = "moved from line %d to the next line with code" % wanted
             results.append(result)
-        with self.lock:
-            if table:
-                self.by_path[path] = table
-            else:
-                self.by_path.pop(path, None)
+        if replace and table:
+            self.by_path[path] = table
+        elif replace:
+            self.by_path.pop(path, None)
         return results
 
     def at(self, filename, line):
@@ -113,7 +114,6 @@ class BreakpointTable:
 
 def interpolate(message, frame):
     """A logpoint's text with each {expression} evaluated in the frame."""
-    from .inspection import frame_names, safe_repr
     names = frame_names(frame)
 
     def value(match):
@@ -125,17 +125,26 @@ def interpolate(message, frame):
     return _INTERPOLATION.sub(value, message)
 
 
+# The tool ids PEP 669 names, which a program (or pdb, coverage, a profiler) may ask for: taken last,
+# the debugger's very last.
+NAMED_MONITORING_TOOLS = {5: "OPTIMIZER_ID", 2: "PROFILER_ID", 1: "COVERAGE_ID", 0: "DEBUGGER_ID"}
+
+
 def claim_monitoring_tool(name, first):
-    """A free sys.monitoring tool id (3.12+), `first` if free, now ours; None if all six are taken."""
+    """A free sys.monitoring tool id (3.12+), now ours: `first` if free, then the other id PEP 669
+    leaves unnamed, then the named ones; None if all six are taken."""
     monitoring = sys.monitoring
-    for tool in [first] + [i for i in range(6) if i != first]:
+    for tool in [first] + [i for i in (3, 4) if i != first] + list(NAMED_MONITORING_TOOLS):
         if monitoring.get_tool(tool) is None:
-            monitoring.use_tool_id(tool, name)
+            try:
+                monitoring.use_tool_id(tool, name)
+            except ValueError:  # taken meanwhile by another thread
+                continue
             return tool
     return None
 
 
-def _ignore(_frame):
+def _ignore(_argument):
     pass
 
 
@@ -145,11 +154,12 @@ class Tracer:
     when a coroutine only suspends at an await). Backends differ by Python version; both honour the
     same two switches."""
 
-    def __init__(self, table, on_line, on_raise=None, on_return=None):
+    def __init__(self, table, on_line, on_raise=None, on_return=None, on_warning=None):
         self.table = table
         self.on_line = on_line
         self.on_raise = on_raise   # (frame, exception) for the 'raised' filter
-        self.on_return = on_return or _ignore  # (frame) while stepping
+        self.on_return = on_return if on_return is not None else _ignore  # (frame) while stepping
+        self.on_warning = on_warning if on_warning is not None else _ignore  # (message) for the user
         self.stepping = False
         self.catching = False      # report exceptions raised in user code
         self.generation = 0   # bumped on every change; settrace threads catch up at loop boundaries
@@ -175,21 +185,35 @@ class MonitoringTracer(Tracer):
     gets its own LINE events (set_local_events); so does such code already running on some thread
     when the breakpoints change. Code of other files costs one event per code location, once, not
     one per line. A line step watches every line (global LINE events, switched off location by
-    location outside user code) and where frames return (PY_RETURN, PY_UNWIND). Every change calls restart_events(), which switches every
-    location back on, so code seen before the change is looked at again."""
+    location outside user code) and where frames return (PY_RETURN, PY_UNWIND). Every change calls
+    restart_events(), which switches every location back on, so code seen before the change is
+    looked at again."""
 
-    def __init__(self, table, on_line, on_raise=None, on_return=None):
-        super().__init__(table, on_line, on_raise, on_return)
+    def __init__(self, table, on_line, on_raise=None, on_return=None, on_warning=None):
+        super().__init__(table, on_line, on_raise, on_return, on_warning)
         self._monitoring = sys.monitoring
         self._tool = None   # claimed only while something is watched, and given back after
+        self._told = False
         # id(code) -> code, for the code objects given local LINE events. By identity: equal code
         # objects (a module executed twice) are distinct objects, each with its own events.
         self._watched = {}
 
     def _claim(self):
-        tool = claim_monitoring_tool("loopscope", self._monitoring.DEBUGGER_ID)
+        # Not DEBUGGER_ID while another is free: the program may want it (pdb, a debugger of its own).
+        tool = claim_monitoring_tool("loopscope", 4)
         if tool is None:
-            return False  # every tool id is taken by other tools: line breakpoints cannot work
+            if not self._told:
+                self._told = True
+                self.on_warning("Line breakpoints, line steps and the 'raised' filter cannot work: the program "
+                                "holds all six sys.monitoring tool ids. Free one (sys.monitoring.free_tool_id) to "
+                                "use them.")
+            return False
+        if tool in NAMED_MONITORING_TOOLS and not self._told:
+            self._told = True
+            self.on_warning("Loopscope uses sys.monitoring tool id %d (sys.monitoring.%s) for line breakpoints, "
+                            "since the program holds ids 3 and 4; while any line breakpoint is set, "
+                            "sys.monitoring.use_tool_id(%d) in the program raises ValueError."
+                            % (tool, NAMED_MONITORING_TOOLS[tool], tool))
         events = self._monitoring.events
         for event, callback in ((events.LINE, self._line), (events.RAISE, self._raise),
                                 (events.PY_START, self._entered), (events.PY_RESUME, self._entered),
@@ -285,9 +309,10 @@ class SettraceTracer(Tracer):
 
     needs_thread_sync = True  # sys.settrace is per thread: loop threads catch up at their boundaries
 
-    def __init__(self, table, on_line, on_raise=None, on_return=None):
-        super().__init__(table, on_line, on_raise, on_return)
+    def __init__(self, table, on_line, on_raise=None, on_return=None, on_warning=None):
+        super().__init__(table, on_line, on_raise, on_return, on_warning)
         self._installed = threading.local()
+        self._told = False
 
     def _global(self, frame, event, _arg):
         if event != "call":
@@ -314,10 +339,19 @@ class SettraceTracer(Tracer):
         return self._local
 
     def _apply(self):
-        threading.settrace(self._global if self.active else None)
+        # For threads started from now on; a hook of the program's own stays.
+        if _threading_trace_hook() in (None, self._global):
+            threading.settrace(self._global if self.active else None)
 
     def sync_thread(self, frame=None):
-        """On a loop's own thread (at a boundary or while held): trace as the settings say now."""
+        """On a loop's own thread (at a boundary or while held): trace as the settings say now. A
+        trace function of the program's own stays: before 3.12 a thread has one, and it is the
+        program's to set; the user is told why line breakpoints do not stop there."""
+        current = sys.gettrace()
+        if current is not None and current != self._global:
+            if self.active:
+                self._tell_about(current)
+            return
         if getattr(self._installed, "generation", None) == self.generation:
             return
         self._installed.generation = self.generation
@@ -328,6 +362,22 @@ class SettraceTracer(Tracer):
                 if not frame_tools.is_loopscope_file(frame.f_code.co_filename):
                     frame.f_trace = self._local
                 frame = frame.f_back
+
+    def _tell_about(self, trace_function):
+        if self._told:
+            return
+        self._told = True
+        self.on_warning(
+            "The program set its own trace function (%s, with sys.settrace) on thread %s: before Python 3.12 "
+            "a thread has only one, so Loopscope's line breakpoints and line steps do not stop in code that "
+            "thread runs while it is set. Loopscope leaves it in place. On Python 3.12 or newer both work "
+            "together." % (getattr(trace_function, "__qualname__", type(trace_function).__name__),
+                           threading.current_thread().name))
+
+
+def _threading_trace_hook():
+    gettrace = getattr(threading, "gettrace", None)  # 3.10+
+    return gettrace() if gettrace is not None else getattr(threading, "_trace_hook", None)
 
 
 _SUSPENDING = 0x20 | 0x80 | 0x200  # CO_GENERATOR, CO_COROUTINE, CO_ASYNC_GENERATOR
@@ -342,7 +392,7 @@ def _finished(frame):
     return frame.f_code.co_code[frame.f_lasti] == _RETURN_VALUE
 
 
-def make_tracer(table, on_line, on_raise=None, on_return=None):
+def make_tracer(table, on_line, on_raise=None, on_return=None, on_warning=None):
     if internals.HAS_MONITORING:
-        return MonitoringTracer(table, on_line, on_raise, on_return)
-    return SettraceTracer(table, on_line, on_raise, on_return)
+        return MonitoringTracer(table, on_line, on_raise, on_return, on_warning)
+    return SettraceTracer(table, on_line, on_raise, on_return, on_warning)

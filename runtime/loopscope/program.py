@@ -7,12 +7,14 @@ all match plain Python; Loopscope's own frames are cut from tracebacks.
 import atexit
 import builtins
 import importlib.machinery
+import importlib.util
 import io
 import os
 import runpy
 import signal
 import sys
 import types
+import zipfile
 
 from . import asyncio_internals as internals
 from . import frames as frame_tools
@@ -30,9 +32,14 @@ def check_program(path):
 
 
 def check_module(name):
-    import importlib.util
+    """Refuse a module that python -m could not find, without running any of the program's code: only
+    the top-level name is looked up, which imports nothing. The rest of the lookup imports packages
+    (their __init__ is the program's) and is left to run_module, where python -m does it too."""
+    top = name.partition(".")[0]
+    if not top:
+        return  # a relative name: runpy says why not, as python -m does
     try:
-        spec = importlib.util.find_spec(name)
+        spec = importlib.util.find_spec(top)
     except (ImportError, ValueError) as error:
         raise ProgramNotFound("Error while finding module specification for %r (%s: %s)"
                               % (name, type(error).__name__, error))
@@ -40,15 +47,32 @@ def check_module(name):
         raise ProgramNotFound("No module named %s" % name)
 
 
+def first_path_entry(path=None, module=None):
+    """What the interpreter puts in sys.path[0] for `python PATH` or `python -m MODULE`."""
+    if module is not None:
+        return os.getcwd()
+    if os.path.isdir(path) or not path.endswith((".py", ".pyw")) and _is_zip(path):
+        return _script_filename(path)  # a directory or zip is itself the place to import __main__ from
+    return os.path.dirname(os.path.realpath(path))
+
+
+def runs_through_runpy(path=None, module=None):
+    """True where the interpreter itself runs the program with runpy: -m, a directory, a zip."""
+    return module is not None or first_path_entry(path) == _script_filename(path)
+
+
+def _script_filename(path):
+    """Python 3.9+ makes the script's path absolute (in __file__, code objects and a dir/zip's sys.path[0])."""
+    return path if not internals.ABSOLUTE_SCRIPT_PATH or os.path.isabs(path) else os.path.join(os.getcwd(), path)
+
+
 def run_path(path, args):
     """Execute a script file (or a directory or zip with __main__.py) as __main__."""
     sys.argv[:] = [path] + list(args)
-    # Python 3.9+ makes the script's path absolute (in __file__, code objects and a dir/zip's sys.path[0])
-    filename = path if not internals.ABSOLUTE_SCRIPT_PATH or os.path.isabs(path) else os.path.join(os.getcwd(), path)
-    sys.path[0] = os.path.dirname(os.path.realpath(path))
-    if os.path.isdir(path) or not path.endswith((".py", ".pyw")) and _is_zip(path):
+    filename = _script_filename(path)
+    sys.path[0] = first_path_entry(path)
+    if sys.path[0] == filename:
         # as the interpreter does for a directory or zip: import __main__ from it, argv untouched
-        sys.path[0] = filename
         _fresh_main()
         return _guarded(lambda: runpy._run_module_as_main("__main__", alter_argv=False))
     main = _fresh_main()
@@ -76,14 +100,13 @@ def _fresh_main():
 
 def run_module(name, args):
     """Execute a module as __main__, as `python -m` does."""
-    sys.argv[:] = [name] + list(args)  # runpy replaces argv[0] with the module's file
-    sys.path[0] = os.getcwd()
+    sys.argv[:] = ["-m"] + list(args)  # while the module is looked up; runpy then puts its file there
+    sys.path[0] = first_path_entry(module=name)
     _fresh_main()
     return _guarded(lambda: runpy._run_module_as_main(name, alter_argv=True))
 
 
 def _is_zip(path):
-    import zipfile
     try:
         return zipfile.is_zipfile(path)
     except OSError:

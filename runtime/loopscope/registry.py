@@ -141,8 +141,11 @@ def task_of_handle(handle):
 
 
 def task_name(task):
-    get_name = getattr(task, "get_name", None)
-    return get_name() if get_name is not None else "Task-%d" % task_id(task)
+    """The name asyncio keeps for the task; a Task subclass's own get_name() is never called."""
+    try:
+        return internals.task_name(task)
+    except Exception:  # a Task subclass that never ran Task.__init__, a task-like object of the program's
+        return "Task-%d" % task_id(task)
 
 
 def how_task_ended(task):
@@ -198,5 +201,5 @@ def state_for_thread(thread_id):
             return state
     task = task_by_id(thread_id) if thread_id is not None else None
     if task is not None:
-        return state_of(task.get_loop())
+        return state_of(internals.future_loop(task))
     return None

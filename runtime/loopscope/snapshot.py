@@ -52,7 +52,7 @@ def _awaiting(task, graph, chain):
         return None
     if registry.is_task(waiter):
         return {"kind": "task", "id": registry.task_id(waiter),
-                "description": "task %s" % waiter.get_name()}
+                "description": "task %s" % registry.task_name(waiter)}
     timer = graph.sleeping.get(waiter)
     if timer is not None:
         due = timer.when() - internals.timer_loop(timer).time()
@@ -327,7 +327,7 @@ def _instance_dict(value):
 def _describe_callback(callback):
     owner = getattr(callback, "__self__", None)
     if owner is not None and registry.is_task(owner):
-        return "wake task %s" % owner.get_name()
+        return "wake task %s" % registry.task_name(owner)
     return callback_name(callback)
 
 

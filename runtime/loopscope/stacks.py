@@ -132,7 +132,11 @@ MAX_THREAD_NAME = 200
 
 
 def task_thread_name(task):
-    name = "%s · %s" % (registry.task_name(task), frame_tools.coroutine_name(internals.task_coroutine(task)))
+    try:
+        coroutine = frame_tools.coroutine_name(internals.task_coroutine(task))
+    except Exception:  # a Task subclass that never ran Task.__init__: one odd task must not fail `threads`
+        coroutine = "?"
+    name = "%s · %s" % (registry.task_name(task), coroutine)
     return name if len(name) <= MAX_THREAD_NAME else name[:MAX_THREAD_NAME - 1] + "…"
 
 

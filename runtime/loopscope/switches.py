@@ -205,7 +205,7 @@ def _entry_of(record):
 
 def _describe_task(entry, task):
     entry["taskId"] = registry.task_id(task)
-    entry["taskName"] = task.get_name()
+    entry["taskName"] = registry.task_name(task)
     entry["coroutine"] = frame_tools.coroutine_name(internals.task_coroutine(task))
 
 

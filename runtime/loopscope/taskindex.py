@@ -73,10 +73,11 @@ class TaskIndex:
 
     @staticmethod
     def _read_name(tasks):
-        try:
+        # The name asyncio keeps, never a subclass's get_name(): at C speed when every task is
+        # asyncio's own C Task.
+        if all(type(task) is internals.C_TASK for task in tasks):
             return dict(zip(tasks, map(_GET_NAME, tasks)))
-        except Exception:  # a Task subclass whose get_name fails
-            return {task: _safe_name(task) for task in tasks}
+        return {task: registry.task_name(task) for task in tasks}
 
     @staticmethod
     def _read_coroutine(tasks):
@@ -162,10 +163,3 @@ def _short_place(where):
     """'/app/pipeline.py:37' -> 'pipeline.py:37'."""
     path, _, line = where.rpartition(":")
     return "%s:%s" % (os.path.basename(path), line)
-
-
-def _safe_name(task):
-    try:
-        return str(task.get_name())
-    except Exception:
-        return "Task-%d" % registry.task_id(task)

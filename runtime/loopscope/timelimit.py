@@ -22,6 +22,8 @@ import sys
 import threading
 import time
 
+from .forking import ResidentThread
+
 try:
     import ctypes
     _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
@@ -53,6 +55,7 @@ class _Watchdog:
         self._fired = set()   # thread idents TimeLimitExceeded was raised into (maybe still pending)
         self._pid = None
         self.interrupt_main = False  # the main thread has INTERRUPT_SIGNAL's handler
+        self._thread = ResidentThread(self._watch, self._wake_up)  # it steps aside while the program forks
 
     def run(self, seconds, function, *args):
         ident = _thread.get_ident()
@@ -69,7 +72,7 @@ class _Watchdog:
             # First one C call, which an exception cannot split: from here on the watchdog does
             # not aim at this thread. A TimeLimitExceeded it raised and that is still pending is
             # then taken here (or, arriving a moment earlier, leaves run() as the overrun it is).
-            self._deadlines.pop(ident, None)
+            self._deadlines.pop(ident, None)  # gone already in a child forked by the limited call
             if ident in self._fired:
                 with self._lock:  # the watchdog has finished any round that saw the deadline
                     pass
@@ -80,17 +83,23 @@ class _Watchdog:
         """Starts the watchdog thread unless this process has it (a forked child does not)."""
         if self._pid != os.getpid():
             self._pid = os.getpid()
-            _thread.start_new_thread(self._watch, ())
+            self._thread.start()
 
     def _start_if_needed(self):
         if self._pid != os.getpid():
             self.start()
-        elif self._wake.locked():
-            self._wake.release()
+        else:
+            self._wake_up()
 
-    def _watch(self):
+    def _wake_up(self):
+        try:
+            self._wake.release()
+        except RuntimeError:
+            pass  # awake already
+
+    def _watch(self, stepping_aside):
         pid = os.getpid()
-        while self._pid == pid:
+        while self._pid == pid and not stepping_aside():
             with self._lock:
                 now = _monotonic()
                 for ident, deadline in list(self._deadlines.items()):  # run() disarms without the lock

@@ -43,10 +43,12 @@ describe('fidelity: the program behaves as without Loopscope', () => {
         // Addresses (0x7f...) differ from run to run.
         const tidy = (text: string) => text.replace(/0x[0-9a-f]+/g, '0x…');
         assert.equal(tidy(debugged.stdout), tidy(plain.stdout.toString()), 'stdout');
-        // Known and documented: from 3.12 os.fork() warns in any process with a second thread, and
-        // Loopscope's channel is one.
+        // From 3.12 os.fork() warns in a process with a second thread: Loopscope's step aside (forking.py).
+        // CPython 3.13 counts the threads its fork hooks start again in the parent (python/cpython#137109,
+        // fixed in 3.14): there the warning stays, as documented.
         const forkWarning = /^.*DeprecationWarning: This process \(pid=\d+\) is multi-threaded, use of fork\(\) may lead to deadlocks in the child\.\n.*\n/m;
-        const stderr = [tidy(debugged.stderr.replace(forkWarning, '')), tidy(plain.stderr.toString())];
+        const debuggedStderr = python.version.startsWith('3.13.') ? debugged.stderr.replace(forkWarning, '') : debugged.stderr;
+        const stderr = [tidy(debuggedStderr), tidy(plain.stderr.toString())];
         // A fixture may ask for its stderr lines to be compared in any order (see pending_at_exit.py).
         if (/^# fidelity-unordered: stderr$/m.test(readFileSync(program, 'utf8'))) {
           assert.deepEqual(stderr[0].split('\n').sort(), stderr[1].split('\n').sort(), 'stderr, in any order');

@@ -175,6 +175,13 @@ export async function withSession(body: (session: Session) => Promise<void>): Pr
   }
 }
 
+/** The promise's value, or a failure saying what did not happen within ms (a request that must not hang). */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms); });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** Poll a condition until it holds or the deadline passes (for things that have no event, like a pid vanishing). */
 export async function eventually(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -187,8 +194,13 @@ export async function eventually(condition: () => boolean, what: string, ms = 10
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    // A zombie has ended; it only waits for its parent (or init) to collect its exit status.
+    return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // no /proc here: kill(pid, 0) is all there is
   }
 }

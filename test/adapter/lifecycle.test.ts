@@ -98,6 +98,28 @@ describe('program lifecycle', () => {
     }
   });
 
+  it('ends what the program left in its process group when it is killed from outside', () => run({ program: fixture('spawner.py') }, async (s) => {
+    const childPid = Number((await s.outputMatching(/child (\d+)/))[1]);
+    const programPid = (await s.next('process')).body.systemProcessId as number;
+    process.kill(programPid, 'SIGKILL');
+    assert.equal((await s.next('exited')).body.exitCode, 137);
+    await eventually(() => !processAlive(childPid), `the grandchild ${childPid} is gone`);
+  }));
+
+  it('lets a child forked from the Debug Console run free, and ends it with the session', () => run({}, async (s) => {
+    await s.launch({ program: fixture('fork_console.py'), stopOnEntry: true });
+    const stop = await s.nextStop();
+    const forked = await s.client.evaluateRequest({ expression: '__import__("os").fork()', context: 'repl' });
+    const childPid = Number(forked.body.result);
+    assert.ok(childPid > 0, forked.body.result);
+    // The child was held where its parent is: it must not wait for a resume that only the parent gets.
+    await s.outputMatching(new RegExp(`child ${childPid} runs free`));
+    await s.client.continueRequest({ threadId: stop.body.threadId });
+    assert.equal((await s.next('exited')).body.exitCode, 0);
+    assert.match(s.text('stdout'), /parent done\n/);
+    await eventually(() => !processAlive(childPid), `the forked child ${childPid} is gone`);
+  }));
+
   it('ends a held program on disconnect', async () => {
     const session = new Session();
     await session.start();

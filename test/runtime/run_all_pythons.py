@@ -58,13 +58,27 @@ def identify(executable):
 def find_interpreters():
     """[(version tuple, 'X.Y.Z', path)] of the supported CPythons, oldest first, and where they came from."""
     candidates = sorted(glob.glob(os.path.join(pyenv_root(), "versions", "*", "bin", "python3")))
-    source = "pyenv (%s)" % pyenv_root()
+    source = "pyenv's versions folder"
     found = _usable(candidates)
     if not found:
         on_path = shutil.which("python3")
         source = "PATH"
         found = _usable([on_path] if on_path else [])
     return found, source
+
+
+def origin(executable):
+    """Where an interpreter came from, for reports: a Debian build that `npm run pythons` put into
+    pyenv's folder (it leaves a marker listing its packages), a pyenv build, or the PATH's."""
+    folder = os.path.dirname(os.path.dirname(executable))
+    marker = os.path.join(folder, ".loopscope-pythons")
+    if os.path.isfile(marker):
+        with open(marker) as packages:
+            first = packages.readline().split()
+        return "Debian %s %s" % (first[0], first[1]) if len(first) >= 2 else "Debian build"
+    if os.path.dirname(folder) == os.path.join(pyenv_root(), "versions"):
+        return "pyenv build"
+    return "python3 on PATH"
 
 
 def _usable(paths):
@@ -171,7 +185,7 @@ def main(argv=None):
     def one(run):
         run_suite(run, unittest_args, options.timeout)
         with print_lock:
-            print("CPython %-*s  %s  [%s]" % (width, run.label, run.summary(), run.executable))
+            print("CPython %-*s  %s  [%s]" % (width, run.label, run.summary(), origin(run.executable)))
             sys.stdout.flush()
         return run
 

@@ -66,6 +66,44 @@ class PrivateReadsLiveInOneModule(unittest.TestCase):
         self.assertTrue(internals.SUPPORTED, "the suite runs on a supported CPython")
 
 
+class TaskSubclassesRunNoCode(unittest.TestCase):
+    """A Task subclass's get_name and get_coro, a Future subclass's get_loop, are the program's code:
+    the debugger reads what asyncio keeps with asyncio's own methods, for C and pure-Python classes."""
+
+    def test_task_overrides_are_never_called(self):
+        for base in dict.fromkeys(internals.TASK_TYPES):  # the C Task is asyncio.Task too
+            class Hostile(base):
+                def get_name(self):
+                    raise AssertionError("get_name of the program's called")
+
+                def get_coro(self):
+                    raise AssertionError("get_coro of the program's called")
+
+            async def gated(gate):
+                await gate.wait()
+
+            async def main():
+                gate = asyncio.Event()
+                task = Hostile(gated(gate), loop=asyncio.get_running_loop(), name="kept by asyncio")
+                await asyncio.sleep(0)
+                read = (internals.task_name(task), internals.task_coroutine(task).__name__)
+                gate.set()
+                await asyncio.gather(task)
+                return read
+            with self.subTest(base=base.__name__):
+                self.assertEqual(run_on_new_loop(main), ("kept by asyncio", "gated"))
+
+    def test_future_loop_override_is_never_called(self):
+        loop = asyncio.new_event_loop()
+        self.addCleanup(loop.close)
+        for base in dict.fromkeys(internals.FUTURE_TYPES):
+            class Hostile(base):
+                def get_loop(self):
+                    raise AssertionError("get_loop of the program's called")
+            with self.subTest(base=base.__name__):
+                self.assertIs(internals.future_loop(Hostile(loop=loop)), loop)
+
+
 class ReadsOfARunningLoop(unittest.TestCase):
     def test_loop_task_future_and_timer_reads(self):
         seen = {}

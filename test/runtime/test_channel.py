@@ -9,8 +9,8 @@ import threading
 import unittest
 
 from runtime_support import DEADLINE  # first: puts the runtime on sys.path
-from loopscope import channel, schema
-from loopscope.channel import ChannelError, FrameDecoder, encode_frame
+from loopscope import channel, forking, schema
+from loopscope.channel import MAX_OUTGOING_FRAME, ChannelError, FrameDecoder, encode_frame
 
 
 def frame(payload):
@@ -392,6 +392,28 @@ class ChannelOverASocket(unittest.TestCase):
         peer.close()
         self.assertTrue(self.closed.wait(DEADLINE))
         self.assertEqual(len(self.close_reason), 1)
+
+    def test_closed_while_serving(self):
+        """The serving thread polls the socket beside a wake-up pipe; closing the socket ends it."""
+        link, peer = self.connect()
+        link.start({"pid": 1, "python": "3", "executable": "p"})
+        link.close()
+        self.assertTrue(self.closed.wait(DEADLINE))
+        self.assertEqual(len(self.close_reason), 1)
+
+    def test_serves_on_after_stepping_aside_for_a_fork(self):
+        """The frames before and after the serving thread stepped aside are one stream."""
+        link, peer = self.connect()
+        link.start({"pid": 1, "python": "3", "executable": "p"})
+        decoder = FrameDecoder(max_frame=MAX_OUTGOING_FRAME)
+        self.read_messages(peer, decoder, 1)  # the hello
+        frame = encode_frame({"type": "request", "seq": 1, "command": "threads", "arguments": {}})
+        peer.sendall(frame[:5])
+        forking._before_fork()
+        forking._after_fork_in_parent()
+        peer.sendall(frame[5:])
+        (response,) = self.read_messages(peer, decoder, 1)
+        self.assertEqual((response["request_seq"], response["success"]), (1, True))
 
     def test_deeply_nested_frame_closes_the_channel(self):
         """The channel thread must report a hostile frame through on_close, not die with a traceback."""

@@ -450,6 +450,79 @@ class InstallAndUninstall(unittest.TestCase):
         self.assertIn(instrument._handle_run.__code__, codes)
 
 
+class TheProgramsOwnWrappers(unittest.TestCase):
+    """A program that wraps Handle._run (a slow-callback monitor) or a loop method (nest_asyncio
+    wraps _run_once) keeps its wrapper whatever Loopscope switches, and it keeps seeing every handle."""
+
+    EVERY = instrument.HookPlan.NOTHING._replace(handles=instrument.HandleHook.EVERY)
+    TASK_STEPS = instrument.HookPlan.NOTHING._replace(handles=instrument.HandleHook.TASK_STEPS,
+                                                      task_step_names=frozenset({"no task is called this"}))
+    LOGGED = instrument.HookPlan.NOTHING._replace(handles=instrument.HandleHook.LOGGED)
+
+    def setUp(self):
+        self.addCleanup(setattr, events.Handle, "_run", ORIGINALS[(events.Handle, "_run")])
+        self.listener = RecordingListener()
+        instrument.install(self.listener)
+        self.addCleanup(instrument.uninstall)
+
+    def wrap_handle_run(self):
+        """The program's monitor, on whatever Handle._run is now; returns the handles it sees."""
+        seen, inner = [], events.Handle._run
+
+        def monitored_run(handle):
+            seen.append(handle)
+            return inner(handle)
+        events.Handle._run = monitored_run
+        self.monitor = monitored_run
+        return seen
+
+    def handles_reported(self):
+        return len(self.listener.of("before_handle"))
+
+    def test_a_wrapper_installed_while_the_hooks_are_off(self):
+        seen = self.wrap_handle_run()
+        for plan in (self.EVERY, self.LOGGED, self.TASK_STEPS, self.EVERY):
+            instrument.apply(plan)
+            run_on_new_loop(lambda: sleeps(2))
+        instrument.apply(instrument.HookPlan.NOTHING)
+        self.assertIs(vars(events.Handle)["_run"], self.monitor, "the program's wrapper is back")
+        before, reported = len(seen), self.handles_reported()
+        run_on_new_loop(lambda: sleeps(2))
+        self.assertGreater(len(seen), before, "the wrapper still sees the handles")
+        self.assertGreater(reported, 0)
+        self.assertEqual(self.handles_reported(), reported, "the hooks are off")
+
+    def test_a_wrapper_installed_over_a_hook_that_is_on(self):
+        instrument.apply(self.TASK_STEPS)
+        seen = self.wrap_handle_run()  # the program wraps Loopscope's hook
+        instrument.apply(self.EVERY)
+        run_on_new_loop(lambda: sleeps(2))
+        self.assertGreater(self.handles_reported(), 0, "the hook inside the wrapper reports")
+        self.assertGreater(len(seen), 0)
+        for plan in (self.LOGGED, instrument.HookPlan.NOTHING):
+            instrument.apply(plan)
+            self.assertIs(vars(events.Handle)["_run"], self.monitor)
+        before, reported = len(seen), self.handles_reported()
+        self.assertEqual(run_on_new_loop(lambda: sleeps(2)), 2)
+        self.assertGreater(len(seen), before)
+        self.assertEqual(self.handles_reported(), reported, "the hook inside the wrapper hands handles on")
+
+    def test_uninstall_leaves_a_wrapper_of_a_loop_method(self):
+        hooked = vars(base_events.BaseEventLoop)["_run_once"]
+        calls = []
+
+        def wrapped_run_once(loop):
+            calls.append(loop)
+            return hooked(loop)
+        base_events.BaseEventLoop._run_once = wrapped_run_once
+        self.addCleanup(setattr, base_events.BaseEventLoop, "_run_once",
+                        ORIGINALS[(base_events.BaseEventLoop, "_run_once")])
+        instrument.uninstall()
+        self.assertIs(vars(base_events.BaseEventLoop)["_run_once"], wrapped_run_once)
+        self.assertEqual(run_on_new_loop(lambda: sleeps(2)), 2)
+        self.assertTrue(calls)
+
+
 class UserCustomisationStillWorks(HookTest):
     def test_user_task_factory(self):
         class MyTask(asyncio.Task):

@@ -34,11 +34,12 @@ class TracerTest(unittest.TestCase):
 
     def tearDown(self):
         for path in list(self.table.by_path):
-            self.table.set(path, [])
+            self.table.set(path, [], ())
         self.tracer.update(stepping=False, catching=False)
         self.tracer.sync_thread()
         if internals.HAS_MONITORING:
-            self.assertIsNone(sys.monitoring.get_tool(sys.monitoring.DEBUGGER_ID), "the tool id was not given back")
+            self.assertNotIn("loopscope", [sys.monitoring.get_tool(tool) for tool in range(6)],
+                             "the tool id was not given back")
 
     def _on_line(self, frame):
         where = (frame.f_code.co_filename, frame.f_lineno)
@@ -48,7 +49,7 @@ class TracerTest(unittest.TestCase):
 
     def set_breakpoints(self, path, *lines, running=None):
         """As the debugger does: the table, then the tracer, then this thread catches up (settrace)."""
-        results = self.table.set(path, [{"line": number} for number in lines])
+        results = self.table.set(path, [{"line": number} for number in lines], linetrace.code_lines(path))
         self.assertTrue(all(result["verified"] for result in results), results)
         self.tracer.update()
         self.tracer.sync_thread(running)
@@ -172,7 +173,7 @@ class MonitoringCost(TracerTest):
         programs.add(1, 2)
         module = self.load_later_module()
         module.double(1)
-        tool = monitoring.DEBUGGER_ID
+        tool = self.tracer._tool
         self.assertEqual(monitoring.get_tool(tool), "loopscope")
         self.assertFalse(monitoring.get_events(tool) & monitoring.events.LINE, "LINE events everywhere")
         self.assertEqual(monitoring.get_local_events(tool, programs.add.__code__), 0)

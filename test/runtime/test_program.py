@@ -14,6 +14,8 @@ from runtime_support import PROGRAMS, RUNTIME, clean_environment, finish, pyenv_
 
 PYTHON = sys.executable
 MAIN_BY_PATH = os.path.join(RUNTIME, "loopscope", "__main__.py")
+LAUNCH = os.path.join(os.path.dirname(os.path.dirname(PROGRAMS)), "launch")
+SHADOWING = os.path.join(os.path.dirname(os.path.dirname(PROGRAMS)), "shadowing")
 
 
 class FidelityTest(unittest.TestCase):
@@ -179,11 +181,56 @@ class HowTheProgramSeesItself(FidelityTest):
     def test_token_is_not_visible(self):
         plain, ours = self.plain_and_loopscope(["environment.py"], LOOPSCOPE_TOKEN="secret-token-123")
         self.assertEqual(plain.returncode, 0)
-        self.assertEqual(plain.stdout, b"self: secret-token-123\nchild: secret-token-123\n")
+        self.assertEqual(plain.stdout, b"self: secret-token-123\nenvironment block: secret-token-123\n"
+                                       b"child: secret-token-123\n")
         self.assertEqual(ours.returncode, 0, ours.stderr)
-        self.assertEqual(ours.stdout, b"self: None\nchild: None\n")
+        self.assertEqual(ours.stdout, b"self: None\nenvironment block: None\nchild: None\n")
         seen = self.identity(["identity.py"])
         self.assertEqual(seen["loopscope_env"], [])
+
+
+class ModuleLaunch(FidelityTest):
+    """`python .../loopscope/__main__.py -m MODULE`, as the adapter starts it, is `python -m MODULE`: the
+    module is looked up with the working directory as sys.path[0], and the lookup (which runs the
+    package's __init__) is the program's, after the runtime has taken its token."""
+
+    def test_top_level_module_in_the_working_directory(self):
+        plain = self.assert_same(["-m", "topmod", "a"], cwd=LAUNCH, returncode=0, by_path=True)
+        self.assertIn(b"topmod __main__", plain.stdout)
+
+    def test_module_of_a_package_in_the_working_directory(self):
+        plain = self.assert_same(["-m", "pkg.main", "b"], cwd=LAUNCH, returncode=0, by_path=True)
+        self.assertIn(b"pkg imported, argv ['-m', 'b']\n", plain.stdout, "python -m shows -m while it looks")
+
+    def test_missing_module_of_a_package(self):
+        plain = self.assert_same(["-m", "pkg.missing"], cwd=LAUNCH, returncode=1, by_path=True)
+        self.assertIn(b"No module named pkg.missing", plain.stderr)
+
+    def test_the_package_init_finds_no_token(self):
+        plain, ours = self.plain_and_loopscope(["-m", "spy.main"], LAUNCH, by_path=True,
+                                               LOOPSCOPE_TOKEN="secret-token-123")
+        self.assertEqual(plain.stdout, b"spy: token found\nspy.main ran\n")
+        self.assertEqual(ours.stdout, b"spy: token not found\nspy.main ran\n", ours.stderr)
+        self.assertEqual(ours.returncode, 0)
+
+
+class TheProgramsOwnModules(FidelityTest):
+    """What the runtime imports for itself changes nothing that the program imports."""
+
+    def test_modules_named_like_the_standard_library_and_loopscope(self):
+        # Started from elsewhere: `python -m loopscope` in that directory would run its loopscope.py.
+        for by_path in (True, False):
+            with self.subTest(by_path=by_path):
+                plain = self.assert_same([os.path.join(SHADOWING, "main.py")], cwd=tempfile.gettempdir(),
+                                         returncode=3, by_path=by_path)
+                for name in (b"ctypes", b"json", b"loopscope", b"queue", b"sysconfig", b"termios"):
+                    self.assertIn(name + b" the program's\n", plain.stdout)
+
+    def test_sys_modules_as_in_a_plain_run(self):
+        """At the first line, after importing asyncio and after running a loop."""
+        for args in (["imported_modules.py"], ["-m", "imported_modules"]):
+            with self.subTest(args=args):
+                self.assert_same(args, returncode=0, by_path=True)
 
 
 class StartingProblems(unittest.TestCase):
