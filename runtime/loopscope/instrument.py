@@ -316,8 +316,14 @@ def _create_future(self):
 
 def _handle_run(self):
     if _selected is not _handle_run:  # see _select_handle_hook
-        return _selected(self)
-    _report_handle(self)
+        _selected(self)
+    else:
+        _report_handle(self)
+    # Every hook lets go of the handle before it returns, as asyncio's own Handle._run does: this
+    # frame sits under the handle's callback, so a traceback from it keeps the frame, and a frame
+    # that kept the handle would keep its task alive in a cycle (its "exception was never
+    # retrieved" report would wait for the garbage collector).
+    self = None
 
 
 def _report_handle(self):
@@ -326,7 +332,7 @@ def _report_handle(self):
     state = _states.get(id(self._loop))
     if state is None or listener is None:
         _inner_run(self)
-        self = None  # see the end of this function
+        self = None  # see _handle_run
         return
     try:
         listener.before_handle(state, self)
@@ -342,9 +348,7 @@ def _report_handle(self):
                 listener.after_handle(state, self)
             except Exception as error:
                 _disable("after_handle hook failed: %r" % (error,))
-        # As asyncio's own Handle._run does: a traceback that keeps this frame must not keep the
-        # handle, and through it the task, alive (its "never retrieved" report would come late).
-        self = None
+        self = None  # see _handle_run
 
 
 def _handle_run_task_steps(self):
@@ -353,11 +357,13 @@ def _handle_run_task_steps(self):
     for a task taskmarks marked, the match of its await chain. Only a task that may match reaches
     the listener, and one that finished (for the views)."""
     if _selected is not _handle_run_task_steps:  # see _select_handle_hook
-        return _selected(self)
+        _selected(self)
+        self = None  # see _handle_run
+        return
     task = getattr(self._callback, "__self__", None)
     if not isinstance(task, _TASK_TYPES):
         _inner_run(self)
-        self = None  # as in _handle_run
+        self = None  # see _handle_run
         return
     marks = _marks  # module globals: cheaper than watch's attributes on this path
     name = task.get_name() if type(task) is _C_TASK else _task_name(task)  # a subclass's get_name: never
@@ -373,7 +379,7 @@ def _handle_run_task_steps(self):
         if marks is not None:
             marks.discard(id(task))
         _notify("task_finished", task)
-    self = task = None  # as in _handle_run
+    self = task = None  # see _handle_run
 
 
 _perf_counter = time.perf_counter
@@ -387,12 +393,14 @@ def _handle_run_logged(self):
     Tasks are held by weak reference; a task that just finished is described at once, as
     (id, name, coroutine name, how it ended); one still pending has where it suspended noted."""
     if _selected is not _handle_run_logged:  # see _select_handle_hook
-        return _selected(self)
+        _selected(self)
+        self = None  # see _handle_run
+        return
     log = watch.switch_log
     state = _states.get(id(self._loop))
     if log is None or state is None:
         _inner_run(self)
-        self = None  # as in _handle_run
+        self = None  # see _handle_run
         return
     stamp = state.log_stamp  # (iteration, loop time at its first handle)
     if stamp[0] != state.iteration:
@@ -416,7 +424,7 @@ def _handle_run_logged(self):
         else:
             place = frames.resume_site(task)[0]  # where it suspended: (filename, line)
     log.append((state.id, stamp[0], stamp[1], subject, kind, started, ended, place))
-    self = task = subject = None  # as in _handle_run
+    self = task = subject = None  # see _handle_run
 
 
 _foreign_loop_types = set()
