@@ -3,12 +3,14 @@
 Everything here only reads frames and coroutine attributes; nothing runs user code.
 """
 
+import _thread
 import gc
 import inspect
 import os
 import site
 import sys
 import sysconfig
+import threading
 import types
 
 from . import asyncio_internals as internals
@@ -254,6 +256,16 @@ def thread_frames(top, skip_codes=()):
 
 def thread_top_frame(thread_ident):
     return sys._current_frames().get(thread_ident)
+
+
+def current_thread():
+    """(ident, name) of the calling thread, as threading names it, or "thread IDENT" for a thread
+    threading did not start. Not threading.current_thread(): on such a thread it makes a
+    _DummyThread that the program would then see in threading.enumerate() (and CPython's tests in
+    threading._dangling)."""
+    ident = _thread.get_ident()
+    known = threading._active.get(ident)
+    return ident, known.name if known is not None else "thread %d" % ident
 
 
 _HANDLE_RUN = internals.ORIGINALS["handle_run"].__code__

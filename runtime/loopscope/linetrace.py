@@ -372,7 +372,7 @@ class SettraceTracer(Tracer):
             "a thread has only one, so Loopscope's line breakpoints and line steps do not stop in code that "
             "thread runs while it is set. Loopscope leaves it in place. On Python 3.12 or newer both work "
             "together." % (getattr(trace_function, "__qualname__", type(trace_function).__name__),
-                           threading.current_thread().name))
+                           frame_tools.current_thread()[1]))
 
 
 def _threading_trace_hook():

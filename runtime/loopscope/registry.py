@@ -9,10 +9,10 @@ must never keep a loop or a task alive.
 
 import collections
 import itertools
-import threading
 import weakref
 
 from . import asyncio_internals as internals
+from . import frames
 
 _ids = itertools.count(1)
 _run_numbers = itertools.count(1)
@@ -31,9 +31,7 @@ class LoopState:
     def __init__(self, loop):
         self.id = next(_ids)
         self.loop_ref = weakref.ref(loop)
-        thread = threading.current_thread()
-        self.thread_ident = thread.ident
-        self.thread_name = thread.name
+        self.thread_ident, self.thread_name = frames.current_thread()  # again when it starts running
         self.iteration = 0          # iterations started
         self.run_number = 0         # which run_forever (numbered across loops) runs it now
         self.clock_skew = 0.0       # seconds the virtual clock jumped ahead on this loop
@@ -55,7 +53,10 @@ class LoopState:
         return "event loop %d (%s)" % (self.id, self.thread_name)
 
     def start_run(self):
+        """run_forever starts, on the thread the loop belongs to from now on (it may have been first
+        seen on another, where a task was made for it)."""
         self.run_number = next(_run_numbers)
+        self.thread_ident, self.thread_name = frames.current_thread()
 
 
 def register_loop(loop, on_collected):

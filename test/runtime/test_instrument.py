@@ -1,6 +1,7 @@
 """The hooks: every way a loop is made is seen, moments arrive in order, tasks are recognised,
 a failing listener is switched off without harming the program, and uninstall puts asyncio back."""
 
+import _thread
 import asyncio
 import contextvars
 import sys
@@ -137,6 +138,47 @@ class EveryLoopIsHooked(HookTest):
         self.assertIn("loop-thread", state.name)
         self.assertGreaterEqual(self.assert_iterations(state), 4)
         self.assert_closed(state)
+
+    def test_a_loop_on_a_thread_threading_did_not_start(self):
+        """Registering a loop learns its thread's name without making threading invent a _DummyThread,
+        which the program would then see (threading.enumerate(); CPython's test_tasks
+        test_task_created_during_thread_state_clear changed threading._dangling)."""
+        def known_to_threading_after_a_loop():
+            known, done = [], _thread.allocate_lock()
+            done.acquire()
+
+            def target():
+                try:
+                    loop = asyncio.new_event_loop()
+                    loop.create_task(sleeps(0))  # the loop is first seen here, on this thread
+                    loop.run_until_complete(sleeps(1))
+                    loop.close()
+                    known.append(_thread.get_ident() in threading._active)
+                finally:
+                    done.release()
+            _thread.start_new_thread(target, ())
+            self.assertTrue(done.acquire(True, DEADLINE))
+            return known
+
+        instrument.uninstall()
+        self.assertEqual(known_to_threading_after_a_loop(), [False], "plain asyncio leaves threading alone")
+        instrument.install(self.listener)
+        watch_everything()
+        self.assertEqual(known_to_threading_after_a_loop(), [False])
+        self.assertRegex(self.only_state().name, r"^Event loop \d+ \(thread \d+\)$")
+
+    def test_a_loop_belongs_to_the_thread_that_runs_it(self):
+        """A loop first seen where a task was made for it, then run on another thread: its stack and
+        name are that other thread's."""
+        loop = asyncio.new_event_loop()
+        try:
+            task = loop.create_task(sleeps(1))
+            program = ProgramThread(lambda: loop.run_until_complete(task), name="runs-it").start()
+            self.assertEqual(program.join(self), 1)
+        finally:
+            loop.close()
+        state = self.only_state()
+        self.assertEqual((state.thread_ident, state.thread_name), (program.thread.ident, "runs-it"))
 
     def test_two_loops_get_distinct_ids(self):
         results = []
