@@ -373,6 +373,7 @@ class Debugger(instrument.Listener):
 
     def _serve_while_held(self, stop):
         self.holding.serve(stop)
+        timelimit.end_repr_worker()  # the stop's threads end before the program runs again
         if self.stepper.ends_before_handle(stop.state):
             self._tell_what_step_into_waits_for(stop.state)
         # Back to the program: trace this thread as the settings now say (a line step may start here).

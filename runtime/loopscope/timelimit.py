@@ -33,6 +33,7 @@ except (ImportError, AttributeError):  # a build without ctypes
     ctypes = None
 
 REPEAT = 0.1
+WORKER_END_TIME_LIMIT = 1.0  # how long a resume waits for the repr worker to end
 _MAIN_IDENT = threading.main_thread().ident
 # A real-time signal next to pausing.PAUSE_SIGNAL: it breaks a main-thread call blocked in C.
 INTERRUPT_SIGNAL = signal.NSIG - 3
@@ -182,26 +183,40 @@ def _on_interrupt(_signum, _frame):
 class _ReprWorker:
     """A thread of Loopscope's that runs reprs for a held thread other than the main one, so that a
     repr blocked in C can be given up on: the caller stops waiting, this worker is abandoned to
-    finish alone, and the next repr gets a new worker. One job at a time."""
+    finish alone, and the next repr gets a new worker. One job at a time. It lives for one stop:
+    started by the stop's first such repr, ended (finish()) before the program runs again."""
 
     def __init__(self):
         self._start = _thread.allocate_lock()
         self._start.acquire()
+        self._gone = _thread.allocate_lock()
+        self._gone.acquire()
         self._job = None
         self.abandoned = False
         _thread.start_new_thread(self._serve, ())
 
     def _serve(self):
-        while not self.abandoned:
-            self._start.acquire()
-            function, args, seconds, result, done = self._job
-            self._job = None
-            try:
-                result.append((True, _run_traced(seconds, function, *args)))
-            except BaseException as error:  # a repr may raise anything
-                result.append((False, error))
-            done.release()
-            function = args = result = done = None
+        try:
+            while not self.abandoned:
+                self._start.acquire()
+                if self._job is None:  # finish()
+                    return
+                function, args, seconds, result, done = self._job
+                self._job = None
+                try:
+                    result.append((True, _run_traced(seconds, function, *args)))
+                except BaseException as error:  # a repr may raise anything
+                    result.append((False, error))
+                done.release()
+                function = args = result = done = None
+        finally:
+            self._gone.release()
+
+    def finish(self):
+        """Ends the thread and waits (a little) until it is gone."""
+        self._job = None
+        self._start.release()
+        self._gone.acquire(True, WORKER_END_TIME_LIMIT)
 
     def call(self, seconds, function, *args):
         """function(*args) here; TimeLimitExceeded if it has not returned in time."""
@@ -260,3 +275,14 @@ _worker_pid = None
 def _new_worker():
     global _worker, _worker_pid
     _worker, _worker_pid = _ReprWorker(), os.getpid()
+
+
+def end_repr_worker():
+    """The program is about to run again: the repr worker this stop started, if any, ends now, so
+    the program never meets a thread it did not start (CPython's tests count them; os.fork() warns
+    about them). One abandoned in a repr that blocks is left to finish alone."""
+    global _worker
+    with _worker_lock:
+        worker, _worker = _worker, None
+        if worker is not None and not worker.abandoned and _worker_pid == os.getpid():
+            worker.finish()

@@ -1,6 +1,7 @@
 """Debugger driven in-process: the program runs on a worker thread, the test plays the
 adapter (resume, pause, breakpoints, filters, stack traces) and reads events from a queue."""
 
+import _thread
 import asyncio
 import functools
 import os
@@ -181,6 +182,46 @@ class StepByIteration(DebuggerTest):
 
 # The handles interleave() runs, in order: (task name or None for a callback, where it resumes).
 # "main" stands for the main task's generated name. After each, the iteration it belongs to.
+class Shown:
+    def __repr__(self):
+        return "<shown>"  # not a builtin's repr: run under the time limit, on a worker off the main thread
+
+
+async def holds_a_value(progress):
+    value = Shown()
+    await asyncio.sleep(0)
+    progress.add(repr(value))
+
+
+class NoThreadOutlivesTheStop(DebuggerTest):
+    def test_the_repr_worker_ends_when_the_program_resumes(self):
+        """A repr for a loop off the main thread runs on a thread of Loopscope's; it must be gone
+        once the program runs again, or the program sees one more thread than it started
+        (_thread._count(); CPython's tests: "threading_cleanup() failed to clean up threads")."""
+        threads_before = _thread._count()
+        program = Program(holds_a_value)
+        self.debugger.set_task_filters(["taskSwitch"])
+        thread = self.launch(program)
+        self.expect_stop()  # before its first step
+        self.debugger.resume("continue")
+        stop = self.expect_stop()  # suspended at its await, value set
+        frames = [f for f in self.stack(stop["threadId"]) if f.get("name") == "holds_a_value"]
+        self.assertTrue(frames, "the task's coroutine frame")
+        inspection = self.debugger.inspection
+        scopes = self.on_held_thread(functools.partial(inspection.scopes, frames[0]["id"]), stop["threadId"])
+        shown = self.on_held_thread(functools.partial(inspection.variables, scopes[0]["variablesReference"]),
+                                    stop["threadId"])
+        self.assertIn("<shown>", [v["value"] for v in shown])
+        self.debugger.set_task_filters([])
+        self.debugger.resume("continue")
+        self.expect_finish(thread)
+        thread.thread.join(DEADLINE)
+        deadline = time.monotonic() + 1.0  # as long as CPython's threading_cleanup() waits
+        while _thread._count() > threads_before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertEqual(_thread._count(), threads_before)
+
+
 def expected_handles():
     run_def = def_line(programs.Worker.run)
     return [
