@@ -130,27 +130,6 @@ def self_pipe_fd(loop):
         return -1
 
 
-class _SteppingStop:
-    """Truthy, like the True that loop.stop() sets; told apart from it afterwards."""
-
-
-_STEPPING = _SteppingStop()
-
-
-def run_once_without_waiting(loop, run_once):
-    """run_once(loop) with a select() that does not wait, as in `loop.stop(); loop.run_forever()`:
-    the loop's stop flag is set for this one iteration and cleared after it, unless the program
-    called loop.stop() meanwhile (which replaces the marker with True)."""
-    if loop._stopping:
-        return run_once(loop)
-    loop._stopping = _STEPPING
-    try:
-        return run_once(loop)
-    finally:
-        if loop._stopping is _STEPPING:
-            loop._stopping = False
-
-
 def wake(loop):
     """Make a loop blocked in select() return at once (what call_soon_threadsafe does)."""
     if loop is None or loop.is_closed():

@@ -46,6 +46,11 @@ _FLOW_EXCEPTIONS = (StopIteration, StopAsyncIteration, GeneratorExit, internals.
 # What the Task Switches history gets under each weight of the per-handle hook.
 _RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_STEPS: "matching", HandleHook.OFF: "none"}
 
+# A step from between iterations lets the iteration wait in select() as the program would (loop
+# time flows meanwhile, on the frozen clock too, so a short sleep ends in the next step), but the
+# user is waiting for the step: a loop that would wait longer is woken after this many seconds.
+STEP_WAIT_LIMIT = 1.0
+
 Settings = collections.namedtuple("Settings", "stop_on_entry max_task_threads clock just_my_code record_always")
 
 
@@ -399,9 +404,10 @@ class Debugger(instrument.Listener):
                 stop = (holding.held.get(state.id) if state is not None else None) or holding.primary
                 if stop is not None:
                     self.stepper.begin(mode, stop)
-                    # A step from between iterations runs exactly the next one, as
-                    # loop.stop(); loop.run_forever() would: its select() does not wait.
-                    stop.state.no_wait = stop.where == StopPlace.ITERATION and self.stepper.ends_at_boundary(stop.state)
+                    # A step from between iterations runs the next one as the program would,
+                    # its wait in select() included, up to STEP_WAIT_LIMIT.
+                    if stop.where == StopPlace.ITERATION and self.stepper.ends_at_boundary(stop.state):
+                        stop.state.wait_limit = STEP_WAIT_LIMIT
             released = holding.release()
             self._loop_views = {}
             clock_tools.clock.resume()

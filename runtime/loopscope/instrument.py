@@ -16,6 +16,7 @@ from . import asyncio_internals as internals
 from . import clock as clock_tools
 from . import frames
 from . import registry
+from . import timelimit
 from .taskmarks import TaskMarks
 
 _original_run_once = internals.ORIGINALS["run_once"]
@@ -37,7 +38,7 @@ class Listener:
     loop_closed(state)           it was closed, or collected without being closed
     before_iteration(state)      at each iteration boundary, on the loop's thread (plan.iterations);
                                  blocking here holds the loop between iterations; setting
-                                 state.no_wait makes the iteration's select() not wait
+                                 state.wait_limit (seconds) wakes the iteration's select() then
     before_handle(state, handle) before a ready handle runs (per-handle hook 'every', or a task
                                  step that may match a function breakpoint); blocking holds it there
     after_handle(state, handle)  after it ran (plan.after_handles)
@@ -262,11 +263,24 @@ def _run_once(self):
     if watch.autojump:
         clock_tools.autojump(self, state)
     state.iteration += 1
-    if state.no_wait:  # set by a step that must not sleep in select() (see Listener.before_iteration)
-        state.no_wait = False
-        internals.run_once_without_waiting(self, _original_run_once)
-    else:
+    limit = state.wait_limit
+    if limit is None:
         _original_run_once(self)
+        return
+    # A step (see Listener.before_iteration): select() gets the program's own timeout, and a loop
+    # still waiting when the limit is up is woken as call_soon_threadsafe would wake it.
+    state.wait_limit = None
+    alarm = timelimit.alarm(limit, _end_wait, state, state.iteration)
+    try:
+        _original_run_once(self)
+    finally:
+        timelimit.cancel(alarm)
+
+
+def _end_wait(state, iteration):
+    """On the watchdog thread: the stepped iteration has waited long enough."""
+    if state.iteration == iteration:  # else it is over (the next one waits for its own reasons)
+        internals.wake(state.loop)
 
 
 def _run_forever(self):

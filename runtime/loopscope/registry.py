@@ -26,7 +26,7 @@ class LoopState:
     """What Loopscope knows of one event loop. Its id is the loop's DAP thread id."""
 
     __slots__ = ("id", "loop_ref", "thread_ident", "thread_name", "iteration", "run_number", "clock_skew",
-                 "current_handle", "log_stamp", "no_wait", "__weakref__")
+                 "current_handle", "log_stamp", "wait_limit", "__weakref__")
 
     def __init__(self, loop):
         self.id = next(_ids)
@@ -37,7 +37,7 @@ class LoopState:
         self.clock_skew = 0.0       # seconds the virtual clock jumped ahead on this loop
         self.current_handle = None  # the handle running now, while handles are watched
         self.log_stamp = (-1, 0.0)  # (iteration, loop time at its first handle): instrument._handle_run_logged
-        self.no_wait = False        # the next iteration is a step: its select() must not wait
+        self.wait_limit = None      # the next iteration is a step: its select() waits at most this long
 
     @property
     def loop(self):

@@ -1,5 +1,6 @@
-"""Time limits for the program's code that the debugger runs while a loop is held: reprs in
-Variables, and what the user evaluates.
+"""Time limits for the program's code that the debugger runs while a loop is held (reprs in
+Variables, and what the user evaluates), and alarms: a function called after a delay on the same
+thread (a step's wait in select() is cut short by one).
 
 A trace function cannot do this: a stop at a line breakpoint or a step is served from inside a
 trace (or sys.monitoring) callback, where CPython turns tracing off. Instead one watchdog thread
@@ -46,13 +47,14 @@ class TimeLimitExceeded(BaseException):
 
 class _Watchdog:
     """One thread (started with _thread, so the program's threading.enumerate() does not list
-    it) watching at most one limited call per program thread."""
+    it) watching at most one limited call per program thread, and the alarms."""
 
     def __init__(self):
         self._lock = _thread.allocate_lock()
         self._wake = _thread.allocate_lock()
         self._wake.acquire()
         self._deadlines = {}  # thread ident -> deadline
+        self._alarms = {}     # Alarm -> deadline
         self._fired = set()   # thread idents TimeLimitExceeded was raised into (maybe still pending)
         self._pid = None
         self.interrupt_main = False  # the main thread has INTERRUPT_SIGNAL's handler
@@ -80,6 +82,16 @@ class _Watchdog:
                 _absorb_pending()
                 self._fired.discard(ident)
 
+    def alarm(self, seconds, function, *args):
+        alarm = Alarm(function, args)
+        with self._lock:
+            self._alarms[alarm] = _monotonic() + seconds
+            self._start_if_needed()
+        return alarm
+
+    def cancel(self, alarm):
+        self._alarms.pop(alarm, None)  # one C call: no lock, so the hot path never waits for a round
+
     def start(self):
         """Starts the watchdog thread unless this process has it (a forked child does not)."""
         if self._pid != os.getpid():
@@ -103,6 +115,9 @@ class _Watchdog:
         while self._pid == pid and not stepping_aside():
             with self._lock:
                 now = _monotonic()
+                due = [alarm for alarm, deadline in list(self._alarms.items()) if now >= deadline]
+                for alarm in due:
+                    self._alarms.pop(alarm, None)
                 for ident, deadline in list(self._deadlines.items()):  # run() disarms without the lock
                     if now < deadline:
                         continue
@@ -116,12 +131,30 @@ class _Watchdog:
                     else:
                         _set_async_exc(ident, id(TimeLimitExceeded))
                         self._fired.add(ident)
-                pending = list(self._deadlines.values())
+                pending = list(self._deadlines.values()) + list(self._alarms.values())
+            for alarm in due:  # outside the lock: an alarm may take its time
+                alarm.ring()
             if not pending:
                 self._wake.acquire()  # until the next limited call
                 continue
             wait = max(0.0, min(pending) - _monotonic())
             self._wake.acquire(True, wait if wait > 0 else REPEAT)
+
+
+class Alarm:
+    """function(*args), called once on the watchdog thread when its time comes, unless cancelled."""
+
+    __slots__ = ("_function", "_args")
+
+    def __init__(self, function, args):
+        self._function = function
+        self._args = args
+
+    def ring(self):
+        try:
+            self._function(*self._args)
+        except Exception:
+            pass  # the watchdog must go on watching
 
 
 def _noop():
@@ -149,9 +182,18 @@ def start():
     """Starts the watchdog now, with the debugger, rather than at the first limited call: a thread
     that appeared in the middle of the program could be taken for one of the program's (CPython's
     own tests count threads before and after each test)."""
-    if ctypes is not None:
-        with _watchdog._lock:
-            _watchdog.start()
+    with _watchdog._lock:
+        _watchdog.start()
+
+
+def alarm(seconds, function, *args):
+    """Calls function(*args) on the watchdog thread in `seconds`, unless cancel(alarm) comes first
+    (a call already under way is not stopped). Returns the alarm."""
+    return _watchdog.alarm(seconds, function, *args)
+
+
+def cancel(alarm):
+    _watchdog.cancel(alarm)
 
 
 def run_limited(seconds, function, *args):

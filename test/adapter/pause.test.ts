@@ -52,8 +52,9 @@ describe('pause', () => {
     }
   });
 
-  // Issue #15, 7: stepping after a pause in an idle loop used to wait out the 3,600 s sleep.
-  it('steps an idle loop at once, and Step Into says what it waits for and stays pausable', async () => {
+  // Issue #15, 7: stepping after a pause in an idle loop used to wait out the 3,600 s sleep; now
+  // a step waits at most 1 s (STEP_WAIT_LIMIT), then the loop is woken and the step ends.
+  it('steps an idle loop within a second, and Step Into says what it waits for and stays pausable', async () => {
     const session = new Session();
     await session.start();
     try {

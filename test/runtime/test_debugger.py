@@ -13,7 +13,7 @@ import unittest
 
 from runtime_support import (DEADLINE, FIXTURES, EventRecorder, ProgramThread, def_line, fixture_line,
                              py_task_factory, run_on_new_loop)
-from loopscope import instrument, registry, schema
+from loopscope import debugger as debugger_module, instrument, registry, schema
 from loopscope.debugger import Debugger
 from loopscope.pausing import PAUSE_SIGNAL
 
@@ -182,6 +182,68 @@ class StepByIteration(DebuggerTest):
 
 # The handles interleave() runs, in order: (task name or None for a callback, where it resumes).
 # "main" stands for the main task's generated name. After each, the iteration it belongs to.
+class StepAnIdleLoop(DebuggerTest):
+    """A step from between iterations runs the next iteration as the program would: its select()
+    gets the program's own timeout and waits for it (loop time flows meanwhile, on the frozen clock
+    too), so a short sleep ends in the next step; a loop that would wait longer than
+    debugger.STEP_WAIT_LIMIT is woken then, so the step still ends (issue #15, 7)."""
+
+    def launch_sleeper(self, seconds):
+        """A program that sleeps once; returns (thread, the timeouts its select() was given)."""
+        timeouts = []
+
+        async def sleeps_once():
+            await asyncio.sleep(seconds)
+            return "woke"
+
+        def target():
+            loop = asyncio.new_event_loop()
+            original = loop._selector.select
+
+            def select(timeout=None):
+                timeouts.append(timeout)
+                return original(timeout)
+            loop._selector.select = select
+            try:
+                return loop.run_until_complete(sleeps_once())
+            finally:
+                loop.close()
+        self.debugger.start({"stopOnEntry": True})  # the default clock: frozen
+        thread = self.launch(None, target=target)
+        return thread, timeouts
+
+    def test_a_short_sleep_ends_in_the_next_step(self):
+        thread, timeouts = self.launch_sleeper(0.05)
+        stop = self.expect_stop()
+        steps = 0
+        while stop is not None and steps < 50:
+            self.debugger.resume("iteration", stop["threadId"])
+            stop = self.next_stop()
+            steps += 1
+        self.assertIsNone(stop, "the sleep had not ended after %d steps (timeouts %r...)" % (steps, timeouts[:5]))
+        self.assertEqual(thread.join(self), "woke")
+        # plain: the first step starts the sleep, the second waits it out, then the task finishes
+        self.assertLessEqual(steps, 5)
+        self.assertTrue(any(t is not None and 0.02 < t <= 0.05 for t in timeouts), timeouts)
+
+    def test_a_step_ends_after_the_limit_when_the_loop_would_wait_longer(self):
+        thread, timeouts = self.launch_sleeper(3600)
+        stop = self.expect_stop()
+        for _ in range(2):
+            started = time.monotonic()
+            self.debugger.resume("iteration", stop["threadId"])
+            stop = self.expect_stop()
+            self.assertLess(time.monotonic() - started, debugger_module.STEP_WAIT_LIMIT + 2.0)
+            self.assertEqual((stop["reason"], stop["where"]), ("step", "iteration"))
+        self.assertGreater(max(t for t in timeouts if t is not None), 3000, "the program's own timeout")
+        holder_loop = registry.state_for_thread(stop["threadId"]).loop
+        for task in asyncio.all_tasks(holder_loop):
+            holder_loop.call_soon_threadsafe(task.cancel)
+        self.debugger.resume("continue")
+        with self.assertRaises(asyncio.CancelledError):
+            thread.join(self)
+
+
 class Shown:
     def __repr__(self):
         return "<shown>"  # not a builtin's repr: run under the time limit, on a worker off the main thread
