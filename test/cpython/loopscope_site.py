@@ -39,7 +39,7 @@ def _activate():
     import sys
     import traceback
 
-    from loopscope import channel, commands, frames, instrument, registry, schema, stops
+    from loopscope import channel, commands, frames, instrument, registry, schema, stops, timelimit
     from loopscope.debugger import Debugger
     from loopscope.holding import Holding
     from loopscope.stepping import IterationStep
@@ -287,8 +287,10 @@ def _activate():
     known = schema.SCHEMA["requests"]["start"]["arguments"].get("properties", {})
     fake_channel.request("start", {k: v for k, v in start.items() if k in known})
     os.register_at_fork(after_in_child=after_fork_in_child)
+    # As launcher.py does before the program starts.
     instrument.install(debugger)
     debugger.install_busy_pause()
+    timelimit.install_interrupt()
     atexit.register(write_stats)
 
 
