@@ -36,6 +36,7 @@ import glob
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -147,6 +148,7 @@ def regrtest(python, modules, mode, rundir, site, options, matches=(), jobs=None
     for pattern in matches:
         command += ["-m", pattern]
     started = time.monotonic()
+    cpu_before = _children_cpu()
     with open(log_path, "w") as log:
         log.write("$ %s\n" % " ".join(command))
         log.flush()
@@ -172,7 +174,16 @@ def regrtest(python, modules, mode, rundir, site, options, matches=(), jobs=None
             watchdog.cancel()
         if time.monotonic() - started >= RUN_LIMIT:
             lines.append("run_suite: killed after %d s\n" % RUN_LIMIT)
-    return Run(mode, "".join(lines), xml_path, stats_dir, returncode, time.monotonic() - started, log_path)
+    return Run(mode, "".join(lines), xml_path, stats_dir, returncode, time.monotonic() - started, log_path,
+               _children_cpu() - cpu_before)
+
+
+def _children_cpu():
+    """CPU seconds (user + system) of every finished child and grandchild so far: regrtest's workers
+    are waited for by regrtest, so their time counts too. Unlike wall time, not stretched by a
+    loaded machine."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def kill_tree(pid):
@@ -203,11 +214,12 @@ _FAILURE_HEADER = re.compile(r"^(FAIL|ERROR|UNEXPECTED SUCCESS): (\S+) \(([\w.]+
 
 
 class Run:
-    def __init__(self, mode, output, xml_path, stats_dir, returncode, seconds, log_path):
+    def __init__(self, mode, output, xml_path, stats_dir, returncode, seconds, log_path, cpu_seconds):
         self.mode = mode
         self.output = output
         self.returncode = returncode
         self.seconds = seconds
+        self.cpu_seconds = cpu_seconds
         self.log_path = log_path
         self.tests = {}                 # test id -> passed / failed / skipped
         self.modules = {}               # module -> passed / failed / crashed / skipped / env changed
@@ -370,10 +382,10 @@ def human(n):
 def describe(run):
     counts = run.stats["counts"]
     crashed = [m for m, o in run.modules.items() if o == "crashed"]
-    text = "%6d run %6d passed %4d failed %4d skipped  %3d modules (%d failed, %d crashed/timed out, %d env changed) %6.0f s" % (
+    text = "%6d run %6d passed %4d failed %4d skipped  %3d modules (%d failed, %d crashed/timed out, %d env changed) %6.0f s (CPU %.0f s)" % (
         len(run.tests), run.count(PASSED), run.count(FAILED), run.count(SKIPPED), len(run.modules),
         sum(1 for o in run.modules.values() if o == "failed"), len(crashed),
-        sum(1 for o in run.modules.values() if o == "env changed"), run.seconds)
+        sum(1 for o in run.modules.values() if o == "env changed"), run.seconds, run.cpu_seconds)
     if run.mode == "free":
         text += "  | %d processes, %s loops, %s iterations, %s handles hooked" % (
             counts["processes"], human(counts["loops"]), human(counts["iterations"]), human(counts["handles"]))
@@ -520,10 +532,12 @@ def main():
                 regressed.setdefault((mode, test, judged.get(test, "not rerun")), []).append(version)
 
     print("\n== Summary (%.0f s)" % (time.monotonic() - began))
-    print("%-8s %-5s %6s %6s %6s %7s  %s" % ("version", "mode", "run", "passed", "failed", "skipped", "modules failed"))
+    print("%-8s %-5s %6s %6s %6s %7s %6s %6s  %s" % ("version", "mode", "run", "passed", "failed", "skipped", "wall s",
+                                                      "CPU s", "modules failed"))
     for version, mode, run in summary:
-        print("%-8s %-5s %6d %6d %6d %7d  %s" % (version, mode, len(run.tests), run.count(PASSED), run.count(FAILED),
-                                                 run.count(SKIPPED), ", ".join(run.broken_modules()) or "-"))
+        print("%-8s %-5s %6d %6d %6d %7d %6.0f %6.0f  %s" % (
+            version, mode, len(run.tests), run.count(PASSED), run.count(FAILED), run.count(SKIPPED), run.seconds,
+            run.cpu_seconds, ", ".join(run.broken_modules()) or "-"))
     counted = 0
     for (mode, test, verdict), versions in regressed.items():
         line = "%s: %s passes plain, fails %s on %s (%s)" % (mode, test, mode, ", ".join(versions), verdict)
