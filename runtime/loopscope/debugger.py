@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import threading
+import time
 import traceback
 import weakref
 
@@ -50,6 +51,9 @@ _RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_S
 
 Settings = collections.namedtuple("Settings", "stop_on_entry max_task_threads clock just_my_code record_always "
                                                "track_owners")
+
+
+_monotonic = time.monotonic
 
 
 def settings_from(arguments):
@@ -102,7 +106,8 @@ class Debugger(instrument.Listener):
         self.pausing = Pausing(self._hold_busy_code)
         self.switches = SwitchRecorder()
         self.finished = registry.FinishedTasks()
-        self._deadlocks_told = {}  # loop id -> the idle deadlock last told for it
+        self._deadlocks_told = {}     # loop id -> {deadlocks already told}
+        self._next_cycle_check = {}   # loop id -> monotonic time of the next look for cycles
         self._seen_pending = weakref.WeakSet()
         self._loop_views = {}  # loop id -> snapshot.LoopView, for the stop being shown
         # id(exception) -> the task a taskException stop was made for. The task awaiting a failed
@@ -217,15 +222,31 @@ class Debugger(instrument.Listener):
         wait is deadlocked. Said once per deadlock; a stop when the Deadlock filter is ticked."""
         deadlock = deadlocks.idle_deadlock(state, snapshot_tools.task_ref)
         if deadlock is None:
-            self._deadlocks_told.pop(state.id, None)
+            self.loop_checkpoint(state)  # waiting on a socket, say, while two tasks wait on each other
             return
-        told = (deadlock["total"], tuple(ref["id"] for ref in deadlock["tasks"]))
-        if self._deadlocks_told.get(state.id) == told:
+        self._tell_deadlocks(state, [deadlock])
+
+    def loop_checkpoint(self, state, every=1.0):
+        """At most once a second per loop, while it runs: cycles among its tasks, said at once."""
+        now = _monotonic()
+        if now < self._next_cycle_check.get(state.id, 0.0):
             return
-        self._deadlocks_told[state.id] = told
-        self._send_event("deadlock", {"loopId": state.id, "deadlock": deadlock})
-        if self.breakpoints.stops_on(TaskFilter.DEADLOCK):
-            self._hold(stops.deadlock(state, deadlock))
+        self._next_cycle_check[state.id] = now + every
+        self._tell_deadlocks(state, deadlocks.running_cycles(state, snapshot_tools.task_ref))
+
+    def _tell_deadlocks(self, state, found):
+        """Each deadlock once: an event (a notification in VS Code), and a stop with the Deadlock filter."""
+        told = self._deadlocks_told.setdefault(state.id, set())
+        new = []
+        for deadlock in found:
+            key = (deadlock["kind"], deadlock["total"], tuple(ref["id"] for ref in deadlock["tasks"]))
+            if key not in told:
+                told.add(key)
+                new.append(deadlock)
+        for deadlock in new:
+            self._send_event("deadlock", {"loopId": state.id, "deadlock": deadlock})
+        if new and self.breakpoints.stops_on(TaskFilter.DEADLOCK):
+            self._hold(stops.deadlock(state, new[0]))
 
     def _lock_order_inversion(self, text):
         """ownership.py saw two locks taken in both orders (on the thread of the task that did it)."""

@@ -40,6 +40,8 @@ class Listener:
                                  state.no_wait makes the iteration's select() not wait
     loop_idle(state)             at a boundary where nothing is ready and no timer is scheduled, so
                                  that select() may wait for ever (plan.idle); may hold like before_iteration
+    loop_checkpoint(state)       every 64th boundary of a loop that is not idle (plan.idle): for
+                                 checks that must not wait for a stop; may hold like before_iteration
     before_handle(state, handle) before a ready handle runs (per-handle hook 'every', or a task
                                  step that may match a function breakpoint); blocking holds it there
     after_handle(state, handle)  after it ran (plan.after_handles)
@@ -59,6 +61,9 @@ class Listener:
         pass
 
     def loop_idle(self, state):
+        pass
+
+    def loop_checkpoint(self, state):
         pass
 
     def before_handle(self, state, handle):
@@ -269,8 +274,11 @@ def _run_once(self):
         _notify("before_iteration", state)
     if watch.autojump:
         clock_tools.autojump(self, state)
-    if watch.idle and not self._ready and not self._scheduled:
-        _notify("loop_idle", state)
+    if watch.idle:
+        if not self._ready and not self._scheduled:
+            _notify("loop_idle", state)
+        elif not state.iteration & 63:
+            _notify("loop_checkpoint", state)
     state.iteration += 1
     if state.no_wait:  # set by a step that must not sleep in select() (see Listener.before_iteration)
         state.no_wait = False
