@@ -9,6 +9,7 @@ import { registerViewCommands } from './commands/viewCommands';
 import { LoopscopeConfigurationProvider } from './configurationProvider';
 import { VIEWS } from './contributionIds';
 import { eventLoopChildren } from './views/eventLoopTree';
+import { registerDeadlockNotices } from './views/deadlockNotice';
 import { FuturesView } from './views/futuresView';
 import { LoopStatusBar } from './views/loopStatusBar';
 import { LoopscopeTreeView } from './views/loopscopeTreeView';
@@ -36,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.debug.registerDebugConfigurationProvider('loopscope', new LoopscopeConfigurationProvider()),
     vscode.debug.registerDebugAdapterTrackerFactory('loopscope', sessions),
+    registerDeadlockNotices(),
     sessions,
     ...views,
     new LoopStatusBar(sessions),

@@ -119,10 +119,10 @@ out += `}\n\nexport const CUSTOM_DAP_REQUEST_NAMES: readonly (keyof CustomDapReq
 const forwards = Object.fromEntries(Object.entries(protocol.dapRequests).filter(([, req]) => req.forwardsTo).map(([name, req]) => [name, req.forwardsTo]));
 out += `\n/** Custom DAP requests the adapter passes to the runtime as they are: DAP name -> runtime request. */\n`;
 out += `export const FORWARDED_DAP_REQUESTS = ${JSON.stringify(forwards)} as const;\n`;
-out += `\n/** What Loopscope adds to DAP's own events' bodies. */\nexport interface DapEventExtensions {\n`;
+out += `\n/** What Loopscope adds to DAP's own events' bodies, and the bodies of its own events (loopscope/…). */\nexport interface DapEventExtensions {\n`;
 for (const [name, schema] of Object.entries(protocol.dapEvents)) {
   if (schema.description) out += `  /** ${schema.description} */\n`;
-  out += `  ${name}: ${tsType(schema, '  ')};\n`;
+  out += `  ${JSON.stringify(name)}: ${tsType(schema, '  ')};\n`;
 }
 out += `}\n`;
 emit('extension/adapter/protocol.ts', out);
@@ -243,7 +243,7 @@ reference += '\n### Custom DAP requests (client → adapter)\n\n| request | argu
 for (const [name, req] of Object.entries(protocol.dapRequests)) {
   reference += `| \`${name}\` | ${fields(req.arguments)} | ${fields(req.body)} | ${oneLine(req.description)} |\n`;
 }
-reference += '\n### Additions to DAP events (adapter → client)\n\n| event | added to body | meaning |\n| --- | --- | --- |\n';
+reference += '\n### DAP events: additions to DAP\'s own, and Loopscope\'s own (adapter → client)\n\n| event | body (additions) | meaning |\n| --- | --- | --- |\n';
 for (const [name, event] of Object.entries(protocol.dapEvents)) {
   reference += `| \`${name}\` | ${fields(event)} | ${oneLine(event.description)} |\n`;
 }

@@ -19,6 +19,7 @@ export const WORKLOADS = [
   { id: 'queue', file: 'queue_pc.py', title: 'Queue: 8 producers → 8 consumers, 80,000 items, maxsize 64' },
   { id: 'timers', file: 'timers.py', title: 'timers: 500 tasks × 60 `sleep(0.0001)` + 30,000 `call_later` (≤ 2 ms)' },
   { id: 'futures', file: 'futures_cb.py', title: 'futures: 500 tasks × 200 futures resolved by `call_soon(fut.set_result)`' },
+  { id: 'locks', file: 'locks.py', title: 'locks: 100 tasks × 400 rounds of `async with` a Lock and a Semaphore (owners recorded)' },
 ];
 
 export const MODES = {

@@ -28,6 +28,8 @@ export interface LoopscopeLaunchOptions {
   justMyCode?: boolean;
   /** When Loopscope records task switches for the Task Switches view. */
   taskSwitchHistory?: "whileStepping" | "always";
+  /** Record who holds each asyncio Lock and Semaphore slot, who last set an Event or put into a Queue, and where the program made them: the Asyncio Tasks view names the holder a task waits for, and lock-order inversions and deadlocks through locks are reported. Off, those primitives run at asyncio's own speed. */
+  trackOwners?: boolean;
 }
 
 export type LaunchRequestArguments = DebugProtocol.LaunchRequestArguments & LoopscopeLaunchOptions;
@@ -120,6 +122,11 @@ export const LAUNCH_OPTIONS_SCHEMA = {
       ],
       "default": "whileStepping",
       "description": "When Loopscope records task switches for the Task Switches view."
+    },
+    "trackOwners": {
+      "type": "boolean",
+      "default": true,
+      "description": "Record who holds each asyncio Lock and Semaphore slot, who last set an Event or put into a Queue, and where the program made them: the Asyncio Tasks view names the holder a task waits for, and lock-order inversions and deadlocks through locks are reported. Off, those primitives run at asyncio's own speed."
     }
   }
 } as const;

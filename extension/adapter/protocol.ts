@@ -7,13 +7,13 @@ export const PROTOCOL_VERSION = 1;
 export const SUPPORTED_PYTHONS = {"oldest":"3.8","newest":"3.15"} as const;
 
 /** Why the program stopped: DAP's stopped-event reason. The runtime writes the sentence and the short label for each (loopscope/stops.py). */
-export type StopReason = "entry" | "step" | "pause" | "breakpoint" | "function breakpoint" | "exception" | "task created" | "task switch" | "task done";
+export type StopReason = "entry" | "step" | "pause" | "breakpoint" | "function breakpoint" | "exception" | "task created" | "task switch" | "task done" | "deadlock";
 
 /** Where a held loop is held. */
 export type StopPlace = "iteration" | "handle" | "code";
 
 /** The task events that can stop the program, offered as DAP exception breakpoint filters. */
-export type TaskFilter = "taskSwitch" | "taskCreated" | "taskDone" | "taskException" | "raised";
+export type TaskFilter = "taskSwitch" | "taskCreated" | "taskDone" | "taskException" | "raised" | "deadlock";
 
 /** The event loop's clock. time.monotonic() in the program's own code is never changed (loopscope/clock.py). */
 export type ClockMode = "frozen" | "wall" | "virtual";
@@ -28,7 +28,7 @@ export type ResumeMode = "continue" | "iteration" | "handle" | "over" | "into" |
 export type TaskState = "running" | "ready" | "waiting" | "done" | "cancelled" | "failed";
 
 /** How the Asyncio Tasks view groups tasks. */
-export type TaskGroupBy = "state" | "coroutine" | "location" | "creator";
+export type TaskGroupBy = "state" | "coroutine" | "location" | "creator" | "blocker";
 
 export type Location = {
   path: string;
@@ -105,6 +105,58 @@ export type TaskRef = {
   location?: Location;
 };
 
+/** What a waiting task is ultimately blocked on (loopscope/blockers.py). */
+export type BlockerKind = "task" | "timer" | "lock" | "semaphore" | "condition" | "event" | "barrier" | "queueGet" | "queuePut" | "queueJoin" | "streamRead" | "streamWrite" | "socket" | "subprocess" | "executor" | "future";
+
+/** Who did something through a primitive (acquired, released, set, put), where, and in which loop iteration. */
+export type Actor = {
+  taskName: string;
+  taskId?: number;
+  /** 'acquired', 'set it', 'released Lock', 'put into Queue'… */
+  what: string;
+  location?: Location;
+  iteration?: number;
+};
+
+/** The leaf a waiting task waits on, with identity: the same object is the same id for every task waiting on it. */
+export type Blocker = {
+  /** What a waiting task is ultimately blocked on (loopscope/blockers.py). */
+  kind: BlockerKind;
+  id: number;
+  /** 'Queue jobs, get: 0/100 items', 'Lock db, held by writer', 'socket fd 7 (peer 127.0.0.1:80), waiting until readable'. */
+  description: string;
+  /** How the program names it: 'jobs', 'self.lock'. */
+  name?: string;
+  /** Where the program made it (primitives with trackOwners, futures made with loop.create_future). */
+  createdAt?: Location;
+  /** The task holding a lock, the tasks holding semaphore slots, the awaited task. */
+  owners?: TaskRef[];
+  /** Who last acquired it, set it or put into it. */
+  lastActor?: Actor;
+  /** The executor thread running the job. */
+  thread?: string;
+  /** Where the executor job's thread is now. */
+  location?: Location;
+};
+
+/** A task that created a task (or its creator, and so on), as it was then. */
+export type Creator = {
+  taskId: number;
+  taskName: string;
+  createdAt?: Location;
+};
+
+export type DeadlockKind = "awaitCycle" | "lockCycle" | "idleLoop" | "lostWakeup" | "lockOrderInversion";
+
+export type Deadlock = {
+  kind: DeadlockKind;
+  description: string;
+  /** The tasks stuck, at most 50. */
+  tasks: TaskRef[];
+  /** How many tasks are stuck. */
+  total: number;
+};
+
 /** One task of a loop. id equals the task's DAP thread id. */
 export type TaskSnapshot = {
   id: number;
@@ -138,6 +190,12 @@ export type TaskSnapshot = {
   exception?: string;
   /** Cancel was asked for and the task has not taken it yet: it raises CancelledError at its next step. */
   cancelling?: boolean;
+  /** What a waiting task is ultimately blocked on. */
+  blockedOn?: Blocker;
+  /** The last time a primitive woke this task: who released, set or put, and where. */
+  wokenBy?: Actor;
+  /** The task that created this one, then its creator, and so on. */
+  createdBy?: Creator[];
 };
 
 /** A name that holds a future, and the task whose frame has it when it is not a global. */
@@ -159,6 +217,8 @@ export type FutureSnapshot = {
   createdAt?: Location;
   /** Names under which the waiting tasks' innermost user frames hold it: locals, self attributes, module globals. */
   heldBy: HolderRef[];
+  /** Nothing but the tasks waiting on it refers to it: nothing can ever complete it. */
+  lostWakeup?: boolean;
 };
 
 export type LoopSnapshot = {
@@ -209,8 +269,8 @@ export type LoopSnapshot = {
   futures: FutureSnapshot[];
   /** Pending futures tasks wait on, listed or not (futures lists at most maxTasks). */
   futuresTotal: number;
-  /** Cycles in the await graph: each a list of tasks that wait for each other. */
-  deadlocks: TaskRef[][];
+  /** Deadlocks of every kind found at this stop. */
+  deadlocks: Deadlock[];
 };
 
 /** One task step (or callback) from the recorded history, or (with gap) a stretch of iterations that was not recorded. */
@@ -236,8 +296,10 @@ export type TaskSwitch = {
 
 export type SnapshotArguments = {
   loopId?: number;
-  /** At most this many live tasks per loop. */
+  /** At most this many live tasks per loop (the Asyncio Tasks view asks for none: it pages them with the tasks request). */
   maxTasks?: number;
+  /** At most this many of the futures tasks wait on, per loop. */
+  maxFutures?: number;
 };
 
 export type SnapshotBody = {
@@ -334,15 +396,15 @@ export type TasksBody = {
   tasks?: TaskSnapshot[];
 };
 
-export const STOP_REASON_VALUES: readonly StopReason[] = ["entry","step","pause","breakpoint","function breakpoint","exception","task created","task switch","task done"];
-export const STOP_REASON_DESCRIPTIONS: Readonly<Record<StopReason, string>> = {"entry":"before the first iteration of the first loop (stopOnEntry)","step":"a step ended: an iteration, a handle, or a line","pause":"the user paused","breakpoint":"a line breakpoint","function breakpoint":"a task whose name or await chain matches a function breakpoint is about to resume","exception":"a task's exception (taskException) or an exception raised in user code (raised)","task created":"a task is being created (taskCreated)","task switch":"a task is about to resume (taskSwitch)","task done":"a task finished, was cancelled or failed (taskDone)"};
+export const STOP_REASON_VALUES: readonly StopReason[] = ["entry","step","pause","breakpoint","function breakpoint","exception","task created","task switch","task done","deadlock"];
+export const STOP_REASON_DESCRIPTIONS: Readonly<Record<StopReason, string>> = {"entry":"before the first iteration of the first loop (stopOnEntry)","step":"a step ended: an iteration, a handle, or a line","pause":"the user paused","breakpoint":"a line breakpoint","function breakpoint":"a task whose name or await chain matches a function breakpoint is about to resume","exception":"a task's exception (taskException) or an exception raised in user code (raised)","task created":"a task is being created (taskCreated)","task switch":"a task is about to resume (taskSwitch)","task done":"a task finished, was cancelled or failed (taskDone)","deadlock":"every waiting task of a loop can never resume, or tasks wait for each other in a cycle (deadlock)"};
 
 export const STOP_PLACE_VALUES: readonly StopPlace[] = ["iteration","handle","code"];
 export const STOP_PLACE_DESCRIPTIONS: Readonly<Record<StopPlace, string>> = {"iteration":"between two loop iterations","handle":"before a ready handle runs","code":"inside running Python code (a line, a pause in a busy callback, a task being created, a task that just finished)"};
 
-export const TASK_FILTER_VALUES: readonly TaskFilter[] = ["taskSwitch","taskCreated","taskDone","taskException","raised"];
-export const TASK_FILTER_LABELS: Readonly<Record<TaskFilter, string>> = {"taskSwitch":"Task switch","taskCreated":"Task created","taskDone":"Task done","taskException":"Task exception","raised":"Raised exceptions"};
-export const TASK_FILTER_DESCRIPTIONS: Readonly<Record<TaskFilter, string>> = {"taskSwitch":"Stop whenever any task is about to resume.","taskCreated":"Stop when a task is created, in the code that creates it.","taskDone":"Stop when a task finishes, is cancelled or fails.","taskException":"Stop when a task ends with an exception (not CancelledError), showing the frames it passed through.","raised":"Stop wherever your code raises an exception, caught or not (not CancelledError or StopIteration). Slows the program before Python 3.12."};
+export const TASK_FILTER_VALUES: readonly TaskFilter[] = ["taskSwitch","taskCreated","taskDone","taskException","raised","deadlock"];
+export const TASK_FILTER_LABELS: Readonly<Record<TaskFilter, string>> = {"taskSwitch":"Task switch","taskCreated":"Task created","taskDone":"Task done","taskException":"Task exception","raised":"Raised exceptions","deadlock":"Deadlock"};
+export const TASK_FILTER_DESCRIPTIONS: Readonly<Record<TaskFilter, string>> = {"taskSwitch":"Stop whenever any task is about to resume.","taskCreated":"Stop when a task is created, in the code that creates it.","taskDone":"Stop when a task finishes, is cancelled or fails.","taskException":"Stop when a task ends with an exception (not CancelledError), showing the frames it passed through.","raised":"Stop wherever your code raises an exception, caught or not (not CancelledError or StopIteration). Slows the program before Python 3.12.","deadlock":"Stop the moment a deadlock exists: tasks that wait for each other through awaits or locks, or a loop that would wait for ever with tasks waiting (nothing ready, no timer, no file descriptor, no other thread)."};
 
 export const CLOCK_MODE_VALUES: readonly ClockMode[] = ["frozen","wall","virtual"];
 export const CLOCK_MODE_DESCRIPTIONS: Readonly<Record<ClockMode, string>> = {"frozen":"loop.time() leaves out the time spent paused: a pause in the debugger does not fire timeouts","wall":"the plain clock: timeouts fire after a long pause","virtual":"like frozen, and when nothing is ready and no file descriptor is watched, time jumps to the next timer: sleeps finish at once"};
@@ -356,14 +418,20 @@ export const RESUME_MODE_DESCRIPTIONS: Readonly<Record<ResumeMode, string>> = {"
 export const TASK_STATE_VALUES: readonly TaskState[] = ["running","ready","waiting","done","cancelled","failed"];
 export const TASK_STATE_DESCRIPTIONS: Readonly<Record<TaskState, string>> = {"running":"its step is running now","ready":"a handle that steps it is in the ready queue","waiting":"suspended, waiting for something","done":"returned","cancelled":"was cancelled","failed":"ended with an exception"};
 
-export const TASK_GROUP_BY_VALUES: readonly TaskGroupBy[] = ["state","coroutine","location","creator"];
-export const TASK_GROUP_BY_DESCRIPTIONS: Readonly<Record<TaskGroupBy, string>> = {"state":"by state: running, ready, waiting, failed, cancelled, done","coroutine":"by the task's own coroutine","location":"identical tasks together: the same coroutine, suspended at the same line in the same call","creator":"by the line of user code that created the task"};
+export const TASK_GROUP_BY_VALUES: readonly TaskGroupBy[] = ["state","coroutine","location","creator","blocker"];
+export const TASK_GROUP_BY_DESCRIPTIONS: Readonly<Record<TaskGroupBy, string>> = {"state":"by state: running, ready, waiting, failed, cancelled, done","coroutine":"by the task's own coroutine","location":"identical tasks together: the same coroutine, suspended at the same line in the same call","creator":"by the line of user code that created the task","blocker":"by what each task ultimately waits on: the same lock, queue, event, socket or future together"};
+
+export const BLOCKER_KIND_VALUES: readonly BlockerKind[] = ["task","timer","lock","semaphore","condition","event","barrier","queueGet","queuePut","queueJoin","streamRead","streamWrite","socket","subprocess","executor","future"];
+export const BLOCKER_KIND_DESCRIPTIONS: Readonly<Record<BlockerKind, string>> = {"task":"another task to finish","timer":"asyncio.sleep's timer","lock":"an asyncio.Lock","semaphore":"an asyncio.Semaphore or BoundedSemaphore slot","condition":"an asyncio.Condition's notify","event":"an asyncio.Event to be set","barrier":"an asyncio.Barrier to fill","queueGet":"an item from an asyncio.Queue","queuePut":"room in a full asyncio.Queue","queueJoin":"an asyncio.Queue's unfinished items (join)","streamRead":"data from a stream (StreamReader)","streamWrite":"a stream's write buffer to drain","socket":"a socket (loop.sock_recv, sock_sendall…)","subprocess":"a subprocess to exit","executor":"a job run in an executor thread (run_in_executor, to_thread)","future":"a plain future"};
+
+export const DEADLOCK_KIND_VALUES: readonly DeadlockKind[] = ["awaitCycle","lockCycle","idleLoop","lostWakeup","lockOrderInversion"];
+export const DEADLOCK_KIND_DESCRIPTIONS: Readonly<Record<DeadlockKind, string>> = {"awaitCycle":"tasks that await each other in a cycle","lockCycle":"tasks that wait for each other through tasks and locks or semaphores","idleLoop":"a loop that would wait for ever with tasks waiting","lostWakeup":"a future nothing but its waiters refers to: nothing can complete it","lockOrderInversion":"two locks taken in both orders: two tasks doing both at once deadlock"};
 
 /** What the runtime assumes for a start argument left out; the adapter fills launch configurations with the same. */
-export const START_DEFAULTS = {"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping"} as const;
+export const START_DEFAULTS = {"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping","trackOwners":true} as const;
 
 /** What a request's arguments are when left out, per request. */
-export const ARGUMENT_DEFAULTS = {"start":{"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping"},"stackTrace":{"startFrame":0,"levels":0},"variables":{"start":0,"count":0},"snapshot":{"maxTasks":1000},"tasks":{"groupBy":"state","start":0,"count":200},"taskSwitches":{"limit":200}} as const;
+export const ARGUMENT_DEFAULTS = {"start":{"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping","trackOwners":true},"stackTrace":{"startFrame":0,"levels":0},"variables":{"start":0,"count":0},"snapshot":{"maxTasks":1000,"maxFutures":500},"tasks":{"groupBy":"state","start":0,"count":200},"taskSwitches":{"limit":200}} as const;
 
 export type Hello = {
   type: "hello";
@@ -398,6 +466,8 @@ export interface RuntimeRequests {
       justMyCode?: boolean;
       /** When Loopscope records task switches for the Task Switches view. */
       taskSwitchHistory?: TaskSwitchHistory;
+      /** Record who holds each asyncio Lock and Semaphore slot, who last set an Event or put into a Queue, where the program made each, and the order tasks take locks in (lock-order inversions). Costs one Python call per use of those primitives. */
+      trackOwners?: boolean;
     }; body: Record<string, never> };
   /** One thread per live event loop, then one per live task (at most maxTaskThreads tasks). */
   threads: { arguments: Record<string, never>; body: {
@@ -533,6 +603,11 @@ export interface RuntimeEvents {
     path: string;
     line: number;
   };
+  /** A deadlock seen as it happened (an idle loop with waiting tasks, a lock-order inversion): the adapter forwards it as the DAP event loopscope/deadlock. */
+  deadlock: {
+    loopId: number;
+    deadlock: Deadlock;
+  };
 }
 
 export type RuntimeRequestName = keyof RuntimeRequests;
@@ -561,11 +636,16 @@ export const CUSTOM_DAP_REQUEST_NAMES: readonly (keyof CustomDapRequests)[] = ["
 /** Custom DAP requests the adapter passes to the runtime as they are: DAP name -> runtime request. */
 export const FORWARDED_DAP_REQUESTS = {"loopscope/snapshot":"snapshot","loopscope/tasks":"tasks","loopscope/taskSwitches":"taskSwitches","loopscope/cancelTask":"cancelTask","loopscope/advanceClock":"advanceClock"} as const;
 
-/** What Loopscope adds to DAP's own events' bodies. */
+/** What Loopscope adds to DAP's own events' bodies, and the bodies of its own events (loopscope/…). */
 export interface DapEventExtensions {
   /** DAP's stopped event. Loopscope adds its own facts as body.loopscope. */
-  stopped: {
+  "stopped": {
     /** Loopscope's own facts about a stop, which the adapter adds to DAP's stopped event as body.loopscope (the views read them). */
     loopscope?: StopDetails;
+  };
+  /** Forwarded from the runtime's deadlock event: VS Code shows a notification. */
+  "loopscope/deadlock": {
+    loopId: number;
+    deadlock: Deadlock;
   };
 }

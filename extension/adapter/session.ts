@@ -378,6 +378,13 @@ export class LoopscopeSession extends DebugSession {
     runtime.onEvent('loopStarted', (body) => this.sendEvent(new ThreadEvent('started', body.threadId)));
     runtime.onEvent('loopClosed', (body) => this.sendEvent(new ThreadEvent('exited', body.threadId)));
     runtime.onEvent('log', (body) => this.sendEvent(new OutputEvent(`[loopscope] ${body.message}\n`, 'console')));
+    runtime.onEvent('deadlock', (body) => {
+      const { deadlock } = body;
+      const tasks = deadlock.tasks.map((t) => t.name).join(', ');
+      const more = deadlock.total > deadlock.tasks.length ? ` and ${deadlock.total - deadlock.tasks.length} more` : '';
+      this.sendEvent(new OutputEvent(`[loopscope] ${deadlock.description}${tasks ? ` Tasks: ${tasks}${more}.` : ''}\n`, 'important'));
+      this.sendEvent(new Event('loopscope/deadlock', body));
+    });
     runtime.onEvent('logpoint', (body) => {
       const event = new OutputEvent(`${body.message}\n`, 'console') as DebugProtocol.OutputEvent;
       event.body.source = new Source(basename(body.path), body.path);

@@ -96,6 +96,10 @@ export async function runTrace(options: TraceOptions): Promise<number> {
     write(lines);
   };
   runtime.onEvent('loopClosed', (body) => emit(formatter.onEnd(body.threadId, body.lastHandle)));
+  runtime.onEvent('deadlock', ({ deadlock }) => {
+    const names = deadlock.tasks.map((t) => t.name).join(', ');
+    emit([`  ⚠ ${deadlock.description}${names ? ` Stuck: ${names}${deadlock.total > deadlock.tasks.length ? ` and ${deadlock.total - deadlock.tasks.length} more` : ''}.` : ''}`]);
+  });
   runtime.onEvent('stopped', (stop) => {
     emit(formatter.onStop(stop));
     const mode = stop.iteration >= options.maxIterations ? 'continue' : 'handle';

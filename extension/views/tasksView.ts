@@ -73,7 +73,7 @@ export class TasksView extends LoopscopeTreeView<TaskKey, never> {
         return groupChildren(parent!, key.loopId, page, limits);
       }
       case 'deadlock':
-        return deadlockChildren(parent!, key.loopId, key.cycle);
+        return deadlockChildren(parent!, key.loopId, key.deadlock);
       case 'task': {
         const task = key.task ?? (await ask({ loopId: key.loopId, ids: [key.taskId] })).tasks?.[0];
         return task ? taskDetails(task, key.loopId, parent!.id) : [];

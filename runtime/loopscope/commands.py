@@ -63,7 +63,7 @@ class CommandHandlers:
 
     def on_snapshot(self, arguments, request):
         debugger = self._debugger
-        work = lambda: debugger.snapshot(arguments.get("loopId"), arguments["maxTasks"])
+        work = lambda: debugger.snapshot(arguments.get("loopId"), arguments["maxTasks"], arguments["maxFutures"])
         if debugger.holding.primary is None:
             return work()  # nothing held: every loop reports 'running', no user code runs
         return self._on_held_thread(work, request)

@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import threading
+import time
 import traceback
 import weakref
 
@@ -21,7 +22,9 @@ from . import asyncio_internals as internals
 from . import clock as clock_tools
 from . import frames as frame_tools
 from . import instrument
+from . import deadlocks
 from . import linetrace
+from . import ownership
 from . import registry
 from . import snapshot as snapshot_tools
 from . import stacks
@@ -51,7 +54,11 @@ _RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_S
 # user is waiting for the step: a loop that would wait longer is woken after this many seconds.
 STEP_WAIT_LIMIT = 1.0
 
-Settings = collections.namedtuple("Settings", "stop_on_entry max_task_threads clock just_my_code record_always")
+Settings = collections.namedtuple("Settings", "stop_on_entry max_task_threads clock just_my_code record_always "
+                                               "track_owners")
+
+
+_monotonic = time.monotonic
 
 
 def settings_from(arguments):
@@ -59,7 +66,8 @@ def settings_from(arguments):
     given = dict(START_DEFAULTS, **(arguments or {}))
     return Settings(stop_on_entry=bool(given["stopOnEntry"]), max_task_threads=given["maxTaskThreads"],
                     clock=given["clock"], just_my_code=given["justMyCode"],
-                    record_always=given["taskSwitchHistory"] == TaskSwitchHistory.ALWAYS)
+                    record_always=given["taskSwitchHistory"] == TaskSwitchHistory.ALWAYS,
+                    track_owners=bool(given["trackOwners"]))
 
 
 def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, record_always, clock, switch_log):
@@ -84,7 +92,8 @@ def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, re
                         or (tracer.needs_thread_sync and tracer.active)),
         handles=handles, after_handles=every_handle or bool(names),
         creation=breakpoints.stops_on(TaskFilter.TASK_CREATED), task_step_names=names,
-        switch_log=switch_log if handles == HandleHook.LOGGED else None, autojump=clock == ClockMode.VIRTUAL)
+        switch_log=switch_log if handles == HandleHook.LOGGED else None, autojump=clock == ClockMode.VIRTUAL,
+        idle=True)
 
 
 class Debugger(instrument.Listener):
@@ -102,6 +111,8 @@ class Debugger(instrument.Listener):
         self.pausing = Pausing(self._hold_busy_code)
         self.switches = SwitchRecorder()
         self.finished = registry.FinishedTasks()
+        self._deadlocks_told = {}     # loop id -> {deadlocks already told}
+        self._next_cycle_check = {}   # loop id -> monotonic time of the next look for cycles
         self._seen_pending = weakref.WeakSet()
         self._loop_views = {}  # loop id -> snapshot.LoopView, for the stop being shown
         # id(exception) -> the task a taskException stop was made for. The task awaiting a failed
@@ -142,6 +153,9 @@ class Debugger(instrument.Listener):
         """The start request: settings (see protocol.json), then the program runs."""
         self.settings = settings_from(arguments)
         clock_tools.install(self.settings.clock)
+        if self.settings.track_owners:
+            ownership.ownership.on_inversion = self._lock_order_inversion
+            ownership.install(on_failure=self._warn)
         with self._lock:
             self.entry_pending = self.settings.stop_on_entry
             self._apply_hooks()
@@ -166,6 +180,7 @@ class Debugger(instrument.Listener):
         self.tracer.update(stepping=False, catching=False)
         if instrument.listening(self):
             instrument.uninstall()
+        ownership.uninstall()
 
     # --- moments (loop threads) ---------------------------------------------------------------
 
@@ -206,6 +221,44 @@ class Debugger(instrument.Listener):
             return self._hold(stops.pause(state, StopPlace.ITERATION))
         if self.stepper.ends_at_boundary(state):
             self._hold(stops.step(state, StopPlace.ITERATION))
+
+    def loop_idle(self, state):
+        """Nothing is ready and no timer is due: a loop that would now wait for ever while tasks
+        wait is deadlocked. Said once per deadlock; a stop when the Deadlock filter is ticked."""
+        deadlock = deadlocks.idle_deadlock(state, snapshot_tools.task_ref)
+        if deadlock is None:
+            self.loop_checkpoint(state)  # waiting on a socket, say, while two tasks wait on each other
+            return
+        self._tell_deadlocks(state, [deadlock])
+
+    def loop_checkpoint(self, state, every=1.0):
+        """At most once a second per loop, while it runs: cycles among its tasks, said at once."""
+        now = _monotonic()
+        if now < self._next_cycle_check.get(state.id, 0.0):
+            return
+        self._next_cycle_check[state.id] = now + every
+        self._tell_deadlocks(state, deadlocks.running_cycles(state, snapshot_tools.task_ref))
+
+    def _tell_deadlocks(self, state, found):
+        """Each deadlock once: an event (a notification in VS Code), and a stop with the Deadlock filter."""
+        told = self._deadlocks_told.setdefault(state.id, set())
+        new = []
+        for deadlock in found:
+            key = (deadlock["kind"], deadlock["total"], tuple(ref["id"] for ref in deadlock["tasks"]))
+            if key not in told:
+                told.add(key)
+                new.append(deadlock)
+        for deadlock in new:
+            self._send_event("deadlock", {"loopId": state.id, "deadlock": deadlock})
+        if new and self.breakpoints.stops_on(TaskFilter.DEADLOCK):
+            self._hold(stops.deadlock(state, new[0]))
+
+    def _lock_order_inversion(self, text):
+        """ownership.py saw two locks taken in both orders (on the thread of the task that did it)."""
+        loop = internals.get_running_loop()
+        state = registry.state_of(loop) if loop is not None else None
+        self._send_event("deadlock", {"loopId": state.id if state is not None else 0, "deadlock": {
+            "kind": "lockOrderInversion", "description": text, "tasks": [], "total": 0}})
 
     def before_handle(self, state, handle):
         self._stop_before_handle(state, handle)
@@ -487,7 +540,7 @@ class Debugger(instrument.Listener):
                 "details": {"message": safe_repr(str(error), 1000), "typeName": kind.__qualname__,
                             "fullTypeName": name, "stackTrace": text}}
 
-    def snapshot(self, loop_id, max_tasks):
+    def snapshot(self, loop_id, max_tasks, max_futures=500):
         """Runs on the primary held thread; loops that are not held report 'running'."""
         loops = []
         for state in registry.loop_states():
@@ -496,7 +549,7 @@ class Debugger(instrument.Listener):
             stop = self.holding.held.get(state.id)
             view = self._loop_view(state) if stop is not None else None
             loops.append(snapshot_tools.snapshot_loop(state, view, self.settings.clock, max_tasks, self.switches,
-                                                      stop.where if stop is not None else None))
+                                                      stop.where if stop is not None else None, max_futures))
         return {"loops": loops}
 
     def tasks(self, loop_id, group_by, text, group, start, count, ids=None):

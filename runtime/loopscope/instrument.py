@@ -39,6 +39,10 @@ class Listener:
     before_iteration(state)      at each iteration boundary, on the loop's thread (plan.iterations);
                                  blocking here holds the loop between iterations; setting
                                  state.wait_limit (seconds) wakes the iteration's select() then
+    loop_idle(state)             at a boundary where nothing is ready and no timer is scheduled, so
+                                 that select() may wait for ever (plan.idle); may hold like before_iteration
+    loop_checkpoint(state)       every 64th boundary of a loop that is not idle (plan.idle): for
+                                 checks that must not wait for a stop; may hold like before_iteration
     before_handle(state, handle) before a ready handle runs (per-handle hook 'every', or a task
                                  step that may match a function breakpoint); blocking holds it there
     after_handle(state, handle)  after it ran (plan.after_handles)
@@ -55,6 +59,12 @@ class Listener:
         pass
 
     def before_iteration(self, state):
+        pass
+
+    def loop_idle(self, state):
+        pass
+
+    def loop_checkpoint(self, state):
         pass
 
     def before_handle(self, state, handle):
@@ -92,8 +102,9 @@ HookPlan = collections.namedtuple("HookPlan", [
     "task_step_names",  # the function breakpoint names: marks (3.12+) follow them whatever the handle hook
     "switch_log",       # the deque of HandleHook.LOGGED, else None
     "autojump",         # the virtual clock skips idle waits at each boundary
+    "idle",             # call loop_idle when an iteration's select() may wait for ever
 ])
-HookPlan.NOTHING = HookPlan(False, HandleHook.OFF, False, False, frozenset(), None, False)
+HookPlan.NOTHING = HookPlan(False, HandleHook.OFF, False, False, frozenset(), None, False, False)
 
 
 class Watch:
@@ -104,6 +115,7 @@ class Watch:
     after_handles = False
     creation = False
     autojump = False
+    idle = False
     task_step_names = frozenset()  # with HandleHook.TASK_STEPS
     switch_log = None              # with HandleHook.LOGGED
 
@@ -123,6 +135,7 @@ def apply(plan):
     watch.after_handles = plan.after_handles
     watch.creation = plan.creation
     watch.autojump = plan.autojump
+    watch.idle = plan.idle
     watch.handles = plan.handles == HandleHook.EVERY
     # Marks are kept while any function breakpoint exists, whichever hook runs, so that they are
     # right when the program runs freely again.
@@ -262,6 +275,11 @@ def _run_once(self):
         _notify("before_iteration", state)
     if watch.autojump:
         clock_tools.autojump(self, state)
+    if watch.idle:
+        if not self._ready and not self._scheduled:
+            _notify("loop_idle", state)
+        elif not state.iteration & 63:
+            _notify("loop_checkpoint", state)
     state.iteration += 1
     limit = state.wait_limit
     if limit is None:
@@ -307,7 +325,8 @@ def _create_task(self, *args, **kwargs):
     frame = sys._getframe(1)
     while frame is not None and not frames.is_user_file(frame.f_code.co_filename):
         frame = frame.f_back
-    registry.record_created(task, (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None)
+    registry.record_created(task, (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None,
+                            internals.current_task(self) if internals.get_running_loop() is self else None)
     # Its own coroutine matches? (A task factory may return something else than a Task; an eager
     # task may have finished already.)
     if _marks is not None and isinstance(task, _TASK_TYPES) and not task.done() \

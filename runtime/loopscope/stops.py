@@ -101,6 +101,12 @@ def function_breakpoint(state, handle, hit_ids, names):
     return stop
 
 
+def deadlock(state, found):
+    """The loop would wait for ever with tasks waiting (the Deadlock filter): held before the
+    iteration whose select() would never return."""
+    return Stop(state, StopPlace.ITERATION, StopReason.DEADLOCK, description="Deadlock: %s" % found["description"])
+
+
 def task_switch(state, handle):
     return Stop(state, StopPlace.HANDLE, StopReason.TASK_SWITCH, handle=handle)
 

@@ -21,9 +21,10 @@ class StopReason:
     TASK_CREATED = "task created"
     TASK_SWITCH = "task switch"
     TASK_DONE = "task done"
+    DEADLOCK = "deadlock"
 
 
-STOP_REASON_VALUES = ("entry", "step", "pause", "breakpoint", "function breakpoint", "exception", "task created", "task switch", "task done",)
+STOP_REASON_VALUES = ("entry", "step", "pause", "breakpoint", "function breakpoint", "exception", "task created", "task switch", "task done", "deadlock",)
 
 
 class StopPlace:
@@ -43,9 +44,10 @@ class TaskFilter:
     TASK_DONE = "taskDone"
     TASK_EXCEPTION = "taskException"
     RAISED = "raised"
+    DEADLOCK = "deadlock"
 
 
-TASK_FILTER_VALUES = ("taskSwitch", "taskCreated", "taskDone", "taskException", "raised",)
+TASK_FILTER_VALUES = ("taskSwitch", "taskCreated", "taskDone", "taskException", "raised", "deadlock",)
 
 
 class ClockMode:
@@ -99,9 +101,45 @@ class TaskGroupBy:
     COROUTINE = "coroutine"
     LOCATION = "location"
     CREATOR = "creator"
+    BLOCKER = "blocker"
 
 
-TASK_GROUP_BY_VALUES = ("state", "coroutine", "location", "creator",)
+TASK_GROUP_BY_VALUES = ("state", "coroutine", "location", "creator", "blocker",)
+
+
+class BlockerKind:
+    """What a waiting task is ultimately blocked on (loopscope/blockers.py)."""
+    TASK = "task"
+    TIMER = "timer"
+    LOCK = "lock"
+    SEMAPHORE = "semaphore"
+    CONDITION = "condition"
+    EVENT = "event"
+    BARRIER = "barrier"
+    QUEUE_GET = "queueGet"
+    QUEUE_PUT = "queuePut"
+    QUEUE_JOIN = "queueJoin"
+    STREAM_READ = "streamRead"
+    STREAM_WRITE = "streamWrite"
+    SOCKET = "socket"
+    SUBPROCESS = "subprocess"
+    EXECUTOR = "executor"
+    FUTURE = "future"
+
+
+BLOCKER_KIND_VALUES = ("task", "timer", "lock", "semaphore", "condition", "event", "barrier", "queueGet", "queuePut", "queueJoin", "streamRead", "streamWrite", "socket", "subprocess", "executor", "future",)
+
+
+class DeadlockKind:
+    """DeadlockKind"""
+    AWAIT_CYCLE = "awaitCycle"
+    LOCK_CYCLE = "lockCycle"
+    IDLE_LOOP = "idleLoop"
+    LOST_WAKEUP = "lostWakeup"
+    LOCK_ORDER_INVERSION = "lockOrderInversion"
+
+
+DEADLOCK_KIND_VALUES = ("awaitCycle", "lockCycle", "idleLoop", "lostWakeup", "lockOrderInversion",)
 
 # What the runtime assumes for a start argument left out (a launch configuration's defaults too).
 START_DEFAULTS = {
@@ -110,17 +148,18 @@ START_DEFAULTS = {
     "clock": "frozen",
     "justMyCode": True,
     "taskSwitchHistory": "whileStepping",
+    "trackOwners": True,
 }
 
 # What a request's arguments are when left out, per request (start's are START_DEFAULTS).
 ARGUMENT_DEFAULTS = {
-    "start": {"stopOnEntry": False, "maxTaskThreads": 256, "clock": "frozen", "justMyCode": True, "taskSwitchHistory": "whileStepping"},
+    "start": {"stopOnEntry": False, "maxTaskThreads": 256, "clock": "frozen", "justMyCode": True, "taskSwitchHistory": "whileStepping", "trackOwners": True},
     "stackTrace": {"startFrame": 0, "levels": 0},
     "variables": {"start": 0, "count": 0},
-    "snapshot": {"maxTasks": 1000},
+    "snapshot": {"maxTasks": 1000, "maxFutures": 500},
     "tasks": {"groupBy": "state", "start": 0, "count": 200},
     "taskSwitches": {"limit": 200},
 }
 
 REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "tasks", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo"))
-EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint"))
+EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint", "deadlock"))

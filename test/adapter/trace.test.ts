@@ -1,7 +1,7 @@
 // `loopscope trace`: the real CLI on a real program, one block per loop iteration with the
 // program's output in place between the steps that printed it.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fixture, PYTHON, ROOT } from './harness';
 
@@ -31,6 +31,26 @@ describe('loopscope trace', () => {
     assert.match(text, /done\n── program exited with code 0 ──\n$/);
     const iterations = lines.filter((l) => l.startsWith('── loop 1 · iteration')).length;
     assert.ok(iterations >= 6, `${iterations} iteration blocks`);
+  });
+
+  it('says when the program deadlocks, naming the stuck tasks, as the loop starts to wait for ever', async () => {
+    const child = spawn(process.execPath, [CLI, 'trace', '--python', PYTHON, fixture('deadlocks.py'), 'futures'], { cwd: ROOT });
+    let out = '';
+    child.stdout.on('data', (chunk) => { out += chunk; });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no deadlock line within 30 s; output:\n${out}`)), 30_000);
+        child.stdout.on('data', () => {
+          if (/\n {2}⚠ .*would wait for ever.*Stuck: Task-\d+, first, second\.\n/.test(out)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.once('exit', (code) => reject(new Error(`exited with ${code} before reporting the deadlock:\n${out}`)));
+      });
+    } finally {
+      child.kill('SIGINT');
+    }
   });
 
   it('says clearly when the program is missing, and exits 2', () => {

@@ -163,10 +163,11 @@ class Vocabulary(unittest.TestCase):
     def test_start_defaults(self):
         settings = settings_from({})
         self.assertEqual((settings.stop_on_entry, settings.max_task_threads, settings.clock, settings.just_my_code,
-                          settings.record_always),
+                          settings.record_always, settings.track_owners),
                          (START_DEFAULTS["stopOnEntry"], START_DEFAULTS["maxTaskThreads"], START_DEFAULTS["clock"],
-                          START_DEFAULTS["justMyCode"], False))
-        self.assertEqual(settings_from({"clock": "wall", "taskSwitchHistory": "always"})[2:], ("wall", True, True))
+                          START_DEFAULTS["justMyCode"], False, START_DEFAULTS["trackOwners"]))
+        self.assertEqual(settings_from({"clock": "wall", "taskSwitchHistory": "always", "trackOwners": False})[2:],
+                         ("wall", True, True, False))
 
 
 if __name__ == "__main__":
