@@ -71,9 +71,13 @@ def register_loop(loop, on_collected):
     state = LoopState(loop)
     key = id(loop)
     states[key] = state
+    # Weakly: the state holds this callback (through loop_ref), so a strong reference back would be
+    # a cycle that keeps the state, and the handle it may still name, until the collector runs.
+    state_ref = weakref.ref(state)
 
-    def forget(_ref, key=key, state=state):
-        if states.get(key) is state:
+    def forget(_ref, key=key):
+        state = state_ref()
+        if state is not None and states.get(key) is state:
             del states[key]
             on_collected(state)
 

@@ -7,8 +7,10 @@ code: values show through passive_repr, futures by their type and state.
 """
 
 import asyncio
+import functools
 import math
 import os
+import weakref
 
 from . import asyncio_internals as internals
 from . import deadlocks as deadlock_tools
@@ -90,11 +92,15 @@ class LoopView:
     def __init__(self, state, held_handle, finished):
         loop = state.loop
         self.state = state
-        self.index = TaskIndex(loop, held_handle, finished)
+        index = self.index = TaskIndex(loop, held_handle, finished)
         self.timers = sorted((t for t in internals.scheduled_timers(loop) if not t.cancelled()), key=lambda t: t.when())
-        self.graph = AwaitGraph(self.index.pending, self.timers)
-        self.blockers = Blockers(loop, self.graph, lambda task: task_ref(task, self.index))
-        self.index.blocker_of = self.blockers.of
+        self.graph = AwaitGraph(index.pending, self.timers)
+        # The index asks the blockers, and the blockers name tasks through the index: one of the two
+        # links is weak, so that a view dropped when the program resumes is freed at once. A cycle
+        # would keep every task and future it saw alive until the collector runs, which a program
+        # with the collector off sees (CPython's test_sslproto ..._no_cycles tests).
+        self.blockers = Blockers(loop, self.graph, functools.partial(task_ref, index=weakref.proxy(index)))
+        index.blocker_of = self.blockers.of
 
 
 def snapshot_loop(state, view, clock, max_tasks, switches=None, held_at=None, max_futures=500):

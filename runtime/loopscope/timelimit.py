@@ -280,17 +280,26 @@ def _run_traced(seconds, function, *args):
     first line or call past the deadline. Used on the repr worker instead of an asynchronous
     exception: one left pending for a thread that stays blocked in C keeps the eval breaker set for
     every thread, which spins CPython 3.11 forever at the next traced function entry."""
-    deadline = _monotonic() + seconds
-
-    def overrun(_frame, _event, _arg):
-        if _monotonic() >= deadline:
-            raise TimeLimitExceeded()
-        return overrun
-    sys.settrace(overrun)
+    sys.settrace(_Overrun(_monotonic() + seconds))
     try:
         return function(*args)
     finally:
         sys.settrace(None)
+
+
+class _Overrun:
+    """_run_traced's trace function, global and local. An object rather than a closure that returns
+    itself: that would be a reference cycle, garbage left for the collector at every repr."""
+
+    __slots__ = ("deadline",)
+
+    def __init__(self, deadline):
+        self.deadline = deadline
+
+    def __call__(self, _frame, _event, _arg):
+        if _monotonic() >= self.deadline:
+            raise TimeLimitExceeded()
+        return self
 
 
 _worker = None

@@ -7,15 +7,25 @@ their locals: a hook frame left holding the handle or the task makes a cycle tha
 garbage collector breaks, so the report comes late or never (CPython's test_futures2
 test_task_exc_handler_correct_context, gh-128552). Compared here with the collector off, plain
 asyncio first, then under every weight of the per-handle hook.
+
+A stop is the other way to keep things alive: what the views ask for at a stop (the snapshot, its
+await graph and blockers, pages of tasks, frames, scopes, variables) must not outlive the stop in
+a reference cycle, or whatever it saw lives on until the collector runs (CPython's test_sslproto
+test_create_connection_ssl_failed_certificate_no_cycles, with the collector off, in the peer
+suite's hold mode).
 """
 
 import asyncio
 import collections
+import functools
 import gc
+import queue
 import unittest
+import weakref
 
-from runtime_support import py_task_factory  # first: puts the runtime on sys.path
+from runtime_support import DEADLINE, EventRecorder, ProgramThread, py_task_factory, run_on_new_loop  # first: puts the runtime on sys.path
 from loopscope import instrument
+from loopscope.debugger import Debugger
 
 HOOK_PLANS = {
     "loop hooks only": instrument.HookPlan.NOTHING,
@@ -96,6 +106,91 @@ class NeverRetrievedComesInTime(unittest.TestCase):
         for in_handle in (False, True):
             self.assertTrue(reported_in_time(None, in_handle))
             self.assertTrue(reported_in_time(py_task_factory, in_handle))
+
+
+async def drops_what_it_awaited():
+    """Awaits a future, drops it, and says whether it is gone at once, as it is without a debugger
+    (nothing else refers to it)."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    loop.call_soon(future.set_result, "the peer's answer")
+    await future
+    await asyncio.sleep(0)
+    gone = weakref.ref(future)
+    del future
+    return gone() is None
+
+
+def look_at_everything(debugger, body, on_held_thread):
+    """What VS Code and the loop views ask for at a stop: the snapshot (await graph, blockers,
+    deadlocks), a page of tasks grouped by blocker, the stack, and every scope's variables. Each
+    on the held thread as functools.partial, so that no frame of this file is on its stack."""
+    on_held_thread(functools.partial(debugger.snapshot, body["loopId"], 1000))
+    on_held_thread(functools.partial(debugger.tasks, body["loopId"], "blocker", None, None, 0, 0))
+    inspection = debugger.inspection
+    for frame in on_held_thread(functools.partial(debugger.stack_trace, body["threadId"])):
+        for scope in on_held_thread(functools.partial(inspection.scopes, frame["id"])):
+            on_held_thread(functools.partial(inspection.variables, scope["variablesReference"]))
+
+
+def loopscope_garbage():
+    """Loopscope's objects among the unreachable ones the collector finds now."""
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        return sorted({type(o).__qualname__ for o in gc.garbage if type(o).__module__.startswith("loopscope")}
+                      | {o.__qualname__ for o in gc.garbage
+                         if isinstance(o, type(loopscope_garbage)) and o.__module__.startswith("loopscope")})
+    finally:
+        gc.set_debug(0)
+        del gc.garbage[:]
+
+
+class AStopLeavesNoCycles(unittest.TestCase):
+    """Held at every iteration with the collector off, the views asking everything at each stop."""
+
+    def setUp(self):
+        self.events = EventRecorder()
+        self.debugger = Debugger(self.events)
+        instrument.install(self.debugger)
+        self.addCleanup(instrument.uninstall)
+        gc.collect()
+        self.addCleanup(gc.enable) if gc.isenabled() else None
+        gc.disable()
+
+    def step_through(self, program):
+        self.debugger.start({"stopOnEntry": True})
+        thread = ProgramThread(lambda: run_on_new_loop(program), self.events).start()
+        stops = 0
+        while True:
+            event, body = self.events.next(("stopped", "finished"))
+            if event == "finished":
+                break
+            stops += 1
+            look_at_everything(self.debugger, body, functools.partial(self.on_held_thread, body["threadId"]))
+            self.debugger.resume("iteration", body["threadId"])
+        self.assertGreater(stops, 2, "held at each iteration")
+        return thread.join(self)
+
+    def on_held_thread(self, thread_id, work):
+        answers = queue.Queue()
+        self.debugger.on_held_thread(work, lambda result, error: answers.put((result, error)), thread_id)
+        result, error = answers.get(timeout=DEADLINE)
+        self.assertIsNone(error)
+        return result
+
+    def test_what_the_program_dropped_is_gone_at_once(self):
+        self.assertTrue(self.step_through(drops_what_it_awaited),
+                        "the future the program awaited and dropped outlived it: a stop's views keep it")
+
+    def test_no_loopscope_object_is_left_in_a_cycle(self):
+        self.step_through(drops_what_it_awaited)
+        self.assertEqual(loopscope_garbage(), [])
+
+    def test_without_the_views_it_is_gone_too(self):
+        """The comparison means something: asyncio itself frees the dropped future at once."""
+        instrument.uninstall()
+        self.assertTrue(run_on_new_loop(drops_what_it_awaited))
 
 
 if __name__ == "__main__":
