@@ -2,7 +2,7 @@
 """CPython's own test_asyncio as a peer suite for Loopscope's runtime (issue #5).
 
 For each supported CPython (test/supported_pythons.py) under $(pyenv root)/versions, runs `python -m test` on test_asyncio
-(-j2, --timeout 120, --junit-xml for per-test outcomes) in three modes:
+(-j2, --timeout 300, --junit-xml for per-test outcomes) in three modes:
 
   plain  the interpreter as it is;
   free   every event loop instrumented, a debugger.Debugger listening, the per-handle hook on
@@ -22,7 +22,9 @@ protocol.json, a request that failed, an event from a forked child), if the inst
 reach the tests, or if no interpreter was found. Tests in hold_allowlist.txt may fail in hold mode
 only, each for the reason written there. A module that newly "changed the environment" is a warning.
 
-  python3 test/cpython/run_suite.py                      all versions, whole test_asyncio (~15-25 min)
+  python3 test/cpython/run_suite.py                      all versions, whole test_asyncio (npm run test:cpython)
+  python3 test/cpython/run_suite.py --ci                 CI's selection (npm run test:cpython:ci): the whole
+                                                         suite on the newest, PER_VERSION_MODULES on the others
   python3 test/cpython/run_suite.py --quick              test_tasks, test_base_events, test_events
   python3 test/cpython/run_suite.py --quick --versions 3.12
   python3 test/cpython/run_suite.py --versions 3.11,3.13 --modes plain,hold
@@ -58,9 +60,27 @@ import supported_pythons  # noqa: E402  (test/, for the supported range)
 VERSIONS = tuple("%d.%d" % version for version in supported_pythons.supported())
 MODES = ("plain", "free", "hold")
 QUICK_MODULES = ("test_asyncio.test_tasks", "test_asyncio.test_base_events", "test_asyncio.test_events")
+# --ci: the whole of test_asyncio on the newest CPython found, in every mode; on the others, the
+# modules that exercise what Loopscope does differently per version (asyncio_internals.py), each
+# where that version has it. Whatever is the same on every version is covered by the newest.
+PER_VERSION_MODULES = collections.OrderedDict((
+    ("test_tasks", "C and Python tasks: their bookkeeping, get_coro(), eager steps (3.12+), PY_TASKS_APART (3.14+)"),
+    ("test_futures", "C and Python futures, their callbacks (how the await graph links waiters)"),
+    ("test_taskgroups", "TaskGroup children (3.11+)"),
+    ("test_eager_task_factory", "tasks that step inside create_task (3.12+)"),
+    ("test_base_events", "_run_once, which the loop hooks wrap, as each version writes it"),
+    ("test_unix_events", "fork and child watchers (the runtime's threads step aside for a fork; watchers up to 3.13)"),
+    ("test_locks", "locks, events, conditions, semaphores: the blockers"),
+    ("test_queues", "queues: the blockers"),
+    ("test_waitfor", "wait_for, rewritten on timeouts in 3.12"),
+    ("test_graph", "the call graph (3.14+) the snapshot must agree with"),
+))
 # Started first so that the two workers finish together; the rest follow in name order.
 SLOW_FIRST = ("test_events", "test_tasks", "test_subprocess", "test_ssl", "test_sslproto", "test_base_events",
               "test_sendfile", "test_streams", "test_unix_events", "test_futures", "test_taskgroups")
+# regrtest's --timeout, per test module: it is there to catch a hang. test_tasks alone takes some
+# 100 s held at every iteration on a loaded 2-core machine.
+TIMEOUT = 300
 RUN_LIMIT = 45 * 60  # seconds for one regrtest run, well past the per-module --timeout
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
@@ -418,11 +438,16 @@ def main():
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(128 + signal.SIGTERM))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="only %s" % ", ".join(QUICK_MODULES))
+    parser.add_argument("--ci", action="store_true",
+                        help="what CI runs (npm run test:cpython:ci): the whole of test_asyncio on the newest CPython "
+                             "found, and on every other one the modules that exercise what differs per version: %s"
+                             % ", ".join(PER_VERSION_MODULES))
     parser.add_argument("--versions", help="comma-separated minor versions, e.g. 3.11,3.12 (default: %s)" % supported_pythons.label())
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated, from plain,free,hold")
     parser.add_argument("--tests", nargs="+", metavar="MODULE", help="test modules, e.g. test_asyncio.test_locks")
     parser.add_argument("--jobs", type=int, default=2, help="regrtest -j (default 2)")
-    parser.add_argument("--timeout", type=int, default=120, help="regrtest --timeout per test module (default 120)")
+    parser.add_argument("--timeout", type=int, default=TIMEOUT,
+                        help="regrtest --timeout per test module (default %d)" % TIMEOUT)
     parser.add_argument("--runtime", default=RUNTIME, help="directory holding the loopscope package (default: the repo's)")
     parser.add_argument("--inspect-every", type=int, default=25,
                         help="hold mode: ask for the stack and locals at every Nth stop (0: never; default 25)")
@@ -448,6 +473,8 @@ def main():
         unknown = [v for v in wanted if v not in VERSIONS]
         if unknown:
             parser.error("--versions: %s not among %s" % (", ".join(unknown), ",".join(VERSIONS)))
+    if options.ci and (options.quick or options.tests):
+        parser.error("--ci chooses the test modules itself: leave out --quick and --tests")
     if not os.path.isdir(os.path.join(options.runtime, "loopscope")):
         parser.error("--runtime %s holds no loopscope package" % options.runtime)
     allowlist = read_allowlist(options.allowlist)
@@ -460,6 +487,16 @@ def main():
         print("FAIL: no CPython %s found under %s/versions" % (", ".join(wanted), root))
         return 1
 
+    ordered = sorted(pythons, key=lambda v: tuple(int(p) for p in v.split(".")))
+    whole = set(ordered) if not options.ci else {ordered[-1]}
+    if options.ci:
+        others = [v for v in ordered if v not in whole]
+        print("CI selection: the whole of test_asyncio on %s (the newest found), in every mode; on %s, the modules "
+              "that exercise what Loopscope does differently per version, where that version has them:"
+              % (ordered[-1], ", ".join(others) or "no other version"))
+        for name, why in PER_VERSION_MODULES.items():
+            print("  %-24s %s" % (name, why))
+        print("The full run on every version is `npm run test:cpython` (no --ci).")
     workdir = tempfile.mkdtemp(prefix="loopscope-cpython-")
     site = make_site(workdir, options.runtime)
     print("Loopscope runtime snapshot from %s; work directory %s" % (options.runtime, workdir))
@@ -468,10 +505,15 @@ def main():
     problems = collections.OrderedDict()            # (mode, kind, detail) -> {versions, tests, traceback}
     summary = []
     began = time.monotonic()
-    for minor in sorted(pythons, key=lambda v: tuple(int(p) for p in v.split("."))):
+    for minor in ordered:
         version, python = pythons[minor]
         try:
-            modules = list(options.tests or (QUICK_MODULES if options.quick else asyncio_modules(python)))
+            if options.tests or options.quick:
+                modules = list(options.tests or QUICK_MODULES)
+            elif minor in whole:
+                modules = asyncio_modules(python)
+            else:
+                modules = [m for m in asyncio_modules(python) if m.split(".")[1] in PER_VERSION_MODULES]
         except (RuntimeError, subprocess.TimeoutExpired) as error:
             failures.append("%s: %s" % (version, error))
             print("FAIL %s" % error)
