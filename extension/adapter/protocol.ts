@@ -7,13 +7,13 @@ export const PROTOCOL_VERSION = 1;
 export const SUPPORTED_PYTHONS = {"oldest":"3.8","newest":"3.15"} as const;
 
 /** Why the program stopped: DAP's stopped-event reason. The runtime writes the sentence and the short label for each (loopscope/stops.py). */
-export type StopReason = "entry" | "step" | "pause" | "breakpoint" | "function breakpoint" | "exception" | "task created" | "task switch" | "task done";
+export type StopReason = "entry" | "step" | "pause" | "breakpoint" | "function breakpoint" | "exception" | "task created" | "task switch" | "task done" | "loop blocked";
 
 /** Where a held loop is held. */
 export type StopPlace = "iteration" | "handle" | "code";
 
-/** The task events that can stop the program, offered as DAP exception breakpoint filters. */
-export type TaskFilter = "taskSwitch" | "taskCreated" | "taskDone" | "taskException" | "raised";
+/** The task events that can stop the program, offered as DAP exception breakpoint filters. enumConditionDescriptions: the filters that take a condition, and what it means. */
+export type TaskFilter = "taskSwitch" | "taskCreated" | "taskDone" | "taskException" | "raised" | "loopBlocked";
 
 /** The event loop's clock. time.monotonic() in the program's own code is never changed (loopscope/clock.py). */
 export type ClockMode = "frozen" | "wall" | "virtual";
@@ -21,8 +21,14 @@ export type ClockMode = "frozen" | "wall" | "virtual";
 /** When Loopscope records task switches for the Task Switches view. */
 export type TaskSwitchHistory = "whileStepping" | "always";
 
+/** What Loopscope measures while the program runs freely (loopscope/loopstats.py, loopscope/stepstats.py). */
+export type StepStatistics = "loops" | "tasks";
+
 /** How resume releases the program. */
 export type ResumeMode = "continue" | "iteration" | "handle" | "over" | "into" | "out";
+
+/** The kinds of asyncio mistakes Loopscope reports as problems at a source line (loopscope/lints.py): in VS Code's Problems panel and by `loopscope trace --lint`. */
+export type LintKind = "neverAwaited" | "exceptionNeverRetrieved" | "destroyedPending" | "neverYields" | "selfWakes" | "blockingCall" | "taskNotKept";
 
 export type Location = {
   path: string;
@@ -117,6 +123,8 @@ export type TaskSnapshot = {
   }[];
   result?: string;
   exception?: string;
+  /** Its step statistics (stepStatistics "tasks"). */
+  stats?: StepStats;
 };
 
 /** A pending future that is not a task but that some task awaits. */
@@ -162,6 +170,10 @@ export type LoopSnapshot = {
   futures: FutureSnapshot[];
   /** Cycles in the await graph: each a list of task ids that wait for each other. */
   deadlocks: number[][];
+  /** Statistics of one event loop, always measured (loopscope/loopstats.py). Time the debugger held the loop is left out. */
+  stats?: LoopStats;
+  /** Plain callbacks by function, busiest first (stepStatistics "tasks"; at most 50). */
+  callbackStats?: CallbackStats[];
 };
 
 /** One task step (or callback) from the recorded history. */
@@ -244,15 +256,142 @@ export type StopDetails = {
   lastHandle?: HandleInfo;
 };
 
-export const STOP_REASON_VALUES: readonly StopReason[] = ["entry","step","pause","breakpoint","function breakpoint","exception","task created","task switch","task done"];
-export const STOP_REASON_DESCRIPTIONS: Readonly<Record<StopReason, string>> = {"entry":"before the first iteration of the first loop (stopOnEntry)","step":"a step ended: an iteration, a handle, or a line","pause":"the user paused","breakpoint":"a line breakpoint","function breakpoint":"a task whose name or await chain matches a function breakpoint is about to resume","exception":"a task's exception (taskException) or an exception raised in user code (raised)","task created":"a task is being created (taskCreated)","task switch":"a task is about to resume (taskSwitch)","task done":"a task finished, was cancelled or failed (taskDone)"};
+/** Counts per duration bucket (durationBuckets: <10 µs, 10-100 µs, 0.1-1 ms, 1-10 ms, 10-100 ms, 0.1-1 s, >=1 s). */
+export type DurationHistogram = number[];
+
+/** Step statistics of one task or one kind of callback (stepStatistics "tasks"), kept in constant memory from its first step on. */
+export type StepStats = {
+  steps: number;
+  /** Time spent running its steps. */
+  totalMs: number;
+  /** Its longest step. */
+  longestMs: number;
+  /** Where the task suspended after its longest step. */
+  longestAt?: Location;
+  /** Scheduling delay: from ready to running, summed over its steps. A handle is ready when the handle that scheduled it ends, when its timer is due (a task woken by a timer counts from the timer), or when select() returned for I/O. */
+  delayTotalMs: number;
+  delayLongestMs: number;
+  /** Steps the task scheduled itself (a bare yield: asyncio.sleep(0)), not counting its first. */
+  selfWakes: number;
+  /** Counts per duration bucket (durationBuckets: <10 µs, 10-100 µs, 0.1-1 ms, 1-10 ms, 10-100 ms, 0.1-1 s, >=1 s). */
+  durations: DurationHistogram;
+  /** Counts per duration bucket (durationBuckets: <10 µs, 10-100 µs, 0.1-1 ms, 1-10 ms, 10-100 ms, 0.1-1 s, >=1 s). */
+  delays: DurationHistogram;
+};
+
+/** Step statistics of the plain callbacks (not task steps) of one function. */
+export type CallbackStats = {
+  callback: string;
+  /** Step statistics of one task or one kind of callback (stepStatistics "tasks"), kept in constant memory from its first step on. */
+  stats: StepStats;
+};
+
+/** Statistics of one event loop, always measured (loopscope/loopstats.py). Time the debugger held the loop is left out. */
+export type LoopStats = {
+  iterations: number;
+  /** Time spent in its iterations (what the debugger held left out): from its first to its latest iteration while it runs. */
+  seconds: number;
+  iterationsPerSecond: number;
+  /** Time in select(): waiting for I/O or the next timer. */
+  selectSeconds: number;
+  /** Time running handles (task steps and callbacks) and the loop's own bookkeeping. */
+  handleSeconds: number;
+  /** The longest time the loop ran handles without going back to select(): the longest it could not react to I/O. */
+  longestIterationMs: number;
+  /** Which iteration that was. */
+  longestIteration: number;
+  /** The handle phase of each iteration (from select() returning to the iteration's end). */
+  iterationTimes: DurationHistogram;
+  /** Times the loop was found blocked past the Loop blocked threshold. */
+  blocked: number;
+};
+
+/** One asyncio mistake at a source line. Sent once per kind and line. */
+export type Lint = {
+  /** The kinds of asyncio mistakes Loopscope reports as problems at a source line (loopscope/lints.py): in VS Code's Problems panel and by `loopscope trace --lint`. */
+  kind: LintKind;
+  message: string;
+  location: Location;
+  /** Other places that explain it: where the task was created, where the coroutine is defined. */
+  related?: {
+    location: Location;
+    message: string;
+  }[];
+};
+
+/** The recent history of the event loops, for the timeline (Chrome Trace Event JSON is made from it on the TypeScript side). Times are microseconds since origin. */
+export type Timeline = {
+  /** The clock reading (seconds, time.perf_counter in the program) that every time below counts from. */
+  origin: number;
+  loops: TimelineLoop[];
+  /** The tasks and callbacks the steps name. */
+  subjects: TimelineSubject[];
+  /** Recent task steps and callbacks, oldest first (stepStatistics "tasks"; empty otherwise). */
+  steps: TimelineStep[];
+  /** Where the debugger stopped. */
+  stops: TimelineMark[];
+  /** Where the loop was found blocked. */
+  blocked: TimelineMark[];
+  /** Task steps are recorded (stepStatistics "tasks"). */
+  stepsRecorded: boolean;
+};
+
+export type TimelineLoop = {
+  id: number;
+  name: string;
+  /** Recent iterations, oldest first: [iteration, start, select end, end] in µs; select end equals start when the loop did not report it. */
+  iterations: number[][];
+};
+
+export type TimelineSubject = {
+  /** A task's id (its DAP thread id), or a negative id for a kind of callback. */
+  id: number;
+  name: string;
+  coroutine?: string;
+  loopId: number;
+  createdAt?: Location;
+};
+
+export type TimelineStep = {
+  subject: number;
+  loopId: number;
+  iteration: number;
+  start: number;
+  duration: number;
+  kind: "step" | "wakeup" | "callback";
+  /** The subject whose step made this one ready. */
+  wokenBy?: number;
+  /** When it was made ready (the end of the waker's step, or the timer's due time). */
+  wokenAt?: number;
+  /** Where the task suspended after this step (kept for steps of 0.5 ms or more), or the callback's function. */
+  location?: Location;
+};
+
+export type TimelineMark = {
+  time: number;
+  loopId: number;
+  label: string;
+  description: string;
+  /** How long the loop had been blocked when it was found (blocked marks). */
+  duration?: number;
+  location?: Location;
+};
+
+export type TimelineArguments = {
+  loopId?: number;
+};
+
+export const STOP_REASON_VALUES: readonly StopReason[] = ["entry","step","pause","breakpoint","function breakpoint","exception","task created","task switch","task done","loop blocked"];
+export const STOP_REASON_DESCRIPTIONS: Readonly<Record<StopReason, string>> = {"entry":"before the first iteration of the first loop (stopOnEntry)","step":"a step ended: an iteration, a handle, or a line","pause":"the user paused","breakpoint":"a line breakpoint","function breakpoint":"a task whose name or await chain matches a function breakpoint is about to resume","exception":"a task's exception (taskException) or an exception raised in user code (raised)","task created":"a task is being created (taskCreated)","task switch":"a task is about to resume (taskSwitch)","task done":"a task finished, was cancelled or failed (taskDone)","loop blocked":"code has held the event loop longer than the Loop blocked threshold (loopBlocked): the stop is inside it, while it runs"};
 
 export const STOP_PLACE_VALUES: readonly StopPlace[] = ["iteration","handle","code"];
 export const STOP_PLACE_DESCRIPTIONS: Readonly<Record<StopPlace, string>> = {"iteration":"between two loop iterations","handle":"before a ready handle runs","code":"inside running Python code (a line, a pause in a busy callback, a task being created, a task that just finished)"};
 
-export const TASK_FILTER_VALUES: readonly TaskFilter[] = ["taskSwitch","taskCreated","taskDone","taskException","raised"];
-export const TASK_FILTER_LABELS: Readonly<Record<TaskFilter, string>> = {"taskSwitch":"Task switch","taskCreated":"Task created","taskDone":"Task done","taskException":"Task exception","raised":"Raised exceptions"};
-export const TASK_FILTER_DESCRIPTIONS: Readonly<Record<TaskFilter, string>> = {"taskSwitch":"Stop whenever any task is about to resume.","taskCreated":"Stop when a task is created, in the code that creates it.","taskDone":"Stop when a task finishes, is cancelled or fails.","taskException":"Stop when a task ends with an exception (not CancelledError), showing the frames it passed through.","raised":"Stop wherever your code raises an exception, caught or not (not CancelledError or StopIteration). Slows the program before Python 3.12."};
+export const TASK_FILTER_VALUES: readonly TaskFilter[] = ["taskSwitch","taskCreated","taskDone","taskException","raised","loopBlocked"];
+export const TASK_FILTER_LABELS: Readonly<Record<TaskFilter, string>> = {"taskSwitch":"Task switch","taskCreated":"Task created","taskDone":"Task done","taskException":"Task exception","raised":"Raised exceptions","loopBlocked":"Loop blocked"};
+export const TASK_FILTER_DESCRIPTIONS: Readonly<Record<TaskFilter, string>> = {"taskSwitch":"Stop whenever any task is about to resume.","taskCreated":"Stop when a task is created, in the code that creates it.","taskDone":"Stop when a task finishes, is cancelled or fails.","taskException":"Stop when a task ends with an exception (not CancelledError), showing the frames it passed through.","raised":"Stop wherever your code raises an exception, caught or not (not CancelledError or StopIteration). Slows the program before Python 3.12.","loopBlocked":"Stop inside code that holds the event loop longer than a threshold (100 ms unless the condition says otherwise), while it still runs: a time.sleep, a synchronous call, a CPU-heavy loop."};
+/** The values that take a condition, and what the condition means. */
+export const TASK_FILTER_CONDITIONS: Readonly<Partial<Record<TaskFilter, string>>> = {"loopBlocked":"The threshold: milliseconds, or a number with ms or s, e.g. 250, 250ms or 0.5s (default 100 ms)"};
 
 export const CLOCK_MODE_VALUES: readonly ClockMode[] = ["frozen","wall","virtual"];
 export const CLOCK_MODE_DESCRIPTIONS: Readonly<Record<ClockMode, string>> = {"frozen":"loop.time() leaves out the time spent paused: a pause in the debugger does not fire timeouts","wall":"the plain clock: timeouts fire after a long pause","virtual":"like frozen, and when nothing is ready and no file descriptor is watched, time jumps to the next timer: sleeps finish at once"};
@@ -260,14 +399,24 @@ export const CLOCK_MODE_DESCRIPTIONS: Readonly<Record<ClockMode, string>> = {"fr
 export const TASK_SWITCH_HISTORY_VALUES: readonly TaskSwitchHistory[] = ["whileStepping","always"];
 export const TASK_SWITCH_HISTORY_DESCRIPTIONS: Readonly<Record<TaskSwitchHistory, string>> = {"whileStepping":"record task switches while you step or while task breakpoints and filters are set: free-running costs nothing","always":"record every task switch, also while the program runs freely: the Task Switches view is always full, at a cost of roughly 1.3-1.5x on switch-heavy programs"};
 
+export const STEP_STATISTICS_VALUES: readonly StepStatistics[] = ["loops","tasks"];
+export const STEP_STATISTICS_DESCRIPTIONS: Readonly<Record<StepStatistics, string>> = {"loops":"per event loop: iterations per second, time in select() and in running handles, the longest iteration; costs nothing measurable","tasks":"also per task and per callback: steps, total and longest step time, histograms of step times and scheduling delays, who woke whom (the timeline's task steps); about 1 µs per handle, up to 1.5x on programs that do nothing but switch tasks"};
+
 export const RESUME_MODE_VALUES: readonly ResumeMode[] = ["continue","iteration","handle","over","into","out"];
 export const RESUME_MODE_DESCRIPTIONS: Readonly<Record<ResumeMode, string>> = {"continue":"run freely","iteration":"hold at the next iteration boundary of threadId's loop","handle":"hold before that loop's next handle","over":"Step Over: in code the next line of this coroutine (over await), elsewhere one iteration","into":"Step Into: in code into calls and awaited coroutines, elsewhere the next handle","out":"Step Out: in code back to the caller or awaiting coroutine; before a handle, finish the iteration; between iterations, finish this run of the loop"};
 
+export const LINT_KIND_VALUES: readonly LintKind[] = ["neverAwaited","exceptionNeverRetrieved","destroyedPending","neverYields","selfWakes","blockingCall","taskNotKept"];
+export const LINT_KIND_LABELS: Readonly<Record<LintKind, string>> = {"neverAwaited":"coroutine never awaited","exceptionNeverRetrieved":"exception never retrieved","destroyedPending":"task destroyed while pending","neverYields":"task never yields","selfWakes":"task keeps waking itself","blockingCall":"blocking call","taskNotKept":"task not kept"};
+export const LINT_KIND_DESCRIPTIONS: Readonly<Record<LintKind, string>> = {"neverAwaited":"a coroutine object was created and dropped without being awaited: its code never ran","exceptionNeverRetrieved":"a task or future failed and nothing ever asked for its exception","destroyedPending":"a task was garbage-collected while still pending: it never finished","neverYields":"a task ran Python code for longer than the Loop blocked threshold without yielding to the event loop","selfWakes":"a task keeps scheduling its own next step (asyncio.sleep(0) in a loop): it polls instead of waiting","blockingCall":"a call held the event loop longer than the Loop blocked threshold (time.sleep, a synchronous client, a heavy C call)","taskNotKept":"the result of create_task or ensure_future was dropped: asyncio keeps only a weak reference, so the task can be garbage-collected before it finishes"};
+
+/** Upper bounds in seconds of the buckets of every duration histogram (step times, scheduling delays, iterations); a histogram has one count more than there are bounds, for durations at or above the last. loopscope/loopstats.py counts into them; the views label them. */
+export const DURATION_BUCKET_BOUNDS: readonly number[] = [0.00001,0.0001,0.001,0.01,0.1,1];
+
 /** What the runtime assumes for a start argument left out; the adapter fills launch configurations with the same. */
-export const START_DEFAULTS = {"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping"} as const;
+export const START_DEFAULTS = {"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping","stepStatistics":"loops","loopBlockedWarnings":true} as const;
 
 /** What a request's arguments are when left out, per request. */
-export const ARGUMENT_DEFAULTS = {"start":{"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping"},"stackTrace":{"startFrame":0,"levels":0},"variables":{"start":0,"count":0},"snapshot":{"maxTasks":1000},"taskSwitches":{"limit":200}} as const;
+export const ARGUMENT_DEFAULTS = {"setTaskFilters":{"loopBlockedMs":100},"start":{"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping","stepStatistics":"loops","loopBlockedWarnings":true},"stackTrace":{"startFrame":0,"levels":0},"variables":{"start":0,"count":0},"snapshot":{"maxTasks":1000},"taskSwitches":{"limit":200}} as const;
 
 export type Hello = {
   type: "hello";
@@ -289,6 +438,8 @@ export interface RuntimeRequests {
   /** Which task events stop the program. */
   setTaskFilters: { arguments: {
       filters: TaskFilter[];
+      /** The Loop blocked threshold in milliseconds: for the loopBlocked filter's stops and for the warnings. */
+      loopBlockedMs?: number;
     }; body: Record<string, never> };
   /** Run the program. Sent once, after the configuration requests. An argument left out takes its default, the same as a launch configuration's. */
   start: { arguments: {
@@ -302,6 +453,10 @@ export interface RuntimeRequests {
       justMyCode?: boolean;
       /** When Loopscope records task switches for the Task Switches view. */
       taskSwitchHistory?: TaskSwitchHistory;
+      /** What Loopscope measures while the program runs freely (loopscope/loopstats.py, loopscope/stepstats.py). */
+      stepStatistics?: StepStatistics;
+      /** Warn in the Debug Console when code holds an event loop longer than the Loop blocked threshold, and report it as a problem. */
+      loopBlockedWarnings?: boolean;
     }; body: Record<string, never> };
   /** One thread per live event loop, then one per live task (at most maxTaskThreads tasks). */
   threads: { arguments: Record<string, never>; body: {
@@ -362,6 +517,12 @@ export interface RuntimeRequests {
   snapshot: { arguments: SnapshotArguments; body: SnapshotBody };
   /** The most recent task steps, newest first. */
   taskSwitches: { arguments: TaskSwitchesArguments; body: TaskSwitchesBody };
+  /** The recent history of the loops: iterations, task steps with who woke them, stops and blocked spans. Answered while the program runs too. */
+  timeline: { arguments: TimelineArguments; body: Timeline };
+  /** What the runtime sends as the program exits, after the program's own exit handlers: the timeline event (loopscope trace --timeline). Lints found and not yet sent always go out then. */
+  exitReport: { arguments: {
+      timeline: boolean;
+    }; body: Record<string, never> };
   /** Cancel a task at a safe point on its own loop. */
   cancelTask: { arguments: CancelTaskArguments; body: Record<string, never> };
   /** Move a frozen or virtual loop clock forward while paused. */
@@ -435,6 +596,10 @@ export interface RuntimeEvents {
     path: string;
     line: number;
   };
+  /** An asyncio mistake found at a source line (Problems panel, loopscope trace --lint). */
+  lint: Lint;
+  /** The timeline as the program exits (exitReport). */
+  timeline: Timeline;
 }
 
 export type RuntimeRequestName = keyof RuntimeRequests;
@@ -454,9 +619,11 @@ export interface CustomDapRequests {
     }; body: Record<string, never> };
   /** Forwarded to the runtime's advanceClock request. */
   "loopscope/advanceClock": { arguments: AdvanceClockArguments; body: AdvanceClockBody };
+  /** Forwarded to the runtime's timeline request. */
+  "loopscope/timeline": { arguments: TimelineArguments; body: Timeline };
 }
 
-export const CUSTOM_DAP_REQUEST_NAMES: readonly (keyof CustomDapRequests)[] = ["loopscope/snapshot","loopscope/taskSwitches","loopscope/cancelTask","loopscope/stepIteration","loopscope/advanceClock"];
+export const CUSTOM_DAP_REQUEST_NAMES: readonly (keyof CustomDapRequests)[] = ["loopscope/snapshot","loopscope/taskSwitches","loopscope/cancelTask","loopscope/stepIteration","loopscope/advanceClock","loopscope/timeline"];
 
 /** What Loopscope adds to DAP's own events' bodies. */
 export interface DapEventExtensions {
@@ -465,4 +632,6 @@ export interface DapEventExtensions {
     /** Loopscope's own facts about a stop, which the adapter adds to DAP's stopped event as body.loopscope (the views read them). */
     loopscope?: StopDetails;
   };
+  /** Loopscope's own event: an asyncio mistake at a source line, for the Problems panel. */
+  "loopscope/lint": Lint;
 }

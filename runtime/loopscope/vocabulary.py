@@ -21,9 +21,10 @@ class StopReason:
     TASK_CREATED = "task created"
     TASK_SWITCH = "task switch"
     TASK_DONE = "task done"
+    LOOP_BLOCKED = "loop blocked"
 
 
-STOP_REASON_VALUES = ("entry", "step", "pause", "breakpoint", "function breakpoint", "exception", "task created", "task switch", "task done",)
+STOP_REASON_VALUES = ("entry", "step", "pause", "breakpoint", "function breakpoint", "exception", "task created", "task switch", "task done", "loop blocked",)
 
 
 class StopPlace:
@@ -37,15 +38,16 @@ STOP_PLACE_VALUES = ("iteration", "handle", "code",)
 
 
 class TaskFilter:
-    """The task events that can stop the program, offered as DAP exception breakpoint filters."""
+    """The task events that can stop the program, offered as DAP exception breakpoint filters. enumConditionDescriptions: the filters that take a condition, and what it means."""
     TASK_SWITCH = "taskSwitch"
     TASK_CREATED = "taskCreated"
     TASK_DONE = "taskDone"
     TASK_EXCEPTION = "taskException"
     RAISED = "raised"
+    LOOP_BLOCKED = "loopBlocked"
 
 
-TASK_FILTER_VALUES = ("taskSwitch", "taskCreated", "taskDone", "taskException", "raised",)
+TASK_FILTER_VALUES = ("taskSwitch", "taskCreated", "taskDone", "taskException", "raised", "loopBlocked",)
 
 
 class ClockMode:
@@ -67,6 +69,15 @@ class TaskSwitchHistory:
 TASK_SWITCH_HISTORY_VALUES = ("whileStepping", "always",)
 
 
+class StepStatistics:
+    """What Loopscope measures while the program runs freely (loopscope/loopstats.py, loopscope/stepstats.py)."""
+    LOOPS = "loops"
+    TASKS = "tasks"
+
+
+STEP_STATISTICS_VALUES = ("loops", "tasks",)
+
+
 class ResumeMode:
     """How resume releases the program."""
     CONTINUE = "continue"
@@ -79,6 +90,23 @@ class ResumeMode:
 
 RESUME_MODE_VALUES = ("continue", "iteration", "handle", "over", "into", "out",)
 
+
+class LintKind:
+    """The kinds of asyncio mistakes Loopscope reports as problems at a source line (loopscope/lints.py): in VS Code's Problems panel and by `loopscope trace --lint`."""
+    NEVER_AWAITED = "neverAwaited"
+    EXCEPTION_NEVER_RETRIEVED = "exceptionNeverRetrieved"
+    DESTROYED_PENDING = "destroyedPending"
+    NEVER_YIELDS = "neverYields"
+    SELF_WAKES = "selfWakes"
+    BLOCKING_CALL = "blockingCall"
+    TASK_NOT_KEPT = "taskNotKept"
+
+
+LINT_KIND_VALUES = ("neverAwaited", "exceptionNeverRetrieved", "destroyedPending", "neverYields", "selfWakes", "blockingCall", "taskNotKept",)
+
+# Upper bounds in seconds of the buckets of every duration histogram (step times, scheduling delays, iterations); a histogram has one count more than there are bounds, for durations at or above the last. loopscope/loopstats.py counts into them; the views label them.
+DURATION_BUCKET_BOUNDS = (0.00001, 0.0001, 0.001, 0.01, 0.1, 1,)
+
 # What the runtime assumes for a start argument left out (a launch configuration's defaults too).
 START_DEFAULTS = {
     "stopOnEntry": False,
@@ -86,16 +114,19 @@ START_DEFAULTS = {
     "clock": "frozen",
     "justMyCode": True,
     "taskSwitchHistory": "whileStepping",
+    "stepStatistics": "loops",
+    "loopBlockedWarnings": True,
 }
 
 # What a request's arguments are when left out, per request (start's are START_DEFAULTS).
 ARGUMENT_DEFAULTS = {
-    "start": {"stopOnEntry": False, "maxTaskThreads": 256, "clock": "frozen", "justMyCode": True, "taskSwitchHistory": "whileStepping"},
+    "setTaskFilters": {"loopBlockedMs": 100},
+    "start": {"stopOnEntry": False, "maxTaskThreads": 256, "clock": "frozen", "justMyCode": True, "taskSwitchHistory": "whileStepping", "stepStatistics": "loops", "loopBlockedWarnings": True},
     "stackTrace": {"startFrame": 0, "levels": 0},
     "variables": {"start": 0, "count": 0},
     "snapshot": {"maxTasks": 1000},
     "taskSwitches": {"limit": 200},
 }
 
-REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo"))
-EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint"))
+REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "taskSwitches", "timeline", "exitReport", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo"))
+EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint", "lint", "timeline"))
