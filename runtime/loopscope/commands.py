@@ -42,8 +42,16 @@ class CommandHandlers:
         return {"breakpoints": self._debugger.set_function_breakpoints(arguments["breakpoints"])}
 
     def on_setTaskFilters(self, arguments, _request):
-        self._debugger.set_task_filters(arguments["filters"])
+        self._debugger.set_task_filters(arguments["filters"], arguments["loopBlockedMs"])
         return {}
+
+    def on_exitReport(self, arguments, _request):
+        self._debugger.health.timeline_at_exit = arguments["timeline"]
+        return {}
+
+    def on_timeline(self, arguments, _request):
+        # Loopscope's own records only: answered on the channel thread, running or held.
+        return self._debugger.timeline(arguments.get("loopId"))
 
     def on_start(self, arguments, _request):
         self._debugger.start(arguments)

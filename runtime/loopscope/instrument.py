@@ -23,8 +23,11 @@ _original_run_forever = internals.ORIGINALS["run_forever"]
 _original_close = internals.ORIGINALS["close"]
 _original_create_task = internals.ORIGINALS["create_task"]
 _original_handle_run = internals.ORIGINALS["handle_run"]
+_original_process_events = internals.ORIGINALS["process_events"]
+_original_call_exception_handler = internals.ORIGINALS["call_exception_handler"]
 _TASK_TYPES = internals.TASK_TYPES
 _states = registry.states
+_perf_counter = time.perf_counter
 
 
 class Listener:
@@ -41,6 +44,11 @@ class Listener:
     after_handle(state, handle)  after it ran (plan.after_handles)
     task_created(state, task)    inside loop.create_task, on the creating thread (plan.creation)
     task_finished(task)          a task finished in a step the listener did not see run
+    task_made(state, task, frame, callee)  a task was made by user code in frame, which called callee
+                                 (None: loop.create_task itself) (plan.lints)
+    ready_sample(state)          at an iteration boundary, about every SAMPLE_EVERY seconds (plan.sample_ready)
+    loop_exception(context)      loop.call_exception_handler(context), on any thread, possibly inside a
+                                 finalizer: do no I/O and take no lock (plan.lints)
     foreign_loop(loop)           a loop that is not a BaseEventLoop (uvloop's) started, once per type
     hooks_disabled(reason)       a moment raised: the listener has been switched off
     """
@@ -66,6 +74,15 @@ class Listener:
     def task_finished(self, task):
         pass
 
+    def task_made(self, state, task, frame, callee):
+        pass
+
+    def ready_sample(self, state):
+        pass
+
+    def loop_exception(self, context):
+        pass
+
     def foreign_loop(self, loop):
         pass
 
@@ -89,8 +106,14 @@ HookPlan = collections.namedtuple("HookPlan", [
     "task_step_names",  # the function breakpoint names: marks (3.12+) follow them whatever the handle hook
     "switch_log",       # the deque of HandleHook.LOGGED, else None
     "autojump",         # the virtual clock skips idle waits at each boundary
-])
+    "measure",          # a function that runs a handle in place of asyncio's Handle._run, timing it
+                        # (stepstats.measured_run), under whichever per-handle hook runs; or None
+    "lints",            # call task_made and loop_exception
+    "sample_ready",     # call ready_sample now and then
+], defaults=(None, False, False))
 HookPlan.NOTHING = HookPlan(False, HandleHook.OFF, False, False, frozenset(), None, False)
+# How often, at most, ready_sample is called on a loop.
+SAMPLE_EVERY = 0.01
 
 
 class Watch:
@@ -101,6 +124,8 @@ class Watch:
     after_handles = False
     creation = False
     autojump = False
+    lints = False
+    sample_ready = False
     task_step_names = frozenset()  # with HandleHook.TASK_STEPS
     switch_log = None              # with HandleHook.LOGGED
 
@@ -111,12 +136,16 @@ _task_marks = TaskMarks()
 # None; and watch.task_step_names again, as a module global for _handle_run_task_steps.
 _marks, _step_names = None, frozenset()
 _listener = None
+# What the per-handle hooks call to run a handle: asyncio's own Handle._run, or plan.measure.
+_run_handle = _original_handle_run
 
 
 def apply(plan):
     """Switch the hooks as the plan says; Handle._run is looked up per call, so this is instant."""
-    global _marks, _step_names
+    global _marks, _step_names, _run_handle
     watch.iterations = plan.iterations
+    watch.lints = plan.lints
+    watch.sample_ready = plan.sample_ready
     watch.after_handles = plan.after_handles
     watch.creation = plan.creation
     watch.autojump = plan.autojump
@@ -127,8 +156,9 @@ def apply(plan):
     watch.task_step_names = _step_names = frozenset(plan.task_step_names) if plan.handles == HandleHook.TASK_STEPS \
         else frozenset()
     watch.switch_log = plan.switch_log if plan.handles == HandleHook.LOGGED else None
+    _run_handle = plan.measure or _original_handle_run
     internals.patch("handle_run", {
-        HandleHook.OFF: None, HandleHook.LOGGED: _handle_run_logged,
+        HandleHook.OFF: plan.measure, HandleHook.LOGGED: _handle_run_logged,
         HandleHook.TASK_STEPS: _handle_run_task_steps, HandleHook.EVERY: _handle_run}[plan.handles])
 
 
@@ -205,11 +235,34 @@ def _run_once(self):
     if watch.autojump:
         clock_tools.autojump(self, state)
     state.iteration += 1
-    if state.no_wait:  # set by a step that must not sleep in select() (see Listener.before_iteration)
-        state.no_wait = False
-        internals.run_once_without_waiting(self, _original_run_once)
-    else:
-        _original_run_once(self)
+    stats = state.stats
+    started = _perf_counter()
+    if watch.sample_ready and started >= stats.next_sample:
+        stats.next_sample = started + SAMPLE_EVERY
+        _notify("ready_sample", state)
+    stats.begin(started)
+    try:
+        if state.no_wait:  # set by a step that must not sleep in select() (see Listener.before_iteration)
+            state.no_wait = False
+            internals.run_once_without_waiting(self, _original_run_once)
+        else:
+            _original_run_once(self)
+    finally:
+        stats.end(state.iteration, _perf_counter())
+
+
+def _process_events(self, event_list):
+    # select() has returned: from here the iteration runs handles (the blocked-loop watchdog looks).
+    state = _states.get(id(self))
+    if state is not None:
+        state.stats.handles_started = _perf_counter()
+    return _original_process_events(self, event_list)
+
+
+def _call_exception_handler(self, context):
+    if watch.lints:  # "Task exception was never retrieved", "Task was destroyed but it is pending!"
+        _notify("loop_exception", context)
+    return _original_call_exception_handler(self, context)
 
 
 def _run_forever(self):
@@ -233,10 +286,13 @@ def _create_task(self, *args, **kwargs):
     if state is None or state.loop_ref() is not self:
         state = _register(self)  # before the task, so a loop's id comes before its tasks' ids
     task = _original_create_task(self, *args, **kwargs)
-    frame = sys._getframe(1)
+    frame, callee = sys._getframe(1), None
     while frame is not None and not frames.is_user_file(frame.f_code.co_filename):
-        frame = frame.f_back
+        frame, callee = frame.f_back, frame
     registry.record_task(task, (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None)
+    if watch.lints and frame is not None:
+        _notify("task_made", state, task, frame, callee)
+    callee = None
     # Its own coroutine matches? (A task factory may return something else than a Task; an eager
     # task may have finished already.)
     if _marks is not None and isinstance(task, _TASK_TYPES) and not task.done() \
@@ -252,7 +308,7 @@ def _handle_run(self):
     listener = _listener
     state = _states.get(id(self._loop))
     if state is None or listener is None:
-        _original_handle_run(self)
+        _run_handle(self)
         self = None  # see the end of this function
         return
     try:
@@ -261,7 +317,7 @@ def _handle_run(self):
         _disable("before_handle hook failed: %r" % (error,))
     state.current_handle = self
     try:
-        _original_handle_run(self)
+        _run_handle(self)
     finally:
         state.current_handle = None
         if watch.after_handles:
@@ -281,7 +337,7 @@ def _handle_run_task_steps(self):
     the listener, and one that finished (for the views)."""
     task = getattr(self._callback, "__self__", None)
     if not isinstance(task, _TASK_TYPES):
-        _original_handle_run(self)
+        _run_handle(self)
         self = None  # as in _handle_run
         return
     marks = _marks  # module globals: cheaper than watch's attributes on this path
@@ -292,7 +348,7 @@ def _handle_run_task_steps(self):
             return
         if marks is not None:
             marks.discard(id(task))  # before the step, which may mark it again
-    _original_handle_run(self)
+    _run_handle(self)
     if task.done():  # the views list recently finished tasks
         if marks is not None:
             marks.discard(id(task))
@@ -300,7 +356,6 @@ def _handle_run_task_steps(self):
     self = task = None  # as in _handle_run
 
 
-_perf_counter = time.perf_counter
 _weakref = weakref.ref
 
 
@@ -313,7 +368,7 @@ def _handle_run_logged(self):
     log = watch.switch_log
     state = _states.get(id(self._loop))
     if log is None or state is None:
-        _original_handle_run(self)
+        _run_handle(self)
         self = None  # as in _handle_run
         return
     stamp = state.log_stamp  # (iteration, loop time at its first handle)
@@ -327,7 +382,7 @@ def _handle_run_logged(self):
         subject, kind, task = None, callback_name(callback), None
     callback = None
     started = _perf_counter()
-    _original_handle_run(self)
+    _run_handle(self)
     ended = _perf_counter()
     if task is not None and task.done():  # described now: the log must not keep it alive
         subject = (registry.task_id(task), task.get_name(), frames.coroutine_name(internals.task_coroutine(task)),
@@ -349,7 +404,8 @@ def _set_running_loop(loop):
     return internals.original_set_running_loop(loop)
 
 
-_HOOKS = {"run_once": _run_once, "run_forever": _run_forever, "close": _close, "create_task": _create_task}
+_HOOKS = {"run_once": _run_once, "run_forever": _run_forever, "close": _close, "create_task": _create_task,
+          "process_events": _process_events, "call_exception_handler": _call_exception_handler}
 
 
 def install(listener):
@@ -376,4 +432,5 @@ def uninstall():
 def hook_code_objects():
     """Code objects of the hooks, so stack walks can leave Loopscope's frames out."""
     return {f.__code__ for f in (_run_once, _run_forever, _close, _create_task, _handle_run, _handle_run_task_steps,
-                                 _handle_run_logged, _notify, _set_running_loop)}
+                                 _handle_run_logged, _notify, _set_running_loop, _process_events,
+                                 _call_exception_handler)}

@@ -165,7 +165,9 @@ class Vocabulary(unittest.TestCase):
                           settings.record_always),
                          (START_DEFAULTS["stopOnEntry"], START_DEFAULTS["maxTaskThreads"], START_DEFAULTS["clock"],
                           START_DEFAULTS["justMyCode"], False))
-        self.assertEqual(settings_from({"clock": "wall", "taskSwitchHistory": "always"})[2:], ("wall", True, True))
+        self.assertEqual(settings_from({"clock": "wall", "taskSwitchHistory": "always"})[2:5], ("wall", True, True))
+        self.assertEqual((settings.step_statistics, settings.loop_blocked_warnings),
+                         (START_DEFAULTS["stepStatistics"], True))
 
 
 if __name__ == "__main__":
