@@ -135,12 +135,19 @@ class Lints:
         if suspended is not None and not frame_tools.is_user_file(suspended["path"]):
             suspended = None
         created = _created_at(task)
+        defined = None
+        if suspended is None and created is None:
+            # Collected in a cycle: its coroutine may have been closed first, and the registry has
+            # forgotten it. Where the coroutine is defined is left, as in asyncio's own message.
+            code = getattr(internals.task_coroutine(task), "cr_code", None)
+            if code is not None and frame_tools.is_user_file(code.co_filename):
+                defined = _location(code.co_filename, code.co_firstlineno)
         what = _describe(task)
         message = "%s was destroyed while still pending%s: nothing kept a reference to it, so it was garbage-" \
                   "collected. Keep a reference until it finishes (a set of tasks, or a TaskGroup)." % (
                       what, " (suspended here)" if suspended is not None else "")
         related = [(created, "%s was created here" % what)] if created is not None and suspended is not None else []
-        self.add(LintKind.DESTROYED_PENDING, message, suspended or created, related)
+        self.add(LintKind.DESTROYED_PENDING, message, suspended or created or defined, related)
 
     # --- create_task results not kept ------------------------------------------------------------
 
@@ -203,7 +210,7 @@ class Lints:
         who = ("task %s" % episode.task_name) if episode.task_name else "a callback"
         held = "%.0f ms" % (episode.elapsed * 1000.0)
         if episode.busy:
-            self.add(LintKind.NEVER_YIELDS, "%s ran Python code here for over %s without yielding to %s: nothing it "
+            self.add(LintKind.NEVER_YIELDS, "%s ran code here for over %s without yielding to %s: nothing it "
                      "awaits suspends. Await something that does (asyncio.sleep(0) at least), or run the work in a "
                      "thread (await asyncio.to_thread(...))." % (_capital(who), held, loop_label), location)
         else:
