@@ -24,8 +24,9 @@ from . import registry
 _perf_counter = time.perf_counter
 _STEP_BOUNDARY_CODES = frozenset(internals.ORIGINALS[name].__code__ for name in ("handle_run", "run_once"))
 SAMPLES_KEPT = 16
-# A step whose thread used less CPU time than this share of the wall time was waiting in a call.
-WAITING_BELOW = 0.25
+# A step whose thread used less CPU time than this share of the wall time was waiting in a call
+# (a sleep, a socket, a lock: none at all); a busy one gets far more even on a crowded machine.
+WAITING_BELOW = 0.05
 
 
 def period_for(threshold):
