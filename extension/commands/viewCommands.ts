@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { Location } from '../adapter/protocol';
 import { COMMANDS } from '../contributionIds';
 import { LoopscopeSessions } from '../views/sessions';
+import { TASK_SORTS, TaskSort } from '../views/stepStatsText';
 import { TasksView } from '../views/tasksView';
 
 export function registerViewCommands(sessions: LoopscopeSessions, tasksView: TasksView,
@@ -20,6 +21,16 @@ export function registerViewCommands(sessions: LoopscopeSessions, tasksView: Tas
     }),
 
     vscode.commands.registerCommand(COMMANDS.clearTaskFilter, () => tasksView.setFilter(undefined)),
+
+    vscode.commands.registerCommand(COMMANDS.sortTasks, async () => {
+      const picked = await vscode.window.showQuickPick(
+        (Object.entries(TASK_SORTS) as [TaskSort, { label: string; detail: string }][]).map(([sort, { label, detail }]) => ({
+          label, detail, sort, picked: sort === tasksView.sort,
+        })),
+        { title: 'Sort Asyncio Tasks', placeHolder: 'By step statistics (set "stepStatistics": "tasks" in launch.json to measure them)' },
+      );
+      if (picked) tasksView.setSort(picked.sort);
+    }),
 
     vscode.commands.registerCommand(COMMANDS.refreshViews, () => sessions.active?.phase.refresh()),
 

@@ -4,6 +4,7 @@
 import type { LoopSnapshot, TaskSnapshot } from '../adapter/protocol';
 import { CONTEXT_VALUES } from '../contributionIds';
 import { SnapshotIndex, TaskState, isFinished, loopLabel, shownLoops, taskContextValue, taskName } from './snapshotIndex';
+import { TaskSort, sortTasks, stepStatsLines, stepStatsRows, stepStatsShort } from './stepStatsText';
 import {
   PageLimits, ViewIcon, ViewItem, count, joined, longLocation, messageItem, paged, shortLocation,
 } from './viewItem';
@@ -20,6 +21,8 @@ export interface TaskTreeOptions {
   /** Show only tasks whose name or coroutine contains this (any case). */
   filter?: string;
   limits: PageLimits;
+  /** The order of the tasks in each group (creation order by default). */
+  sort?: TaskSort;
 }
 
 /** Groups in the order a person looks for them: what runs, what is about to, what waits, what ended. */
@@ -51,7 +54,7 @@ export function taskChildren(index: SnapshotIndex, parent: TaskItem | undefined,
     case 'group': {
       const loop = index.loops.find((l) => l.id === key.loopId);
       if (!loop) return [];
-      const tasks = loop.tasks.filter((t) => t.state === key.state && matchesFilter(t, options.filter));
+      const tasks = sortTasks(loop.tasks.filter((t) => t.state === key.state && matchesFilter(t, options.filter)), options.sort);
       return paged(parent.id, tasks, options.limits, (task) => taskItem(index, task, `${parent.id}/${task.id}`));
     }
     case 'deadlock':
@@ -142,9 +145,10 @@ export function matchesFilter(task: TaskSnapshot, filter: string | undefined): b
 /** 'consume · app.py:12 · Queue.get()': the coroutine, where it is suspended, what it awaits. */
 export function taskDescription(task: TaskSnapshot): string {
   const where = task.location ? shortLocation(task.location) : undefined;
-  if (task.state === 'failed') return joined(task.coroutine, where, task.exception && `raised ${task.exception}`);
-  if (task.state === 'done') return joined(task.coroutine, where, task.result !== undefined && `returned ${task.result}`);
-  return joined(task.coroutine, where, task.awaiting?.description);
+  const stats = task.stats && stepStatsShort(task.stats);
+  if (task.state === 'failed') return joined(task.coroutine, where, task.exception && `raised ${task.exception}`, stats);
+  if (task.state === 'done') return joined(task.coroutine, where, task.result !== undefined && `returned ${task.result}`, stats);
+  return joined(task.coroutine, where, task.awaiting?.description, stats);
 }
 
 export function taskTooltip(index: SnapshotIndex, task: TaskSnapshot): string {
@@ -154,6 +158,7 @@ export function taskTooltip(index: SnapshotIndex, task: TaskSnapshot): string {
   if (task.awaitedBy.length) lines.push(`awaited by ${task.awaitedBy.map((id) => taskName(index, id)).join(', ')}`);
   if (task.createdAt) lines.push(`created at ${longLocation(task.createdAt)}`);
   lines.push(`${count(task.steps)} steps in the recorded history`);
+  if (task.stats) lines.push(...stepStatsLines(task.stats));
   if (task.result !== undefined) lines.push(`result ${task.result}`);
   if (task.exception !== undefined) lines.push(`exception ${task.exception}`);
   return lines.join('\n');
@@ -212,6 +217,7 @@ function taskDetails(index: SnapshotIndex, task: TaskSnapshot, parentId: string)
       tooltip: longLocation(task.createdAt), icon: { id: 'add' }, collapsible: 'none', reveal: task.createdAt,
     });
   }
+  if (task.stats) rows.push(...stepStatsRows(parentId, task.stats));
   if (task.result !== undefined) rows.push(messageItem(`${parentId}/result`, `returned ${task.result}`, { id: 'pass' }));
   if (task.exception !== undefined) {
     rows.push(messageItem(`${parentId}/exception`, `raised ${task.exception}`, { id: 'error', color: 'errorForeground' }));
