@@ -135,7 +135,7 @@ async function main() {
   const results = {};
   if (options.only.includes('free')) {
     log('1. free-running overhead');
-    const loopscopeModes = ['loopscope', 'taskbp', ...(lineBreakpoints.implemented ? ['linebp'] : [])];
+    const loopscopeModes = ['loopscope', 'nowatch', 'stats', 'taskbp', ...(lineBreakpoints.implemented ? ['linebp'] : [])];
     const runs = pythons.map((p) => ({ ...p, modes: ['plain', ...loopscopeModes] }));
     if (debugpy.python) {
       // Loopscope on the same interpreter too, for a head-to-head with debugpy.
