@@ -1,11 +1,15 @@
 // Step statistics in the snapshot (issue #17): per loop always, per task and per callback with
 // "stepStatistics": "tasks", counted exactly from the first step.
 import * as assert from 'node:assert/strict';
-import type { LoopSnapshot, SnapshotBody } from '../../extension/adapter/protocol';
+import type { LoopSnapshot, SnapshotBody, Timeline } from '../../extension/adapter/protocol';
+import { chromeTrace } from '../../extension/timeline/chromeTrace';
+import { traceFormatProblems } from '../views/traceEventFormat';
 import { fixture, markers, Session } from './harness';
 
 const STATS = fixture('health/stats.py');
 const line = markers(STATS);
+
+let timelineAtTheMark: Timeline | undefined;
 
 async function snapshotAtTheMark(launch: Record<string, unknown>): Promise<LoopSnapshot> {
   const session = new Session();
@@ -17,6 +21,7 @@ async function snapshotAtTheMark(launch: Record<string, unknown>): Promise<LoopS
     const stop = await session.nextStop();
     assert.equal(stop.body.reason, 'breakpoint');
     const { body } = await session.client.customRequest('loopscope/snapshot', {}) as { body: SnapshotBody };
+    timelineAtTheMark = (await session.client.customRequest('loopscope/timeline', {})).body as Timeline;
     return body.loops[0];
   } finally {
     await session.stop();
@@ -54,5 +59,19 @@ describe('step statistics', () => {
     assert.ok(stats.selectSeconds >= 0.1, `select() ${stats.selectSeconds} s: main sleeps 0.2 s`);
     assert.ok(stats.handleSeconds >= 0.06, `handles ${stats.handleSeconds} s`);
     assert.equal(stats.iterationTimes.reduce((a, b) => a + b), stats.iterations);
+  });
+
+  it('answers loopscope/timeline with the steps, who woke whom and the stop, as a valid Chrome trace', async () => {
+    await snapshotAtTheMark({ stepStatistics: 'tasks' });
+    const timeline = timelineAtTheMark!;
+    assert.equal(timeline.stepsRecorded, true);
+    const hog = timeline.subjects.find((s) => s.name === 'hog')!;
+    const hogSteps = timeline.steps.filter((s) => s.subject === hog.id);
+    assert.equal(hogSteps.length, 4);
+    assert.ok(hogSteps.slice(1).every((s) => s.wokenBy === hog.id && s.kind === 'step'), 'hog woke itself (sleep(0))');
+    assert.ok(hogSteps[0].wokenBy !== undefined && hogSteps[0].wokenBy !== hog.id, 'main made hog ready');
+    assert.deepEqual(timeline.stops.map((s) => s.label), ['breakpoint']);
+    assert.ok(timeline.loops[0].iterations.length >= 5);
+    assert.deepEqual(traceFormatProblems(chromeTrace(timeline)), []);
   });
 });
