@@ -42,13 +42,14 @@ IDLE_PERIOD = 0.25
 class Episode:
     """One step found running long on one loop."""
 
-    __slots__ = ("state", "iteration", "task_ref", "task_name", "first_seen", "held_at_first", "samples", "elapsed",
+    __slots__ = ("state", "iteration", "task_ref", "callback", "task_name", "first_seen", "held_at_first", "samples", "elapsed",
                  "location", "top", "user_on_top", "cpu", "busy", "reported", "stop", "__weakref__")
 
-    def __init__(self, state, task, now):
+    def __init__(self, state, task, callback, now):
         self.state = state
         self.iteration = state.iteration
         self.task_ref = weakref.ref(task) if task is not None else None
+        self.callback = callback         # for a plain callback: the code object the handle runs
         self.task_name = None
         self.first_seen = now            # the step started no later than this
         self.held_at_first = state.stats.held_seconds
@@ -143,10 +144,14 @@ class BlockedLoops:
             return
         loop = state.loop
         task = internals.current_task(loop) if loop is not None else None
-        if episode is None or episode.iteration != state.iteration or episode.task is not task:
+        # Plain callbacks are told apart by the code their handle runs: many short ones in one
+        # iteration are a slow iteration (loop statistics), not one blocked step.
+        callback = self._running_callback(state) if task is None else None
+        if episode is None or episode.iteration != state.iteration or episode.task is not task \
+                or episode.callback is not callback:
             if episode is not None:
                 self._end(episode)
-            self._episodes[state.id] = Episode(state, task, now)
+            self._episodes[state.id] = Episode(state, task, callback, now)
             return
         elapsed = now - episode.first_seen - (stats.held_seconds - episode.held_at_first)
         if episode.reported or elapsed < self.threshold / 2.0:
@@ -182,6 +187,17 @@ class BlockedLoops:
     def _end(self, episode):
         if episode.reported:
             self._on_ended(episode)
+
+    @staticmethod
+    def _running_callback(state):
+        """The code object of the frame the running handle called, or None."""
+        frame = sys._current_frames().get(state.thread_ident)
+        code = None
+        while frame is not None and frame.f_code not in _STEP_BOUNDARY_CODES:
+            if not frame_tools.is_loopscope_file(frame.f_code.co_filename):
+                code = frame.f_code
+            frame = frame.f_back
+        return code
 
     def step_frames(self, state):
         """The code objects of the frames of the step the loop's thread runs now (for a line stop)."""

@@ -52,6 +52,22 @@ class WatchdogOnALoopThread(unittest.TestCase):
         self.run_program(calm)
         self.assertEqual(self.warnings(), [])
 
+    def test_many_short_steps_in_one_iteration_are_a_slow_iteration_not_a_block(self):
+        def short_callback():
+            time.sleep(0.002)
+
+        def short_callback_too():
+            time.sleep(0.002)
+
+        async def crowd():
+            loop = asyncio.get_running_loop()
+            for _ in range(60):  # one iteration of 120 ms of callbacks, none near the 50 ms threshold
+                loop.call_soon(short_callback)
+                loop.call_soon(short_callback_too)
+            await asyncio.sleep(0.01)
+        self.run_program(crowd)
+        self.assertEqual(self.warnings(), [])
+
     def test_no_warnings_when_switched_off(self):
         self.debugger.start({"loopBlockedWarnings": False})
 
