@@ -43,7 +43,7 @@ class Episode:
     """One step found running long on one loop."""
 
     __slots__ = ("state", "iteration", "task_ref", "callback", "task_name", "first_seen", "held_at_first", "samples", "elapsed",
-                 "location", "top", "user_on_top", "cpu", "busy", "reported", "stop", "__weakref__")
+                 "location", "top", "user_on_top", "cpu", "busy", "reported", "__weakref__")
 
     def __init__(self, state, task, callback, now):
         self.state = state
@@ -61,7 +61,6 @@ class Episode:
         self.cpu = None                  # (clock id, its reading, wall time) at the first sample
         self.busy = False                # computing in the task's own code, not waiting in a call
         self.reported = False
-        self.stop = None                 # what the Debugger asked for: a stop is on its way
 
     @property
     def task(self):
@@ -246,10 +245,12 @@ class LineStop:
         self._codes = ()
         self._target = None
         self._on_line = None
+        self._owner = None
         self._lock = threading.Lock()
 
-    def arm(self, thread_ident, codes, on_line):
-        """on_line(frame) runs on that thread at the line; returns False if no tool id is free."""
+    def arm(self, thread_ident, codes, on_line, owner=None):
+        """on_line(frame) runs on that thread at the line; returns False if no tool id is free.
+        owner: what the stop is for (disarm_for)."""
         from .linetrace import claim_monitoring_tool
         monitoring = sys.monitoring
         with self._lock:
@@ -258,6 +259,7 @@ class LineStop:
             if tool is None:
                 return False
             self._tool, self._codes, self._target, self._on_line = tool, tuple(codes), thread_ident, on_line
+            self._owner = owner
             monitoring.register_callback(tool, monitoring.events.LINE, self._line)
             for code in self._codes:
                 monitoring.set_local_events(tool, code, monitoring.events.LINE)
@@ -266,6 +268,12 @@ class LineStop:
     def disarm(self):
         with self._lock:
             self._disarm()
+
+    def disarm_for(self, owner):
+        """Disarm, if armed for owner."""
+        with self._lock:
+            if self._tool is not None and self._owner is owner:
+                self._disarm()
 
     def _disarm(self):
         tool = self._tool
@@ -279,7 +287,7 @@ class LineStop:
                 pass
         monitoring.register_callback(tool, monitoring.events.LINE, None)
         monitoring.free_tool_id(tool)
-        self._tool, self._codes, self._target, self._on_line = None, (), None, None
+        self._tool, self._codes, self._target, self._on_line, self._owner = None, (), None, None, None
 
     def _line(self, _code, _line):
         if _thread.get_ident() != self._target:

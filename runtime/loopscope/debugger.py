@@ -375,43 +375,37 @@ class Debugger(instrument.Listener):
 
     # --- a step that blocks its loop (blockedloop.py finds it, on the watchdog thread) ------------
 
-    def _stop_blocked(self, episode, fallback=False):
+    def _stop_blocked(self, episode):
         """Bring a stop about inside the blocked step: on the main thread through the pause signal
         (which also interrupts a call blocked in C), on another thread (3.12+) at its next line in
-        the step's frames; else, or if neither landed, at the loop's next handle or boundary."""
+        the step's frames. Should neither land inside the step, the stop is at the loop's next handle
+        or boundary after it, which is asked for first."""
         state = episode.state
-        hold = lambda frame: self._hold_blocked(episode, frame)  # noqa: E731
-        if not fallback:
-            episode.stop = "requested"
-            if state.thread_ident == self.pausing.main_ident and self.pausing.can_interrupt_main:
-                if self.pausing.interrupt_main(hold):
-                    return
-            elif self.health.line_stop is not None and self.health.line_stop.arm(
-                    state.thread_ident, blockedloop.watchdog.step_frames(state), hold):
-                return
-        episode.stop = "later"
-        if self.health.line_stop is not None:
-            self.health.line_stop.disarm()
         with self._lock:
             if self.holding.stopping:
                 return
             self.health.pending[state.id] = episode
             self._apply_hooks()
+        hold = lambda frame: self._hold_blocked(episode, frame)  # noqa: E731
+        if state.thread_ident == self.pausing.main_ident and self.pausing.can_interrupt_main:
+            self.pausing.interrupt_main(hold)
+        elif self.health.line_stop is not None:
+            self.health.line_stop.arm(state.thread_ident, blockedloop.watchdog.step_frames(state), hold, episode)
 
     def _hold_blocked(self, episode, frame):
         """On the blocked loop's thread, inside the step (a signal handler or a line event). Code of
         Loopscope's own may be running there, even inside the debugger's lock: then nothing is done
-        here, and the watchdog brings the stop about at the next safe point (_stop_blocked)."""
+        here, and the stop lands at the next safe point instead."""
         if frame is None or frame_tools.is_loopscope_file(frame.f_code.co_filename) or self.holding.stopping \
-                or self.holding.serving_here or not episode.still_running():
+                or self.holding.serving_here or not episode.still_running() \
+                or self.health.pending.get(episode.state.id) is not episode:
             return
-        episode.stop = "landed"
+        del self.health.pending[episode.state.id]
         description = self.health.describe(episode)
         self._hold(stops.loop_blocked(episode.state, description, frame=frame))
 
     def _hold_blocked_later(self, state, where, handle=None):
         episode = self.health.pending.pop(state.id)
-        episode.stop = "landed"
         description = "%s; it is over, and Loopscope stops at the loop's next %s" % (
             self.health.describe(episode), "handle" if where == StopPlace.HANDLE else "iteration")
         return self._hold(stops.loop_blocked(state, description, where=where, handle=handle))

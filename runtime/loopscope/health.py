@@ -152,9 +152,10 @@ class LoopHealth:
         self.flush_lints()
 
     def _ended(self, episode):
-        """A reported step is over; if its stop has not landed, it lands at the loop's next safe point."""
-        if episode.stop == "requested":
-            self._stop_blocked(episode, fallback=True)
+        """A reported step is over: a line stop still waiting for it is not wanted any more (its stop,
+        if it did not land, lands at the loop's next safe point)."""
+        if self.line_stop is not None:
+            self.line_stop.disarm_for(episode)
 
     def describe(self, episode):
         """'Task worker (work) has blocked event loop 1 (MainThread) for 105 ms at app.py:12 in work'."""

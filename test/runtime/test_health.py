@@ -45,14 +45,17 @@ class WatchdogOnALoopThread(unittest.TestCase):
         self.assertIn("blockingCall", kinds)
 
     def test_steps_under_the_threshold_and_waits_in_select_are_not_blocks(self):
+        self.debugger.set_task_filters([], 400)  # far above the steps, even on a crowded machine
+
         async def calm():
             for _ in range(5):
-                time.sleep(0.01)       # 10 ms steps, under the 50 ms threshold
+                time.sleep(0.01)       # 10 ms steps, under the threshold
                 await asyncio.sleep(0.1)  # the loop waits in select(): never a block
         self.run_program(calm)
         self.assertEqual(self.warnings(), [])
 
     def test_many_short_steps_in_one_iteration_are_a_slow_iteration_not_a_block(self):
+        self.debugger.set_task_filters([], 100)
         def short_callback():
             time.sleep(0.002)
 
@@ -61,7 +64,7 @@ class WatchdogOnALoopThread(unittest.TestCase):
 
         async def crowd():
             loop = asyncio.get_running_loop()
-            for _ in range(60):  # one iteration of 120 ms of callbacks, none near the 50 ms threshold
+            for _ in range(100):  # one iteration of 400 ms of callbacks, none near the 100 ms threshold
                 loop.call_soon(short_callback)
                 loop.call_soon(short_callback_too)
             await asyncio.sleep(0.01)
