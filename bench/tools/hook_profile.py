@@ -1,9 +1,11 @@
 """Runs a workload in-process with Loopscope's hooks installed as a debug session would configure
 them, without the adapter: to time or profile the runtime's hot paths by themselves.
 
-usage: python bench/tools/hook_profile.py [--mode plain|hooks|taskbp] [--profile] [--runtime DIR] WORKLOAD.py [ARGS...]
+usage: python bench/tools/hook_profile.py [--mode plain|hooks|nowatch|stats|taskbp] [--profile] [--runtime DIR] WORKLOAD.py [ARGS...]
   plain   no hooks at all
   hooks   hooks installed, nothing watched (a session with no breakpoints)
+  nowatch hooks, with loopBlockedWarnings false (no blocked-loop detection)
+  stats   hooks, with stepStatistics "tasks" (per-task statistics)
   taskbp  hooks installed and a task-switch function breakpoint 'no_such_task' that never matches
 --runtime DIR takes the loopscope package from DIR (default: the repository's runtime/), to measure
 a candidate change to the runtime side by side with the current one.
@@ -40,7 +42,12 @@ def main(argv):
         instrument.install(debugger)
         if mode == "taskbp":
             debugger.set_function_breakpoints([{"name": "no_such_task"}])
-        debugger.start({"clock": "wall"})
+        settings = {"clock": "wall"}
+        if mode == "nowatch":
+            settings["loopBlockedWarnings"] = False
+        elif mode == "stats":
+            settings["stepStatistics"] = "tasks"
+        debugger.start(settings)
     path = argv[0]
     sys.argv[:] = argv
     sys.path[0] = os.path.dirname(os.path.abspath(path))

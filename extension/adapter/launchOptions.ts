@@ -28,7 +28,7 @@ export interface LoopscopeLaunchOptions {
   justMyCode?: boolean;
   /** When Loopscope records task switches for the Task Switches view. */
   taskSwitchHistory?: "whileStepping" | "always";
-  /** What Loopscope measures while the program runs: per event loop only (free), or per task and callback too (step times, scheduling delays, the timeline's task steps; about 1 µs per handle). */
+  /** What Loopscope measures while the program runs: per event loop only (free), or per task and callback too (step times, scheduling delays, the timeline's task steps; about 3 µs per handle). */
   stepStatistics?: "loops" | "tasks";
   /** Warn in the Debug Console, and in the Problems panel, when code holds an event loop longer than the Loop blocked threshold (100 ms, or the Loop blocked breakpoint's condition). To stop there instead, tick Loop blocked in the Breakpoints view. */
   loopBlockedWarnings?: boolean;
@@ -133,10 +133,10 @@ export const LAUNCH_OPTIONS_SCHEMA = {
       ],
       "enumDescriptions": [
         "per event loop: iterations per second, time in select() and in running handles, the longest iteration; costs nothing measurable",
-        "also per task and per callback: steps, total and longest step time, histograms of step times and scheduling delays, who woke whom (the timeline's task steps); about 1 µs per handle, up to 1.5x on programs that do nothing but switch tasks"
+        "also per task and per callback: steps, total and longest step time, histograms of step times and scheduling delays, who woke whom (the timeline's task steps); about 3 µs per handle, 2-4x on programs that do nothing but switch tasks"
       ],
       "default": "loops",
-      "description": "What Loopscope measures while the program runs: per event loop only (free), or per task and callback too (step times, scheduling delays, the timeline's task steps; about 1 µs per handle)."
+      "description": "What Loopscope measures while the program runs: per event loop only (free), or per task and callback too (step times, scheduling delays, the timeline's task steps; about 3 µs per handle)."
     },
     "loopBlockedWarnings": {
       "type": "boolean",

@@ -1,7 +1,7 @@
 """Step statistics per task and per kind of callback (stepStatistics "tasks"), and the recent steps
 with who woke whom, for the timeline. measured_run takes asyncio's place as the innermost
 Handle._run (instrument's HookPlan.measure), under whichever per-handle hook runs, so holds before
-a handle are never timed. About 1 µs per handle: off by default (see docs/benchmarks.md).
+a handle are never timed. About 3 µs per handle: off by default (see docs/benchmarks.md).
 
 Who woke whom: handles are appended to the right of the loop's ready deque, so those a handle
 scheduled are the deque's growth while it ran; they are tagged, and run in the next iteration.
@@ -17,6 +17,7 @@ from . import frames as frame_tools
 from . import registry
 from .instrument import callback_name, task_callback_label
 from .loopstats import BUCKETS, bucket
+from .vocabulary import DURATION_BUCKET_BOUNDS
 
 _original_handle_run = internals.ORIGINALS["handle_run"]
 _states = registry.states
@@ -36,6 +37,8 @@ SWEEP_EVERY = 4096       # new task records between sweeps for tasks destroyed w
 SELF_WAKES_LINTED_FROM = 100
 
 STEP, WAKEUP, CALLBACK = "step", "wakeup", "callback"
+_B0, _B1, _B2 = DURATION_BUCKET_BOUNDS[:3]
+_KINDS = {}  # type of the C Task's step or wakeup wrapper -> STEP or WAKEUP
 
 
 class StepRecord:
@@ -167,17 +170,23 @@ class StepBook:
                 return record
         return None
 
-    def records_of_loop(self, loop_id):
-        return [r for r in list(self.live.values()) if r.loop_id == loop_id]
+    def records_by_id(self):
+        """Every record still known, by id (for the timeline's subjects)."""
+        found = {r.id: r for r in list(self.callbacks.values())}
+        found.update((r.id, r) for r in list(self.ended.values()))
+        found.update((r.id, r) for r in list(self.live.values()))
+        return found
 
 
 book = StepBook()
+_live = book.live
+_recent_append = book.recent.append
 
 
 def measured_run(self):
     """Runs a handle (in place of asyncio's Handle._run) and counts it to its task or callback."""
     state = _states.get(id(self._loop))
-    loop = state.loop if state is not None else None
+    loop = state.loop_ref() if state is not None else None
     if loop is None:
         _original_handle_run(self)
         self = None  # as instrument's hooks do: a traceback must not keep the handle alive
@@ -189,13 +198,14 @@ def measured_run(self):
     iteration = state.iteration
     if steps.iteration != iteration:
         steps.rotate(iteration, loop)
+    loop = None
     callback = self._callback
     task = getattr(callback, "__self__", None)
     if isinstance(task, _TASK_TYPES):
-        record = book.live.get(id(task))
+        record = _live.get(id(task))
         if record is None or record.task_ref() is not task:
             record = book.task_record(task, state)
-        kind = WAKEUP if task_callback_label(callback) == "Task wakeup" else STEP
+        kind = _KINDS.get(type(callback)) or _kind_of(callback)
     else:
         task = None
         record = book.callback_record(callback, state)
@@ -223,43 +233,61 @@ def measured_run(self):
     if after > before:
         # What this handle scheduled becomes ready as it ends; a timer's plain callback (the one
         # behind asyncio.sleep) passes its due time on, so the woken task counts from the timer.
-        stamp = (record, woken_at if timer and task is None else ended, stats.held_seconds)
+        stamp = (record.id, woken_at if timer and task is None else ended, stats.held_seconds)
         tags = steps.next_tags
-        for index in range(before - after, 0):
-            tags[id(ready[index])] = stamp
-    if kind == STEP and record.steps:
+        if after - before == 1:
+            tags[id(ready[-1])] = stamp
+        else:
+            for index in range(before - after, 0):
+                tags[id(ready[index])] = stamp
+    if kind is STEP and record.steps:
         record.self_wakes += 1
     record.steps += 1
     record.total += duration
-    record.durations[bucket(duration)] += 1
     record.delay_total += delay
-    record.delays[bucket(delay)] += 1
+    # The histogram buckets inline (loopstats.bucket): a call costs more than the comparisons.
+    if duration < _B2:
+        record.durations[0 if duration < _B0 else (1 if duration < _B1 else 2)] += 1
+    else:
+        record.durations[bucket(duration)] += 1
+    if delay < _B2:
+        record.delays[0 if delay < _B0 else (1 if delay < _B1 else 2)] += 1
+    else:
+        record.delays[bucket(delay)] += 1
     if delay > record.delay_longest:
         record.delay_longest = delay
-    location = record.location
-    if task is not None:
-        location = None
-        if duration >= LOCATION_FROM and not task.done():
-            location = frame_tools.resume_location(task)
+    location = None
+    done = task is not None and task.done()
+    if duration >= LOCATION_FROM:
+        location = record.location if task is None else (None if done else frame_tools.resume_location(task))
     if duration > record.longest:
         record.longest = duration
         record.longest_at = location
-    book.recent.append((record, state.id, iteration, started, duration, kind, waker, woken_at if waker else None,
-                        location))
+    # Plain values only: a ring of tuples the garbage collector can leave alone (untracked).
+    _recent_append((record.id, state.id, iteration, started, duration, kind, waker, woken_at if waker else None,
+                    location))
     if task is not None:
-        if task.done():
+        if done:
             book.task_done(task)
-        elif kind == STEP and record.self_wakes >= SELF_WAKES_LINTED_FROM and not record.linted \
+        elif kind is STEP and record.self_wakes >= SELF_WAKES_LINTED_FROM and not record.linted \
                 and record.self_wakes * 2 > record.steps and book.on_self_wakes is not None:
             record.linted = True
             book.on_self_wakes(record, task)
-    self = task = waker = tag = None  # as instrument's hooks do
+    self = task = tag = None  # as instrument's hooks do
+
+
+def _kind_of(callback):
+    kind = WAKEUP if task_callback_label(callback) == "Task wakeup" else STEP
+    if getattr(callback, "__name__", None) is None:  # the C Task's wrappers: known by type from now on
+        _KINDS[type(callback)] = kind
+    return kind
 
 
 def reset():
     """Forget everything (a new session in the same process: the runtime's tests)."""
-    global book
+    global book, _live, _recent_append
     book = StepBook()
+    _live, _recent_append = book.live, book.recent.append
 
 
 def where(location):

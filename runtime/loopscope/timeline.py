@@ -59,14 +59,15 @@ def build(marks, loop_id=None, steps_recorded=False):
         body["loops"].append({"id": ident, "name": name, "iterations": [
             [number, micros(start), micros(select_end), micros(end)] for number, start, select_end, end in iterations[ident]]})
     subjects = {}
-    for record, loop, iteration, start, duration, kind, waker, woken_at, location in steps:
-        for subject in (record, waker):
-            if subject is not None and subject.id not in subjects:
-                subjects[subject.id] = _subject(subject)
-        step = {"subject": record.id, "loopId": loop, "iteration": iteration, "start": micros(start),
+    records = stepstats.book.records_by_id()
+    for ident, loop, iteration, start, duration, kind, waker, woken_at, location in steps:
+        for subject in (ident, waker):
+            if subject is not None and subject not in subjects:
+                subjects[subject] = _subject(records.get(subject), subject, loop)
+        step = {"subject": ident, "loopId": loop, "iteration": iteration, "start": micros(start),
                 "duration": duration * 1e6, "kind": kind}
         if waker is not None:
-            step["wokenBy"] = waker.id
+            step["wokenBy"] = waker
             step["wokenAt"] = micros(woken_at)
         if location is not None:
             step["location"] = location
@@ -83,7 +84,9 @@ def build(marks, loop_id=None, steps_recorded=False):
     return body
 
 
-def _subject(record):
+def _subject(record, ident, loop_id):
+    if record is None:  # a task long gone, whose statistics were let go
+        return {"id": ident, "name": "task %d" % ident if ident > 0 else "callback", "loopId": loop_id}
     subject = {"id": record.id, "name": record.name, "loopId": record.loop_id}
     if record.coroutine:
         subject["coroutine"] = record.coroutine
