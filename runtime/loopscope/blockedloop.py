@@ -42,12 +42,13 @@ IDLE_PERIOD = 0.25
 class Episode:
     """One step found running long on one loop."""
 
-    __slots__ = ("state", "iteration", "task_ref", "callback", "task_name", "first_seen", "held_at_first", "samples", "elapsed",
+    __slots__ = ("state", "iteration", "task_ref", "callback", "ready", "task_name", "first_seen", "held_at_first", "samples", "elapsed",
                  "location", "top", "user_on_top", "cpu", "busy", "reported", "__weakref__")
 
-    def __init__(self, state, task, callback, now):
+    def __init__(self, state, task, callback, ready, now):
         self.state = state
         self.iteration = state.iteration
+        self.ready = ready               # handles left in the ready queue: the next handle takes one
         self.task_ref = weakref.ref(task) if task is not None else None
         self.callback = callback         # for a plain callback: the code object the handle runs
         self.task_name = None
@@ -143,15 +144,18 @@ class BlockedLoops:
             return
         loop = state.loop
         task = internals.current_task(loop) if loop is not None else None
-        # Plain callbacks are told apart by the code their handle runs: many short ones in one
-        # iteration are a slow iteration (loop statistics), not one blocked step.
+        # Another handle has run since the last look when the ready queue is shorter (each takes
+        # one off it), or the code the handle runs is other: many short callbacks in one iteration
+        # are a slow iteration (loop statistics), not one blocked step.
         callback = self._running_callback(state) if task is None else None
+        ready = len(internals.ready_queue(loop)) if loop is not None else 0
         if episode is None or episode.iteration != state.iteration or episode.task is not task \
-                or episode.callback is not callback:
+                or episode.callback is not callback or ready < episode.ready:
             if episode is not None:
                 self._end(episode)
-            self._episodes[state.id] = Episode(state, task, callback, now)
+            self._episodes[state.id] = Episode(state, task, callback, ready, now)
             return
+        episode.ready = ready  # the step itself may have scheduled more
         elapsed = now - episode.first_seen - (stats.held_seconds - episode.held_at_first)
         if episode.reported or elapsed < self.threshold / 2.0:
             return

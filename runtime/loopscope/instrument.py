@@ -240,7 +240,9 @@ def _run_once(self):
     if watch.sample_ready and started >= stats.next_sample:
         stats.next_sample = started + SAMPLE_EVERY
         _notify("ready_sample", state)
-    stats.begin(started)
+    stats.iteration_started = started  # stats.begin(started), inline
+    stats.handles_started = 0.0
+    stats.held_at_iteration = stats.held_seconds
     try:
         if state.no_wait:  # set by a step that must not sleep in select() (see Listener.before_iteration)
             state.no_wait = False
