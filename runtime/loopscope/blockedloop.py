@@ -59,7 +59,7 @@ class Episode:
         self.location = None             # Location of the innermost user frame at the last sample
         self.top = None                  # the name of the innermost frame at the last sample
         self.user_on_top = False         # that frame is the user's own (no library code above it)
-        self.cpu = None                  # (clock id, its reading, wall time) at the first sample
+        self.cpu = _cpu_reading(state.thread_ident)  # (clock id, its reading, wall time) at first sight
         self.busy = False                # computing in the task's own code, not waiting in a call
         self.reported = False
 
@@ -138,7 +138,9 @@ class BlockedLoops:
     def _look(self, state, now):
         stats = state.stats
         episode = self._episodes.get(state.id)
-        if stats.handles_started == 0.0 or stats.held_since != 0.0:
+        if stats.held_since != 0.0:
+            return  # held by the debugger: its step goes on after, the same step (reported once)
+        if stats.handles_started == 0.0:
             if episode is not None:
                 self._end(self._episodes.pop(state.id))
             return
@@ -184,8 +186,6 @@ class BlockedLoops:
         episode.samples.append(key)
         del episode.samples[:-SAMPLES_KEPT]
         top = frame = user = None
-        if episode.cpu is None:
-            episode.cpu = _cpu_reading(state.thread_ident)
 
     def _end(self, episode):
         if episode.reported:
@@ -223,7 +223,7 @@ def _cpu_reading(thread_ident):
 
 
 def _cpu_share(episode, now):
-    """The share of the wall time since the first sample that the step's thread spent on a CPU
+    """The share of the wall time since the step was first seen that its thread spent on a CPU
     (1.0 when it cannot be read: computing is then assumed)."""
     if not episode.cpu:
         return 1.0
@@ -232,6 +232,7 @@ def _cpu_share(episode, now):
         used = time.clock_gettime(clock) - cpu
     except OSError:
         return 1.0
+    now = max(now, _perf_counter())
     return used / (now - wall) if now > wall else 1.0
 
 
