@@ -19,7 +19,7 @@ export const WORKLOADS = [
 
 export const MODES = {
   plain: { title: 'plain Python' },
-  loopscope: { title: 'Loopscope, no breakpoints (loop statistics, blocked-loop detection and lints on, as by default)' },
+  loopscope: { title: 'Loopscope, no breakpoints' },
   nowatch: { title: 'Loopscope, no breakpoints, loopBlockedWarnings false (no blocked-loop detection)' },
   stats: { title: 'Loopscope, no breakpoints, stepStatistics "tasks" (per-task statistics and task steps on the timeline)' },
   taskbp: { title: "Loopscope, task breakpoint 'no_such_task' (never matches)" },
