@@ -40,13 +40,16 @@ export function layoutTimeline(trace: ChromeTrace): TimelineLayout {
   }
   const rowIndex = new Map<string, number>();
   const rows: TimelineRow[] = [];
+  // With one loop its tracks are named alone; with several, each says its loop first.
+  const severalLoops = processNames.size > 1;
   const rowOf = (pid: number, tid: number) => {
     const key = `${pid}/${tid}`;
     let index = rowIndex.get(key);
     if (index === undefined) {
       index = rows.length;
       rowIndex.set(key, index);
-      rows.push({ key, label: `${processNames.get(pid) ?? `loop ${pid}`} · ${threadNames.get(key) ?? `track ${tid}`}`, pid, tid });
+      const track = threadNames.get(key) ?? `track ${tid}`;
+      rows.push({ key, label: severalLoops ? `${processNames.get(pid) ?? `loop ${pid}`} · ${track}` : track, pid, tid });
     }
     return index;
   };

@@ -107,8 +107,7 @@ describe('the timeline view', () => {
   const layout = layoutTimeline(trace);
 
   it('has a row per track, in track order, and slices nested by depth', () => {
-    assert.deepEqual(layout.rows.map((r) => r.label), ['Event loop 1 (MainThread) · iterations', 'Event loop 1 (MainThread) · callbacks',
-      'Event loop 1 (MainThread) · blocked steps', 'Event loop 1 (MainThread) · producer · produce', 'Event loop 1 (MainThread) · consumer · consume']);
+    assert.deepEqual(layout.rows.map((r) => r.label), ['iterations', 'callbacks', 'blocked steps', 'producer · produce', 'consumer · consume']);
     const iterationRow = layout.slices.filter((s) => s.row === 0).map((s) => [s.name, s.depth]);
     assert.deepEqual(iterationRow, [['iteration 1', 0], ['select()', 1], ['handles', 1]]);
     assert.deepEqual([layout.start, layout.end], [0, 40]);
