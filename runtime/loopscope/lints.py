@@ -11,7 +11,6 @@ import collections
 import dis
 import itertools
 import linecache
-import os
 import warnings
 import weakref
 
@@ -20,10 +19,6 @@ from . import frames as frame_tools
 from . import registry
 from .instrument import task_callback_label
 from .vocabulary import LintKind
-
-
-def _where(location):
-    return "%s:%d" % (os.path.basename(location["path"]), location["line"])
 
 
 def _location(path, line):

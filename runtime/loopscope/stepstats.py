@@ -283,13 +283,6 @@ def _kind_of(callback):
     return kind
 
 
-def reset():
-    """Forget everything (a new session in the same process: the runtime's tests)."""
-    global book, _live, _recent_append
-    book = StepBook()
-    _live, _recent_append = book.live, book.recent.append
-
-
 def where(location):
     """'app.py:12' for a Location, or ''."""
     return "%s:%d" % (os.path.basename(location["path"]), location["line"]) if location else ""
