@@ -59,7 +59,8 @@ describe('lints', function () {
   it('changes nothing the program prints', () => {
     const plain = spawnSync(PYTHON, [MISTAKES], { encoding: 'utf8' });
     assert.equal(found.stdout, plain.stdout);
-    assert.equal(found.stderr, plain.stderr);
+    const addresses = (text: string) => text.replace(/0x[0-9a-f]+/g, '0x…'); // 3.8 prints a wrapper's address
+    assert.equal(addresses(found.stderr), addresses(plain.stderr));
   });
 
   it('reports nothing for the same program done right', async () => {
