@@ -4,8 +4,9 @@ Each concern is a part with its own module: holding.py (the all-stop and the hel
 stepping.py (steps), breakpoints.py (function breakpoints and task filters), linetrace.py (line
 breakpoints and the tracer), pausing.py (pause), stops.py (each stop reason's stop and its words),
 stacks.py (call stacks), switches.py (the Task Switches history), snapshot.py (what the views show),
-clock.py, health.py (statistics, the blocked-loop watchdog, lints and the timeline). This module decides, at each hook moment, whether the program stops there, and which
-hooks run at all (hook_plan()). Requests from the adapter arrive on the channel thread
+clock.py, health.py (statistics, the blocked-loop watchdog, lints, the timeline). This module
+decides, at each hook moment, whether the program stops there, and which hooks run at all
+(hook_plan()). Requests from the adapter arrive on the channel thread
 (commands.py); work that touches the program's state runs on a held loop's own thread.
 """
 
