@@ -1,5 +1,5 @@
-"""Blocked-loop detection: a watchdog thread of Loopscope's (started with _thread, like timelimit's,
-so the program's threading.enumerate() does not list it) looks at every loop each round and finds a
+"""Blocked-loop detection: a watchdog thread of Loopscope's (a forking.ResidentThread, like timelimit's:
+threading.enumerate() does not list it, and it steps aside while the program forks) looks at every loop each round and finds a
 step that has held its loop past the threshold while it still runs.
 
 It costs the loops nothing: it reads what instrument's iteration hooks write anyway (whether the
@@ -20,6 +20,8 @@ import weakref
 from . import asyncio_internals as internals
 from . import frames as frame_tools
 from . import registry
+from .forking import ResidentThread
+from .linetrace import claim_monitoring_tool
 
 _perf_counter = time.perf_counter
 _STEP_BOUNDARY_CODES = frozenset(internals.ORIGINALS[name].__code__ for name in ("handle_run", "run_once"))
@@ -91,6 +93,7 @@ class BlockedLoops:
         self._wake = _thread.allocate_lock()
         self._wake.acquire()
         self._pid = None
+        self._thread = ResidentThread(self._run, self._wake_up)  # it steps aside while the program forks
 
     def serve(self, on_blocked, on_ended, on_round):
         """on_blocked(episode): a step has held its loop past the threshold (once per step).
@@ -102,19 +105,24 @@ class BlockedLoops:
     def configure(self, threshold, watching):
         self.threshold = threshold
         self.watching = watching
-        if self._wake.locked():
-            self._wake.release()         # look again with the new period
+        self._wake_up()                  # look again with the new period
+
+    def _wake_up(self):
+        try:
+            self._wake.release()
+        except RuntimeError:
+            pass  # awake already
 
     def start(self):
         """Starts the watchdog thread unless this process has it (a forked child does not)."""
         if self._pid != os.getpid():
             self._pid = os.getpid()
             self._episodes.clear()
-            _thread.start_new_thread(self._run, ())
+            self._thread.start()
 
-    def _run(self):
+    def _run(self, stepping_aside):
         pid = os.getpid()
-        while self._pid == pid:
+        while self._pid == pid and not stepping_aside():
             if self.watching:
                 now = _perf_counter()
                 seen = set()
@@ -256,7 +264,6 @@ class LineStop:
     def arm(self, thread_ident, codes, on_line, owner=None):
         """on_line(frame) runs on that thread at the line; returns False if no tool id is free.
         owner: what the stop is for (disarm_for)."""
-        from .linetrace import claim_monitoring_tool
         monitoring = sys.monitoring
         with self._lock:
             self._disarm()
