@@ -275,17 +275,22 @@ class Blockers:
         if self._executor_threads is None:
             self._executor_threads = {}
             names = {thread.ident: thread for thread in threading.enumerate()}
-            for ident, frame in sys._current_frames().items():
-                innermost, walker = frame, frame
-                while walker is not None:
-                    if walker.f_code.co_name == "run" and walker.f_code.co_filename.endswith(
-                            os.path.join("concurrent", "futures", "thread.py")):
-                        item = dict(frame_locals(walker)).get("self")
-                        future = (instance_dict(item) or {}).get("future")  # a _WorkItem's (3.14: not WorkerContext's)
-                        if future is not None and ident in names:
-                            self._executor_threads[id(future)] = (names[ident], _user_frame(innermost))
-                            break
-                    walker = walker.f_back
+            frame = innermost = walker = None
+            try:
+                for ident, frame in sys._current_frames().items():
+                    innermost, walker = frame, frame
+                    while walker is not None:
+                        if walker.f_code.co_name == "run" and walker.f_code.co_filename.endswith(
+                                os.path.join("concurrent", "futures", "thread.py")):
+                            item = dict(frame_locals(walker)).get("self")
+                            future = (instance_dict(item) or {}).get("future")  # a _WorkItem's (3.14: not WorkerContext's)
+                            if future is not None and ident in names:
+                                self._executor_threads[id(future)] = (names[ident], _user_frame(innermost))
+                                break
+                        walker = walker.f_back
+            finally:
+                # One of them may be this very frame: left in a local, a cycle (see deadlocks._other_threads_alive).
+                frame = innermost = walker = None
         return self._executor_threads.get(id(source), (None, None))
 
 

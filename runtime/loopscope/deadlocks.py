@@ -15,6 +15,7 @@
 
 import collections
 import gc
+import _thread
 import sys
 import threading
 
@@ -198,18 +199,19 @@ def idle_deadlock(state, task_ref):
 
 def _other_threads_alive():
     """A thread of the program other than this one that could still call into the loop. An idle
-    executor worker (blocked taking its next work item) cannot."""
-    current = threading.current_thread()
-    frames = None
-    for thread in threading.enumerate():
-        if thread is current or not thread.is_alive():
-            continue
-        if frames is None:
-            frames = sys._current_frames()
-        if _idle_worker(frames.get(thread.ident)):
-            continue
-        return True
-    return False
+    executor worker (blocked taking its next work item) cannot. (By ident: threading.current_thread()
+    on a thread threading did not start would make a _DummyThread.)"""
+    me = _thread.get_ident()
+    others = [thread for thread in threading.enumerate() if thread.ident != me and thread.is_alive()]
+    if not others:
+        return False
+    frames = sys._current_frames()
+    try:
+        return not all(_idle_worker(frames.get(thread.ident)) for thread in others)
+    finally:
+        # The dict holds this very frame: kept in a local, it would be a cycle that keeps every
+        # thread's frames (and their Thread objects) alive until the collector runs.
+        frames = None
 
 
 def _idle_worker(frame):

@@ -19,7 +19,10 @@ import asyncio
 import collections
 import functools
 import gc
+import os
 import queue
+import time
+import types
 import unittest
 import weakref
 
@@ -134,16 +137,33 @@ def look_at_everything(debugger, body, on_held_thread):
 
 
 def loopscope_garbage():
-    """Loopscope's objects among the unreachable ones the collector finds now."""
+    """Loopscope's objects among the unreachable ones the collector finds now: instances of its
+    classes, its functions, and frames of its code (a frame kept by a cycle keeps its locals)."""
+    def name(thing):
+        if isinstance(thing, types.FrameType):
+            filename = thing.f_code.co_filename
+            return "frame of %s (%s)" % (thing.f_code.co_name, os.path.basename(filename)) if LOOPSCOPE_DIR in filename else None
+        if isinstance(thing, types.FunctionType):
+            return thing.__qualname__ if (thing.__module__ or "").startswith("loopscope") else None
+        return type(thing).__qualname__ if type(thing).__module__.startswith("loopscope") else None
+
     gc.set_debug(gc.DEBUG_SAVEALL)
     try:
         gc.collect()
-        return sorted({type(o).__qualname__ for o in gc.garbage if type(o).__module__.startswith("loopscope")}
-                      | {o.__qualname__ for o in gc.garbage
-                         if isinstance(o, type(loopscope_garbage)) and o.__module__.startswith("loopscope")})
+        return sorted({name(thing) for thing in gc.garbage} - {None})
     finally:
         gc.set_debug(0)
         del gc.garbage[:]
+
+
+LOOPSCOPE_DIR = os.path.dirname(instrument.__file__) + os.sep
+
+
+async def waits_for_an_executor_job():
+    """The loop goes idle (nothing ready, no timer) while a worker thread runs a job: the idle check
+    looks at what every other thread is doing."""
+    await asyncio.get_running_loop().run_in_executor(None, time.sleep, 0.05)
+    return "done"
 
 
 class AStopLeavesNoCycles(unittest.TestCase):
@@ -187,10 +207,32 @@ class AStopLeavesNoCycles(unittest.TestCase):
         self.step_through(drops_what_it_awaited)
         self.assertEqual(loopscope_garbage(), [])
 
+    def test_nor_when_a_task_waits_for_an_executor_job(self):
+        """The blockers look at every thread's frames for the worker running the job."""
+        self.assertEqual(self.step_through(waits_for_an_executor_job), "done")
+        self.assertEqual(loopscope_garbage(), [])
+
     def test_without_the_views_it_is_gone_too(self):
         """The comparison means something: asyncio itself frees the dropped future at once."""
         instrument.uninstall()
         self.assertTrue(run_on_new_loop(drops_what_it_awaited))
+
+
+class AnIdleCheckLeavesNoCycles(unittest.TestCase):
+    """In a session that just runs (no stop), with the collector off."""
+
+    def test_no_loopscope_frame_is_left_in_a_cycle(self):
+        events = EventRecorder()
+        debugger = Debugger(events)
+        instrument.install(debugger)
+        self.addCleanup(instrument.uninstall)
+        debugger.start({})
+        gc.collect()
+        self.addCleanup(gc.enable) if gc.isenabled() else None
+        gc.disable()
+        thread = ProgramThread(lambda: run_on_new_loop(waits_for_an_executor_job), events).start()
+        self.assertEqual(thread.join(self), "done")
+        self.assertEqual(loopscope_garbage(), [])
 
 
 if __name__ == "__main__":
