@@ -586,7 +586,7 @@ def main():
             for test in tests:
                 regressed.setdefault((mode, test, judged.get(test, "not rerun")), []).append(version)
 
-    print("\n== Summary (%.0f s)" % (time.monotonic() - began))
+    print("\n== Summary (%.0f s; CPU %.0f s)" % (time.monotonic() - began, sum(run.cpu_seconds for _v, _m, run in summary)))
     print("%-8s %-5s %6s %6s %6s %7s %6s %6s  %s" % ("version", "mode", "run", "passed", "failed", "skipped", "wall s",
                                                       "CPU s", "modules failed"))
     for version, mode, run in summary:
