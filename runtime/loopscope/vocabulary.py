@@ -8,6 +8,8 @@ PROTOCOL_VERSION = 1
 # The CPython versions Loopscope supports, oldest and newest: the runtime, the test runners and the benchmarks read them from here.
 OLDEST_PYTHON = (3, 8)
 NEWEST_PYTHON = (3, 15)
+# Where an attach and a listening runtime keep what only their user may read: a directory per user, mode 0700, owned by that user (anything else there is refused); {uid} is the numeric user id. Tickets are written by the adapter for the program's user; a listener writes its token file there.
+ATTACH_FILES = {"directory": "/tmp/loopscope-{uid}", "ticketFile": "attach-{pid}-{id}.py", "listenTokenFile": "listen-{port}.token"}
 
 
 class StopReason:
@@ -79,6 +81,22 @@ class ResumeMode:
 
 RESUME_MODE_VALUES = ("continue", "iteration", "handle", "over", "into", "out",)
 
+
+class InjectionFailure:
+    """Why the attach helper (loopscope/outside/inject) could not get the ticket run in the program; its message says it for the user."""
+    NOT_PERMITTED = "not-permitted"
+    EXITED = "exited"
+    NOT_PYTHON = "not-python"
+    NO_GDB = "no-gdb"
+    NOT_INITIALIZED = "not-initialized"
+    REMOTE_DEBUG_DISABLED = "remote-debug-disabled"
+    TIMEOUT = "timeout"
+    GDB_FAILED = "gdb-failed"
+    UNSUPPORTED = "unsupported"
+
+
+INJECTION_FAILURE_VALUES = ("not-permitted", "exited", "not-python", "no-gdb", "not-initialized", "remote-debug-disabled", "timeout", "gdb-failed", "unsupported",)
+
 # What the runtime assumes for a start argument left out (a launch configuration's defaults too).
 START_DEFAULTS = {
     "stopOnEntry": False,
@@ -97,5 +115,5 @@ ARGUMENT_DEFAULTS = {
     "taskSwitches": {"limit": 200},
 }
 
-REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo"))
+REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "detach", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo"))
 EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint"))
