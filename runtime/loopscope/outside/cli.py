@@ -1,0 +1,78 @@
+"""The attach helper the adapter runs, as the program's own interpreter (the same minor version,
+which sys.remote_exec and the 3.14+ memory reader need), isolated from the user's environment:
+
+    PYTHON -I -S .../loopscope/outside/cli.py inject PID TICKET [--gdb GDB] [--method auto|gdb|remote_exec]
+
+Prints one JSON line, protocol.json's InjectionResult, and exits 0 (2 for bad usage).
+"""
+
+import json
+import os
+import sys
+import time
+
+_RUNTIME = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
+    del sys.path[0]  # this directory's modules are imported as loopscope.outside.*, never bare
+sys.path.insert(0, _RUNTIME)
+
+from loopscope.outside import gdb, remote_exec  # noqa: E402
+from loopscope.outside.failures import InjectionFailed  # noqa: E402
+from loopscope.vocabulary import InjectionFailure as Failure  # noqa: E402
+
+USAGE = "usage: cli.py inject PID TICKET [--gdb GDB] [--method auto|gdb|remote_exec]"
+
+
+def inject(pid, ticket, gdb_path="gdb", method="auto"):
+    """protocol.json's InjectionResult for getting ticket run in process pid."""
+    started = time.monotonic()
+    try:
+        if method in ("auto", "remote_exec") and remote_exec.available():
+            if remote_exec.inject(pid, ticket):
+                return _done("remote_exec", started)
+            if method == "remote_exec":
+                raise InjectionFailed(Failure.TIMEOUT, "The main thread of process %d did not run the attach script "
+                                                       "(it waits in a call that a kick does not interrupt)." % pid)
+        kind = gdb.inject(pid, ticket, gdb_path)
+        return _done("gdb " + kind, started)
+    except InjectionFailed as failure:
+        reason, message = failure.reason, failure.message
+        if reason == Failure.NOT_PERMITTED and not _alive(pid):
+            reason, message = Failure.EXITED, "Process %d exited while Loopscope was attaching to it." % pid
+        return {"ok": False, "reason": reason, "message": message, "seconds": time.monotonic() - started}
+
+
+def _done(method, started):
+    return {"ok": True, "method": method, "seconds": time.monotonic() - started}
+
+
+def _alive(pid):
+    """ptrace says "Operation not permitted" for an exiting or zombie process too."""
+    try:
+        with open("/proc/%d/status" % pid) as status:
+            return "\nState:\tZ" not in status.read()
+    except OSError:
+        return False
+
+
+def main(argv):
+    options = {"--gdb": "gdb", "--method": "auto"}
+    words = []
+    index = 0
+    while index < len(argv):
+        if argv[index] in options and index + 1 < len(argv):
+            options[argv[index]] = argv[index + 1]
+            index += 2
+        else:
+            words.append(argv[index])
+            index += 1
+    if len(words) != 3 or words[0] != "inject" or not words[1].isdigit():
+        sys.stderr.write(USAGE + "\n")
+        return 2
+    result = inject(int(words[1]), os.path.abspath(words[2]), options["--gdb"], options["--method"])
+    sys.stdout.write(json.dumps(result) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
