@@ -22,6 +22,8 @@ RUNTIME_PACKAGE = "__loopscope_runtime__"
 # The real-time signals that get a trampoline, as signal.NSIG minus these: pausing.PAUSE_SIGNAL and
 # timelimit.INTERRUPT_SIGNAL (test_attach.py keeps them equal).
 SIGNALS_BELOW_NSIG = (2, 3)
+# What a ticket holds once it has run (or was given up): nothing, and no token.
+USED_TICKET = b"# Loopscope attach ticket: used\n"
 
 
 def marker():
@@ -144,7 +146,7 @@ def _scrub(path):
     try:
         fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
         try:
-            os.write(fd, b"# Loopscope attach ticket: used\n")
+            os.write(fd, USED_TICKET)
         finally:
             os.close(fd)
     except OSError:

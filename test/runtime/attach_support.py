@@ -1,8 +1,8 @@
 """Helpers for the attach tests: a target program (test/fixtures/attach/target.py) started with the
 interpreter under test, and a stand-in for the adapter's side of an attach by process id: the
-loopback listener, the ticket (as extension/adapter/processAttach.ts writes it), the helper that
-gets it run (loopscope/outside/cli.py), the runtime's hello, and requests and events after it.
-Every wait has a deadline (runtime_support.DEADLINE)."""
+loopback listener and its token, the helper that writes the ticket and gets it run
+(loopscope/outside/cli.py, as the adapter runs it), the runtime's hello, and requests and events
+after it. Every wait has a deadline (runtime_support.DEADLINE)."""
 
 import json
 import os
@@ -11,8 +11,6 @@ import secrets
 import select
 import signal
 import socket
-import stat
-import struct
 import subprocess
 import sys
 import threading
@@ -22,12 +20,11 @@ from runtime_support import DEADLINE, REPO, RUNTIME, clean_environment
 
 from loopscope import schema
 from loopscope.channel import FrameDecoder, encode_frame
-from loopscope.vocabulary import ATTACH_FILES, PROTOCOL_VERSION
+from loopscope.vocabulary import PROTOCOL_VERSION
 
 TARGET = os.path.join(REPO, "test", "fixtures", "attach", "target.py")
 PLAIN = os.path.join(REPO, "test", "fixtures", "attach", "plain.py")
 CLI = os.path.join(RUNTIME, "loopscope", "outside", "cli.py")
-BOOTSTRAP = os.path.join(RUNTIME, "loopscope", "bootstrap.py")
 PYTHON = sys.executable
 HAS_GDB = any(os.access(os.path.join(d, "gdb"), os.X_OK) for d in os.environ.get("PATH", "").split(os.pathsep))
 
@@ -98,40 +95,21 @@ class Target:
             stream.close()
 
 
-def ticket_directory(uid=None):
-    path = ATTACH_FILES["directory"].format(uid=os.getuid() if uid is None else uid)
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    return path
-
-
-def write_ticket(pid, port, token, directory=None):
-    """The ticket script an attach by process id writes (docs/protocol.md, "Attaching")."""
-    ticket_id = secrets.token_hex(8)
-    ticket = {"id": ticket_id, "runtime": RUNTIME, "port": port, "token": token, "protocolVersion": PROTOCOL_VERSION}
-    path = os.path.join(directory or ticket_directory(), ATTACH_FILES["ticketFile"].format(pid=pid, id=ticket_id))
-    text = ("exec(compile(__import__('io').open_code(%s).read(), %s, 'exec'), {'__name__': '__loopscope_bootstrap__', "
-            "'TICKET': %s, 'TICKET_PATH': %s})\n" % (json.dumps(BOOTSTRAP), json.dumps(BOOTSTRAP), json.dumps(ticket),
-                                                       json.dumps(path)))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    return path
-
-
-def run_helper(pid, ticket, python=PYTHON, method="auto", user=None):
-    """loopscope/outside/cli.py inject, as the adapter runs it; returns its InjectionResult."""
-    command = [python, "-I", "-S", CLI, "inject", str(pid), ticket, "--method", method]
+def run_helper(pid, settings, python=PYTHON, method="auto", user=None):
+    """loopscope/outside/cli.py inject, as the adapter runs it (settings on stdin); returns its
+    InjectionResult."""
+    command = [python, "-I", "-S", CLI, "inject", str(pid), "--method", method]
     if user is not None:
         command = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + command
-    done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          timeout=DEADLINE * 3, env=clean_environment())
+    done = subprocess.run(command, input=json.dumps(settings).encode(), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=DEADLINE * 3, env=clean_environment())
     if done.returncode != 0 or not done.stdout.strip():
         raise AssertionError("the helper failed (%s): %s" % (done.returncode, done.stderr.decode()))
     return json.loads(done.stdout.decode().strip().splitlines()[-1])
 
 
 class AdapterSide:
-    """The adapter's end of one attach: listen, write the ticket, run the helper, take the hello."""
+    """The adapter's end of one attach: listen, run the helper, take the hello."""
 
     def __init__(self, test):
         self.test = test
@@ -152,15 +130,16 @@ class AdapterSide:
 
     def attach(self, target, python=PYTHON, method="auto", expect_hello=True):
         """Inject into target; returns (InjectionResult, hello or None)."""
-        ticket = write_ticket(target.pid, self.port, self.token)
-        self.test.addCleanup(_remove, ticket)
         started = time.monotonic()
-        result = run_helper(target.pid, ticket, python, method)
+        result = run_helper(target.pid, self.settings(), python, method)
         self.result = result
         if not result["ok"] or not expect_hello:
             return result, None
         self.hello = self.accept(deadline=started + DEADLINE)
         return result, self.hello
+
+    def settings(self):
+        return {"port": self.port, "token": self.token, "protocolVersion": PROTOCOL_VERSION}
 
     def accept(self, deadline=None):
         self.server.settimeout(max(0.01, (deadline or time.monotonic() + DEADLINE) - time.monotonic()))
@@ -260,10 +239,3 @@ class AdapterSide:
                     sock.close()
                 except OSError:
                     pass
-
-
-def _remove(path):
-    try:
-        os.unlink(path)
-    except OSError:
-        pass

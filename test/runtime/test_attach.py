@@ -11,7 +11,7 @@ import sys
 import time
 import unittest
 
-from attach_support import HAS_GDB, PLAIN, AdapterSide, Target, run_helper, write_ticket
+from attach_support import HAS_GDB, PLAIN, AdapterSide, Target, run_helper
 from runtime_support import DEADLINE, clean_environment
 
 from loopscope import bootstrap, pausing, timelimit
@@ -32,6 +32,9 @@ def eventually(read, holds, what, timeout=DEADLINE):
         if time.monotonic() > deadline:
             raise AssertionError("not %s within %.0f s: %r" % (what, timeout, value))
         time.sleep(0.02)
+
+
+NOBODY = 65534
 
 
 def runs_as(uid, python):
@@ -205,21 +208,25 @@ class AttachByProcessId(unittest.TestCase):
         self.assertEqual(result["reason"], InjectionFailure.EXITED, result)
         self.assertIn("exited", result["message"])
 
-    @unittest.skipUnless(os.getuid() == 0 and shutil.which("setpriv"), "needs root and setpriv to attach as another user")
-    def test_another_users_process_is_not_permitted(self):
-        target = self.target("idle")
-        ticket = write_ticket(target.pid, 9, "token")
-        self.addCleanup(os.unlink, ticket)
-        os.chmod(os.path.dirname(ticket), 0o755)  # the helper must be able to read the ticket's path
-        self.addCleanup(os.chmod, os.path.dirname(ticket), 0o700)
-        os.chmod(ticket, 0o644)
-        helper = next((python for python in (sys.executable, "/usr/bin/python3") if runs_as(65534, python)), None)
+    @unittest.skipUnless(os.getuid() == 0 and shutil.which("setpriv"), "needs root, to act as other users")
+    def test_without_the_right_to_trace_it(self):
+        """Another user's program; and one of the same user that is not dumpable, which the kernel
+        itself keeps gdb out of."""
+        helper = next((python for python in (sys.executable, "/usr/bin/python3") if runs_as(NOBODY, python)), None)
         if helper is None:
-            self.skipTest("no Python that user 65534 can run")
-        result = run_helper(target.pid, ticket, python=helper, user=65534)
-        self.assertFalse(result["ok"])
-        self.assertEqual(result["reason"], InjectionFailure.NOT_PERMITTED, result)
-        self.assertIn("same user", result["message"])
+            self.skipTest("no Python that user %d can run" % NOBODY)
+        target = self.target("idle")
+        result = run_helper(target.pid, AdapterSide(self).settings(), python=helper, user=NOBODY)
+        self.assertEqual((result["ok"], result.get("reason")), (False, InjectionFailure.NOT_PERMITTED), result)
+        self.assertIn("belongs to user 0", result["message"])
+        if not HAS_GDB:
+            return
+        as_nobody = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups", helper]
+        target = self.target("idle", python=as_nobody[0], interpreter_options=as_nobody[1:],
+                             env=clean_environment(TARGET_NOT_DUMPABLE="1"))
+        result = run_helper(target.pid, AdapterSide(self).settings(), python=helper, user=NOBODY, method="gdb")
+        self.assertEqual((result["ok"], result.get("reason")), (False, InjectionFailure.NOT_PERMITTED), result)
+        self.assertIn("dumpable", result["message"])
 
     @unittest.skipUnless(REMOTE_EXEC, "PYTHON_DISABLE_REMOTE_DEBUG is 3.14+")
     def test_remote_debugging_disabled_is_respected(self):

@@ -1,9 +1,11 @@
 """The attach helper the adapter runs, as the program's own interpreter (the same minor version,
 which sys.remote_exec and the 3.14+ memory reader need), isolated from the user's environment:
 
-    PYTHON -I -S .../loopscope/outside/cli.py inject PID TICKET [--gdb GDB] [--method auto|gdb|remote_exec]
+    PYTHON -I -S .../loopscope/outside/cli.py inject PID [--gdb GDB] [--method auto|gdb|remote_exec]
 
-Prints one JSON line, protocol.json's InjectionResult, and exits 0 (2 for bad usage).
+reads the attach's settings from stdin as JSON (port, token, protocolVersion: never on the command
+line, which other users can read), writes the ticket (tickets.py), gets it run, and prints one JSON
+line, protocol.json's InjectionResult. Exits 0 (2 for bad usage).
 """
 
 import json
@@ -16,17 +18,19 @@ if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.a
     del sys.path[0]  # this directory's modules are imported as loopscope.outside.*, never bare
 sys.path.insert(0, _RUNTIME)
 
-from loopscope.outside import gdb, remote_exec  # noqa: E402
+from loopscope.outside import gdb, remote_exec, tickets  # noqa: E402
 from loopscope.outside.failures import InjectionFailed  # noqa: E402
 from loopscope.vocabulary import InjectionFailure as Failure  # noqa: E402
 
-USAGE = "usage: cli.py inject PID TICKET [--gdb GDB] [--method auto|gdb|remote_exec]"
+USAGE = "usage: cli.py inject PID [--gdb GDB] [--method auto|gdb|remote_exec] < SETTINGS.json"
 
 
-def inject(pid, ticket, gdb_path="gdb", method="auto"):
-    """protocol.json's InjectionResult for getting ticket run in process pid."""
+def inject(pid, settings, gdb_path="gdb", method="auto"):
+    """protocol.json's InjectionResult for getting a ticket with settings run in process pid."""
     started = time.monotonic()
+    ticket = None
     try:
+        ticket = _ticket(pid, settings)
         if method in ("auto", "remote_exec") and remote_exec.available():
             if remote_exec.inject(pid, ticket):
                 return _done("remote_exec", started)
@@ -36,10 +40,27 @@ def inject(pid, ticket, gdb_path="gdb", method="auto"):
         kind = gdb.inject(pid, ticket, gdb_path)
         return _done("gdb " + kind, started)
     except InjectionFailed as failure:
+        if ticket is not None:
+            tickets.discard(ticket)
         reason, message = failure.reason, failure.message
         if reason == Failure.NOT_PERMITTED and not _alive(pid):
             reason, message = Failure.EXITED, "Process %d exited while Loopscope was attaching to it." % pid
         return {"ok": False, "reason": reason, "message": message, "seconds": time.monotonic() - started}
+
+
+def _ticket(pid, settings):
+    try:
+        uid = tickets.owner(pid)
+    except (OSError, AttributeError):
+        raise InjectionFailed(Failure.EXITED, "There is no process %d (any more)." % pid)
+    if os.getuid() not in (0, uid):
+        raise InjectionFailed(Failure.NOT_PERMITTED, (
+            "Process %d belongs to user %d and Loopscope runs as user %d: attach as that user, or as root."
+            % (pid, uid, os.getuid())))
+    try:
+        return tickets.write(pid, settings)
+    except (OSError, tickets.privatefiles.UnsafeDirectory) as error:
+        raise InjectionFailed(Failure.NOT_PERMITTED, "Loopscope could not write the attach ticket: %s" % error)
 
 
 def _done(method, started):
@@ -66,10 +87,15 @@ def main(argv):
         else:
             words.append(argv[index])
             index += 1
-    if len(words) != 3 or words[0] != "inject" or not words[1].isdigit():
+    if len(words) != 2 or words[0] != "inject" or not words[1].isdigit():
         sys.stderr.write(USAGE + "\n")
         return 2
-    result = inject(int(words[1]), os.path.abspath(words[2]), options["--gdb"], options["--method"])
+    try:
+        settings = json.loads(sys.stdin.read())
+    except ValueError as error:
+        sys.stderr.write("the settings on stdin are not JSON: %s\n" % error)
+        return 2
+    result = inject(int(words[1]), settings, options["--gdb"], options["--method"])
     sys.stdout.write(json.dumps(result) + "\n")
     return 0
 
