@@ -17,7 +17,7 @@ export class LoopscopeConfigurationProvider implements vscode.DebugConfiguration
       config.program = editor.document.uri.fsPath;
       config.stopOnEntry = true;
     }
-    if (!config.python) {
+    if (!config.python && config.request !== 'attach') {
       const selected = await selectedPythonInterpreter(folder);
       if (selected) config.python = selected;
     }

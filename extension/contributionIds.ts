@@ -11,7 +11,8 @@ export const COMMANDS = {
   "copyStack": "loopscope.copyStack",
   "showMore": "loopscope.showMore",
   "showLocation": "loopscope.showLocation",
-  "advanceClock": "loopscope.advanceClock"
+  "advanceClock": "loopscope.advanceClock",
+  "pickProcess": "loopscope.pickProcess"
 } as const;
 
 export const VIEWS = {
