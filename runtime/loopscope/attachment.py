@@ -115,8 +115,16 @@ def running_loops():
 class Attachment:
     """One session joined to the running program, from its hello to its detach."""
 
-    def __init__(self, marker):
+    def __init__(self, marker, owns_runtime=True, program_started=True):
+        """owns_runtime: the runtime's modules were loaded for this session alone (an attach by
+        process id) and leave with it; a listener keeps them for its next client.
+        program_started: False when the program waits for this session to start (listen mode's
+        --wait-for-client): then it is a launched session, stopOnEntry and all."""
         self._marker = marker
+        self._owns_runtime = owns_runtime
+        self._program_started = program_started
+        self.on_start = lambda: None  # called once the hooks are in (listening.py)
+        self.on_end = lambda: None    # called once the session is over
         self._lock = _thread.allocate_lock()
         self._detached = False
         self._finished = False
@@ -150,7 +158,7 @@ class Attachment:
         self._marker.session = _PACKAGE
         output.output_goes_elsewhere()
         self.debugger = Debugger(self._send_event, attach_marker=self._marker)
-        self.debugger.attached = True
+        self.debugger.attached = self._program_started
         self.handlers = CommandHandlers(self.debugger, lambda: self.channel, self)
         channel.start(hello)
         while not self.handlers.started.wait(0.2):
@@ -168,6 +176,9 @@ class Attachment:
             instrument.install(debugger)
             debugger.install_busy_pause()
             timelimit.install_interrupt()
+        self.on_start()
+        if not self._program_started:
+            return  # a launch in all but name: stopOnEntry holds the first loop before its first iteration
         states = [instrument.adopt_running_loop(loop, thread) for loop, thread in running_loops()]
         if not states:
             self._send_event("log", {"level": "info", "message": (
@@ -224,12 +235,13 @@ class Attachment:
         channel = self.channel
         if channel is not None:
             channel.close()
+        self.on_end()
 
     def forget_runtime(self):
         marker = self._marker
-        for name in [n for n in list(sys.modules) if n == _PACKAGE or n.startswith(_PACKAGE + ".")]:
-            sys.modules.pop(name, None)
-        package_dir = os.path.dirname(os.path.abspath(__file__))
-        sys.path_importer_cache.pop(package_dir, None)
+        if self._owns_runtime:
+            for name in [n for n in list(sys.modules) if n == _PACKAGE or n.startswith(_PACKAGE + ".")]:
+                sys.modules.pop(name, None)
+            sys.path_importer_cache.pop(os.path.dirname(os.path.abspath(__file__)), None)
         if marker.session == _PACKAGE:
             marker.session = None

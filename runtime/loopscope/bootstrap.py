@@ -42,6 +42,7 @@ def marker():
     made.after_fork = []       # the runtime's after-fork callbacks while attached
     made.handlers = {}         # signal number -> the runtime's handler while attached
     made.trampolines = set()   # signal numbers whose handler is a trampoline of this marker
+    made.keep_trampolines = False  # listen mode: they stay for the next client (listening.py)
     made.signals = tuple(signal.NSIG - below for below in SIGNALS_BELOW_NSIG)
     lock = _thread.allocate_lock()
     main_ident = _main_thread_ident()
@@ -49,9 +50,10 @@ def marker():
     def trampoline(signum, frame):
         handler = made.handlers.get(signum)
         if handler is None:
-            # Released (detach): the signal's default action comes back, here on the main thread.
-            signal.signal(signum, signal.SIG_DFL)
-            made.trampolines.discard(signum)
+            if not made.keep_trampolines:
+                # Released (detach): the signal's default action comes back, here on the main thread.
+                signal.signal(signum, signal.SIG_DFL)
+                made.trampolines.discard(signum)
             return
         handler(signum, frame)
 
@@ -73,7 +75,7 @@ def marker():
         with lock:
             made.handlers.clear()
             del made.after_fork[:]
-            for signum in list(made.trampolines):
+            for signum in [] if made.keep_trampolines else list(made.trampolines):
                 try:
                     signal.pthread_kill(main_ident, signum)  # the trampoline restores SIG_DFL itself
                 except (OSError, ValueError):

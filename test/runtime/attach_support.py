@@ -4,6 +4,7 @@ loopback listener and its token, the helper that writes the ticket and gets it r
 (loopscope/outside/cli.py, as the adapter runs it), the runtime's hello, and requests and events
 after it. Every wait has a deadline (runtime_support.DEADLINE)."""
 
+import ctypes
 import json
 import os
 import queue
@@ -32,18 +33,28 @@ HAS_GDB = any(os.access(os.path.join(d, "gdb"), os.X_OK) for d in os.environ.get
 class Target:
     """A target.py MODE process; stop() ends it (killing its whole group)."""
 
-    def __init__(self, mode, python=PYTHON, env=None, program=TARGET, interpreter_options=()):
-        self.process = subprocess.Popen([python] + list(interpreter_options) + ["-u", program, mode], stdin=subprocess.DEVNULL,
+    def __init__(self, mode, python=PYTHON, env=None, program=TARGET, interpreter_options=(), wait_ready=True, prefix=()):
+        """prefix: a command that runs the interpreter (setpriv, to run it as another user)."""
+        argv = list(prefix) + [python, "-u"] + list(interpreter_options) + [program, mode]
+        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         env=env or clean_environment(), start_new_session=True)
         self.pid = self.process.pid
         self.lines = queue.Queue()
         self.stderr = []
+        self.stderr_lines = queue.Queue()
         threading.Thread(target=self._read, args=(self.process.stdout, self.lines.put), daemon=True).start()
-        threading.Thread(target=self._read, args=(self.process.stderr, self.stderr.append), daemon=True).start()
-        line = self.next_line("READY")
-        if not line:
-            raise AssertionError("target %s did not start: %s" % (mode, "".join(self.stderr)))
+        threading.Thread(target=self._read, args=(self.process.stderr, self._stderr), daemon=True).start()
+        self.ready_words = []
+        if wait_ready:
+            line = self.next_line("READY")
+            if not line:
+                raise AssertionError("target %s did not start: %s" % (mode, "".join(self.stderr)))
+            self.ready_words = line.split()
+
+    def _stderr(self, line):
+        self.stderr.append(line)
+        self.stderr_lines.put(line)
 
     @staticmethod
     def _read(stream, put):
@@ -51,11 +62,14 @@ class Target:
             put(line.decode("utf-8", "replace"))
         put("")
 
-    def next_line(self, prefix, timeout=DEADLINE):
+    def stderr_line(self, prefix, timeout=DEADLINE):
+        return self.next_line(prefix, timeout, self.stderr_lines)
+
+    def next_line(self, prefix, timeout=DEADLINE, lines=None):
         deadline = time.monotonic() + timeout
         while True:
             try:
-                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+                line = (lines or self.lines).get(timeout=max(0.01, deadline - time.monotonic()))
             except queue.Empty:
                 raise AssertionError("no %r line from the target within %.0f s; stderr: %s"
                                      % (prefix, timeout, "".join(self.stderr)))
@@ -65,8 +79,10 @@ class Target:
                 return line
 
     def state(self):
-        """The target's own report of itself (target.py state())."""
-        os.kill(self.pid, signal.SIGUSR1)
+        """The target's own report of itself (selfreport.py), asked of its main thread: a signal
+        sent to the process may go to any thread that does not block it, and while the main thread
+        waits in join() a busy thread would take it and the main thread never wake for it."""
+        _signal_main_thread(self.pid, signal.SIGUSR1)
         try:
             return json.loads(self.next_line("STATE ")[len("STATE "):])
         except AssertionError as error:
@@ -93,6 +109,17 @@ class Target:
         self.process.wait(DEADLINE)
         for stream in (self.process.stdout, self.process.stderr):
             stream.close()
+
+
+def _signal_main_thread(pid, signum):
+    """tgkill(pid, pid, signum): the signal goes to the process's main thread itself."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(_SYS_TGKILL, pid, pid, signum) != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, os.strerror(number))
+
+
+_SYS_TGKILL = {"x86_64": 234, "aarch64": 131}.get(os.uname().machine, 234)
 
 
 def run_helper(pid, settings, python=PYTHON, method="auto", user=None):
@@ -144,14 +171,29 @@ class AdapterSide:
     def accept(self, deadline=None):
         self.server.settimeout(max(0.01, (deadline or time.monotonic() + DEADLINE) - time.monotonic()))
         connection, _ = self.server.accept()
+        return self._take_hello(connection)
+
+    def connect(self, port, token, host="127.0.0.1"):
+        """Listen mode: connect to a listening runtime, proving token; returns its hello (None if it
+        closed the connection instead)."""
+        connection = socket.create_connection((host, port), timeout=DEADLINE)
+        connection.sendall(encode_frame({"type": "hello", "token": token, "protocolVersion": PROTOCOL_VERSION}))
+        self.token = token
+        try:
+            self.hello = self._take_hello(connection)
+        except ConnectionError:
+            connection.close()
+            return None
+        return self.hello
+
+    def _take_hello(self, connection):
         connection.settimeout(DEADLINE)
-        data = b""
         decoder = FrameDecoder(64 << 20)
         messages = []
         while not messages:
             chunk = connection.recv(65536)
             if not chunk:
-                raise AssertionError("the runtime closed the connection before its hello")
+                raise ConnectionError("the runtime closed the connection before its hello")
             messages = decoder.feed(chunk)
         hello = messages[0]
         self.test.assertEqual(hello["token"], self.token)

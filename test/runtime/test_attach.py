@@ -221,9 +221,8 @@ class AttachByProcessId(unittest.TestCase):
         self.assertIn("belongs to user 0", result["message"])
         if not HAS_GDB:
             return
-        as_nobody = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups", helper]
-        target = self.target("idle", python=as_nobody[0], interpreter_options=as_nobody[1:],
-                             env=clean_environment(TARGET_NOT_DUMPABLE="1"))
+        as_nobody = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"]
+        target = self.target("idle", python=helper, prefix=as_nobody, env=clean_environment(TARGET_NOT_DUMPABLE="1"))
         result = run_helper(target.pid, AdapterSide(self).settings(), python=helper, user=NOBODY, method="gdb")
         self.assertEqual((result["ok"], result.get("reason")), (False, InjectionFailure.NOT_PERMITTED), result)
         self.assertIn("dumpable", result["message"])
