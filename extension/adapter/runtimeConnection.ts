@@ -52,6 +52,19 @@ export interface RuntimeConnectionEvents {
 
 type Pending = { command: string; resolve: (body: unknown) => void; reject: (error: Error) => void };
 
+/** What a debug session needs of its runtime: a RuntimeConnection, or readOnlyRuntime.ts's stand-in
+ * for a program that can only be read from outside. */
+export interface RuntimeLink extends EventEmitter<RuntimeConnectionEvents> {
+  readonly hello: Hello;
+  readonly pid: number | undefined;
+  readonly hasExited: boolean;
+  request<K extends RuntimeRequestName>(command: K, args: RuntimeRequests[K]['arguments']): Promise<RuntimeRequests[K]['body']>;
+  onEvent<K extends RuntimeEventName>(event: K, listener: (body: RuntimeEvents[K]) => void): this;
+  whenExited(): Promise<ProgramExit>;
+  terminate(): Promise<ProgramExit>;
+  throttleOutputBy(sink: OutputSink): void;
+}
+
 export function findRuntimeDir(start = __dirname): string {
   for (let dir = start; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'runtime');
@@ -60,7 +73,7 @@ export function findRuntimeDir(start = __dirname): string {
   }
 }
 
-export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
+export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> implements RuntimeLink {
   private seq = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly eventHandlers = new EventEmitter();

@@ -20,7 +20,8 @@ import {
 } from './protocol';
 import { checkDapRequest } from './requestCheck';
 import { describeProcess } from './pythonProcess';
-import { launchWithPythonFallback, OutputSink, RuntimeConnection } from './runtimeConnection';
+import { ReadOnlyRuntime } from './readOnlyRuntime';
+import { launchWithPythonFallback, OutputSink, RuntimeLink } from './runtimeConnection';
 
 /** The task filters, offered as exception breakpoint filters. */
 export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FILTER_VALUES.map((filter) => ({
@@ -45,7 +46,7 @@ type Handler = (response: any, args: any, request: DebugProtocol.Request) => voi
 // DebugSession, not LoggingDebugSession: the latter stringifies every message for its logger and
 // keeps them all until the logger is set up (the soak test saw the adapter's heap grow with each stop).
 export class LoopscopeSession extends DebugSession {
-  private runtime: RuntimeConnection | undefined;
+  private runtime: RuntimeLink | undefined;
   private configurationDone!: () => void;
   private readonly configured = new Promise<void>((resolve) => { this.configurationDone = resolve; });
   private functionBreakpoints: DebugProtocol.FunctionBreakpoint[] = [];
@@ -190,12 +191,15 @@ export class LoopscopeSession extends DebugSession {
     try {
       if (pid !== undefined) {
         const attached = await attachToProcess({ pid, gdb: args.gdb ?? ATTACH_OPTIONS_SCHEMA.properties.gdb.default });
-        if (attached.kind === 'read-only') {
-          return this.fail(response, ErrorId.BadLaunch, attached.why);
-        }
-        this.runtime = attached.connection;
         this.attached = { pid, local: true };
-        this.log(`Attached to process ${pid} (Python ${attached.facts.python!.join('.')}, ${attached.method}) in ${attached.seconds.toFixed(2)} s.`);
+        if (attached.kind === 'read-only') {
+          this.runtime = await ReadOnlyRuntime.open(pid, attached.facts.python!.join('.'), attached.interpreter);
+          this.log(`${attached.why}\nRead-only: Loopscope shows the program's threads, loops and tasks, read from outside as ` +
+            '`python -m asyncio pstree` reads them; it cannot hold, step or evaluate anything there. Pause reads them again.');
+        } else {
+          this.runtime = attached.connection;
+          this.log(`Attached to process ${pid} (Python ${attached.facts.python!.join('.')}, ${attached.method}) in ${attached.seconds.toFixed(2)} s.`);
+        }
       } else {
         const connect = args.connect!;
         this.runtime = await connectToListener(connect);
@@ -435,7 +439,7 @@ export class LoopscopeSession extends DebugSession {
 
   // --- helpers ---
 
-  private listen(runtime: RuntimeConnection): void {
+  private listen(runtime: RuntimeLink): void {
     runtime.on('output', (category, text) => this.sendEvent(new OutputEvent(text, category)));
     runtime.on('log', (message) => this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'console')));
     runtime.onEvent('stopped', (body) => {
@@ -519,7 +523,7 @@ export class LoopscopeSession extends DebugSession {
     this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'console'));
   }
 
-  private live(): RuntimeConnection {
+  private live(): RuntimeLink {
     if (!this.runtime || this.runtime.hasExited) throw new NotRunning('The program is not running.');
     return this.runtime;
   }

@@ -4,10 +4,11 @@
 // pause), and a disconnect leaves the program running as it was. Plus every way an attach can fail.
 import * as assert from 'node:assert/strict';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { eventually, FIXTURES, markers, processAlive, PYTHON, Session, Stop, supportedPythons } from './harness';
+import { eventually, FIXTURES, markers, processAlive, PYTHON, ROOT, Session, Stop, supportedPythons } from './harness';
 
 const ATTACH = path.join(FIXTURES, 'attach');
 const TARGET = path.join(ATTACH, 'target.py');
@@ -86,6 +87,15 @@ async function attached(program: Program, body: (session: Session, stop: Stop) =
   } finally {
     await session.stop();
   }
+}
+
+/** A port nothing listens on (one the OS just gave and took back). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 const snapshot = async (session: Session) => (await session.client.customRequest('loopscope/snapshot', {})).body.loops;
@@ -304,4 +314,115 @@ describe('attach: what cannot be attached to, and why', function () {
       await attachFails({ processId: program.pid }, /has not imported asyncio/);
     });
   });
+});
+
+describe('connect to a program that listens for Loopscope', function () {
+  this.timeout(120_000);
+
+  /** python -m loopscope --listen 127.0.0.1:0 target.py idle: the program and the port it listens on. */
+  async function listening(): Promise<{ program: ChildProcess; port: number; tokenFile: string }> {
+    const runtime = path.join(ROOT, 'runtime');
+    const program = spawn(PYTHON, ['-u', '-m', 'loopscope', '--listen', '127.0.0.1:0', TARGET, 'idle'],
+      { cwd: ATTACH, env: { ...process.env, PYTHONPATH: runtime }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stderr = '';
+    const found = await new Promise<RegExpExecArray>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line: ${stderr}`)), 20_000);
+      program.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk;
+        const match = /listening on 127\.0\.0\.1:(\d+) \(token in (\S+), readable/.exec(stderr);
+        if (match) { clearTimeout(timer); resolve(match); }
+      });
+    });
+    return { program, port: Number(found[1]), tokenFile: found[2] };
+  }
+
+  it('debugs it, detaches, and connects again with the next one-time token', async () => {
+    const { program, port } = await listening();
+    try {
+      for (const round of [1, 2]) {
+        const session = new Session();
+        await session.start();
+        try {
+          await session.attach({ connect: { port } });
+          const stop = await session.nextStop();
+          assert.equal(stop.body.description, 'attached', `round ${round}`);
+          assert.equal((await snapshot(session))[0].state, 'paused');
+          assert.match(session.text('console'), new RegExp(`Connected to process ${program.pid} .* listening on 127\\.0\\.0\\.1:${port}`));
+        } finally {
+          await session.stop();
+        }
+        assert.ok(processAlive(program.pid!), `round ${round}: the program ended with the session`);
+      }
+    } finally {
+      try { process.kill(-program.pid!, 'SIGKILL'); } catch { /* gone */ }
+    }
+  });
+
+  it('says when nothing listens, and when the token file is not private', async () => {
+    const session = new Session();
+    await session.start();
+    try {
+      const { program, port, tokenFile } = await listening();
+      try {
+        chmodSync(tokenFile, 0o644);
+        await assert.rejects(session.attach({ connect: { port } }), /can be read by other users .* Restart the listener/);
+      } finally {
+        try { process.kill(-program.pid!, 'SIGKILL'); } catch { /* gone */ }
+      }
+    } finally {
+      await session.stop();
+    }
+    const again = new Session();
+    await again.start();
+    const scratch = mkdtempSync(path.join(os.tmpdir(), 'loopscope-token-'));
+    try {
+      const junk = path.join(scratch, 'junk');
+      writeFileSync(junk, 'not a token\n', { mode: 0o600 });
+      await assert.rejects(again.attach({ connect: { port: 9, tokenFile: junk } }), /does not hold a Loopscope token/);
+      const token = path.join(scratch, 'token');
+      writeFileSync(token, `${'a'.repeat(64)}\n`, { mode: 0o600 });
+      const closed = await freePort();
+      await assert.rejects(again.attach({ connect: { port: closed, tokenFile: token } }), new RegExp(`Nothing listens at 127\\.0\\.0\\.1:${closed}`));
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+      await again.stop();
+    }
+  });
+});
+
+describe('a 3.14+ program that lets no code in, read from outside', function () {
+  this.timeout(120_000);
+
+  for (const python of supportedPythons().filter((p) => minor(p.version) >= 14)) {
+    it(`shows its loops and tasks read-only (CPython ${python.version})`, async () => {
+      const program = spawn(python.path, ['-u', TARGET, 'multi'], {
+        cwd: ATTACH, env: { ...process.env, PYTHON_DISABLE_REMOTE_DEBUG: '1' }, stdio: ['ignore', 'pipe', 'ignore'], detached: true,
+      });
+      try {
+        await new Promise<void>((resolve) => program.stdout!.on('data', (chunk: Buffer) => { if (/READY/.test(chunk.toString())) resolve(); }));
+        const session = new Session();
+        await session.start();
+        try {
+          await session.attach({ processId: program.pid });
+          const stop = await session.nextStop();
+          assert.equal(stop.body.description, 'read-only');
+          assert.match(session.text('console'), /PYTHON_DISABLE_REMOTE_DEBUG .*\nRead-only: Loopscope shows/s);
+          const loops = await snapshot(session);
+          const names = loops.flatMap((loop: any) => loop.tasks.map((t: any) => t.name));
+          assert.ok(names.includes('waits-for-a') && names.includes('waits-for-b'), JSON.stringify(names));
+          const waiter = (await threads(session)).find((t) => t.name.startsWith('waits-for-a'))!;
+          const frames = (await session.client.stackTraceRequest({ threadId: waiter.id })).body.stackFrames;
+          assert.deepEqual(frames.map((f) => f.name), ['Event.wait', 'deadlock.<locals>.waits_for']);
+          await assert.rejects(session.client.evaluateRequest({ expression: '1 + 1', context: 'repl' }), /read-only/);
+          await session.client.pauseRequest({ threadId: 0 });
+          assert.equal((await session.nextStop()).body.description, 'read-only');
+        } finally {
+          await session.stop();
+        }
+        assert.ok(processAlive(program.pid!));
+      } finally {
+        try { process.kill(-program.pid!, 'SIGKILL'); } catch { /* gone */ }
+      }
+    });
+  }
 });

@@ -5,7 +5,13 @@ which sys.remote_exec and the 3.14+ memory reader need), isolated from the user'
 
 reads the attach's settings from stdin as JSON (port, token, protocolVersion: never on the command
 line, which other users can read), writes the ticket (tickets.py), gets it run, and prints one JSON
-line, protocol.json's InjectionResult. Exits 0 (2 for bad usage).
+line, protocol.json's InjectionResult.
+
+    PYTHON -I -S .../loopscope/outside/cli.py task-tree PID
+
+prints the threads, loops and tasks of a 3.14+ program read from outside (task_tree.py), as one
+JSON line: {"ok": true, "threads": [...], "tasks": [...]} or {"ok": false, "message": ...}.
+Both exit 0 (2 for bad usage).
 """
 
 import json
@@ -18,11 +24,11 @@ if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.a
     del sys.path[0]  # this directory's modules are imported as loopscope.outside.*, never bare
 sys.path.insert(0, _RUNTIME)
 
-from loopscope.outside import gdb, remote_exec, tickets  # noqa: E402
+from loopscope.outside import gdb, remote_exec, task_tree, tickets  # noqa: E402
 from loopscope.outside.failures import InjectionFailed  # noqa: E402
 from loopscope.vocabulary import InjectionFailure as Failure  # noqa: E402
 
-USAGE = "usage: cli.py inject PID [--gdb GDB] [--method auto|gdb|remote_exec] < SETTINGS.json"
+USAGE = "usage: cli.py inject PID [--gdb GDB] [--method auto|gdb|remote_exec] < SETTINGS.json | cli.py task-tree PID"
 
 
 def inject(pid, settings, gdb_path="gdb", method="auto"):
@@ -63,6 +69,19 @@ def _ticket(pid, settings):
         raise InjectionFailed(Failure.NOT_PERMITTED, "Loopscope could not write the attach ticket: %s" % error)
 
 
+def read_task_tree(pid):
+    try:
+        return dict(task_tree.read(pid), ok=True)
+    except ImportError:
+        return {"ok": False, "message": "Python %d.%d cannot read another process's tasks (3.14 and newer can)."
+                % sys.version_info[:2]}
+    except PermissionError:
+        return {"ok": False, "message": "This user may not read the memory of process %d: the same user as the program "
+                                        "(or root) is needed, and Yama's ptrace_scope may restrict it further." % pid}
+    except (OSError, RuntimeError, ValueError) as error:
+        return {"ok": False, "message": "Loopscope could not read process %d from outside: %s" % (pid, error)}
+
+
 def _done(method, started):
     return {"ok": True, "method": method, "seconds": time.monotonic() - started}
 
@@ -87,9 +106,12 @@ def main(argv):
         else:
             words.append(argv[index])
             index += 1
-    if len(words) != 2 or words[0] != "inject" or not words[1].isdigit():
+    if len(words) != 2 or words[0] not in ("inject", "task-tree") or not words[1].isdigit():
         sys.stderr.write(USAGE + "\n")
         return 2
+    if words[0] == "task-tree":
+        sys.stdout.write(json.dumps(read_task_tree(int(words[1]))) + "\n")
+        return 0
     try:
         settings = json.loads(sys.stdin.read())
     except ValueError as error:
