@@ -43,7 +43,13 @@ def serve(ticket, marker):
     except ChannelError:
         attachment.forget_runtime()  # the adapter is gone: nobody to tell
         return
-    attachment.run(channel)
+    try:
+        attachment.run(channel)
+    except BaseException:
+        # A fault of Loopscope's own: the program must not keep half a session (bootstrap.py tells the adapter).
+        attachment.detach()
+        attachment.finish()
+        raise
 
 
 def refusal(marker):
@@ -128,6 +134,7 @@ class Attachment:
         self._lock = _thread.allocate_lock()
         self._detached = False
         self._finished = False
+        self._claimed = False  # this session is the one the marker says is active
         self._gone = threading.Event()  # the adapter went away (or detached) before the program started
         self.channel = None
         self.debugger = None   # made once the program is known to be debuggable (run())
@@ -156,6 +163,7 @@ class Attachment:
             self.finish()
             return
         self._marker.session = _PACKAGE
+        self._claimed = True
         output.output_goes_elsewhere()
         self.debugger = Debugger(self._send_event, attach_marker=self._marker)
         self.debugger.attached = self._program_started
@@ -239,9 +247,10 @@ class Attachment:
 
     def forget_runtime(self):
         marker = self._marker
-        if self._owns_runtime:
+        # A refused attach must not pull the modules from under the session that refused it.
+        if self._owns_runtime and (marker.session is None or self._claimed):
             for name in [n for n in list(sys.modules) if n == _PACKAGE or n.startswith(_PACKAGE + ".")]:
                 sys.modules.pop(name, None)
             sys.path_importer_cache.pop(os.path.dirname(os.path.abspath(__file__)), None)
-        if marker.session == _PACKAGE:
+        if self._claimed:
             marker.session = None

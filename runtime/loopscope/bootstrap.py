@@ -192,9 +192,9 @@ def _start_runtime(ticket, made):
         importlib.import_module(package + ".processhooks").use_attach_marker(made)
         importlib.import_module(package + ".attachment").serve(ticket, made)
     except BaseException as error:  # reported to the adapter, never to the program
-        made.session = None
-        for name in [n for n in sys.modules if n == RUNTIME_PACKAGE or n.startswith(RUNTIME_PACKAGE + ".")]:
-            sys.modules.pop(name, None)
+        if made.session is None:  # no other session uses the modules
+            for name in [n for n in list(sys.modules) if n == RUNTIME_PACKAGE or n.startswith(RUNTIME_PACKAGE + ".")]:
+                sys.modules.pop(name, None)
         _refuse(ticket, "Loopscope's runtime could not start in this program: %s: %s" % (type(error).__name__, error))
 
 

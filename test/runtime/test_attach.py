@@ -180,7 +180,20 @@ class AttachByProcessId(unittest.TestCase):
         self.assertTrue(result["ok"], result)
         self.assertIn("attached to this program already", hello["refusal"])
         self.assertEqual(first.body("snapshot")["loops"][0]["state"], "paused")
+        # Once the refused runtime has gone (it closes last), the active session's modules are still there.
+        self.assertTrue(second.closed.wait(DEADLINE), "the refused runtime kept its connection open")
+        self.assertTrue(target.state()["loopscope_modules"], "the refused runtime took the active session's modules")
         first.detach()
+        self.assertEqual(target.state()["loopscope_modules"], [])
+
+    def test_a_program_under_another_debugger_is_refused(self):
+        target = self.target("traced")
+        adapter = AdapterSide(self)
+        result, hello = adapter.attach(target)
+        self.assertTrue(result["ok"], result)
+        expected = "sys.monitoring tool 'another debugger'" if VERSION >= (3, 12) else "another debugger or tracer"
+        self.assertIn(expected, hello["refusal"])
+        self.assertIn("disconnect it first", hello["refusal"])
         self.assertEqual(target.state()["loopscope_modules"], [])
 
     def test_a_program_without_asyncio_is_refused(self):
