@@ -145,6 +145,9 @@ export class LoopscopeSession extends DebugSession {
       supportsHitConditionalBreakpoints: true,
       supportsEvaluateForHovers: true,
       supportsTerminateRequest: true,
+      // Stop on an attached session: VS Code then says terminateDebuggee, and the adapter detaches;
+      // the extension asks before ending a program Loopscope did not start (endAttachedProgram.ts).
+      supportTerminateDebuggee: true,
       supportsLogPoints: true,
       supportsExceptionInfoRequest: true,
       exceptionBreakpointFilters: TASK_FILTERS,
