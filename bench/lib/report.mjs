@@ -1,6 +1,7 @@
 // Turns the measurements into tables (for the terminal and for docs/benchmarks.md) and checks them
 // against the targets of issue #6, saying for each missed target what bounds it.
 import { MODES, WORKLOADS } from '../sections/free.mjs';
+import { attachTables, attachTarget } from './attachReport.mjs';
 import { median, percentile } from './util.mjs';
 import { markdownTable, textTable } from './table.mjs';
 
@@ -309,6 +310,7 @@ export function evaluateTargets(results, context) {
       bound: w && w.value > 300 ? 'launch→entry covers spawning Python, importing asyncio and the runtime, connecting back with the token and the configuration round trips.' : '',
     });
   }
+  if (results.attach) targets.push(attachTarget(results.attach));
   return targets;
 }
 
@@ -329,6 +331,7 @@ export function allTables(results, context) {
   if (results.memory) tables.push(memoryTable(results.memory));
   if (results.snapshots) tables.push(snapshotTable(results.snapshots));
   if (results.startup) tables.push(...startupTables(results.startup, results.bundles));
+  if (results.attach) tables.push(...attachTables(results.attach));
   tables.push(targetTable(evaluateTargets(results, context)));
   return tables;
 }

@@ -88,6 +88,11 @@ class Target:
         except AssertionError as error:
             raise AssertionError("%s\nthe target's threads: %s" % (error, self.threads()))
 
+    def calls(self):
+        """The functions an asyncio workload calls in the target, counted (selfreport.calls())."""
+        _signal_main_thread(self.pid, signal.SIGWINCH)
+        return json.loads(self.next_line("CALLS ")[len("CALLS "):])
+
     def threads(self):
         """What each thread of the target is doing, from /proc, for failure messages."""
         described = []

@@ -140,6 +140,7 @@ class AttachByProcessId(unittest.TestCase):
         piling up, its loop clock the plain clock again, and its timers still firing."""
         target = self.target("counter")
         before = target.state()
+        calls_before = target.calls()
         after_first = None
         for cycle in range(10):
             adapter = self.attach(target)
@@ -170,6 +171,8 @@ class AttachByProcessId(unittest.TestCase):
         self.assertEqual(final["fds"], after_first["fds"])
         ticks = final["progress"]["ticks"]
         eventually(lambda: target.state()["progress"]["ticks"], lambda n: n > ticks + 5, "the timers firing")
+        # An event loop does exactly the work it did before the first attach: no call more, none less.
+        self.assertEqual(target.calls(), calls_before)
 
     def test_a_second_attach_is_refused_while_one_is_active(self):
         target = self.target("idle")
