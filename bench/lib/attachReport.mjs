@@ -26,7 +26,7 @@ export function attachTables(attach) {
   const labels = Object.keys(attach.times);
   const cell = (c) => (c.viewMs.length
     ? `${ms(median(c.viewMs))} · ${mostCommon(c.methods ?? [])}${c.errors.length ? ` (${c.errors.length} failed)` : ''}`
-    : `failed: ${c.errors[0] ?? '?'}`);
+    : c.errors[0]?.startsWith('not possible') ? 'n/a (3.8)' : `failed: ${c.errors[0] ?? '?'}`);
   return [{
     title: `Attach: from the attach request to the first Asyncio Tasks view (medians; measured ${attach.when.slice(0, 16).replace('T', ' ')} UTC, load ${attach.load.toFixed(1)})`,
     headers: ['program', ...labels],

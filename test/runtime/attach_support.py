@@ -127,10 +127,10 @@ def _signal_main_thread(pid, signum):
 _SYS_TGKILL = {"x86_64": 234, "aarch64": 131}.get(os.uname().machine, 234)
 
 
-def run_helper(pid, settings, python=PYTHON, method="auto", user=None):
+def run_helper(pid, settings, python=PYTHON, method="auto", user=None, cli=CLI):
     """loopscope/outside/cli.py inject, as the adapter runs it (settings on stdin); returns its
-    InjectionResult."""
-    command = [python, "-I", "-S", CLI, "inject", str(pid), "--method", method]
+    InjectionResult. cli: the helper of another copy of the runtime."""
+    command = [python, "-I", "-S", cli, "inject", str(pid), "--method", method]
     if user is not None:
         command = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + command
     done = subprocess.run(command, input=json.dumps(settings).encode(), stdout=subprocess.PIPE,
@@ -160,10 +160,10 @@ class AdapterSide:
         self.seen = []  # every event taken so far, in order
         test.addCleanup(self.close)
 
-    def attach(self, target, python=PYTHON, method="auto", expect_hello=True):
+    def attach(self, target, python=PYTHON, method="auto", expect_hello=True, cli=CLI):
         """Inject into target; returns (InjectionResult, hello or None)."""
         started = time.monotonic()
-        result = run_helper(target.pid, self.settings(), python, method)
+        result = run_helper(target.pid, self.settings(), python, method, cli=cli)
         self.result = result
         if not result["ok"] or not expect_hello:
             return result, None

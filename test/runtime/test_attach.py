@@ -6,13 +6,15 @@ thread), serves the session, and at detach leaves the program as it was, ten tim
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
 from attach_support import HAS_GDB, PLAIN, AdapterSide, Target, run_helper
-from runtime_support import DEADLINE, clean_environment
+from runtime_support import DEADLINE, RUNTIME, clean_environment
 
 from loopscope import bootstrap, pausing, timelimit
 from loopscope.vocabulary import InjectionFailure
@@ -242,6 +244,32 @@ class AttachByProcessId(unittest.TestCase):
         result = run_helper(target.pid, AdapterSide(self).settings(), python=helper, user=NOBODY, method="gdb")
         self.assertEqual((result["ok"], result.get("reason")), (False, InjectionFailure.NOT_PERMITTED), result)
         self.assertIn("dumpable", result["message"])
+
+    @unittest.skipUnless(os.getuid() == 0 and shutil.which("setpriv") and HAS_GDB, "needs root and gdb")
+    def test_root_attaches_to_another_users_program(self):
+        """The program's user cannot read this runtime: the helper copies it into that user's private
+        directory, safely, and the bootstrap runs it from there, with the program's credentials."""
+        helper = next((python for python in ("/usr/bin/python3",) if runs_as(NOBODY, python)), None)
+        if helper is None:
+            self.skipTest("no Python that user %d can run" % NOBODY)
+        hidden = tempfile.mkdtemp()  # 0700, root's
+        self.addCleanup(shutil.rmtree, hidden, True)
+        shutil.copytree(RUNTIME, os.path.join(hidden, "runtime"), ignore=shutil.ignore_patterns("__pycache__"))
+        target = self.target("idle", python=helper, prefix=["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+                                                            "--clear-groups"])
+        adapter = AdapterSide(self)
+        result, hello = adapter.attach(target, python=helper,
+                                       cli=os.path.join(hidden, "runtime", "loopscope", "outside", "cli.py"))
+        self.assertTrue(result["ok"], result)
+        self.assertNotIn("refusal", hello)
+        adapter.start()
+        self.assertEqual(adapter.next_event("stopped")["label"], "attached")
+        copies = [name for name in os.listdir("/tmp/loopscope-%d" % NOBODY) if name.startswith("runtime-")]
+        self.assertTrue(copies)
+        facts = os.lstat(os.path.join("/tmp/loopscope-%d" % NOBODY, copies[0]))
+        self.assertEqual((facts.st_uid, stat.S_IMODE(facts.st_mode)), (NOBODY, 0o700))
+        adapter.detach()
+        self.assertEqual(target.state()["loopscope_modules"], [])
 
     @unittest.skipUnless(REMOTE_EXEC, "PYTHON_DISABLE_REMOTE_DEBUG is 3.14+")
     def test_remote_debugging_disabled_is_respected(self):

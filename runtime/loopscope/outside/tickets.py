@@ -15,12 +15,13 @@ import json
 import os
 import re
 import secrets
-import shutil
+import stat
 
 from .. import bootstrap, privatefiles
 from ..vocabulary import ATTACH_FILES
 
 _RUNTIME = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def owner(pid):
@@ -47,13 +48,17 @@ def write(pid, settings):
 
 
 def discard(path):
-    """Empty a ticket that may not have run: its token goes, a late run of it does nothing."""
+    """Empty a ticket that may not have run: its token goes, a late run of it does nothing. Only the
+    ticket itself: the directory belongs to the program's user, who could have put a link there."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, os.O_WRONLY | _NOFOLLOW)
     except OSError:
         return
     try:
-        os.write(fd, bootstrap.USED_TICKET)
+        facts = os.fstat(fd)
+        if stat.S_ISREG(facts.st_mode) and facts.st_nlink == 1:
+            os.ftruncate(fd, 0)
+            os.write(fd, bootstrap.USED_TICKET)
     finally:
         os.close(fd)
 
@@ -80,19 +85,47 @@ def _runtime_for(uid, directory):
     for path in sources:
         with open(path, "rb") as source:
             digest.update(path.encode() + b"\0" + source.read())
-    copy = os.path.join(directory, "runtime-%s" % digest.hexdigest()[:16])
+    name = "runtime-%s" % digest.hexdigest()[:16]
+    copy = os.path.join(directory, name)
     if not os.path.isdir(copy):
-        staging = copy + ".%s" % secrets.token_hex(4)
-        for path in sources:
-            target = os.path.join(staging, os.path.relpath(path, _RUNTIME))
-            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
-            shutil.copyfile(path, target)
-        for root, dirs, files in os.walk(staging):
-            for name in dirs + files:
-                os.chown(os.path.join(root, name), uid, -1)
-        os.chown(staging, uid, -1)
-        os.rename(staging, copy)
+        # Written as root into a directory the program's user owns: every step relative to a
+        # directory descriptor, never following a link that user could have put in the way.
+        parent = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW)
+        try:
+            staging = "%s.%s" % (name, secrets.token_hex(4))
+            _copy_tree(parent, staging, sources, uid)
+            os.rename(staging, name, src_dir_fd=parent, dst_dir_fd=parent)
+        finally:
+            os.close(parent)
     return copy
+
+
+def _copy_tree(parent, name, sources, uid):
+    """The runtime's files under parent/name, made new, owned by uid."""
+    os.mkdir(name, 0o700, dir_fd=parent)
+    opened = {"": os.open(name, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=parent)}
+    try:
+        os.fchown(opened[""], uid, -1)
+        for path in sources:
+            relative = os.path.relpath(path, _RUNTIME)
+            folder, file_name = os.path.split(relative)
+            if folder not in opened:
+                above, last = os.path.split(folder)
+                os.mkdir(last, 0o700, dir_fd=opened[above])
+                opened[folder] = os.open(last, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=opened[above])
+                os.fchown(opened[folder], uid, -1)
+            with open(path, "rb") as source:
+                data = source.read()
+            fd = os.open(file_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=opened[folder])
+            try:
+                os.fchown(fd, uid, -1)
+                while data:
+                    data = data[os.write(fd, data):]
+            finally:
+                os.close(fd)
+    finally:
+        for fd in opened.values():
+            os.close(fd)
 
 
 def _readable_by_anyone(runtime):
