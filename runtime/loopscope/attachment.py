@@ -194,11 +194,11 @@ class Attachment:
                     "holds the first one that starts" if debugger.settings.stop_on_entry else
                     "sees each one from its first iteration"))})
         for state in states:
-            if debugger.pausing.cannot_stop_busy_code(state):
+            why = debugger.pausing.why_busy_code_cannot_stop(state)
+            if why is not None:
                 self._send_event("log", {"level": "info", "message": (
-                    "If %s is busy in a callback, pause holds it only when the callback returns: Python %d.%d "
-                    "cannot stop code running on a thread other than the main one from outside it."
-                    % (state.label, sys.version_info[0], sys.version_info[1]))})
+                    "If %s is busy in a callback, pause holds it only when the callback returns: %s."
+                    % (state.label, why))})
         if debugger.settings.stop_on_entry:
             debugger.pause_on_attach(BUSY_DELAY)
 

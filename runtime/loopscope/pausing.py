@@ -60,11 +60,13 @@ class Pausing:
         finally:
             frames = None
 
-    def cannot_stop_busy_code(self, state):
-        """True when a loop busy on state's thread could only hold at its next handle."""
+    def why_busy_code_cannot_stop(self, state):
+        """Why a loop busy on state's thread could only hold at its next handle, or None."""
         if state.thread_ident == self._main_ident:
-            return not self._signal_installed
-        return not self._busy_code.available
+            return None if self._signal_installed else "the program handles signal %d itself" % PAUSE_SIGNAL
+        if self._busy_code.available:
+            return None
+        return "Python %d.%d cannot stop code running on a thread other than the main one from outside it" % sys.version_info[:2]
 
     def _on_busy_code(self, frame):
         state = next((s for s in registry.loop_states() if s.thread_ident == _thread.get_ident()), None)
