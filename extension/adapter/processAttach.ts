@@ -91,25 +91,28 @@ export async function attachToProcess(options: ProcessAttachOptions): Promise<At
       port: listener.port, token: listener.token, protocolVersion: PROTOCOL_VERSION,
     }, own ? 'auto' : 'gdb');
     const injected = Promise.race([helper, exited.promise]);
-    // The hello may come before the helper has finished (gdb detaching), never without a ticket that ran.
-    const failed = injected.then((result) => {
-      if (!result.ok) throw new InjectionFailed(result);
-      return new Promise<never>(() => undefined);
-    });
-    const afterInjection = injected.then((result) => {
-      if (!result.ok) return new Promise<never>(() => undefined);
-      return new Promise<never>((_resolve, reject) => setTimeout(() => reject(new AttachError(
+    // The hello may come before the helper has finished (gdb detaching), never without a ticket that
+    // ran: the attach fails when the helper does, or when no hello follows its success in time.
+    let helloTimer: NodeJS.Timeout | undefined;
+    let answered = false;
+    const failed = injected.then((result) => new Promise<never>((_resolve, reject) => {
+      if (!result.ok) return reject(new InjectionFailed(result));
+      if (answered) return; // the runtime connected before the helper was done
+      helloTimer = setTimeout(() => reject(new AttachError(
         `Loopscope's bootstrap went into process ${options.pid} (${result.method}) but its runtime did not connect within ` +
-        `${HELLO_AFTER_INJECTION_MS / 1000} s: the main thread may be blocked in C code that holds the GIL.`)), HELLO_AFTER_INJECTION_MS));
-    });
+        `${HELLO_AFTER_INJECTION_MS / 1000} s: the main thread may be blocked in C code that holds the GIL.`)), HELLO_AFTER_INJECTION_MS);
+    }));
     let proven;
     try {
-      proven = await listener.accept(HELPER_DEADLINE_MS + HELLO_AFTER_INJECTION_MS, Promise.race([failed, afterInjection]),
+      proven = await listener.accept(HELPER_DEADLINE_MS + HELLO_AFTER_INJECTION_MS, failed,
         () => new AttachError(`Attaching to process ${options.pid} took too long; nothing of Loopscope's runs in it.`));
     } catch (error) {
       if (error instanceof InjectionFailed) return readOnlyOr(error, facts, own);
       if (error instanceof RuntimeRefused) throw new AttachError(error.message);
       throw error;
+    } finally {
+      answered = true;
+      clearTimeout(helloTimer);
     }
     const connection = RuntimeConnection.attached(proven.socket, proven.hello, proven.leftover);
     listener.tellRefusalsTo(connection);

@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { describeProcess, listPythonProcesses, processSummary } from '../../extension/adapter/pythonProcess';
 import { eventually, FIXTURES, markers, processAlive, PYTHON, ROOT, Session, Stop, supportedPythons } from './harness';
 
 const ATTACH = path.join(FIXTURES, 'attach');
@@ -425,4 +426,30 @@ describe('a 3.14+ program that lets no code in, read from outside', function () 
       }
     });
   }
+});
+
+describe("the process picker's list (/proc, nothing run in the processes)", function () {
+  this.timeout(60_000);
+
+  it('lists Python processes with their version and loop hints, and leaves others out', async () => {
+    const python = supportedPythons().find((p) => minor(p.version) <= 13) ?? supportedPythons()[0];
+    await withProgram(python.path, TARGET, ['idle'], async (program) => {
+      const sleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
+      try {
+        await eventually(() => (describeProcess(program.pid)?.waitingInSelect ?? 0) > 0, 'the loop waiting in select', 10_000);
+        const listed = listPythonProcesses();
+        const facts = listed.find((p) => p.pid === program.pid);
+        assert.ok(facts, `pid ${program.pid} not listed among ${listed.map((p) => p.pid).join(', ')}`);
+        assert.deepEqual(facts!.python, python.version.split('.').slice(0, 2).map(Number));
+        assert.match(facts!.command, /target\.py idle$/);
+        const summary = processSummary(facts!);
+        assert.match(summary, new RegExp(`^Python ${python.version.split('.').slice(0, 2).join('\\.')}`));
+        assert.match(summary, /1 thread waiting in select/);
+        assert.ok(!listed.some((p) => p.pid === sleeper.pid), 'sleep is not Python');
+        assert.equal(describeProcess(sleeper.pid!)?.python, undefined);
+      } finally {
+        sleeper.kill('SIGKILL');
+      }
+    });
+  });
 });
