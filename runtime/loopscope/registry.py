@@ -36,10 +36,14 @@ class LoopState:
     __slots__ = ("id", "loop_ref", "thread_ident", "thread_name", "iteration", "run_number", "clock_skew",
                  "current_handle", "log_stamp", "wait_limit", "stats", "__weakref__")
 
-    def __init__(self, loop):
+    def __init__(self, loop, thread=None):
+        """thread: (ident, name) of the thread the loop runs on, when that is not this one (a loop
+        found running when Loopscope attached)."""
         self.id = next(_ids)
         self.loop_ref = weakref.ref(loop)
-        self.thread_ident, self.thread_name = frames.current_thread()  # again when it starts running
+        # frames.current_thread(), not threading's: that would make a _DummyThread on a thread threading
+        # did not start. Again when the loop starts running.
+        self.thread_ident, self.thread_name = thread if thread is not None else frames.current_thread()
         self.iteration = 0          # iterations started
         self.run_number = 0         # which run_forever (numbered across loops) runs it now
         self.clock_skew = 0.0       # seconds the virtual clock jumped ahead on this loop
@@ -61,16 +65,17 @@ class LoopState:
         """The name as it reads inside a sentence."""
         return "event loop %d (%s)" % (self.id, self.thread_name)
 
-    def start_run(self):
+    def start_run(self, thread=None):
         """run_forever starts, on the thread the loop belongs to from now on (it may have been first
-        seen on another, where a task was made for it)."""
+        seen on another, where a task was made for it): this one, or thread (ident, name) for a loop
+        found running when Loopscope attached."""
         self.run_number = next(_run_numbers)
-        self.thread_ident, self.thread_name = frames.current_thread()
+        self.thread_ident, self.thread_name = thread if thread is not None else frames.current_thread()
 
 
-def register_loop(loop, on_collected):
+def register_loop(loop, on_collected, thread=None):
     """A new LoopState for loop; on_collected(state) is called if the loop is collected unclosed."""
-    state = LoopState(loop)
+    state = LoopState(loop, thread)
     key = id(loop)
     states[key] = state
     # Weakly: the state holds this callback (through loop_ref), so a strong reference back would be

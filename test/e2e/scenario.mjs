@@ -13,6 +13,10 @@
 //   4. cancel_worker.py (test/e2e/programs/): two Step Loop Iterations start a worker task that sleeps;
 //      Cancel Task from its context menu in Asyncio Tasks, then Continue: the program prints the
 //      cancellation and ends with exit code 3.
+//   5. deadlocked.py (test/e2e/programs/), started outside VS Code: an attach configuration picks it in
+//      the process picker; the session stops 'attached' with both deadlocked tasks in Asyncio Tasks;
+//      Disconnect leaves it running; attached again, Stop (Alt on Disconnect) detaches too, and the notification
+//      that offers to end the program Loopscope did not start ends it.
 // Each part runs even when an earlier one failed (its debug session is ended first); the run ends
 // with the plain line 'N passed, M failed'.
 //
@@ -21,12 +25,12 @@
 // Environment: LOOPSCOPE_E2E_PYTHON (interpreter for the programs, default: python3's real path),
 // LOOPSCOPE_E2E_TIMEOUT_SCALE (stretch every timeout), LOOPSCOPE_E2E_DIR (tools and scratch, default .e2e/),
 // LOOPSCOPE_E2E_STRICT=1 (known issues fail), LOOPSCOPE_E2E_README_SCREENSHOT=1 (also write docs/media/views.png).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   CodeServer, ROOT, RUN, SCREENSHOTS, StepError, T, Workbench, checkAfterEachStep, freshDirectories, installExtension, lockScratch,
-  log, openBrowser, step, stepCounts, waitFor,
+  log, oneLine, openBrowser, step, stepCounts, waitFor,
 } from './harness.mjs';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -49,6 +53,7 @@ const PROGRAMS = {
   // Run through a wrapper that notes the interpreter's exit code (VS Code shows none).
   cancel: { config: 'Loopscope: cancel_worker', file: 'cancel_worker.py', from: join(ROOT, 'test', 'e2e', 'programs'), noteExitCode: true },
 };
+const ATTACH = { config: 'Loopscope: attach', file: 'deadlocked.py', from: join(ROOT, 'test', 'e2e', 'programs'), tasks: ['invoice-worker', 'ledger-worker'] };
 const TASK_BREAKPOINT = 'consumer-2';
 const CANCELLED_TASK = 'worker';
 const CANCEL_EXIT_CODE = 3;
@@ -75,6 +80,8 @@ function prepareWorkspace(workspace, python) {
     return { type: 'loopscope', request: 'launch', name: p.config, program: `\${workspaceFolder}/${p.file}`, stopOnEntry: true,
       python: p.noteExitCode ? noting : python };
   });
+  copyFileSync(join(ATTACH.from, ATTACH.file), join(workspace, ATTACH.file));
+  configurations.push({ type: 'loopscope', request: 'attach', name: ATTACH.config, processId: '${command:pickProcess}' });
   writeFileSync(join(workspace, '.vscode', 'launch.json'), JSON.stringify({ version: '0.2.0', configurations }, null, 2));
 }
 
@@ -119,6 +126,15 @@ function killProcessesOf(programPath) {
     log(`  ending leftover debuggee ${pid} (${programPath})`);
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }
+}
+
+/** Starts deadlocked.py outside VS Code (as a service would run) and waits until its loop is deadlocked. */
+async function startService(python, programPath) {
+  const child = spawn(python, ['-u', programPath], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+  let out = '';
+  child.stdout.on('data', (chunk) => { out += chunk; });
+  await waitFor(`${programPath} to say READY`, async () => /READY \d+/.test(out), T.ui).catch((error) => { child.kill('SIGKILL'); throw error; });
+  return child;
 }
 
 /** The program's lines in the Debug Console: everything but the adapter's own '[loopscope] …' notes. */
@@ -514,6 +530,50 @@ async function main() {
         }
         if (await wb.statusBarItem(STATUS_ITEM)) throw new Error(`the status bar still shows '${await wb.statusBarItem(STATUS_ITEM)}'`);
       });
+    });
+
+    // --- 5. deadlocked.py, started outside VS Code: attach with the process picker -------------
+    const attachPath = join(dirs.workspace, ATTACH.file);
+    await part(`5. ${ATTACH.file}: attach from the process picker, Disconnect, then Stop`, wb, attachPath, async () => {
+      const service = await step(`5. start ${ATTACH.file} outside VS Code; its loop is deadlocked`, async () => startService(python, attachPath));
+      for (const ending of ['Disconnect', 'Stop']) {
+        await step(`5. start '${ATTACH.config}', pick process ${service.pid} in the picker; it stops 'attached'`, async () => {
+          await wb.startDebugging(ATTACH.config, { pick: async (picker) => {
+            await picker.locator('input').fill(String(service.pid));
+            const row = picker.locator('.monaco-list-row').filter({ hasText: String(service.pid) }).first();
+            await row.waitFor({ timeout: T.ui });
+            const text = oneLine(await row.innerText());
+            if (!/Python 3\.\d+/.test(text) || !text.includes(ATTACH.file)) throw new Error(`the picker's row for ${service.pid} reads "${text}"`);
+            log(`  picker row: ${text}`);
+            await picker.locator('input').press('Enter');
+          } });
+          await wb.waitForStop({ matching: /attached/ });
+          await waitForTree(wb, 'Asyncio Tasks', `both deadlocked tasks waiting`, (rows) => ATTACH.tasks.every((name) =>
+            rows.some((r) => r.label === name && groupState(r.group) === 'Waiting')) && rows);
+        });
+        if (ending === 'Disconnect') {
+          await step('5. Disconnect ends the session; the service runs on', async () => {
+            await wb.clickToolbar('Disconnect');
+            await wb.waitForSessionEnd();
+            if (!processesWith(attachPath).includes(service.pid)) throw new Error(`the service (pid ${service.pid}) ended with the session`);
+          });
+        } else {
+          await step('5. Stop (Alt on Disconnect) detaches and offers to end the service; End Process ends it', async () => {
+            // An attach session's toolbar offers Disconnect; holding Alt turns it into Stop.
+            await wb.page.keyboard.down('Alt');
+            try {
+              await wb.clickToolbar('Stop');
+            } finally {
+              await wb.page.keyboard.up('Alt');
+            }
+            await wb.waitForSessionEnd();
+            const toast = wb.page.locator('.notifications-toasts .notification-toast').filter({ hasText: `process ${service.pid}` });
+            await toast.waitFor({ timeout: T.ui });
+            await toast.locator('.monaco-button').filter({ hasText: 'End Process' }).click();
+            await waitForExit([service.pid], `the service ${ATTACH.file}`);
+          });
+        }
+      }
     });
 
     await step('no error notifications are left', async () => {}); // the check after each step does it
