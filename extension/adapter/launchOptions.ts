@@ -28,6 +28,8 @@ export interface LoopscopeLaunchOptions {
   justMyCode?: boolean;
   /** When Loopscope records task switches for the Task Switches view. */
   taskSwitchHistory?: "whileStepping" | "always";
+  /** What runs while the Debug Console or a watch awaits an expression (`await fetch(3)`): only what the expression needs, the program's other tasks staying held, or the whole loop. */
+  consoleAwait?: "holdOthers" | "runLoop";
 }
 
 export type LaunchRequestArguments = DebugProtocol.LaunchRequestArguments & LoopscopeLaunchOptions;
@@ -120,6 +122,19 @@ export const LAUNCH_OPTIONS_SCHEMA = {
       ],
       "default": "whileStepping",
       "description": "When Loopscope records task switches for the Task Switches view."
+    },
+    "consoleAwait": {
+      "type": "string",
+      "enum": [
+        "holdOthers",
+        "runLoop"
+      ],
+      "enumDescriptions": [
+        "only what the expression needs: its own task, the tasks it starts, its timers, its sockets and the callbacks they schedule; the program's other tasks, callbacks, timers and I/O stay held, and its schedule afterwards is what it would have been",
+        "the whole loop runs, every task of the program included, until the expression finishes; then the loop is held again (breakpoints do not stop meanwhile)"
+      ],
+      "default": "holdOthers",
+      "description": "What runs while the Debug Console or a watch awaits an expression (`await fetch(3)`): only what the expression needs, the program's other tasks staying held, or the whole loop."
     }
   }
 } as const;

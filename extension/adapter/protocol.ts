@@ -21,6 +21,9 @@ export type ClockMode = "frozen" | "wall" | "virtual";
 /** When Loopscope records task switches for the Task Switches view. */
 export type TaskSwitchHistory = "whileStepping" | "always";
 
+/** What runs on the held loop while an expression with await, typed in the Debug Console or a watch, is awaited (loopscope/consoleawait.py). */
+export type ConsoleAwait = "holdOthers" | "runLoop";
+
 /** How resume releases the program. */
 export type ResumeMode = "continue" | "iteration" | "handle" | "over" | "into" | "out";
 
@@ -334,6 +337,21 @@ export type TasksBody = {
   tasks?: TaskSnapshot[];
 };
 
+/** The value a variable or expression has after setVariable or setExpression. */
+export type ValueSet = {
+  value: string;
+  type?: string;
+  variablesReference: number;
+  namedVariables?: number;
+  indexedVariables?: number;
+};
+
+/** One completion: the text that replaces the fragment, and what kind of thing it names (a DAP CompletionItemType). */
+export type CompletionTarget = {
+  label: string;
+  type?: string;
+};
+
 export const STOP_REASON_VALUES: readonly StopReason[] = ["entry","step","pause","breakpoint","function breakpoint","exception","task created","task switch","task done"];
 export const STOP_REASON_DESCRIPTIONS: Readonly<Record<StopReason, string>> = {"entry":"before the first iteration of the first loop (stopOnEntry)","step":"a step ended: an iteration, a handle, or a line","pause":"the user paused","breakpoint":"a line breakpoint","function breakpoint":"a task whose name or await chain matches a function breakpoint is about to resume","exception":"a task's exception (taskException) or an exception raised in user code (raised)","task created":"a task is being created (taskCreated)","task switch":"a task is about to resume (taskSwitch)","task done":"a task finished, was cancelled or failed (taskDone)"};
 
@@ -350,6 +368,9 @@ export const CLOCK_MODE_DESCRIPTIONS: Readonly<Record<ClockMode, string>> = {"fr
 export const TASK_SWITCH_HISTORY_VALUES: readonly TaskSwitchHistory[] = ["whileStepping","always"];
 export const TASK_SWITCH_HISTORY_DESCRIPTIONS: Readonly<Record<TaskSwitchHistory, string>> = {"whileStepping":"record task switches while you step or while task breakpoints and filters are set: free-running costs nothing","always":"record every task switch, also while the program runs freely: the Task Switches view is always full, at a cost of roughly 1.3-1.5x on switch-heavy programs"};
 
+export const CONSOLE_AWAIT_VALUES: readonly ConsoleAwait[] = ["holdOthers","runLoop"];
+export const CONSOLE_AWAIT_DESCRIPTIONS: Readonly<Record<ConsoleAwait, string>> = {"holdOthers":"only what the expression needs: its own task, the tasks it starts, its timers, its sockets and the callbacks they schedule; the program's other tasks, callbacks, timers and I/O stay held, and its schedule afterwards is what it would have been","runLoop":"the whole loop runs, every task of the program included, until the expression finishes; then the loop is held again (breakpoints do not stop meanwhile)"};
+
 export const RESUME_MODE_VALUES: readonly ResumeMode[] = ["continue","iteration","handle","over","into","out"];
 export const RESUME_MODE_DESCRIPTIONS: Readonly<Record<ResumeMode, string>> = {"continue":"run freely","iteration":"hold at the next iteration boundary of threadId's loop","handle":"hold before that loop's next handle","over":"Step Over: in code the next line of this coroutine (over await), elsewhere one iteration","into":"Step Into: in code into calls and awaited coroutines, elsewhere the next handle","out":"Step Out: in code back to the caller or awaiting coroutine; before a handle, finish the iteration; between iterations, finish this run of the loop"};
 
@@ -360,10 +381,10 @@ export const TASK_GROUP_BY_VALUES: readonly TaskGroupBy[] = ["state","coroutine"
 export const TASK_GROUP_BY_DESCRIPTIONS: Readonly<Record<TaskGroupBy, string>> = {"state":"by state: running, ready, waiting, failed, cancelled, done","coroutine":"by the task's own coroutine","location":"identical tasks together: the same coroutine, suspended at the same line in the same call","creator":"by the line of user code that created the task"};
 
 /** What the runtime assumes for a start argument left out; the adapter fills launch configurations with the same. */
-export const START_DEFAULTS = {"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping"} as const;
+export const START_DEFAULTS = {"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping","consoleAwait":"holdOthers"} as const;
 
 /** What a request's arguments are when left out, per request. */
-export const ARGUMENT_DEFAULTS = {"start":{"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping"},"stackTrace":{"startFrame":0,"levels":0},"variables":{"start":0,"count":0},"snapshot":{"maxTasks":1000},"tasks":{"groupBy":"state","start":0,"count":200},"taskSwitches":{"limit":200}} as const;
+export const ARGUMENT_DEFAULTS = {"start":{"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping","consoleAwait":"holdOthers"},"stackTrace":{"startFrame":0,"levels":0},"variables":{"start":0,"count":0},"snapshot":{"maxTasks":1000},"tasks":{"groupBy":"state","start":0,"count":200},"taskSwitches":{"limit":200}} as const;
 
 export type Hello = {
   type: "hello";
@@ -398,6 +419,8 @@ export interface RuntimeRequests {
       justMyCode?: boolean;
       /** When Loopscope records task switches for the Task Switches view. */
       taskSwitchHistory?: TaskSwitchHistory;
+      /** What runs on the held loop while an expression with await, typed in the Debug Console or a watch, is awaited (loopscope/consoleawait.py). */
+      consoleAwait?: ConsoleAwait;
     }; body: Record<string, never> };
   /** One thread per live event loop, then one per live task (at most maxTaskThreads tasks). */
   threads: { arguments: Record<string, never>; body: {
@@ -444,7 +467,7 @@ export interface RuntimeRequests {
     }; body: {
       variables: Variable[];
     } };
-  /** Evaluate what the user typed, in a frame of a held loop. The only code the runtime ever runs on a peer's behalf. */
+  /** Evaluate what the user typed, in a frame of a held loop; an expression with await runs as a task on the frame's loop (consoleAwait says what else runs meanwhile). The only code the runtime ever runs on a peer's behalf, with setVariable and setExpression. */
   evaluate: { arguments: {
       expression: string;
       frameId?: number;
@@ -453,6 +476,27 @@ export interface RuntimeRequests {
       result: string;
       type?: string;
       variablesReference: number;
+    } };
+  /** Give a variable a new value: a local of any frame (a suspended task's too), a global, an item of a list or dict, an attribute. value is an expression, evaluated in the frame the variable was reached from. */
+  setVariable: { arguments: {
+      variablesReference: number;
+      name: string;
+      value: string;
+    }; body: ValueSet };
+  /** Assign to what expression names (a variable, an attribute, an item) the value of the value expression, both evaluated in the frame. */
+  setExpression: { arguments: {
+      expression: string;
+      value: string;
+      frameId?: number;
+    }; body: ValueSet };
+  /** Completions for the end of text (what the Debug Console holds before the cursor), from the frame's names, the attributes a value's type and instance dict define, or a dict's keys. Runs none of the program's code. */
+  completions: { arguments: {
+      text: string;
+      frameId?: number;
+    }; body: {
+      targets: CompletionTarget[];
+      /** The end of text that each target replaces. */
+      fragment: string;
     } };
   /** Tasks, futures, ready queue, timers and time of every loop (or one). Loops that are running report state 'running' and nothing else. */
   snapshot: { arguments: SnapshotArguments; body: SnapshotBody };

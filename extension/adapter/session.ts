@@ -74,6 +74,9 @@ export class LoopscopeSession extends DebugSession {
     scopes: this.scopesRequest,
     variables: this.variablesRequest,
     evaluate: this.evaluateRequest,
+    setVariable: this.setVariableRequest,
+    setExpression: this.setExpressionRequest,
+    completions: this.completionsRequest,
     disconnect: this.disconnectRequest,
     terminate: this.terminateRequest,
   };
@@ -138,6 +141,10 @@ export class LoopscopeSession extends DebugSession {
       supportsTerminateRequest: true,
       supportsLogPoints: true,
       supportsExceptionInfoRequest: true,
+      supportsSetVariable: true,
+      supportsSetExpression: true,
+      supportsCompletionsRequest: true,
+      completionTriggerCharacters: ['.', '['],
       exceptionBreakpointFilters: TASK_FILTERS,
     };
     this.sendResponse(response);
@@ -181,7 +188,7 @@ export class LoopscopeSession extends DebugSession {
       }
       const start = {
         stopOnEntry: args.stopOnEntry, maxTaskThreads: args.maxTaskThreads, clock: args.clock, justMyCode: args.justMyCode,
-        taskSwitchHistory: args.taskSwitchHistory,
+        taskSwitchHistory: args.taskSwitchHistory, consoleAwait: args.consoleAwait,
       };
       // Left out, an option takes the runtime's default (START_DEFAULTS), the same as launch.json's.
       await this.runtime.request('start', Object.fromEntries(Object.entries(start).filter(([, v]) => v !== undefined)));
@@ -334,6 +341,47 @@ export class LoopscopeSession extends DebugSession {
       if (args.frameId !== undefined) request.frameId = args.frameId;
       if (args.context !== undefined) request.context = args.context;
       response.body = await this.live().request('evaluate', request);
+    });
+  }
+
+  /** setVariable: the value is an expression, evaluated in the frame the variable was reached from. */
+  protected async setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): Promise<void> {
+    await this.forward(response, async () => {
+      response.body = await this.live().request('setVariable', {
+        variablesReference: args.variablesReference, name: args.name, value: args.value,
+      });
+    });
+  }
+
+  protected async setExpressionRequest(response: DebugProtocol.SetExpressionResponse, args: DebugProtocol.SetExpressionArguments): Promise<void> {
+    await this.forward(response, async () => {
+      const request: { expression: string; value: string; frameId?: number } = { expression: args.expression, value: args.value };
+      if (args.frameId !== undefined) request.frameId = args.frameId;
+      response.body = await this.live().request('setExpression', request);
+    });
+  }
+
+  /** completions: the runtime completes the end of the cursor's line up to the cursor; each target
+   * replaces that fragment (length, in UTF-16 code units like DAP's columns; no start, so that the
+   * client inserts at the cursor). */
+  protected async completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): Promise<void> {
+    await this.forward(response, async () => {
+      const lines = args.text.split('\n');
+      const lineIndex = Math.min(Math.max((args.line !== undefined ? this.convertClientLineToDebugger(args.line) : 1) - 1, 0), lines.length - 1);
+      const column = this.convertClientColumnToDebugger(args.column);
+      const before = lines[lineIndex].slice(0, Math.max(column - 1, 0));
+      const request: { text: string; frameId?: number } = { text: before };
+      if (args.frameId !== undefined) request.frameId = args.frameId;
+      const { targets, fragment } = await this.live().request('completions', request);
+      const width = String(targets.length).length;
+      response.body = {
+        targets: targets.map((target, index) => {
+          const item: DebugProtocol.CompletionItem = { label: target.label, text: target.label, sortText: String(index).padStart(width, '0') };
+          if (target.type) item.type = target.type as DebugProtocol.CompletionItemType;
+          if (fragment.length) item.length = fragment.length;
+          return item;
+        }),
+      };
     });
   }
 

@@ -67,6 +67,15 @@ class TaskSwitchHistory:
 TASK_SWITCH_HISTORY_VALUES = ("whileStepping", "always",)
 
 
+class ConsoleAwait:
+    """What runs on the held loop while an expression with await, typed in the Debug Console or a watch, is awaited (loopscope/consoleawait.py)."""
+    HOLD_OTHERS = "holdOthers"
+    RUN_LOOP = "runLoop"
+
+
+CONSOLE_AWAIT_VALUES = ("holdOthers", "runLoop",)
+
+
 class ResumeMode:
     """How resume releases the program."""
     CONTINUE = "continue"
@@ -110,11 +119,12 @@ START_DEFAULTS = {
     "clock": "frozen",
     "justMyCode": True,
     "taskSwitchHistory": "whileStepping",
+    "consoleAwait": "holdOthers",
 }
 
 # What a request's arguments are when left out, per request (start's are START_DEFAULTS).
 ARGUMENT_DEFAULTS = {
-    "start": {"stopOnEntry": False, "maxTaskThreads": 256, "clock": "frozen", "justMyCode": True, "taskSwitchHistory": "whileStepping"},
+    "start": {"stopOnEntry": False, "maxTaskThreads": 256, "clock": "frozen", "justMyCode": True, "taskSwitchHistory": "whileStepping", "consoleAwait": "holdOthers"},
     "stackTrace": {"startFrame": 0, "levels": 0},
     "variables": {"start": 0, "count": 0},
     "snapshot": {"maxTasks": 1000},
@@ -122,5 +132,5 @@ ARGUMENT_DEFAULTS = {
     "taskSwitches": {"limit": 200},
 }
 
-REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "tasks", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo"))
+REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "setVariable", "setExpression", "completions", "snapshot", "tasks", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo"))
 EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint"))

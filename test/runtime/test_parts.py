@@ -163,10 +163,11 @@ class Vocabulary(unittest.TestCase):
     def test_start_defaults(self):
         settings = settings_from({})
         self.assertEqual((settings.stop_on_entry, settings.max_task_threads, settings.clock, settings.just_my_code,
-                          settings.record_always),
+                          settings.record_always, settings.console_await),
                          (START_DEFAULTS["stopOnEntry"], START_DEFAULTS["maxTaskThreads"], START_DEFAULTS["clock"],
-                          START_DEFAULTS["justMyCode"], False))
-        self.assertEqual(settings_from({"clock": "wall", "taskSwitchHistory": "always"})[2:], ("wall", True, True))
+                          START_DEFAULTS["justMyCode"], False, START_DEFAULTS["consoleAwait"]))
+        self.assertEqual(settings_from({"clock": "wall", "taskSwitchHistory": "always", "consoleAwait": "runLoop"})[2:],
+                         ("wall", True, True, "runLoop"))
 
 
 if __name__ == "__main__":
