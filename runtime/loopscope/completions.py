@@ -13,9 +13,10 @@ import builtins
 import itertools
 import keyword
 import re
+import sys
 import types
 
-from .frameedit import frame_locals
+from .frameedit import frame_locals, is_function_frame
 
 MAX_TARGETS = 1000
 _NAME = r"[^\W\d]\w*"
@@ -58,10 +59,12 @@ _UNKNOWN = object()
 def _scope(frame):
     """The frame's names: locals over globals over builtins (read without running code)."""
     names = dict(vars(builtins))
-    if frame is not None:
-        names.update(frame.f_globals)
-        if frame.f_code.co_flags & 0x1:  # a function's frame (see frameedit)
-            names.update(frame_locals(frame))
+    if frame is None:  # as evaluate: the __main__ module's names
+        names.update(vars(sys.modules["__main__"]))
+        return names
+    names.update(frame.f_globals)
+    if is_function_frame(frame):
+        names.update(frame_locals(frame))
     return names
 
 

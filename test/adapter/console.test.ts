@@ -125,6 +125,31 @@ describe('the Debug Console and Variables', () => {
     }));
   }
 
+  const pythons = supportedPythons();
+  for (const python of [...new Set([pythons[0], pythons[pythons.length - 1]])]) {
+    it(`an await typed in a frame of another loop's task runs on that loop, on its thread (Python ${python.version})`, () => withSession(async (s) => {
+      const TWO_LOOPS = fixture('two_loops_console.py');
+      const twoLine = markers(TWO_LOOPS);
+      await s.launch({ program: TWO_LOOPS, python: python.path }, () =>
+        s.client.setBreakpointsRequest({ source: { path: TWO_LOOPS }, breakpoints: [{ line: twoLine('main-held') }] }));
+      const stop = await s.nextStop();
+      const { body: { threads } } = await s.client.threadsRequest();
+      const other = threads.find((t) => t.name.startsWith('other-worker'))!;
+      assert.ok(other, JSON.stringify(threads));
+      // The other loop holds at its next boundary once the main one stops (all-stop); until then its
+      // stack says it is running.
+      let top = await s.topFrame(other.id);
+      for (const deadline = Date.now() + 10_000; top.name !== 'other_worker' && Date.now() < deadline;) top = await s.topFrame(other.id);
+      assert.deepEqual([top.name, top.line], ['other_worker', twoLine('other-wait')]);
+      assert.equal(await evaluate(s, '(await asyncio.sleep(0)) or threading.current_thread().name', top.id), "'other-loop-thread'");
+      assert.equal(await evaluate(s, 'mine', top.id), "'other'");
+      const mainTop = await s.topFrame(stop.body.threadId);
+      assert.equal(await evaluate(s, '(await asyncio.sleep(0)) or threading.current_thread().name', mainTop.id), "'MainThread'");
+      await finish(s, stop.body.threadId);
+      assert.equal(s.text('stdout'), 'main held\ndone\n');
+    }));
+  }
+
   it('with "consoleAwait": "runLoop" the whole loop runs until the expression is done', () => withSession(async (s) => {
     const { stop, frameId } = await heldAt(s, supportedPythons()[0].path, { consoleAwait: 'runLoop' });
     const mark = s.mark();

@@ -183,6 +183,15 @@ class AwaitInTheConsole(ConsoleTest):
         log = self.finish()
         self.assertEqual(log[-3:], ["main before", "main x=1 box.value=1", "main done"])
 
+    def test_run_loop_held_inside_an_iteration_leaves_that_iteration_whole(self):
+        """The iteration below the hold goes on taking the handles it counted; the loop run for the
+        console took them already, so placeholders stand in for them."""
+        progress = programs.Progress()
+        frame = self.stop_at("one-ready", lambda: programs.with_one_ready(progress), consoleAwait="runLoop")
+        self.assertEqual(self.value("await asyncio.sleep(0.01)", frame), "None")
+        self.assertEqual(progress.snapshot(), ["second"])
+        self.assertEqual(self.finish(), ["second", "first", "main"])
+
     def test_over_the_time_limit_it_is_cancelled_at_its_await_only(self):
         frame = self.launch_main()
         result, error = self.evaluate("await asyncio.sleep(60)", frame, context="watch")
@@ -196,6 +205,9 @@ class AwaitInTheConsole(ConsoleTest):
     def test_exceptions_and_statements(self):
         frame = self.launch_main()
         self.assertEqual(self.evaluate("await fails()", frame), (None, "ValueError: boom"))
+        self.assertEqual(self.evaluate("box.table['missing']", frame), (None, "KeyError: 'missing'"))
+        self.assertEqual(self.evaluate("await asyncio.wait_for(asyncio.sleep(1), 0.01)", frame),
+                         (None, "TimeoutError"), "an exception with no message: its type")
         self.assertEqual(self.value("import json; result = await fetch(6)", frame), "")
         self.assertEqual(self.value("json.dumps(result)", frame), "'60'")
         self.assertEqual(self.finish(), reference_run())
