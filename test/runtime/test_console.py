@@ -268,6 +268,9 @@ class ChangingState(ConsoleTest):
         self.assertEqual(self.value("scratch = 'mine'", frame), "")
         self.assertEqual(self.value("scratch", frame), "'mine'", "a new name stays with the frame")
         self.assertFalse(hasattr(programs, "scratch"), "nor in the module")
+        _result, error = self.evaluate("del x", frame)
+        self.assertIn("the local variable x of a running function cannot be deleted", error)
+        self.assertEqual(self.value("x", frame), "42")
         self.assertEqual(self.value("global made_here; made_here = 7", frame), "")
         self.assertEqual(programs.made_here, 7)
         del programs.made_here
