@@ -115,6 +115,24 @@ export const DAP_REQUESTS: Readonly<Record<string, { argumentsRequired: boolean;
       "$ref": "EvaluateArguments"
     }
   },
+  "setVariable": {
+    "argumentsRequired": true,
+    "arguments": {
+      "$ref": "SetVariableArguments"
+    }
+  },
+  "setExpression": {
+    "argumentsRequired": true,
+    "arguments": {
+      "$ref": "SetExpressionArguments"
+    }
+  },
+  "completions": {
+    "argumentsRequired": true,
+    "arguments": {
+      "$ref": "CompletionsArguments"
+    }
+  },
   "disconnect": {
     "argumentsRequired": false,
     "arguments": {
@@ -655,6 +673,70 @@ export const DAP_DEFINITIONS: Readonly<Record<string, Schema>> = {
     },
     "required": [
       "expression"
+    ]
+  },
+  "SetVariableArguments": {
+    "type": "object",
+    "properties": {
+      "variablesReference": {
+        "type": "integer"
+      },
+      "name": {
+        "type": "string"
+      },
+      "value": {
+        "type": "string"
+      },
+      "format": {
+        "$ref": "ValueFormat"
+      }
+    },
+    "required": [
+      "variablesReference",
+      "name",
+      "value"
+    ]
+  },
+  "SetExpressionArguments": {
+    "type": "object",
+    "properties": {
+      "expression": {
+        "type": "string"
+      },
+      "value": {
+        "type": "string"
+      },
+      "frameId": {
+        "type": "integer"
+      },
+      "format": {
+        "$ref": "ValueFormat"
+      }
+    },
+    "required": [
+      "expression",
+      "value"
+    ]
+  },
+  "CompletionsArguments": {
+    "type": "object",
+    "properties": {
+      "frameId": {
+        "type": "integer"
+      },
+      "text": {
+        "type": "string"
+      },
+      "column": {
+        "type": "integer"
+      },
+      "line": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "text",
+      "column"
     ]
   },
   "DisconnectArguments": {

@@ -34,6 +34,8 @@ export interface LoopscopeLaunchOptions {
   stepStatistics?: "loops" | "tasks";
   /** Warn in the Debug Console, and in the Problems panel, when code holds an event loop longer than the Loop blocked threshold (100 ms, or the Loop blocked breakpoint's condition). To stop there instead, tick Loop blocked in the Breakpoints view. */
   loopBlockedWarnings?: boolean;
+  /** What runs while the Debug Console or a watch awaits an expression (`await fetch(3)`): only what the expression needs, the program's other tasks staying held, or the whole loop. */
+  consoleAwait?: "holdOthers" | "runLoop";
 }
 
 export type LaunchRequestArguments = DebugProtocol.LaunchRequestArguments & LoopscopeLaunchOptions;
@@ -149,6 +151,19 @@ export const LAUNCH_OPTIONS_SCHEMA = {
       "type": "boolean",
       "default": true,
       "description": "Warn in the Debug Console, and in the Problems panel, when code holds an event loop longer than the Loop blocked threshold (100 ms, or the Loop blocked breakpoint's condition). To stop there instead, tick Loop blocked in the Breakpoints view."
+    },
+    "consoleAwait": {
+      "type": "string",
+      "enum": [
+        "holdOthers",
+        "runLoop"
+      ],
+      "enumDescriptions": [
+        "only what the expression needs: its own task, the tasks it starts, its timers, its sockets and the callbacks they schedule; the program's other tasks, callbacks, timers and I/O stay held, and its schedule afterwards is what it would have been",
+        "the whole loop runs, every task of the program included, until the expression finishes; then the loop is held again (breakpoints do not stop meanwhile)"
+      ],
+      "default": "holdOthers",
+      "description": "What runs while the Debug Console or a watch awaits an expression (`await fetch(3)`): only what the expression needs, the program's other tasks staying held, or the whole loop."
     }
   }
 } as const;

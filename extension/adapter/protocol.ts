@@ -575,6 +575,24 @@ export type InjectionResult = {
   seconds?: number;
 };
 
+/** What runs on the held loop while an expression with await, typed in the Debug Console or a watch, is awaited (loopscope/consoleawait.py). */
+export type ConsoleAwait = "holdOthers" | "runLoop";
+
+/** The value a variable or expression has after setVariable or setExpression. */
+export type ValueSet = {
+  value: string;
+  type?: string;
+  variablesReference: number;
+  namedVariables?: number;
+  indexedVariables?: number;
+};
+
+/** One completion: the text that replaces the fragment, and what kind of thing it names (a DAP CompletionItemType). */
+export type CompletionTarget = {
+  label: string;
+  type?: string;
+};
+
 export const STOP_REASON_VALUES: readonly StopReason[] = ["entry","step","pause","breakpoint","function breakpoint","exception","task created","task switch","task done","deadlock","loop blocked"];
 export const STOP_REASON_DESCRIPTIONS: Readonly<Record<StopReason, string>> = {"entry":"before the first iteration of the first loop (stopOnEntry)","step":"a step ended: an iteration, a handle, or a line","pause":"the user paused","breakpoint":"a line breakpoint","function breakpoint":"a task whose name or await chain matches a function breakpoint is about to resume","exception":"a task's exception (taskException) or an exception raised in user code (raised)","task created":"a task is being created (taskCreated)","task switch":"a task is about to resume (taskSwitch)","task done":"a task finished, was cancelled or failed (taskDone)","deadlock":"every waiting task of a loop can never resume, or tasks wait for each other in a cycle (deadlock)","loop blocked":"code has held the event loop longer than the Loop blocked threshold (loopBlocked): the stop is inside it, while it runs"};
 
@@ -622,14 +640,17 @@ export const LINT_KIND_DESCRIPTIONS: Readonly<Record<LintKind, string>> = {"neve
 export const INJECTION_FAILURE_VALUES: readonly InjectionFailure[] = ["not-permitted","exited","not-python","no-gdb","not-initialized","remote-debug-disabled","timeout","gdb-failed","unsupported"];
 export const INJECTION_FAILURE_DESCRIPTIONS: Readonly<Record<InjectionFailure, string>> = {"not-permitted":"the operating system does not let this user trace the program (another user, not dumpable, Yama's ptrace_scope, a debugger attached)","exited":"the process exited, or was exiting","not-python":"no CPython interpreter to call into","no-gdb":"gdb is missing (needed before Python 3.14)","not-initialized":"the interpreter is starting up or shutting down","remote-debug-disabled":"the program was started with PYTHON_DISABLE_REMOTE_DEBUG or -X disable-remote-debug: it runs no code from outside (3.14+: a read-only view is offered)","timeout":"gdb did not finish in time; it was stopped and detached","gdb-failed":"gdb failed in another way (its output is in the message)","unsupported":"this machine or interpreter cannot be attached to this way"};
 
+export const CONSOLE_AWAIT_VALUES: readonly ConsoleAwait[] = ["holdOthers","runLoop"];
+export const CONSOLE_AWAIT_DESCRIPTIONS: Readonly<Record<ConsoleAwait, string>> = {"holdOthers":"only what the expression needs: its own task, the tasks it starts, its timers, its sockets and the callbacks they schedule; the program's other tasks, callbacks, timers and I/O stay held, and its schedule afterwards is what it would have been","runLoop":"the whole loop runs, every task of the program included, until the expression finishes; then the loop is held again (breakpoints do not stop meanwhile)"};
+
 /** Upper bounds in seconds of the buckets of every duration histogram (step times, scheduling delays, iterations); a histogram has one count more than there are bounds, for durations at or above the last. loopscope/loopstats.py counts into them; the views label them. */
 export const DURATION_BUCKET_BOUNDS: readonly number[] = [0.00001,0.0001,0.001,0.01,0.1,1];
 
 /** What the runtime assumes for a start argument left out; the adapter fills launch configurations with the same. */
-export const START_DEFAULTS = {"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping","trackOwners":true,"stepStatistics":"loops","loopBlockedWarnings":true} as const;
+export const START_DEFAULTS = {"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping","trackOwners":true,"stepStatistics":"loops","loopBlockedWarnings":true,"consoleAwait":"holdOthers"} as const;
 
 /** What a request's arguments are when left out, per request. */
-export const ARGUMENT_DEFAULTS = {"setTaskFilters":{"loopBlockedMs":100},"start":{"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping","trackOwners":true,"stepStatistics":"loops","loopBlockedWarnings":true},"stackTrace":{"startFrame":0,"levels":0},"variables":{"start":0,"count":0},"snapshot":{"maxTasks":1000,"maxFutures":500},"tasks":{"groupBy":"state","sort":"created","start":0,"count":200},"taskSwitches":{"limit":200}} as const;
+export const ARGUMENT_DEFAULTS = {"setTaskFilters":{"loopBlockedMs":100},"start":{"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping","trackOwners":true,"stepStatistics":"loops","loopBlockedWarnings":true,"consoleAwait":"holdOthers"},"stackTrace":{"startFrame":0,"levels":0},"variables":{"start":0,"count":0},"snapshot":{"maxTasks":1000,"maxFutures":500},"tasks":{"groupBy":"state","sort":"created","start":0,"count":200},"taskSwitches":{"limit":200}} as const;
 
 export type Hello = {
   type: "hello";
@@ -676,6 +697,8 @@ export interface RuntimeRequests {
       stepStatistics?: StepStatistics;
       /** Warn in the Debug Console when code holds an event loop longer than the Loop blocked threshold, and report it as a problem. */
       loopBlockedWarnings?: boolean;
+      /** What runs on the held loop while an expression with await, typed in the Debug Console or a watch, is awaited (loopscope/consoleawait.py). */
+      consoleAwait?: ConsoleAwait;
     }; body: Record<string, never> };
   /** One thread per live event loop, then one per live task (at most maxTaskThreads tasks). */
   threads: { arguments: Record<string, never>; body: {
@@ -722,7 +745,7 @@ export interface RuntimeRequests {
     }; body: {
       variables: Variable[];
     } };
-  /** Evaluate what the user typed, in a frame of a held loop. The only code the runtime ever runs on a peer's behalf. */
+  /** Evaluate what the user typed, in a frame of a held loop; an expression with await runs as a task on the frame's loop (consoleAwait says what else runs meanwhile). The only code the runtime ever runs on a peer's behalf, with setVariable and setExpression. */
   evaluate: { arguments: {
       expression: string;
       frameId?: number;
@@ -771,6 +794,27 @@ export interface RuntimeRequests {
   detach: { arguments: Record<string, never>; body: {
       /** What could not be put back, for the user (a loop that stayed busy in a callback, and so on). */
       notes?: string[];
+    } };
+  /** Give a variable a new value: a local of any frame (a suspended task's too), a global, an item of a list or dict, an attribute. value is an expression, evaluated in the frame the variable was reached from. */
+  setVariable: { arguments: {
+      variablesReference: number;
+      name: string;
+      value: string;
+    }; body: ValueSet };
+  /** Assign to what expression names (a variable, an attribute, an item) the value of the value expression, both evaluated in the frame. */
+  setExpression: { arguments: {
+      expression: string;
+      value: string;
+      frameId?: number;
+    }; body: ValueSet };
+  /** Completions for the end of text (what the Debug Console holds before the cursor), from the frame's names, the attributes a value's type and instance dict define, or a dict's keys. Runs none of the program's code. */
+  completions: { arguments: {
+      text: string;
+      frameId?: number;
+    }; body: {
+      targets: CompletionTarget[];
+      /** The end of text that each target replaces. */
+      fragment: string;
     } };
 }
 

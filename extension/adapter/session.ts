@@ -22,6 +22,7 @@ import {
 import { checkDapRequest } from './requestCheck';
 import { describeProcess } from './pythonProcess';
 import { ReadOnlyRuntime } from './readOnlyRuntime';
+import { startArguments } from './startArguments';
 import { launchWithPythonFallback, OutputSink, RuntimeLink } from './runtimeConnection';
 
 /** The task filters, offered as exception breakpoint filters (those that take a condition say what it means). */
@@ -91,6 +92,9 @@ export class LoopscopeSession extends DebugSession {
     scopes: this.scopesRequest,
     variables: this.variablesRequest,
     evaluate: this.evaluateRequest,
+    setVariable: this.setVariableRequest,
+    setExpression: this.setExpressionRequest,
+    completions: this.completionsRequest,
     disconnect: this.disconnectRequest,
     terminate: this.terminateRequest,
   };
@@ -159,6 +163,10 @@ export class LoopscopeSession extends DebugSession {
       supportsLogPoints: true,
       supportsExceptionInfoRequest: true,
       supportsExceptionFilterOptions: true,
+      supportsSetVariable: true,
+      supportsSetExpression: true,
+      supportsCompletionsRequest: true,
+      completionTriggerCharacters: ['.', '['],
       exceptionBreakpointFilters: TASK_FILTERS,
     };
     this.sendResponse(response);
@@ -244,12 +252,7 @@ export class LoopscopeSession extends DebugSession {
           this.sendEvent(new BreakpointEvent('changed', { ...result, source: new Source(basename(path), path) } as DebugProtocol.Breakpoint));
         }
       }
-      const start = {
-        stopOnEntry: args.stopOnEntry, maxTaskThreads: args.maxTaskThreads, clock: args.clock, justMyCode: args.justMyCode,
-        taskSwitchHistory: args.taskSwitchHistory, stepStatistics: args.stepStatistics, loopBlockedWarnings: args.loopBlockedWarnings,
-      };
-      // Left out, an option takes the runtime's default (START_DEFAULTS), the same as launch.json's.
-      await runtime.request('start', Object.fromEntries(Object.entries(start).filter(([, v]) => v !== undefined)) as RuntimeRequests['start']['arguments']);
+      await runtime.request('start', startArguments(args as Record<string, unknown>));
       this.maxTaskThreads = (args.maxTaskThreads as number | undefined) ?? START_DEFAULTS.maxTaskThreads;
     } catch (error) {
       const ended = runtime.hasExited;
@@ -426,6 +429,47 @@ export class LoopscopeSession extends DebugSession {
       if (args.frameId !== undefined) request.frameId = args.frameId;
       if (args.context !== undefined) request.context = args.context;
       response.body = await this.live().request('evaluate', request);
+    });
+  }
+
+  /** setVariable: the value is an expression, evaluated in the frame the variable was reached from. */
+  protected async setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): Promise<void> {
+    await this.forward(response, async () => {
+      response.body = await this.live().request('setVariable', {
+        variablesReference: args.variablesReference, name: args.name, value: args.value,
+      });
+    });
+  }
+
+  protected async setExpressionRequest(response: DebugProtocol.SetExpressionResponse, args: DebugProtocol.SetExpressionArguments): Promise<void> {
+    await this.forward(response, async () => {
+      const request: { expression: string; value: string; frameId?: number } = { expression: args.expression, value: args.value };
+      if (args.frameId !== undefined) request.frameId = args.frameId;
+      response.body = await this.live().request('setExpression', request);
+    });
+  }
+
+  /** completions: the runtime completes the end of the cursor's line up to the cursor; each target
+   * replaces that fragment (length, in UTF-16 code units like DAP's columns; no start, so that the
+   * client inserts at the cursor). */
+  protected async completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): Promise<void> {
+    await this.forward(response, async () => {
+      const lines = args.text.split('\n');
+      const lineIndex = Math.min(Math.max((args.line !== undefined ? this.convertClientLineToDebugger(args.line) : 1) - 1, 0), lines.length - 1);
+      const column = this.convertClientColumnToDebugger(args.column);
+      const before = lines[lineIndex].slice(0, Math.max(column - 1, 0));
+      const request: { text: string; frameId?: number } = { text: before };
+      if (args.frameId !== undefined) request.frameId = args.frameId;
+      const { targets, fragment } = await this.live().request('completions', request);
+      const width = String(targets.length).length;
+      response.body = {
+        targets: targets.map((target, index) => {
+          const item: DebugProtocol.CompletionItem = { label: target.label, text: target.label, sortText: String(index).padStart(width, '0') };
+          if (target.type) item.type = target.type as DebugProtocol.CompletionItemType;
+          if (fragment.length) item.length = fragment.length;
+          return item;
+        }),
+      };
     });
   }
 

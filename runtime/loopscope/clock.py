@@ -6,6 +6,12 @@
 - virtual: as frozen, and when a loop has nothing ready and watches no file descriptor, its time
   jumps straight to the next timer (trio's MockClock with autojump_threshold=0).
 time.monotonic() called by the program itself is never changed.
+
+While the Debug Console awaits an expression on a held loop (consoleawait.py) the clock runs from
+where it stopped, so that the expression's own sleeps and timeouts come due (virtual: jump to
+them). When the expression held the rest of the program, the clock then goes back to where it
+stopped: the program sees no time pass, as with any other look around. When it let the whole
+loop run, the time that passed stays, as after a resume.
 """
 
 import math
@@ -29,6 +35,7 @@ class Clock:
         self.mode = ClockMode.WALL
         self.paused_at = None   # monotonic() when the current pause began
         self.offset = 0.0       # seconds taken out of every loop's time (pauses; advanceClock adds them back)
+        self._console = None    # while the console awaits: [depth, paused_at, started, jumped, resumed meanwhile]
 
     def now(self):
         paused_at = self.paused_at
@@ -39,6 +46,8 @@ class Clock:
             self.paused_at = _monotonic()
 
     def resume(self):
+        if self._console is not None:
+            self._console[4] = True  # the program was let go while the console awaited: see console_ended
         paused_at, self.paused_at = self.paused_at, None
         if paused_at is not None:
             self.offset += _monotonic() - paused_at
@@ -56,6 +65,44 @@ class Clock:
         if not math.isfinite(self.now() + seconds):
             raise ValueError("moving the loop clock by %r s would take it past any time a float can hold" % seconds)
         self.offset -= seconds
+
+
+    def console_started(self):
+        """An await in the Debug Console begins: a paused clock runs on from where it stopped."""
+        if self._console is not None:
+            self._console[0] += 1
+            return
+        now = _monotonic()
+        paused_at = self.paused_at
+        if paused_at is not None:
+            self.offset += now - paused_at
+            self.paused_at = None
+        self._console = [1, paused_at, now, 0.0, False]
+
+    def console_jump(self, seconds):
+        """Virtual clock, console await: nothing of the expression is ready, only its timers."""
+        if self._console is not None and self.mode == ClockMode.VIRTUAL and seconds > 0 and math.isfinite(seconds):
+            self.offset -= seconds
+            self._console[3] += seconds
+
+    def console_ended(self, keep_time):
+        """keep_time: the whole loop ran, so the time stays; else the clock goes back to where it
+        stopped (plus any advanceClock meanwhile). A clock that was running stays running."""
+        console = self._console
+        if console is None:
+            return
+        console[0] -= 1
+        if console[0] > 0:
+            return
+        self._console = None
+        _depth, paused_at, started, jumped, resumed = console
+        if paused_at is None:
+            return  # the wall clock, or not paused: nothing was changed
+        now = _monotonic()
+        if not keep_time:
+            self.offset += (now - started) + jumped
+        if not resumed:
+            self.paused_at = now
 
 
 clock = Clock()

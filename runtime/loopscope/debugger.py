@@ -36,6 +36,7 @@ from . import timelimit
 from .awaitgraph import AwaitGraph
 from .breakpoints import TaskBreakpoints
 from .channel import MAX_OUTGOING_FRAME
+from .consoleawait import await_on_held_loop
 from .health import LoopHealth
 from .holding import Holding
 from .inspection import StopInspection, condition_holds, safe_repr
@@ -54,7 +55,7 @@ _FLOW_EXCEPTIONS = (StopIteration, StopAsyncIteration, GeneratorExit, internals.
 _RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_STEPS: "matching", HandleHook.OFF: "none"}
 
 Settings = collections.namedtuple("Settings", "stop_on_entry max_task_threads clock just_my_code record_always "
-                                               "track_owners step_statistics loop_blocked_warnings")
+                                               "track_owners step_statistics loop_blocked_warnings console_await")
 
 
 _monotonic = time.monotonic
@@ -67,7 +68,7 @@ def settings_from(arguments):
                     clock=given["clock"], just_my_code=given["justMyCode"],
                     record_always=given["taskSwitchHistory"] == TaskSwitchHistory.ALWAYS,
                     track_owners=bool(given["trackOwners"]), step_statistics=given["stepStatistics"],
-                    loop_blocked_warnings=given["loopBlockedWarnings"])
+                    loop_blocked_warnings=given["loopBlockedWarnings"], console_await=given["consoleAwait"])
 
 
 def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, record_always, clock, switch_log,
@@ -434,7 +435,11 @@ class Debugger(instrument.Listener):
     # --- holding ------------------------------------------------------------------------------
 
     def _hold(self, stop):
-        """Hold this loop's thread here until the user resumes, serving requests meanwhile."""
+        """Hold this loop's thread here until the user resumes, serving requests meanwhile. Never on
+        a thread that serves a stop already: what the Debug Console runs there (a task it creates,
+        one that finishes, the loop an await runs) does not stop again."""
+        if self.holding.serving_here:
+            return
         with self._lock:
             if self.closing:
                 return
@@ -469,7 +474,16 @@ class Debugger(instrument.Listener):
         def describe_loop(state):
             held = self.holding.held.get(state.id)
             return stacks.describe_loop(state, held.where if held is not None else None)
-        return StopInspection(stacks.describe_task, describe_loop, exception=stop.exception)
+        return StopInspection(stacks.describe_task, describe_loop, exception=stop.exception,
+                              run_awaited=self._run_awaited)
+
+    def _run_awaited(self, coroutine, limit):
+        """An expression with await, on the loop held on this thread (consoleawait.py)."""
+        ident = threading.get_ident()
+        with self._lock:
+            stop = next((s for s in self.holding.held.values() if s.state.thread_ident == ident), None)
+        where = stop.where if stop is not None else None
+        return await_on_held_loop(coroutine, where, self.settings.console_await, limit)
 
     def _hold_busy_code(self, state, frame):
         """A pause reached a loop busy in a callback, inside that code (pausing.py): the pause's
