@@ -627,9 +627,7 @@ export class Workbench {
     await this.page.mouse.move(x, to, { steps: 2 });
     await this.page.mouse.up();
     await frame();
-    const after = await state();
-    if (process.env.DEBUG_SCROLL) console.log('scrollList', where, JSON.stringify({ before: { top: now.top, h: now.height, v: now.visible, slider: now.slider, bar: now.bar }, y, to, after: after && { top: after.top } }));
-    return after;
+    return state();
   }
 
   /** The notification toasts on screen: [{ severity: 'error' | 'warning' | 'info', message }]. */
