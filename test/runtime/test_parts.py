@@ -166,8 +166,10 @@ class Vocabulary(unittest.TestCase):
                           settings.record_always, settings.track_owners),
                          (START_DEFAULTS["stopOnEntry"], START_DEFAULTS["maxTaskThreads"], START_DEFAULTS["clock"],
                           START_DEFAULTS["justMyCode"], False, START_DEFAULTS["trackOwners"]))
-        self.assertEqual(settings_from({"clock": "wall", "taskSwitchHistory": "always", "trackOwners": False})[2:],
+        self.assertEqual(settings_from({"clock": "wall", "taskSwitchHistory": "always", "trackOwners": False})[2:6],
                          ("wall", True, True, False))
+        self.assertEqual((settings.step_statistics, settings.loop_blocked_warnings),
+                         (START_DEFAULTS["stepStatistics"], True))
 
 
 if __name__ == "__main__":
