@@ -140,6 +140,26 @@ export async function waitForStatusPosition(wb, position) {
   return Number(/t=(\S+)$/.exec(text)[1]);
 }
 
+/** Collapses the other views of Run and Debug so that `views` (expanded) share the side bar; others expand again when read. */
+export async function giveRoomTo(wb, views) {
+  for (const view of ['Variables', 'Watch', 'Call Stack', 'Breakpoints', 'Asyncio Tasks', 'Futures', 'Event Loop', 'Task Switches']) {
+    if (views.includes(view)) await wb.waitForView(view);
+    else await wb.collapseView(view);
+  }
+}
+
+/** The top `height` px of a side bar view (its header and first rows), as a clip for saveScreenshot. */
+export async function viewTop(wb, title, height) {
+  const box = await wb.view(title).boundingBox();
+  if (!box) throw new Error(`view '${title}' is not on screen for a screenshot`);
+  return { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, height) };
+}
+
+/** Where the parts' README images go, or undefined unless LOOPSCOPE_E2E_README_SCREENSHOT=1 asks for them. */
+export function readmeImage(path) {
+  return process.env.LOOPSCOPE_E2E_README_SCREENSHOT === '1' ? path : undefined;
+}
+
 // --- known issues ------------------------------------------------------------------------------
 
 const knownIssuesSeen = new Set();

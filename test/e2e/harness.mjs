@@ -827,10 +827,13 @@ export class Workbench {
    * and also to copyTo when given (a README's image); warns above 300 KB. Returns its size in bytes.
    */
   async saveScreenshot(name, clip, copyTo) {
-    const box = typeof clip?.boundingBox === 'function' ? await clip.boundingBox() : clip;
+    const isLocator = typeof clip?.boundingBox === 'function';
+    const box = isLocator ? await clip.boundingBox() : clip;
     if (!box) throw new Error(`nothing on screen to take ${name} of`);
     const path = join(SCREENSHOTS, name);
-    await this.page.screenshot({ path, clip: box });
+    // A locator's own screenshot waits until it stands still (a toast that another one pushes up).
+    if (isLocator) await clip.screenshot({ path });
+    else await this.page.screenshot({ path, clip: box });
     const size = statSync(path).size;
     log(`  screenshot ${path} (${Math.round(box.width)}x${Math.round(box.height)}, ${Math.round(size / 1024)} KB)`);
     if (size > 300 * 1024) log(`  WARNING: ${name} is ${Math.round(size / 1024)} KB, over 300 KB`);

@@ -5,9 +5,8 @@
 import { join } from 'node:path';
 import { ROOT, log, step, waitFor } from '../harness.mjs';
 import {
-  STATUS_ITEM, describeRows, expectConsoleLine, knownIssue, lineOfMarker, stopSession, waitForTree,
+  STATUS_ITEM, describeRows, expectConsoleLine, giveRoomTo, knownIssue, lineOfMarker, readmeImage, stopSession, viewTop, waitForTree,
 } from '../checks.mjs';
-import { giveRoomTo } from './thousands.mjs';
 
 export const title = '6. deadlocks.py locks: two tasks, two locks, opposite orders';
 
@@ -23,6 +22,7 @@ const CYCLE = 'Deadlock: left → right → left';
 const IDLE = 'Deadlock: the loop waits for ever (3 tasks waiting)';
 
 const SCREENSHOT = join(ROOT, 'docs', 'media', 'deadlock.png');
+const TASKS_SCREENSHOT = join(ROOT, 'docs', 'media', 'deadlock-tasks.png');
 
 /** Asyncio Tasks: the two deadlock rows first, and each task waiting on the lock the other holds. */
 async function expectDeadlockRows(wb, locksMade) {
@@ -65,7 +65,7 @@ export async function run(wb, { path }) {
     log(`  notification (${toast.severity}): ${toast.message} [${toast.buttons.join(', ')}]`);
     await expectConsoleLine(wb, /^\[loopscope\] Event loop 1 \(MainThread\) would wait for ever: .* Tasks: Task-1, left, right\.$/, 'that the loop would wait for ever');
     if (await wb.paused()) throw new Error('the session paused, though the Deadlock filter is not ticked');
-    await wb.saveScreenshot('deadlock.png', wb.notificationToast(WAITS_FOR_EVER), process.env.LOOPSCOPE_E2E_README_SCREENSHOT === '1' ? SCREENSHOT : undefined);
+    await wb.saveScreenshot('deadlock.png', wb.notificationToast(WAITS_FOR_EVER), readmeImage(SCREENSHOT));
     expectToldOnce(await wb.notifications());
     await wb.clickNotificationButton(WAITS_FOR_EVER, 'Pause');
     const states = await wb.waitForStop({ matching: /pause/i });
@@ -77,6 +77,7 @@ export async function run(wb, { path }) {
     const { rows, details } = await expectDeadlockRows(wb, locksMade);
     log(`  Asyncio Tasks: ${describeRows(rows)}`);
     log(`  under left: ${describeRows(details)}`);
+    await wb.saveScreenshot('deadlock-tasks.png', await viewTop(wb, 'Asyncio Tasks', 250), readmeImage(TASKS_SCREENSHOT));
   });
 
   await step('6. Stop ends the deadlocked session', async () => {

@@ -4,7 +4,7 @@
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ROOT, SCREENSHOTS, T, log, step, waitFor } from '../harness.mjs';
-import { ENTRY, debuggeesOf, describeRows, lineOf, stopSession, waitForTree } from '../checks.mjs';
+import { ENTRY, debuggeesOf, describeRows, giveRoomTo, lineOf, stopSession, waitForTree } from '../checks.mjs';
 
 export const TASK_BREAKPOINT = 'consumer-2';
 
@@ -50,6 +50,7 @@ export async function run(wb, { path }) {
     debuggeesOf(path.producer);
   });
   await step(`3. Continue stops on task '${TASK_BREAKPOINT}': its resume line, the tasks as threads, its locals`, async () => {
+    await giveRoomTo(wb, ['Variables', 'Call Stack', 'Asyncio Tasks']);
     await wb.clickToolbar('Continue');
     const line = lineOf(path.producer, 'async def consume(');
     const onTask = (t) => t.thread?.startsWith(`${TASK_BREAKPOINT} · `);
