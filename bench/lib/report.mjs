@@ -2,6 +2,7 @@
 // against the targets of issue #6, raised on 3.12+ by issue #12, saying for each missed target what
 // bounds it.
 import { MODES, WORKLOADS } from '../sections/free.mjs';
+import { attachTables, attachTarget } from './attachReport.mjs';
 import { median, percentile } from './util.mjs';
 import { markdownTable, textTable } from './table.mjs';
 
@@ -389,6 +390,7 @@ export function evaluateTargets(results, context) {
       bound: w && w.value > 300 ? 'launch→entry covers spawning Python, importing asyncio and the runtime, connecting back with the token and the configuration round trips.' : '',
     });
   }
+  if (results.attach) targets.push(attachTarget(results.attach));
   return targets;
 }
 
@@ -409,6 +411,7 @@ export function allTables(results, context) {
   if (results.memory) tables.push(memoryTable(results.memory));
   if (results.snapshots) tables.push(snapshotTable(results.snapshots));
   if (results.startup) tables.push(...startupTables(results.startup, results.bundles));
+  if (results.attach) tables.push(...attachTables(results.attach));
   tables.push(targetTable(evaluateTargets(results, context)));
   return tables;
 }

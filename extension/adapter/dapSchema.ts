@@ -19,6 +19,12 @@ export const DAP_REQUESTS: Readonly<Record<string, { argumentsRequired: boolean;
       "$ref": "LaunchRequestArguments"
     }
   },
+  "attach": {
+    "argumentsRequired": true,
+    "arguments": {
+      "$ref": "AttachRequestArguments"
+    }
+  },
   "configurationDone": {
     "argumentsRequired": false,
     "arguments": {
@@ -190,6 +196,12 @@ export const DAP_DEFINITIONS: Readonly<Record<string, Schema>> = {
       "noDebug": {
         "type": "boolean"
       },
+      "__restart": {}
+    }
+  },
+  "AttachRequestArguments": {
+    "type": "object",
+    "properties": {
       "__restart": {}
     }
   },

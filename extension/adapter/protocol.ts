@@ -6,6 +6,9 @@ export const PROTOCOL_VERSION = 1;
 /** The CPython versions Loopscope supports, oldest and newest: the runtime, the test runners and the benchmarks read them from here. */
 export const SUPPORTED_PYTHONS = {"oldest":"3.8","newest":"3.15"} as const;
 
+/** Where an attach and a listening runtime keep what only their user may read: a directory per user, mode 0700, owned by that user (anything else there is refused); {uid} is the numeric user id. Tickets are written by the adapter for the program's user; a listener writes its token file there. */
+export const ATTACH_FILES = {"directory":"/tmp/loopscope-{uid}","ticketFile":"attach-{pid}-{id}.py","listenTokenFile":"listen-{port}.token"} as const;
+
 /** Why the program stopped: DAP's stopped-event reason. The runtime writes the sentence and the short label for each (loopscope/stops.py). */
 export type StopReason = "entry" | "step" | "pause" | "breakpoint" | "function breakpoint" | "exception" | "task created" | "task switch" | "task done" | "deadlock" | "loop blocked";
 
@@ -538,6 +541,40 @@ export type TimelineArguments = {
   loopId?: number;
 };
 
+/** What an attach by process id hands the program it attaches to, in a script only the program's user can read (docs/security.md): bootstrap.py runs with it, deletes the token from the disk at once, and connects to the adapter with it. */
+export type AttachTicket = {
+  /** This attach's id: a second delivery of the same ticket does nothing. */
+  id: string;
+  /** The directory holding the runtime package (loopscope/). */
+  runtime: string;
+  /** The adapter's port on 127.0.0.1. */
+  port: number;
+  /** The one-time token the runtime's hello must carry. */
+  token: string;
+  protocolVersion: number;
+};
+
+/** Listen mode: the first frame of the adapter that connects to a listening runtime, with the token from the listener's token file. The runtime answers with its hello, or closes the connection. */
+export type ClientHello = {
+  type: "hello";
+  token: string;
+  protocolVersion: number;
+};
+
+/** Why the attach helper (loopscope/outside/inject) could not get the ticket run in the program; its message says it for the user. */
+export type InjectionFailure = "not-permitted" | "exited" | "not-python" | "no-gdb" | "not-initialized" | "remote-debug-disabled" | "timeout" | "gdb-failed" | "unsupported";
+
+/** The attach helper's answer, one JSON line on its stdout. */
+export type InjectionResult = {
+  ok: boolean;
+  /** How the ticket went in: sys.remote_exec (3.14+), or gdb calling it on the main thread or queuing it as a pending call. */
+  method?: "remote_exec" | "gdb direct" | "gdb pending";
+  /** Why the attach helper (loopscope/outside/inject) could not get the ticket run in the program; its message says it for the user. */
+  reason?: InjectionFailure;
+  message?: string;
+  seconds?: number;
+};
+
 export const STOP_REASON_VALUES: readonly StopReason[] = ["entry","step","pause","breakpoint","function breakpoint","exception","task created","task switch","task done","deadlock","loop blocked"];
 export const STOP_REASON_DESCRIPTIONS: Readonly<Record<StopReason, string>> = {"entry":"before the first iteration of the first loop (stopOnEntry)","step":"a step ended: an iteration, a handle, or a line","pause":"the user paused","breakpoint":"a line breakpoint","function breakpoint":"a task whose name or await chain matches a function breakpoint is about to resume","exception":"a task's exception (taskException) or an exception raised in user code (raised)","task created":"a task is being created (taskCreated)","task switch":"a task is about to resume (taskSwitch)","task done":"a task finished, was cancelled or failed (taskDone)","deadlock":"every waiting task of a loop can never resume, or tasks wait for each other in a cycle (deadlock)","loop blocked":"code has held the event loop longer than the Loop blocked threshold (loopBlocked): the stop is inside it, while it runs"};
 
@@ -582,6 +619,9 @@ export const LINT_KIND_VALUES: readonly LintKind[] = ["neverAwaited","exceptionN
 export const LINT_KIND_LABELS: Readonly<Record<LintKind, string>> = {"neverAwaited":"coroutine never awaited","exceptionNeverRetrieved":"exception never retrieved","destroyedPending":"task destroyed while pending","neverYields":"task never yields","selfWakes":"task keeps waking itself","blockingCall":"blocking call","taskNotKept":"task not kept"};
 export const LINT_KIND_DESCRIPTIONS: Readonly<Record<LintKind, string>> = {"neverAwaited":"a coroutine object was created and dropped without being awaited: its code never ran","exceptionNeverRetrieved":"a task or future failed and nothing ever asked for its exception","destroyedPending":"a task was garbage-collected while still pending: it never finished","neverYields":"a task ran Python code for longer than the Loop blocked threshold without yielding to the event loop","selfWakes":"a task keeps scheduling its own next step (asyncio.sleep(0) in a loop): it polls instead of waiting","blockingCall":"a call held the event loop longer than the Loop blocked threshold (time.sleep, a synchronous client, a heavy C call)","taskNotKept":"the result of create_task or ensure_future was dropped: asyncio keeps only a weak reference, so the task can be garbage-collected before it finishes"};
 
+export const INJECTION_FAILURE_VALUES: readonly InjectionFailure[] = ["not-permitted","exited","not-python","no-gdb","not-initialized","remote-debug-disabled","timeout","gdb-failed","unsupported"];
+export const INJECTION_FAILURE_DESCRIPTIONS: Readonly<Record<InjectionFailure, string>> = {"not-permitted":"the operating system does not let this user trace the program (another user, not dumpable, Yama's ptrace_scope, a debugger attached)","exited":"the process exited, or was exiting","not-python":"no CPython interpreter to call into","no-gdb":"gdb is missing (needed before Python 3.14)","not-initialized":"the interpreter is starting up or shutting down","remote-debug-disabled":"the program was started with PYTHON_DISABLE_REMOTE_DEBUG or -X disable-remote-debug: it runs no code from outside (3.14+: a read-only view is offered)","timeout":"gdb did not finish in time; it was stopped and detached","gdb-failed":"gdb failed in another way (its output is in the message)","unsupported":"this machine or interpreter cannot be attached to this way"};
+
 /** Upper bounds in seconds of the buckets of every duration histogram (step times, scheduling delays, iterations); a histogram has one count more than there are bounds, for durations at or above the last. loopscope/loopstats.py counts into them; the views label them. */
 export const DURATION_BUCKET_BOUNDS: readonly number[] = [0.00001,0.0001,0.001,0.01,0.1,1];
 
@@ -599,6 +639,10 @@ export type Hello = {
   /** sys.version_info as 'major.minor.micro'. */
   python: string;
   executable: string;
+  /** Attaching only: why the runtime cannot serve this program (another debugger, no asyncio, ...). The connection closes after the hello; the adapter fails the attach with this text. */
+  refusal?: string;
+  /** The runtime joined a program that was already running (attach or listen mode): the session ends with detach, which leaves the program running. */
+  attached?: boolean;
 };
 
 export interface RuntimeRequests {
@@ -723,6 +767,11 @@ export interface RuntimeRequests {
   exitReport: { arguments: {
       timeline: boolean;
     }; body: Record<string, never> };
+  /** End an attached session and leave the program running as it was without Loopscope: held loops run on, and every hook, trace function, monitoring tool, signal handler, thread and socket of Loopscope's goes. The runtime answers once that is done, then closes the connection. Launched programs refuse it (the adapter ends them instead). */
+  detach: { arguments: Record<string, never>; body: {
+      /** What could not be put back, for the user (a loop that stayed busy in a callback, and so on). */
+      notes?: string[];
+    } };
 }
 
 export interface RuntimeEvents {

@@ -8,15 +8,21 @@ import {
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as path from 'node:path';
 import { basename } from 'node:path';
+import { ATTACH_OPTIONS_SCHEMA, AttachRequestArguments } from './attachOptions';
+import { checkAttachArguments, processIdOf } from './attachCheck';
 import { checkLaunchArguments } from './launchCheck';
 import { LaunchRequestArguments } from './launchOptions';
+import { connectToListener } from './listenConnection';
 import { parseLoopBlockedThreshold } from './loopBlockedThreshold';
+import { attachToProcess } from './processAttach';
 import {
   ARGUMENT_DEFAULTS, CustomDapRequests, DapEventExtensions, FORWARDED_DAP_REQUESTS, RuntimeEvents, RuntimeRequestName, RuntimeRequests,
   SourceBreakpoint, START_DEFAULTS, TASK_FILTER_CONDITIONS, TASK_FILTER_DESCRIPTIONS, TASK_FILTER_LABELS, TASK_FILTER_VALUES, TaskFilter,
 } from './protocol';
 import { checkDapRequest } from './requestCheck';
-import { launchWithPythonFallback, OutputSink, RuntimeConnection } from './runtimeConnection';
+import { describeProcess } from './pythonProcess';
+import { ReadOnlyRuntime } from './readOnlyRuntime';
+import { launchWithPythonFallback, OutputSink, RuntimeLink } from './runtimeConnection';
 
 /** The task filters, offered as exception breakpoint filters (those that take a condition say what it means). */
 export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FILTER_VALUES.map((filter) => {
@@ -47,7 +53,7 @@ type Handler = (response: any, args: any, request: DebugProtocol.Request) => voi
 // DebugSession, not LoggingDebugSession: the latter stringifies every message for its logger and
 // keeps them all until the logger is set up (the soak test saw the adapter's heap grow with each stop).
 export class LoopscopeSession extends DebugSession {
-  private runtime: RuntimeConnection | undefined;
+  private runtime: RuntimeLink | undefined;
   private configurationDone!: () => void;
   private readonly configured = new Promise<void>((resolve) => { this.configurationDone = resolve; });
   private functionBreakpoints: DebugProtocol.FunctionBreakpoint[] = [];
@@ -60,12 +66,16 @@ export class LoopscopeSession extends DebugSession {
   private lastTasksNotListed = 0;
   private lastStoppedThread: number | undefined;
   private endedSent = false;
+  /** Attached to a program Loopscope did not start: the session ends with a detach, never by ending it. */
+  private attached: { pid: number; local: boolean } | undefined;
+  private detaching = false;
   /** Where DAP messages go (the adapter's stdout): the program's output waits while it is backed up. */
   private clientStream: OutputSink | undefined;
 
   /** The handler of each standard request Loopscope answers (requestCheck.ts has checked its arguments). */
   private readonly handlers: Readonly<Record<string, Handler>> = {
     launch: this.launchRequest,
+    attach: this.attachRequest,
     configurationDone: this.configurationDoneRequest,
     setBreakpoints: this.setBreakPointsRequest,
     setFunctionBreakpoints: this.setFunctionBreakPointsRequest,
@@ -143,6 +153,9 @@ export class LoopscopeSession extends DebugSession {
       supportsHitConditionalBreakpoints: true,
       supportsEvaluateForHovers: true,
       supportsTerminateRequest: true,
+      // Stop on an attached session: VS Code then says terminateDebuggee, and the adapter detaches;
+      // the extension asks before ending a program Loopscope did not start (endAttachedProgram.ts).
+      supportTerminateDebuggee: true,
       supportsLogPoints: true,
       supportsExceptionInfoRequest: true,
       supportsExceptionFilterOptions: true,
@@ -152,6 +165,7 @@ export class LoopscopeSession extends DebugSession {
   }
 
   protected async launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchRequestArguments): Promise<void> {
+    if (this.runtime) return this.fail(response, ErrorId.BadLaunch, ONE_PROGRAM);
     const problem = checkLaunchArguments(args);
     if (problem) return this.fail(response, ErrorId.BadLaunch, problem);
     // A relative program is taken from cwd when one is given, else from the adapter's own directory.
@@ -176,13 +190,56 @@ export class LoopscopeSession extends DebugSession {
       name: program ?? args.module ?? 'python', systemProcessId: this.runtime.pid, isLocalProcess: true, startMethod: 'launch',
     };
     this.sendEvent(new Event('process', processBody));
+    await this.configureAndStart(response, args);
+  }
+
+  /** Attach to a running program: by process id (processAttach.ts), or to one that listens for Loopscope
+   * (listenConnection.ts). From then on the session is a launched one's, but that it ends by detaching. */
+  protected async attachRequest(response: DebugProtocol.AttachResponse, args: AttachRequestArguments): Promise<void> {
+    if (this.runtime) return this.fail(response, ErrorId.BadLaunch, ONE_PROGRAM);
+    const problem = checkAttachArguments(args);
+    if (problem) return this.fail(response, ErrorId.BadLaunch, problem);
+    const pid = processIdOf(args.processId);
+    try {
+      if (pid !== undefined) {
+        const attached = await attachToProcess({ pid, gdb: args.gdb ?? ATTACH_OPTIONS_SCHEMA.properties.gdb.default });
+        this.attached = { pid, local: true };
+        if (attached.kind === 'read-only') {
+          this.runtime = await ReadOnlyRuntime.open(pid, attached.facts.python!.join('.'), attached.interpreter);
+          this.log(`${attached.why}\nRead-only: Loopscope shows the program's threads, loops and tasks, read from outside as ` +
+            '`python -m asyncio pstree` reads them; it cannot hold, step or evaluate anything there. Pause reads them again.');
+        } else {
+          this.runtime = attached.connection;
+          this.log(`Attached to process ${pid} (Python ${attached.facts.python!.join('.')}, ${attached.method}) in ${attached.seconds.toFixed(2)} s.`);
+        }
+      } else {
+        const connect = args.connect!;
+        this.runtime = await connectToListener(connect);
+        this.attached = { pid: this.runtime.hello.pid, local: isLoopback(connect.host ?? ATTACH_OPTIONS_SCHEMA.properties.connect.properties.host.default) };
+        this.log(`Connected to process ${this.runtime.hello.pid} (Python ${this.runtime.hello.python}) listening on ${connect.host ?? '127.0.0.1'}:${connect.port}.`);
+      }
+    } catch (error) {
+      return this.fail(response, ErrorId.BadLaunch, (error as Error).message);
+    }
+    this.listen(this.runtime);
+    const processBody: DebugProtocol.ProcessEvent['body'] = {
+      name: this.runtime.hello.executable, systemProcessId: this.attached.pid, isLocalProcess: this.attached.local, startMethod: 'attach',
+    };
+    this.sendEvent(new Event('process', processBody));
+    // An attach holds every loop unless told not to: its own default, declared in attachOptions.json.
+    await this.configureAndStart(response, { ...args, stopOnEntry: args.stopOnEntry ?? ATTACH_OPTIONS_SCHEMA.properties.stopOnEntry.default });
+  }
+
+  /** The configuration sequence, then the runtime's start; the launch or attach answers after it. */
+  private async configureAndStart(response: DebugProtocol.Response, args: Partial<Record<keyof typeof START_DEFAULTS, unknown>>): Promise<void> {
+    const runtime = this.runtime!;
     this.sendEvent(new InitializedEvent());
     await this.configured;
     try {
-      await this.runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
-      await this.runtime.request('setTaskFilters', { filters: this.taskFilters, loopBlockedMs: this.loopBlockedMs });
+      await runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
+      await runtime.request('setTaskFilters', { filters: this.taskFilters, loopBlockedMs: this.loopBlockedMs });
       for (const [path, breakpoints] of this.lineBreakpoints) {
-        const { breakpoints: results } = await this.runtime.request('setBreakpoints', { path, breakpoints });
+        const { breakpoints: results } = await runtime.request('setBreakpoints', { path, breakpoints });
         for (const result of results) {
           this.sendEvent(new BreakpointEvent('changed', { ...result, source: new Source(basename(path), path) } as DebugProtocol.Breakpoint));
         }
@@ -192,13 +249,18 @@ export class LoopscopeSession extends DebugSession {
         taskSwitchHistory: args.taskSwitchHistory, stepStatistics: args.stepStatistics, loopBlockedWarnings: args.loopBlockedWarnings,
       };
       // Left out, an option takes the runtime's default (START_DEFAULTS), the same as launch.json's.
-      await this.runtime.request('start', Object.fromEntries(Object.entries(start).filter(([, v]) => v !== undefined)));
-      this.maxTaskThreads = args.maxTaskThreads ?? START_DEFAULTS.maxTaskThreads;
+      await runtime.request('start', Object.fromEntries(Object.entries(start).filter(([, v]) => v !== undefined)) as RuntimeRequests['start']['arguments']);
+      this.maxTaskThreads = (args.maxTaskThreads as number | undefined) ?? START_DEFAULTS.maxTaskThreads;
     } catch (error) {
+      const ended = runtime.hasExited;
+      if (this.attached) {
+        // Never end a program Loopscope did not start: take everything out of it again.
+        await this.detach();
+        return this.fail(response, ErrorId.Runtime, `Loopscope could not start its session and detached: ${(error as Error).message}`);
+      }
       // The program must not live on, held before its start, behind a session that failed.
-      const ended = this.runtime.hasExited;
       this.terminating = true;
-      await this.runtime.terminate();
+      await runtime.terminate();
       return this.fail(response, ErrorId.Runtime, ended
         ? `The program ended before it could start: ${(error as Error).message}`
         : `Loopscope could not start the program, and ended it: ${(error as Error).message}`);
@@ -367,13 +429,23 @@ export class LoopscopeSession extends DebugSession {
     });
   }
 
-  protected async disconnectRequest(response: DebugProtocol.DisconnectResponse): Promise<void> {
-    await this.end();
+  protected async disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments): Promise<void> {
+    if (this.attached) {
+      await this.detach(args.terminateDebuggee === true);
+    } else {
+      await this.end();
+    }
     this.sendResponse(response);
   }
 
+  /** Ends a program Loopscope started. One it attached to is left running: the client asks its user
+   * before ending it (extension/commands/endAttachedProgram.ts). */
   protected async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
-    await this.end();
+    if (this.attached) {
+      await this.detach(true);
+    } else {
+      await this.end();
+    }
     this.sendResponse(response);
   }
 
@@ -397,7 +469,7 @@ export class LoopscopeSession extends DebugSession {
 
   // --- helpers ---
 
-  private listen(runtime: RuntimeConnection): void {
+  private listen(runtime: RuntimeLink): void {
     runtime.on('output', (category, text) => this.sendEvent(new OutputEvent(text, category)));
     runtime.on('log', (message) => this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'console')));
     runtime.onEvent('stopped', (body) => {
@@ -423,7 +495,12 @@ export class LoopscopeSession extends DebugSession {
       event.body.line = body.line;
       this.sendEvent(event);
     });
-    runtime.whenExited().then((exit) => {
+    runtime.whenExited().then(async (exit) => {
+      if (exit.connectionOnly) {
+        if (!this.terminating) await this.tellConnectionLost();
+        this.sendEnded(0);
+        return;
+      }
       if (exit.signal && !this.terminating) {
         this.sendEvent(new OutputEvent(`Program was killed by ${exit.signal}.\n`, 'console'));
       } else if (!this.terminating) {
@@ -431,6 +508,18 @@ export class LoopscopeSession extends DebugSession {
       }
       this.sendEnded(exit.code);
     });
+  }
+
+  /** An attached program's connection closed without a detach: it exited (its descriptors close as
+   * it exits: give it a moment to be gone), or Loopscope's runtime in it went. */
+  private async tellConnectionLost(): Promise<void> {
+    const pid = this.attached?.pid;
+    const gone = () => { const facts = describeProcess(pid!); return !facts || facts.state === 'Z' || facts.state === 'X'; };
+    for (let waited = 0; this.attached?.local && !gone() && waited < EXIT_GRACE_MS; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (this.attached?.local && gone()) this.log(`Process ${pid} exited.`);
+    else this.log(`The connection to process ${pid} closed; Loopscope is no longer attached to it.`);
   }
 
   private sendEnded(exitCode: number): void {
@@ -446,7 +535,34 @@ export class LoopscopeSession extends DebugSession {
     if (this.runtime) await this.runtime.terminate();
   }
 
-  private live(): RuntimeConnection {
+  /** Leave an attached program as it was (the runtime's detach), then end the session. asked: the
+   * client wanted the program ended, which Loopscope does not do to a program it did not start. */
+  private async detach(asked = false): Promise<void> {
+    const runtime = this.runtime;
+    this.configurationDone();
+    if (!runtime || this.detaching) return;
+    this.detaching = true;
+    this.terminating = true;
+    const pid = this.attached?.pid;
+    if (!runtime.hasExited) {
+      try {
+        const answer = await withDeadline(runtime.request('detach', {}), DETACH_DEADLINE_MS);
+        for (const note of answer?.notes ?? []) this.log(note);
+        this.log(`Detached from process ${pid}${asked ? ', which Loopscope did not start, so it was not ended' : ''}; it runs on without Loopscope.`);
+      } catch (error) {
+        this.log(`Detaching from process ${pid} failed: ${(error as Error).message}. It runs on; Loopscope's runtime in it ` +
+          'detaches by itself when this connection closes.');
+      }
+    }
+    await runtime.terminate(); // the connection only: the program is not Loopscope's to end
+    this.sendEnded(0);
+  }
+
+  private log(message: string): void {
+    this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'console'));
+  }
+
+  private live(): RuntimeLink {
     if (!this.runtime || this.runtime.hasExited) throw new NotRunning('The program is not running.');
     return this.runtime;
   }
@@ -477,6 +593,24 @@ export class LoopscopeSession extends DebugSession {
 }
 
 class NotRunning extends Error {}
+
+const ONE_PROGRAM = 'A Loopscope session debugs one program, and this one has its program already: start another session for another.';
+
+/** How long an attached program whose connection closed gets to be seen gone before it is said to live on. */
+const EXIT_GRACE_MS = 1_000;
+/** How long a detach may take: VS Code gives up on disconnect after 2 s. */
+const DETACH_DEADLINE_MS = 1_800;
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+    work.then((value) => { clearTimeout(timer); resolve(value); }, (error) => { clearTimeout(timer); reject(error); });
+  });
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
 
 function toRuntimeBreakpoint(bp: DebugProtocol.FunctionBreakpoint) {
   const result: { name: string; condition?: string; hitCondition?: string } = { name: bp.name };

@@ -116,6 +116,13 @@ def scheduled_timers(loop):
     return loop._scheduled
 
 
+def shift_timers(loop, seconds):
+    """Move every timer of the loop by seconds (all alike, so the heap stays ordered). On the
+    loop's own thread only: it is the one that pushes and pops them."""
+    for timer in loop._scheduled:
+        timer._when += seconds
+
+
 def is_stopping(loop):
     """loop.stop() was called: this iteration is the last of run_forever, and select() won't wait."""
     return loop._stopping

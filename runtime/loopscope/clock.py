@@ -84,6 +84,21 @@ def autojump(loop, state):
         state.clock_skew += ahead
 
 
+def return_to_plain_clock(state):
+    """Detach, on the loop's own thread at a boundary: from now on the loop's time is the plain
+    clock's, and each of its timers keeps the time it had left (a frozen or virtual loop time runs
+    behind the plain clock by the pauses taken out, or ahead by the virtual jumps). The loop's skew
+    is set so that its time already equals the plain clock until uninstall() puts asyncio's own
+    time() back for every loop."""
+    loop = state.loop
+    if clock.mode == ClockMode.WALL or loop is None or clock.paused_at is not None:
+        return
+    behind = clock.offset - state.clock_skew
+    if behind and math.isfinite(behind):
+        internals.shift_timers(loop, behind)
+    state.clock_skew = clock.offset
+
+
 def install(mode):
     """Put every loop on `mode` (a ClockMode)."""
     if mode not in CLOCK_MODE_VALUES:

@@ -17,10 +17,13 @@ MAX_VARIABLES_PER_REQUEST = 10000
 
 
 class CommandHandlers:
-    def __init__(self, debugger, channel_ref):
+    def __init__(self, debugger, channel_ref, attachment=None):
+        """attachment: the session's attachment.Attachment when Loopscope joined a running program;
+        None when it started the program, which then cannot be detached from."""
         self._debugger = debugger
         self._channel = channel_ref
         self._sources = SourceReader()
+        self._attachment = attachment
         self.started = threading.Event()
 
     def handle(self, request):
@@ -61,6 +64,15 @@ class CommandHandlers:
         self._debugger.start(arguments)
         self.started.set()
         return {}
+
+    def on_detach(self, _arguments, request):
+        if self._attachment is None:
+            raise LookupError("Loopscope started this program: end the session to end it (detach is for attached programs)")
+        notes = self._attachment.detach()
+        # Answered once everything is out; then the connection closes.
+        self._channel().send_response(request, {"notes": notes} if notes else {})
+        self._attachment.finish()
+        return _ANSWERS_LATER
 
     def on_threads(self, _arguments, _request):
         threads, left_out = self._debugger.threads()

@@ -20,13 +20,14 @@ import traceback
 import weakref
 
 from . import asyncio_internals as internals
-from . import blockedloop
 from . import clock as clock_tools
 from . import deadlocks
 from . import frames as frame_tools
 from . import instrument
 from . import linetrace
+from . import output
 from . import ownership
+from . import processhooks
 from . import registry
 from . import snapshot as snapshot_tools
 from . import stacks
@@ -99,18 +100,25 @@ def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, re
 
 
 class Debugger(instrument.Listener):
-    def __init__(self, send_event):
+    def __init__(self, send_event, attach_marker=None):
+        """attach_marker: the attach bootstrap's marker module when Loopscope joined a running
+        program (attachment.py), None when it started the program."""
         self._send_event = send_event
         self._lock = threading.Lock()
         self.settings = settings_from(None)
         self.entry_pending = False
+        self.attached = False    # joined a running program (attachment.py): detach ends the session
+        self.attaching = False   # the stop that attaching asked for has not been shown yet
+        self.closing = False     # detaching: nothing holds any more (close())
+        self._unsettled = set()  # while closing: loop ids yet to pass a boundary (close())
+        self._settled = threading.Event()
         self.holding = Holding()
         self.breakpoints = TaskBreakpoints()
         self.line_breakpoints = linetrace.BreakpointTable()
         self.tracer = linetrace.make_tracer(self.line_breakpoints, self.on_line, self.on_raise, self.on_return,
                                             self._warn)
         self.stepper = Stepper(self.tracer)
-        self.pausing = Pausing(self._hold_busy_code)
+        self.pausing = Pausing(self._hold_busy_code, self._needs_hold, keep=attach_marker)
         self.switches = SwitchRecorder()
         self.finished = registry.FinishedTasks()
         self._deadlocks_told = {}     # loop id -> {deadlocks already told}
@@ -122,12 +130,12 @@ class Debugger(instrument.Listener):
         # take no weak references; the task, held weakly, vouches that the id is still that one.)
         self._exceptions_stopped_on = weakref.WeakValueDictionary()
         # Events through self._send_event as it is when sent: a forked child replaces it.
-        self.health = LoopHealth(lambda event, body: self._send_event(event, body), self._stop_blocked)
+        self.health = LoopHealth(lambda event, body: self._send_event(event, body), self._stop_blocked,
+                                 lambda episode: self.pausing.forget_busy_code_stop(episode.state.thread_ident, episode))
         self._told_outside_loop = False
         timelimit.start()  # the watchdog for reprs and evaluate, there from the start
-        if hasattr(os, "register_at_fork"):
-            me = weakref.ref(self)
-            os.register_at_fork(after_in_child=lambda: me() is not None and me()._in_forked_child())
+        me = weakref.ref(self)
+        processhooks.after_fork_in_child(lambda: me() is not None and me()._in_forked_child())
 
     # --- configuration (channel thread) -------------------------------------------------------
 
@@ -155,7 +163,8 @@ class Debugger(instrument.Listener):
         return results
 
     def start(self, arguments=None):
-        """The start request: settings (see protocol.json), then the program runs."""
+        """The start request: settings (see protocol.json), then the program runs. Attached to a
+        running program, stopOnEntry is a pause of every loop wherever it is (pause_on_attach())."""
         self.settings = settings_from(arguments)
         clock_tools.install(self.settings.clock)
         if self.settings.track_owners:
@@ -163,7 +172,7 @@ class Debugger(instrument.Listener):
             ownership.install(on_failure=self._warn)
         self.health.start(self.settings.step_statistics, self.settings.loop_blocked_warnings)
         with self._lock:
-            self.entry_pending = self.settings.stop_on_entry
+            self.entry_pending = self.settings.stop_on_entry and not self.attached
             self._apply_hooks()
 
     def install_busy_pause(self):
@@ -171,6 +180,10 @@ class Debugger(instrument.Listener):
 
     def _apply_hooks(self):
         """With the lock held: switch the hooks on only where something needs them."""
+        if self.closing:  # only the boundaries where loops settle (close())
+            instrument.apply(HookPlan.NOTHING._replace(iterations=bool(self._unsettled)))
+            self.switches.recording(_RECORDS[HandleHook.OFF], registry.loop_states())
+            return
         plan = hook_plan(self.entry_pending, self.pausing.pending, self.holding.stopping, self.stepper,
                          self.breakpoints, self.tracer, self.settings.record_always, self.settings.clock,
                          self.switches.log, self.health)
@@ -219,6 +232,8 @@ class Debugger(instrument.Listener):
             "skip uvloop.install() or uvloop.run(), or the policy it sets)." % name)})
 
     def before_iteration(self, state):
+        if self.closing:
+            return self._settle(state)
         self.tracer.sync_thread()
         if self.holding.stopping:
             return self._hold(stops.quiet(state, StopPlace.ITERATION))
@@ -228,7 +243,7 @@ class Debugger(instrument.Listener):
             self.entry_pending = False
             return self._hold(stops.entry(state))
         if self.pausing.pending:
-            return self._hold(stops.pause(state, StopPlace.ITERATION))
+            return self._hold(stops.pause(state, StopPlace.ITERATION, attached=self.attaching))
         if self.stepper.ends_at_boundary(state):
             self._hold(stops.step(state, StopPlace.ITERATION))
 
@@ -283,7 +298,7 @@ class Debugger(instrument.Listener):
         if self.pausing.pending:
             if internals.handle_owner(handle) is state.loop:
                 return  # the wake-up the pause itself caused: the pause lands after it
-            return self._hold(stops.pause(state, StopPlace.HANDLE, handle=handle))
+            return self._hold(stops.pause(state, StopPlace.HANDLE, handle=handle, attached=self.attaching))
         if self.stepper.ends_before_handle(state):
             return self._hold(stops.step(state, StopPlace.HANDLE, handle=handle))
         task = registry.task_of_handle(handle)
@@ -421,13 +436,17 @@ class Debugger(instrument.Listener):
     def _hold(self, stop):
         """Hold this loop's thread here until the user resumes, serving requests meanwhile."""
         with self._lock:
+            if self.closing:
+                return
             shown = self.holding.begin(stop, self._new_inspection)
             if shown is None:
                 return  # a quiet hold whose stop is already over
+            self.pausing.holds(stop.state)
             if shown:
                 self._loop_views = {}
                 clock_tools.clock.pause()
                 self.pausing.pending = False
+                self.attaching = False
                 self.stepper.end()
                 self._apply_hooks()
         if shown:
@@ -453,16 +472,25 @@ class Debugger(instrument.Listener):
         return StopInspection(stacks.describe_task, describe_loop, exception=stop.exception)
 
     def _hold_busy_code(self, state, frame):
-        """The pause signal landed in busy code on the main thread."""
-        if not self.holding.stopping:
-            self._hold(stops.pause(state, StopPlace.CODE, frame=frame))
+        """A pause reached a loop busy in a callback, inside that code (pausing.py): the pause's
+        stop, or a quiet hold when another loop's stop is shown already."""
+        if self.holding.stopping:
+            self._hold(stops.quiet(state, StopPlace.CODE, frame=frame))
+        else:
+            self._hold(stops.pause(state, StopPlace.CODE, frame=frame, attached=self.attaching))
+
+    def _needs_hold(self, state):
+        """Whether a pause (or the all-stop after it) has yet to hold this loop."""
+        if self.closing:
+            return False
+        return self.pausing.pending or (self.holding.stopping and state.id not in self.holding.held)
 
     # --- a step that blocks its loop (blockedloop.py finds it, on the watchdog thread) ------------
 
     def _stop_blocked(self, episode):
         """Bring a stop about inside the blocked step: on the main thread through the pause signal
-        (which also interrupts a call blocked in C), on another thread (3.12+) at its next line in
-        the step's frames. Should neither land inside the step, the stop is at the loop's next handle
+        (which also interrupts a call blocked in C), on another thread (3.9+) at its next line in
+        the step's frames (busycode.py). Should neither land inside the step, the stop is at the loop's next handle
         or boundary after it, which is asked for first."""
         state = episode.state
         with self._lock:
@@ -473,8 +501,8 @@ class Debugger(instrument.Listener):
         hold = lambda frame: self._hold_blocked(episode, frame)  # noqa: E731
         if state.thread_ident == self.pausing.main_ident and self.pausing.can_interrupt_main:
             self.pausing.interrupt_main(hold)
-        elif self.health.line_stop is not None:
-            self.health.line_stop.arm(state.thread_ident, blockedloop.watchdog.step_frames(state), hold, episode)
+        else:
+            self.pausing.stop_in_busy_code(state.thread_ident, hold, episode)
 
     def _hold_blocked(self, episode, frame):
         """On the blocked loop's thread, inside the step (a signal handler or a line event). Code of
@@ -537,6 +565,64 @@ class Debugger(instrument.Listener):
             self.pausing.pending = True
             self._apply_hooks()
         self.pausing.interrupt()
+
+    def pause_on_attach(self, busy_delay):
+        """Just attached: hold every loop where it is, and say so. A loop that has not reached a
+        boundary after busy_delay seconds is stopped inside the code it runs."""
+        with self._lock:
+            self.attaching = True
+            self.pausing.pending = True
+            self._apply_hooks()
+        self.pausing.interrupt(busy_delay)
+
+    # --- detach ---------------------------------------------------------------------------------
+
+    def close(self, settle_timeout=1.0):
+        """Detach: release every held loop and take everything of Loopscope's out, so that the
+        program runs on as it would have without it. Each loop passes one more boundary on its own
+        thread (settle()), where its trace function goes and its timers return to the plain clock;
+        a loop that has not done so within settle_timeout (busy in a callback) is left as it is.
+        Returns the states of the loops that did not settle."""
+        with self._lock:
+            if self.closing:
+                return []
+            self.closing = True
+            self.entry_pending = self.attaching = False
+            self._send_event = lambda event, body: None
+            self.breakpoints.set_function_breakpoints([])
+            self.breakpoints.set_filters([])
+            self.tracer.close()
+            self.stepper.end()
+            released = self.holding.release()
+            clock_tools.clock.resume()
+            self._unsettled = {state.id for state in registry.loop_states() if not state.loop.is_closed()}
+            if not self._unsettled:
+                self._settled.set()
+            self._apply_hooks()
+        self.holding.wake(released)
+        self.pausing.close()
+        for state in registry.loop_states():
+            internals.wake(state.loop)
+        self._settled.wait(settle_timeout)
+        with self._lock:
+            unsettled = [state for state in registry.loop_states() if state.id in self._unsettled]
+            self._unsettled = set()
+            self._apply_hooks()
+        output.set_held(False)
+        timelimit.stop()
+        self.health.close()
+        ownership.uninstall()
+        return unsettled
+
+    def _settle(self, state):
+        """Closing, at a loop's boundary on its own thread: its last moment with Loopscope."""
+        self.tracer.sync_thread()  # before 3.12: this thread's trace function goes
+        clock_tools.return_to_plain_clock(state)
+        with self._lock:
+            self._unsettled.discard(state.id)
+            if not self._unsettled:
+                self._settled.set()
+                self._apply_hooks()
 
     @property
     def inspection(self):

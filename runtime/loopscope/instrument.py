@@ -285,9 +285,19 @@ def callback_name(callback):
 
 # --- telling the listener -------------------------------------------------------------------
 
-def _register(loop):
-    state = registry.register_loop(loop, lambda collected: _notify("loop_closed", collected))
+def _register(loop, thread=None):
+    state = registry.register_loop(loop, lambda collected: _notify("loop_closed", collected), thread)
     _notify("loop_registered", state)
+    return state
+
+
+def adopt_running_loop(loop, thread):
+    """A loop found already running when Loopscope attached, on thread (ident, name): its state,
+    registered now (from whichever thread attaches) rather than at its next iteration."""
+    state = registry.state_of(loop)
+    if state is None:
+        state = _register(loop, thread)
+        state.start_run()
     return state
 
 

@@ -12,16 +12,22 @@ try:
 except ImportError:  # a build without ctypes
     _ctypes = None
 
-from . import __version__, imports, instrument, program, schema, timelimit
+from . import __version__, imports, instrument, listening, processhooks, program, schema, timelimit
 from .channel import Channel, ChannelError
 from .commands import CommandHandlers
 from .debugger import Debugger
 
-USAGE = """usage: python -m loopscope [--connect HOST:PORT] (PROGRAM | -m MODULE) [ARGS...]
+USAGE = """usage: python -m loopscope [--connect HOST:PORT | --listen [HOST:]PORT [--wait-for-client]]
+                          (PROGRAM | -m MODULE) [ARGS...]
 
 Runs PROGRAM (or MODULE) as __main__ with every asyncio event loop instrumented.
   --connect HOST:PORT  serve a Loopscope debug adapter listening on this loopback address;
                        the one-time token is read from the LOOPSCOPE_TOKEN environment variable
+  --listen [HOST:]PORT wait for Loopscope to connect (an attach configuration with "connect"):
+                       loopback unless HOST says otherwise; the token goes in a file only this
+                       user can read (or is LOOPSCOPE_TOKEN's); each client's detach leaves the
+                       program running as it was
+  --wait-for-client    with --listen: start the program only once a client has connected
   -m MODULE            run a module, as python -m does
   --version            print the runtime version
 Without --connect the program runs freely with the hooks installed (useful to check that
@@ -35,7 +41,7 @@ class UsageError(Exception):
 
 
 def parse(argv):
-    options = {"connect": None, "module": None, "program": None, "args": []}
+    options = {"connect": None, "listen": None, "wait": False, "module": None, "program": None, "args": []}
     index = 0
     while index < len(argv):
         arg = argv[index]
@@ -55,6 +61,9 @@ def parse(argv):
             options["connect"] = arg.split("=", 1)[1]
             index += 1
             continue
+        if arg in ("--listen", "--wait-for-client") or arg.startswith("--listen="):
+            index = _parse_listen(argv, index, options)
+            continue
         if arg == "-m":
             if index + 1 >= len(argv):
                 raise UsageError("-m needs a module name")
@@ -72,6 +81,28 @@ def parse(argv):
         options["args"] = argv[index + 1:]
         return options
     raise UsageError("no program to run")
+
+
+def _parse_listen(argv, index, options):
+    """--listen [HOST:]PORT, --listen=[HOST:]PORT, --wait-for-client; returns the next index."""
+    arg = argv[index]
+    if arg == "--wait-for-client":
+        options["wait"] = True
+        return index + 1
+    if arg == "--listen":
+        if index + 1 >= len(argv):
+            raise UsageError("--listen needs [HOST:]PORT")
+        options["listen"] = argv[index + 1]
+        return index + 2
+    options["listen"] = arg.split("=", 1)[1]
+    return index + 1
+
+
+def _listen_address(text):
+    host, _, port = text.rpartition(":")
+    if not port.isdigit() or int(port) > 65535:
+        raise UsageError("--listen wants [HOST:]PORT, got %r" % text)
+    return host.strip("[]") or "127.0.0.1", int(port)
 
 
 def _address(text):
@@ -94,6 +125,11 @@ def main():
     try:
         options = parse(sys.argv[1:])
         address = _address(options["connect"]) if options["connect"] else None
+        listen_at = _listen_address(options["listen"]) if options["listen"] else None
+        if listen_at and address:
+            raise UsageError("--connect and --listen exclude each other")
+        if options["wait"] and not listen_at:
+            raise UsageError("--wait-for-client goes with --listen")
     except UsageError as error:
         _fail("%s\n%s" % (error, USAGE))
     # The program's own sys.path[0] from here on, so that what it names is looked up where Python would.
@@ -106,6 +142,8 @@ def main():
     except program.ProgramNotFound as error:
         _fail(str(error), 1 if options["module"] else 2)
 
+    if listen_at is not None:
+        return _run_listening(listen_at, options)
     channel = None
     debugger = Debugger(lambda event, body: channel.send_event(event, body) if channel is not None else None)
     if address is not None:
@@ -122,9 +160,9 @@ def main():
     instrument.install(debugger)
     debugger.install_busy_pause()
     timelimit.install_interrupt()
-    if channel is not None and hasattr(os, "register_at_fork"):
+    if channel is not None:
         # The debugger goes quiet in a forked child by itself; the child's copy of the socket goes too.
-        os.register_at_fork(after_in_child=channel.abandon)
+        processhooks.after_fork_in_child(channel.abandon)
     debugger.tracer.sync_thread()  # line breakpoints set before start apply from the first line
 
     # The program starts with the modules a plain run starts with: python -m (and a directory or zip
@@ -160,6 +198,18 @@ def _blank_in_environment_block(name):
             _ctypes.memset(address, ord("0"), len(_ctypes.string_at(address)))
     except (OSError, AttributeError, ValueError):
         pass  # no C library to ask: the value stays in the block, as on platforms without /proc
+def _run_listening(address, options):
+    """Listen mode (listening.py): sessions come and go while the program runs; each installs
+    Loopscope when it starts and takes it out again when it ends."""
+    try:
+        listening.start_listening(address[0], address[1], options["wait"])
+    except (listening.ListenError, listening.privatefiles.UnsafeDirectory, OSError) as error:
+        _fail(str(error))
+    os.environ.pop("LOOPSCOPE_CHECK_PROTOCOL", None)
+    if options["module"]:
+        program.run_module(options["module"], options["args"])
+    else:
+        program.run_path(options["program"], options["args"])
 
 
 def _on_channel_closed(reason):

@@ -163,6 +163,13 @@ class Tracer:
         self.stepping = False
         self.catching = False      # report exceptions raised in user code
         self.generation = 0   # bumped on every change; settrace threads catch up at loop boundaries
+        self.closed = False   # detached: every callback still installed takes itself out
+
+    def close(self):
+        """Detach: nothing is watched any more, and what is still installed goes at its next call."""
+        self.closed = True
+        self.table.by_path.clear()
+        self.update(stepping=False, catching=False)
 
     def update(self, stepping=None, catching=None):
         if stepping is not None:
@@ -315,6 +322,9 @@ class SettraceTracer(Tracer):
         self._told = False
 
     def _global(self, frame, event, _arg):
+        if self.closed:  # detached: this thread's trace function takes itself out
+            sys.settrace(None)
+            return None
         if event != "call":
             return None
         filename = frame.f_code.co_filename
@@ -326,6 +336,8 @@ class SettraceTracer(Tracer):
 
     def _local(self, frame, event, arg):
         # Frames of any file get here: sync_thread gives every frame on a held thread this tracer.
+        if self.closed:
+            return None  # this frame is not traced any more
         if event == "line":
             if self.table.at(frame.f_code.co_filename, frame.f_lineno) is not None or (
                     self.stepping and frame_tools.is_user_file(frame.f_code.co_filename)):

@@ -22,7 +22,7 @@ class Stop:
     """One loop held at one place: between iterations, before a handle, or in running code."""
 
     __slots__ = ("state", "where", "reason", "handle", "frame", "exception", "from_traceback", "description",
-                 "detail", "hit_ids", "task", "inbox")
+                 "detail", "label", "hit_ids", "task", "inbox")
 
     def __init__(self, state, where, reason=None, handle=None, frame=None, description=None, exception=None,
                  from_traceback=False, hit_ids=None):
@@ -33,6 +33,7 @@ class Stop:
         self.frame = frame                # the running frame (StopPlace.CODE)
         self.description = description    # None: said from the handle, or from where the loop is
         self.detail = None                # said after the description: " (breakpoint 'x')"
+        self.label = None                 # None: the label of its reason and place (label())
         self.exception = exception        # the exception of an exception stop
         self.from_traceback = from_traceback  # its frames are gone: show them from the traceback
         self.hit_ids = hit_ids            # breakpoints that caused it
@@ -62,9 +63,9 @@ class Stop:
 
 # --- one factory per reason -------------------------------------------------------------------
 
-def quiet(state, where, handle=None):
+def quiet(state, where, handle=None, frame=None):
     """Held because another loop stopped: all-stop."""
-    return Stop(state, where, handle=handle)
+    return Stop(state, where, handle=handle, frame=frame)
 
 
 def entry(state):
@@ -72,9 +73,14 @@ def entry(state):
                 description="Paused before the first iteration of %s" % state.label)
 
 
-def pause(state, where, handle=None, frame=None):
+def pause(state, where, handle=None, frame=None, attached=False):
+    """The user paused; or, attached, the stop that attaching makes wherever the loops were."""
     description = "Paused in running code on %s" % state.label if where == StopPlace.CODE else None
-    return Stop(state, where, StopReason.PAUSE, handle=handle, frame=frame, description=description)
+    stop = Stop(state, where, StopReason.PAUSE, handle=handle, frame=frame, description=description)
+    if attached:
+        stop.label = "attached"
+        stop.detail = " (Loopscope attached here)"
+    return stop
 
 
 def step(state, where, handle=None):
@@ -174,7 +180,7 @@ def event_body(stop, last_handle):
         body["hitBreakpointIds"] = stop.hit_ids
     body["description"] = description
     body["text"] = description
-    body["label"] = label(stop.reason, stop.where, state.iteration, body.get("handle"))
+    body["label"] = stop.label or label(stop.reason, stop.where, state.iteration, body.get("handle"))
     return body
 
 

@@ -8,6 +8,8 @@ PROTOCOL_VERSION = 1
 # The CPython versions Loopscope supports, oldest and newest: the runtime, the test runners and the benchmarks read them from here.
 OLDEST_PYTHON = (3, 8)
 NEWEST_PYTHON = (3, 15)
+# Where an attach and a listening runtime keep what only their user may read: a directory per user, mode 0700, owned by that user (anything else there is refused); {uid} is the numeric user id. Tickets are written by the adapter for the program's user; a listener writes its token file there.
+ATTACH_FILES = {"directory": "/tmp/loopscope-{uid}", "ticketFile": "attach-{pid}-{id}.py", "listenTokenFile": "listen-{port}.token"}
 
 
 class StopReason:
@@ -177,6 +179,22 @@ class LintKind:
 
 LINT_KIND_VALUES = ("neverAwaited", "exceptionNeverRetrieved", "destroyedPending", "neverYields", "selfWakes", "blockingCall", "taskNotKept",)
 
+
+class InjectionFailure:
+    """Why the attach helper (loopscope/outside/inject) could not get the ticket run in the program; its message says it for the user."""
+    NOT_PERMITTED = "not-permitted"
+    EXITED = "exited"
+    NOT_PYTHON = "not-python"
+    NO_GDB = "no-gdb"
+    NOT_INITIALIZED = "not-initialized"
+    REMOTE_DEBUG_DISABLED = "remote-debug-disabled"
+    TIMEOUT = "timeout"
+    GDB_FAILED = "gdb-failed"
+    UNSUPPORTED = "unsupported"
+
+
+INJECTION_FAILURE_VALUES = ("not-permitted", "exited", "not-python", "no-gdb", "not-initialized", "remote-debug-disabled", "timeout", "gdb-failed", "unsupported",)
+
 # Upper bounds in seconds of the buckets of every duration histogram (step times, scheduling delays, iterations); a histogram has one count more than there are bounds, for durations at or above the last. loopscope/loopstats.py counts into them; the views label them.
 DURATION_BUCKET_BOUNDS = (0.00001, 0.0001, 0.001, 0.01, 0.1, 1,)
 
@@ -203,5 +221,5 @@ ARGUMENT_DEFAULTS = {
     "taskSwitches": {"limit": 200},
 }
 
-REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "tasks", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo", "timeline", "exitReport"))
+REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "tasks", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo", "timeline", "exitReport", "detach"))
 EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint", "deadlock", "lint", "timeline"))

@@ -543,7 +543,9 @@ export class Workbench {
   async stopAnySession() {
     for (let attempt = 0; attempt < 3 && (await this.debugging()); attempt++) {
       await this.page.keyboard.press('Escape');
-      await this.clickToolbar('Stop').catch(() => {});
+      // A launched session's toolbar offers Stop, an attached one's Disconnect.
+      const end = (await this.toolbarButton('Stop').isVisible()) ? 'Stop' : 'Disconnect';
+      await this.clickToolbar(end).catch(() => {});
       await this.waitForSessionEnd().catch(() => {});
     }
     if (await this.debugging()) throw new Error('the debug session does not end (Stop, three times)');
@@ -878,8 +880,10 @@ export class Workbench {
     return this.debugToolbar.isVisible();
   }
 
-  /** Picks a launch configuration in the Run and Debug view's dropdown, and starts it with the green button. */
-  async startDebugging(configurationName) {
+  /** Picks a launch configuration in the Run and Debug view's dropdown, and starts it with the green button.
+   * pick(widget): for a configuration that asks first (an attach's process picker), answers the quick
+   * pick that opens, as a user does. */
+  async startDebugging(configurationName, { pick } = {}) {
     await this.showRunAndDebug();
     const start = this.page.locator('.part.sidebar .start-debug-action-item');
     await start.waitFor({ timeout: T.ui });
@@ -893,6 +897,11 @@ export class Workbench {
       await waitFor(`launch configuration '${configurationName}' selected`, async () => (await current()) === configurationName);
     }
     await start.locator('.codicon-debug-start').first().click();
+    if (pick) {
+      const widget = this.page.locator('.quick-input-widget');
+      await widget.waitFor({ state: 'visible', timeout: T.start });
+      await pick(widget);
+    }
     await this.debugToolbar.waitFor({ timeout: T.start });
   }
 

@@ -11,6 +11,8 @@
 //        breakpoint beyond the thread cap; Task Switches' unrecorded stretch.
 //   6.   deadlocks.py locks (deadlock.mjs): the deadlock notification and its Pause, the deadlock
 //        rows, and the Deadlock filter's stop.
+//   7.   deadlocked.py (attach.mjs), started outside VS Code: attach from the process picker,
+//        Disconnect (it runs on), attach again and Stop, ending it from the notification.
 // Each part runs even when an earlier one failed (its debug session is ended first); the run ends
 // with the plain line 'N passed, M failed'.
 //
@@ -33,6 +35,7 @@ import * as taskBreakpoint from './parts/taskBreakpoint.mjs';
 import * as cancelTask from './parts/cancelTask.mjs';
 import * as thousands from './parts/thousands.mjs';
 import * as deadlock from './parts/deadlock.mjs';
+import * as attach from './parts/attach.mjs';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const VSIX = join(ROOT, `loopscope-${pkg.version}.vsix`);
@@ -44,6 +47,7 @@ const PARTS = [
   { number: '4', part: cancelTask },
   { number: '5', part: thousands },
   { number: '6', part: deadlock },
+  { number: '7', part: attach },
 ];
 const PROGRAMS = Object.assign({}, ...PARTS.map(({ part }) => part.PROGRAMS));
 const EXIT_CODES = join(RUN, 'exit-codes.log');
@@ -70,6 +74,7 @@ function prepareWorkspace(workspace, python) {
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   const configurations = Object.values(PROGRAMS).map((p) => {
     copyFileSync(join(p.from, p.file), join(workspace, p.file));
+    if (p.attach) return { type: 'loopscope', request: 'attach', name: p.config, processId: '${command:pickProcess}' };
     return {
       type: 'loopscope', request: 'launch', name: p.config, program: `\${workspaceFolder}/${p.file}`,
       ...(p.args ? { args: p.args } : {}), ...(p.stopOnEntry ? { stopOnEntry: true } : {}),
