@@ -199,6 +199,8 @@ debuggerEntry.configurationAttributes = { launch: launchSchema, attach: attachSc
 // --- the contributions: commands, views, menus, context values ---
 const contributions = JSON.parse(read('extension/contributions.json'));
 const commandIds = Object.fromEntries(contributions.commands.map((c) => [c.key, c.command]));
+// "${command:pickProcess}" in an attach configuration: VS Code looks the name up in the debugger's variables.
+debuggerEntry.variables = { pickProcess: commandIds.pickProcess };
 const viewIds = Object.fromEntries(contributions.views.map((v) => [v.key, v.id]));
 const contextValues = contributions.contextValues;
 const contextKeys = contributions.contextKeys;
