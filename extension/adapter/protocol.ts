@@ -870,6 +870,8 @@ export interface RuntimeEvents {
   deadlock: {
     loopId: number;
     deadlock: Deadlock;
+    /** The Deadlock filter stops the program here: a stopped event follows. */
+    stops?: boolean;
   };
   /** An asyncio mistake found at a source line (Problems panel, loopscope trace --lint). */
   lint: Lint;
@@ -916,6 +918,8 @@ export interface DapEventExtensions {
   "loopscope/deadlock": {
     loopId: number;
     deadlock: Deadlock;
+    /** The Deadlock filter stops the program here: a stopped event follows. */
+    stops?: boolean;
   };
   /** Loopscope's own event: an asyncio mistake at a source line, for the Problems panel. */
   "loopscope/lint": Lint;

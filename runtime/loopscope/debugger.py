@@ -45,9 +45,10 @@ from .output import flush_and_drain
 from .pausing import Pausing
 from .stepping import Stepper
 from .switches import SwitchRecorder
-from .vocabulary import START_DEFAULTS, ClockMode, ResumeMode, StopPlace, TaskFilter, TaskSwitchHistory
+from .vocabulary import START_DEFAULTS, ClockMode, DeadlockKind, ResumeMode, StopPlace, TaskFilter, TaskSwitchHistory
 
 # Exceptions that are control flow, not errors: the 'raised' filter passes them by.
+_CYCLES = (DeadlockKind.AWAIT_CYCLE, DeadlockKind.LOCK_CYCLE)
 _FLOW_EXCEPTIONS = (StopIteration, StopAsyncIteration, GeneratorExit, internals.asyncio.CancelledError,
                     KeyboardInterrupt)
 
@@ -274,9 +275,14 @@ class Debugger(instrument.Listener):
             if key not in told:
                 told.add(key)
                 new.append(deadlock)
+        # An idle loop whose waiting tasks all sit in a cycle already told is that cycle again.
+        in_cycles = {ident for kind, _total, ids in told if kind in _CYCLES for ident in ids}
+        new = [d for d in new if d["kind"] != DeadlockKind.IDLE_LOOP or d["total"] > len(d["tasks"])
+               or not {ref["id"] for ref in d["tasks"]} <= in_cycles]
+        stopping = bool(new) and self.breakpoints.stops_on(TaskFilter.DEADLOCK)
         for deadlock in new:
-            self._send_event("deadlock", {"loopId": state.id, "deadlock": deadlock})
-        if new and self.breakpoints.stops_on(TaskFilter.DEADLOCK):
+            self._send_event("deadlock", {"loopId": state.id, "deadlock": deadlock, "stops": stopping})
+        if stopping:
             self._hold(stops.deadlock(state, new[0]))
 
     def _lock_order_inversion(self, text):
