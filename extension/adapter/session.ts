@@ -528,7 +528,9 @@ export class LoopscopeSession extends DebugSession {
       const { deadlock } = body;
       const tasks = deadlock.tasks.map((t) => t.name).join(', ');
       const more = deadlock.total > deadlock.tasks.length ? ` and ${deadlock.total - deadlock.tasks.length} more` : '';
-      this.sendEvent(new OutputEvent(`[loopscope] ${deadlock.description}${tasks ? ` Tasks: ${tasks}${more}.` : ''}\n`, 'important'));
+      // 'console', not 'important': VS Code shows important output as a notification, and the
+      // extension shows one of its own (deadlockNotice.ts), with Pause and Show Asyncio Tasks.
+      this.sendEvent(new OutputEvent(`[loopscope] ${deadlock.description}${tasks ? ` Tasks: ${tasks}${more}.` : ''}\n`, 'console'));
       this.sendEvent(new Event('loopscope/deadlock', body));
     });
     // Lints go to the client as Loopscope's own event (VS Code's Problems panel shows them).

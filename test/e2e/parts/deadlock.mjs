@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { ROOT, log, step, waitFor } from '../harness.mjs';
 import {
-  STATUS_ITEM, describeRows, expectConsoleLine, giveRoomTo, knownIssue, lineOfMarker, readmeImage, stopSession, viewTop, waitForTree,
+  STATUS_ITEM, describeRows, expectConsoleLine, giveRoomTo, lineOfMarker, readmeImage, stopSession, viewTop, waitForTree,
 } from '../checks.mjs';
 
 export const title = '6. deadlocks.py locks: two tasks, two locks, opposite orders';
@@ -48,8 +48,7 @@ async function expectDeadlockRows(wb, locksMade) {
 function expectToldOnce(toasts) {
   const told = toasts.filter((t) => /would wait for ever/.test(t.message));
   if (told.length > 1) {
-    knownIssue('deadlock-told-twice', `${told.length} notifications for one deadlock: ${JSON.stringify(told.map((t) => `${t.severity}: ${t.message.slice(0, 60)}…`))}. ` +
-      "Besides deadlockNotice.ts's warning, the adapter's Debug Console line has the category 'important', which VS Code also shows as a notification");
+    throw new Error(`${told.length} notifications for one deadlock: ${JSON.stringify(told.map((t) => `${t.severity}: ${t.message.slice(0, 60)}…`))}`);
   }
 }
 
@@ -97,18 +96,14 @@ export async function run(wb, { path }) {
     const tooltip = await wb.statusBarTooltip(STATUS_ITEM).catch((error) => `(no tooltip: ${error.message})`);
     log(`  status bar tooltip: ${JSON.stringify(tooltip)}`);
     if (!/would wait for ever/.test(tooltip)) {
-      knownIssue('stop-sentence-not-shown', `the status bar's tooltip gives the stop's few words, not its sentence: ${JSON.stringify(tooltip)}. ` +
-        "The adapter now sends the short label as the stopped event's description and the sentence as its text; sessionPhase.ts " +
-        "stopFacts() reads only description, and VS Code shows a thread's text nowhere, so the sentence is on screen only when a " +
-        'Debug Console line repeats it');
+      throw new Error(`the status bar's tooltip should give the stop's sentence, not its few words: ${JSON.stringify(tooltip)}`);
     }
     // The notification comes too; the program is paused already, so Pause has nothing to do.
     const toast = await wb.waitForNotification(WAITS_FOR_EVER);
     log(`  notification while stopped (${toast.severity}): …${toast.message.slice(-40)} [${toast.buttons.join(', ')}]`);
     expectToldOnce(await wb.notifications());
     if (toast.buttons.includes('Pause')) {
-      knownIssue('pause-offered-while-paused', `stopped at the deadlock by the Deadlock filter, the notification still offers ${JSON.stringify(toast.buttons)}: ` +
-        'the runtime sends loopscope/deadlock before it holds the loop, and deadlockNotice.ts offers Pause whatever the session does');
+      throw new Error(`stopped at the deadlock by the Deadlock filter, the notification should not offer Pause: ${JSON.stringify(toast.buttons)}`);
     }
   });
 
