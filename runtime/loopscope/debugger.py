@@ -9,6 +9,7 @@ hooks run at all (hook_plan()). Requests from the adapter arrive on the channel 
 (commands.py); work that touches the program's state runs on a held loop's own thread.
 """
 
+import atexit
 import collections
 import json
 import os
@@ -24,6 +25,7 @@ from . import instrument
 from . import deadlocks
 from . import linetrace
 from . import ownership
+from . import recording
 from . import registry
 from . import snapshot as snapshot_tools
 from . import stacks
@@ -49,7 +51,7 @@ _FLOW_EXCEPTIONS = (StopIteration, StopAsyncIteration, GeneratorExit, internals.
 _RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_STEPS: "matching", HandleHook.OFF: "none"}
 
 Settings = collections.namedtuple("Settings", "stop_on_entry max_task_threads clock just_my_code record_always "
-                                               "track_owners")
+                                               "track_owners record replay replay_to")
 
 
 def settings_from(arguments):
@@ -58,10 +60,12 @@ def settings_from(arguments):
     return Settings(stop_on_entry=bool(given["stopOnEntry"]), max_task_threads=given["maxTaskThreads"],
                     clock=given["clock"], just_my_code=given["justMyCode"],
                     record_always=given["taskSwitchHistory"] == TaskSwitchHistory.ALWAYS,
-                    track_owners=bool(given["trackOwners"]))
+                    track_owners=bool(given["trackOwners"]), record=given.get("record"), replay=given.get("replay"),
+                    replay_to=given.get("replayTo"))
 
 
-def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, record_always, clock, switch_log):
+def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, record_always, clock, switch_log,
+              sources=False):
     """Which hooks must run, derived from what each part needs now (see instrument.HookPlan)."""
     whole_iterations = stepper.records_whole_iterations
     names = breakpoints.names
@@ -76,6 +80,8 @@ def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, re
         handles = HandleHook.TASK_STEPS  # only task steps that may match reach the listener
     elif whole_iterations:
         handles = HandleHook.LOGGED
+    elif sources:
+        handles = HandleHook.SOURCES  # explore: which handle queued which
     else:
         handles = HandleHook.OFF
     return HookPlan(
@@ -84,7 +90,7 @@ def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, re
         handles=handles, after_handles=every_handle or bool(names),
         creation=breakpoints.stops_on(TaskFilter.TASK_CREATED), task_step_names=names,
         switch_log=switch_log if handles == HandleHook.LOGGED else None, autojump=clock == ClockMode.VIRTUAL,
-        idle=True)
+        idle=True, sources=sources)
 
 
 class Debugger(instrument.Listener):
@@ -110,6 +116,11 @@ class Debugger(instrument.Listener):
         # take no weak references; the task, held weakly, vouches that the id is still that one.)
         self._exceptions_stopped_on = weakref.WeakValueDictionary()
         self._told_outside_loop = False
+        self.tape = None          # the session's recording.Recorder while it records or replays
+        self.attached = False     # an adapter is connected: stops can be shown (set by the launcher)
+        self.say = None           # without an adapter: where Loopscope's messages go (the launcher's stderr)
+        self.hash_seed = None     # the PYTHONHASHSEED Loopscope gave the program, if it did (launcher)
+        self.program = None       # the program's path (or "-m module"), for a recording's header
         timelimit.start()  # the watchdog for reprs and evaluate, there from the start
         if hasattr(os, "register_at_fork"):
             me = weakref.ref(self)
@@ -139,10 +150,25 @@ class Debugger(instrument.Listener):
                 self._apply_hooks()
         return results
 
-    def start(self, arguments=None):
-        """The start request: settings (see protocol.json), then the program runs."""
+    def start(self, arguments=None, perturbation=None):
+        """The start request: settings (see protocol.json), then the program runs. perturbation: an
+        explore run's perturbation.Perturbation (given on the command line, never over the channel).
+        A recording that cannot be read or written raises recordfile.RecordingError."""
         self.settings = settings_from(arguments)
         clock_tools.install(self.settings.clock)
+        settings = self.settings
+        if settings.record or settings.replay or perturbation is not None:
+            target = settings.replay_to
+            self.tape = recording.Recorder(
+                record=settings.record, replay=settings.replay, perturbation=perturbation,
+                target=(target["loop"], target["iteration"]) if target else None, hash_seed=self.hash_seed,
+                program=self.program)
+            recording.install(self.tape, instrument.register)
+            instrument.set_tape(self.tape)
+            self.tape.start()
+            atexit.register(self.tape.finish)
+            for warning in self.tape.warnings:
+                self._tell("warning", warning)
         if self.settings.track_owners:
             ownership.ownership.on_inversion = self._lock_order_inversion
             ownership.install(on_failure=self._warn)
@@ -157,7 +183,7 @@ class Debugger(instrument.Listener):
         """With the lock held: switch the hooks on only where something needs them."""
         plan = hook_plan(self.entry_pending, self.pausing.pending, self.holding.stopping, self.stepper,
                          self.breakpoints, self.tracer, self.settings.record_always, self.settings.clock,
-                         self.switches.log)
+                         self.switches.log, sources=self.tape is not None and self.tape.perturbation is not None)
         instrument.apply(plan)
         self.switches.recording(_RECORDS[plan.handles], registry.loop_states())
 
@@ -168,6 +194,8 @@ class Debugger(instrument.Listener):
         self.holding.forget_in_forked_child()
         self.line_breakpoints.by_path.clear()
         self.tracer.update(stepping=False, catching=False)
+        if self.tape is not None:
+            self.tape.abandon()
         if instrument.listening(self):
             instrument.uninstall()
         ownership.uninstall()
@@ -178,6 +206,8 @@ class Debugger(instrument.Listener):
         self._send_event("loopStarted", {"threadId": state.id, "name": state.name})
 
     def loop_closed(self, state):
+        if self.tape is not None:
+            self.tape.flush()
         body = {"threadId": state.id}
         last = self.switches.last(state.id)
         if last is not None:
@@ -185,7 +215,28 @@ class Debugger(instrument.Listener):
         self._send_event("loopClosed", body)
 
     def _warn(self, message):
-        self._send_event("log", {"level": "warning", "message": message})
+        self._tell("warning", message)
+
+    def _tell(self, level, message):
+        """A message for the user: the Debug Console, or stderr without an adapter."""
+        if self.attached:
+            self._send_event("log", {"level": level, "message": message})
+        elif self.say is not None:
+            self.say(message)
+
+    def replay_news(self, state, news, text):
+        """A recording session passed a boundary that matters (instrument.Listener.replay_news)."""
+        if news == "arrived":
+            if self.attached:
+                self._hold(stops.arrived(state, live=state.record is not None and not state.record.replaying))
+        elif news == "diverged":
+            self._tell("warning", text)
+            if self.attached:
+                self._hold(stops.divergence(state, text))
+        elif news == "failed":
+            self._tell("error", text)
+        else:
+            self._tell("info", text)
 
     def hooks_disabled(self, reason):
         self._send_event("log", {"level": "error", "message": "Loopscope switched its hooks off after an "
@@ -378,6 +429,8 @@ class Debugger(instrument.Listener):
             if shown is None:
                 return  # a quiet hold whose stop is already over
             if shown:
+                if self.tape is not None:
+                    self.tape.flush()  # going back from this stop replays the recording up to here
                 self._loop_views = {}
                 clock_tools.clock.pause()
                 self.pausing.pending = False
@@ -388,6 +441,8 @@ class Debugger(instrument.Listener):
                 if other is not stop.state:
                     internals.wake(other.loop)
             body = stops.event_body(stop, self.switches.last(stop.state.id))
+            if stop.state.record is not None:
+                body["loopIndex"] = stop.state.record.index
             flush_and_drain()
             self._send_event("stopped", body)
         self._serve_while_held(stop)
@@ -404,7 +459,11 @@ class Debugger(instrument.Listener):
             self._hold(stops.pause(state, StopPlace.CODE, frame=frame))
 
     def _serve_while_held(self, stop):
-        self.holding.serve(stop)
+        stop.state.held = True  # clock readings meanwhile are the user's, not the run's (recording.py)
+        try:
+            self.holding.serve(stop)
+        finally:
+            stop.state.held = False
         if self.stepper.ends_before_handle(stop.state):
             self._tell_what_step_into_waits_for(stop.state)
         # Back to the program: trace this thread as the settings now say (a line step may start here).
@@ -611,6 +670,6 @@ def _frames_awaiting(frame, state):
 
 def _loop_time(loop):
     try:
-        return float(loop.time()) if loop is not None else 0.0
+        return float(clock_tools.peek(loop)) if loop is not None else 0.0
     except Exception:
         return 0.0

@@ -46,6 +46,9 @@ class Listener:
     task_created(state, task)    inside loop.create_task, on the creating thread (plan.creation)
     task_finished(task)          a task finished in a step the listener did not see run
     foreign_loop(loop)           a loop that is not a BaseEventLoop (uvloop's) started, once per type
+    replay_news(state, news, text)  at a boundary of a recording session (set_tape): 'arrived' at the
+                                 iteration the replay was to stop at, 'diverged' from the recording
+                                 (text says how), 'ended' (the tape is over: the loop runs live)
     hooks_disabled(reason)       a moment raised: the listener has been switched off
     """
 
@@ -76,13 +79,17 @@ class Listener:
     def foreign_loop(self, loop):
         pass
 
+    def replay_news(self, state, news, text):
+        pass
+
     def hooks_disabled(self, reason):
         pass
 
 
 class HandleHook:
-    """The four weights of the per-handle hook, lightest first."""
+    """The weights of the per-handle hook, lightest first."""
     OFF = "off"                # asyncio's own Handle._run
+    SOURCES = "sources"        # explore: how many handles each handle queued (its recording deck's sources)
     LOGGED = "logged"          # each handle timed and appended raw to a deque (stepping whole iterations)
     TASK_STEPS = "task steps"  # only task steps whose task may match a function breakpoint reach the listener
     EVERY = "every"            # every handle reaches the listener
@@ -97,8 +104,9 @@ HookPlan = collections.namedtuple("HookPlan", [
     "switch_log",       # the deque of HandleHook.LOGGED, else None
     "autojump",         # the virtual clock skips idle waits at each boundary
     "idle",             # call loop_idle when an iteration's select() may wait for ever
+    "sources",          # explore: note how many handles each handle queued, whatever the handle hook
 ])
-HookPlan.NOTHING = HookPlan(False, HandleHook.OFF, False, False, frozenset(), None, False, False)
+HookPlan.NOTHING = HookPlan(False, HandleHook.OFF, False, False, frozenset(), None, False, False, False)
 
 
 class Watch:
@@ -110,6 +118,7 @@ class Watch:
     creation = False
     autojump = False
     idle = False
+    sources = False
     task_step_names = frozenset()  # with HandleHook.TASK_STEPS
     switch_log = None              # with HandleHook.LOGGED
 
@@ -130,6 +139,7 @@ def apply(plan):
     watch.creation = plan.creation
     watch.autojump = plan.autojump
     watch.idle = plan.idle
+    watch.sources = plan.sources
     watch.handles = plan.handles == HandleHook.EVERY
     # Marks are kept while any function breakpoint exists, whichever hook runs, so that they are
     # right when the program runs freely again.
@@ -137,7 +147,8 @@ def apply(plan):
     watch.task_step_names = _step_names = frozenset(plan.task_step_names) if plan.handles == HandleHook.TASK_STEPS \
         else frozenset()
     watch.switch_log = plan.switch_log if plan.handles == HandleHook.LOGGED else None
-    _select_handle_hook({HandleHook.OFF: None, HandleHook.LOGGED: _handle_run_logged,
+    _select_handle_hook({HandleHook.OFF: None, HandleHook.SOURCES: _handle_run_sources,
+                         HandleHook.LOGGED: _handle_run_logged,
                          HandleHook.TASK_STEPS: _handle_run_task_steps, HandleHook.EVERY: _handle_run}[plan.handles])
 
 
@@ -238,6 +249,14 @@ def _register(loop):
     return state
 
 
+def register(loop):
+    """The loop's LoopState, registering it now if it is new (recording.py: a first clock reading)."""
+    state = _states.get(id(loop))
+    if state is None or state.loop_ref() is not loop:
+        state = _register(loop)
+    return state
+
+
 def _notify(moment, *args):
     listener = _listener
     if listener is None:
@@ -279,6 +298,61 @@ def _run_once(self):
         _original_run_once(self)
 
 
+_tape = None  # the session's recording.Recorder while it records or replays (set_tape)
+
+
+def _run_once_taped(self):
+    """_run_once while the session records or replays: the deck sees each boundary first (a replay
+    compares the ready queue there), and codes the ready queue after any hold."""
+    state = _states.get(id(self))
+    if state is None or state.loop_ref() is not self:
+        state = _register(self)
+    deck = state.record
+    if deck is None and _tape is not None:
+        deck = _tape.deck(state)
+    if deck is not None and deck.boundary_work:
+        try:
+            news = deck.at_boundary(self)
+        except Exception as error:  # a Loopscope bug must not become the user's bug
+            deck = news = None
+            _drop_tape(state, error)
+        if news is not None:
+            _notify("replay_news", state, *news)
+    if watch.iterations:
+        _notify("before_iteration", state)
+    if watch.autojump and (deck is None or not deck.replaying):
+        clock_tools.autojump(self, state)
+    if watch.idle and not self._ready and not self._scheduled:
+        _notify("loop_idle", state)
+    if deck is not None and _tape is not None:
+        try:
+            deck.begin_iteration(self)
+        except Exception as error:
+            _drop_tape(state, error)
+    state.iteration += 1
+    if state.no_wait:
+        state.no_wait = False
+        internals.run_once_without_waiting(self, _original_run_once)
+    else:
+        _original_run_once(self)
+
+
+def _drop_tape(state, error):
+    """The recording failed: the session goes on without it, and says so."""
+    set_tape(None)
+    _notify("replay_news", state, "failed", "Loopscope stopped recording after an internal error: %r" % (error,))
+
+
+def set_tape(recorder):
+    """Record or replay the schedule with recorder (a recording.Recorder), or stop (None). The taped
+    _run_once goes in only then: a session that does not record pays nothing for it."""
+    global _tape
+    _tape = recorder
+    _HOOKS["run_once"] = _run_once_taped if recorder is not None else _run_once
+    if _listener is not None:
+        internals.patch("run_once", _HOOKS["run_once"])
+
+
 def _run_forever(self):
     state = registry.state_of(self) or _register(self)
     state.start_run()
@@ -310,6 +384,8 @@ def _create_task(self, *args, **kwargs):
     if _marks is not None and isinstance(task, _TASK_TYPES) and not task.done() \
             and frames.task_matches(task, _task_marks.names):
         _marks.add(id(task))
+    if _tape is not None:
+        _tape.task_created(self, task)  # its ordinal on the loop: tasks are coded by creation order
     if watch.creation:
         _notify("task_created", state, task)
     return task
@@ -344,9 +420,15 @@ def _report_handle(self):
     except Exception as error:
         _disable("before_handle hook failed: %r" % (error,))
     state.current_handle = self
+    counting = watch.sources
+    if counting:
+        ready = internals.ready_queue(self._loop)
+        before = len(ready)
     try:
         _inner_run(self)
     finally:
+        if counting and state.record is not None:
+            state.record.sources.append(len(ready) - before)
         state.current_handle = None
         if watch.after_handles:
             try:
@@ -387,6 +469,23 @@ def _handle_run_task_steps(self):
     self = task = None  # as in _handle_run
 
 
+def _handle_run_sources(self):
+    """The per-handle hook of explore runs: how many handles each handle queued, so that explore
+    interleaves only handles queued by different sources (perturbation.py)."""
+    if _selected is not _handle_run_sources:  # see _select_handle_hook
+        return _selected(self)
+    loop = self._loop
+    state = _states.get(id(loop))
+    ready = internals.ready_queue(loop)
+    before = len(ready)
+    try:
+        _inner_run(self)
+    finally:
+        if state is not None and state.record is not None:
+            state.record.sources.append(len(ready) - before)
+        self = None  # as in _handle_run
+
+
 _perf_counter = time.perf_counter
 _weakref = weakref.ref
 
@@ -407,7 +506,7 @@ def _handle_run_logged(self):
         return
     stamp = state.log_stamp  # (iteration, loop time at its first handle)
     if stamp[0] != state.iteration:
-        stamp = state.log_stamp = (state.iteration, state.loop_ref().time())
+        stamp = state.log_stamp = (state.iteration, clock_tools.peek(state.loop_ref()))
     callback = self._callback
     task = getattr(callback, "__self__", None)
     if isinstance(task, _TASK_TYPES):
@@ -444,7 +543,7 @@ def _set_running_loop(loop):
 
 _HOOKS = {"run_once": _run_once, "run_forever": _run_forever, "close": _close, "create_task": _create_task,
           "create_future": _create_future}
-_HANDLE_HOOKS = (_handle_run, _handle_run_task_steps, _handle_run_logged)
+_HANDLE_HOOKS = (_handle_run, _handle_run_task_steps, _handle_run_logged, _handle_run_sources)
 
 
 def install(listener):
@@ -458,8 +557,10 @@ def install(listener):
 
 def uninstall():
     """Put asyncio back as it was, and forget every loop."""
-    global _listener
+    global _listener, _tape
     _listener = None
+    _tape = None
+    _HOOKS["run_once"] = _run_once
     apply(HookPlan.NOTHING)
     clock_tools.uninstall()
     for name in _HOOKS:
@@ -470,6 +571,6 @@ def uninstall():
 
 def hook_code_objects():
     """Code objects of the hooks, so stack walks can leave Loopscope's frames out."""
-    return {f.__code__ for f in (_run_once, _run_forever, _close, _create_task, _create_future, _handle_run,
-                                 _report_handle, _handle_run_task_steps, _handle_run_logged, _notify,
-                                 _set_running_loop)}
+    return {f.__code__ for f in (_run_once, _run_once_taped, _run_forever, _close, _create_task, _create_future,
+                                 _handle_run, _report_handle, _handle_run_task_steps, _handle_run_logged,
+                                 _handle_run_sources, _notify, _set_running_loop)}

@@ -22,9 +22,10 @@ class StopReason:
     TASK_SWITCH = "task switch"
     TASK_DONE = "task done"
     DEADLOCK = "deadlock"
+    DIVERGENCE = "divergence"
 
 
-STOP_REASON_VALUES = ("entry", "step", "pause", "breakpoint", "function breakpoint", "exception", "task created", "task switch", "task done", "deadlock",)
+STOP_REASON_VALUES = ("entry", "step", "pause", "breakpoint", "function breakpoint", "exception", "task created", "task switch", "task done", "deadlock", "divergence",)
 
 
 class StopPlace:

@@ -166,7 +166,7 @@ class Vocabulary(unittest.TestCase):
                           settings.record_always, settings.track_owners),
                          (START_DEFAULTS["stopOnEntry"], START_DEFAULTS["maxTaskThreads"], START_DEFAULTS["clock"],
                           START_DEFAULTS["justMyCode"], False, START_DEFAULTS["trackOwners"]))
-        self.assertEqual(settings_from({"clock": "wall", "taskSwitchHistory": "always", "trackOwners": False})[2:],
+        self.assertEqual(settings_from({"clock": "wall", "taskSwitchHistory": "always", "trackOwners": False})[2:6],
                          ("wall", True, True, False))
 
 
