@@ -120,6 +120,18 @@ export const DAP_REQUESTS: Readonly<Record<string, { argumentsRequired: boolean;
     "arguments": {
       "$ref": "TerminateArguments"
     }
+  },
+  "stepBack": {
+    "argumentsRequired": true,
+    "arguments": {
+      "$ref": "StepBackArguments"
+    }
+  },
+  "reverseContinue": {
+    "argumentsRequired": true,
+    "arguments": {
+      "$ref": "ReverseContinueArguments"
+    }
   }
 };
 
@@ -666,6 +678,37 @@ export const DAP_DEFINITIONS: Readonly<Record<string, Schema>> = {
         "type": "boolean"
       }
     }
+  },
+  "StepBackArguments": {
+    "type": "object",
+    "properties": {
+      "threadId": {
+        "type": "integer"
+      },
+      "singleThread": {
+        "type": "boolean"
+      },
+      "granularity": {
+        "$ref": "SteppingGranularity"
+      }
+    },
+    "required": [
+      "threadId"
+    ]
+  },
+  "ReverseContinueArguments": {
+    "type": "object",
+    "properties": {
+      "threadId": {
+        "type": "integer"
+      },
+      "singleThread": {
+        "type": "boolean"
+      }
+    },
+    "required": [
+      "threadId"
+    ]
   }
 };
 

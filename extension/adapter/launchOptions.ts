@@ -30,6 +30,10 @@ export interface LoopscopeLaunchOptions {
   taskSwitchHistory?: "whileStepping" | "always";
   /** Record who holds each asyncio Lock and Semaphore slot, who last set an Event or put into a Queue, and where the program made them: the Asyncio Tasks view names the holder a task waits for, and lock-order inversions and deadlocks through locks are reported. Off, those primitives run at asyncio's own speed. */
   trackOwners?: boolean;
+  /** Record the run's schedule (each iteration's handles, loop-clock readings, what select() returned, data connections received, random's seed) to this file, or with true to .loopscope/PROGRAM.lsrec beside the program. A recorded session can step back (Step Back, Reverse Continue) and be replayed with "replay". See docs/timetravel.md. */
+  record?: string | boolean;
+  /** Replay a recording made with "record": the recorded clock, selector results and connection data are fed back (no server is needed), each iteration is compared with the recording, and the first difference stops the program with what differs. The session can step back. */
+  replay?: string;
 }
 
 export type LaunchRequestArguments = DebugProtocol.LaunchRequestArguments & LoopscopeLaunchOptions;
@@ -127,6 +131,19 @@ export const LAUNCH_OPTIONS_SCHEMA = {
       "type": "boolean",
       "default": true,
       "description": "Record who holds each asyncio Lock and Semaphore slot, who last set an Event or put into a Queue, and where the program made them: the Asyncio Tasks view names the holder a task waits for, and lock-order inversions and deadlocks through locks are reported. Off, those primitives run at asyncio's own speed."
+    },
+    "record": {
+      "type": [
+        "string",
+        "boolean"
+      ],
+      "minLength": 1,
+      "description": "Record the run's schedule (each iteration's handles, loop-clock readings, what select() returned, data connections received, random's seed) to this file, or with true to .loopscope/PROGRAM.lsrec beside the program. A recorded session can step back (Step Back, Reverse Continue) and be replayed with \"replay\". See docs/timetravel.md."
+    },
+    "replay": {
+      "type": "string",
+      "minLength": 1,
+      "description": "Replay a recording made with \"record\": the recorded clock, selector results and connection data are fed back (no server is needed), each iteration is compared with the recording, and the first difference stops the program with what differs. The session can step back."
     }
   }
 } as const;

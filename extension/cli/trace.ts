@@ -11,6 +11,8 @@ export interface TraceOptions {
   module?: string;
   args: string[];
   maxIterations: number;
+  /** Also record the run's schedule to this file (launch.json's "record"). */
+  record?: string;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
 }
@@ -104,7 +106,14 @@ export async function runTrace(options: TraceOptions): Promise<number> {
   });
   emit([`Loopscope trace of ${options.module ? `-m ${options.module}` : options.program} (Python ${runtime.hello.python})`]);
   await runtime.request('setTaskFilters', { filters: [] });
-  await runtime.request('start', { stopOnEntry: true });  // the other options take the runtime's defaults, as in VS Code
+  try {
+    // The other options take the runtime's defaults, as in VS Code.
+    await runtime.request('start', options.record ? { stopOnEntry: true, record: options.record } : { stopOnEntry: true });
+  } catch (error) {
+    options.err.write(`loopscope: ${(error as Error).message}\n`);
+    await runtime.terminate();
+    return 2;
+  }
   const exit = await runtime.whenExited();
   emit(formatter.onEnd(undefined, undefined));
   emit([`── program exited with code ${exit.code}${exit.signal ? ` (${exit.signal})` : ''} ──`]);

@@ -48,7 +48,8 @@ _FLOW_EXCEPTIONS = (StopIteration, StopAsyncIteration, GeneratorExit, internals.
                     KeyboardInterrupt)
 
 # What the Task Switches history gets under each weight of the per-handle hook.
-_RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_STEPS: "matching", HandleHook.OFF: "none"}
+_RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_STEPS: "matching", HandleHook.SOURCES: "none",
+            HandleHook.OFF: "none"}
 
 Settings = collections.namedtuple("Settings", "stop_on_entry max_task_threads clock just_my_code record_always "
                                                "track_owners record replay replay_to")
@@ -121,6 +122,7 @@ class Debugger(instrument.Listener):
         self.say = None           # without an adapter: where Loopscope's messages go (the launcher's stderr)
         self.hash_seed = None     # the PYTHONHASHSEED Loopscope gave the program, if it did (launcher)
         self.program = None       # the program's path (or "-m module"), for a recording's header
+        self._replay_held_at = None  # (loop id, iteration) of a boundary replay_news held: not held again
         timelimit.start()  # the watchdog for reprs and evaluate, there from the start
         if hasattr(os, "register_at_fork"):
             me = weakref.ref(self)
@@ -228,10 +230,12 @@ class Debugger(instrument.Listener):
         """A recording session passed a boundary that matters (instrument.Listener.replay_news)."""
         if news == "arrived":
             if self.attached:
+                self._replay_held_at = (state.id, state.iteration)
                 self._hold(stops.arrived(state, live=state.record is not None and not state.record.replaying))
         elif news == "diverged":
             self._tell("warning", text)
             if self.attached:
+                self._replay_held_at = (state.id, state.iteration)
                 self._hold(stops.divergence(state, text))
         elif news == "failed":
             self._tell("error", text)
@@ -253,6 +257,10 @@ class Debugger(instrument.Listener):
 
     def before_iteration(self, state):
         self.tracer.sync_thread()
+        if self._replay_held_at == (state.id, state.iteration):
+            # replay_news held this boundary already: a step from there ends at the next one.
+            self._replay_held_at = None
+            return
         if self.holding.stopping:
             return self._hold(stops.quiet(state, StopPlace.ITERATION))
         if self.entry_pending:
@@ -443,6 +451,7 @@ class Debugger(instrument.Listener):
             body = stops.event_body(stop, self.switches.last(stop.state.id))
             if stop.state.record is not None:
                 body["loopIndex"] = stop.state.record.index
+                body["replaying"] = stop.state.record.replaying
             flush_and_drain()
             self._send_event("stopped", body)
         self._serve_while_held(stop)

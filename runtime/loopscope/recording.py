@@ -69,7 +69,7 @@ class Recorder:
         self._writer = None
         self.warnings = []
         if self.source is not None:
-            self.warnings.extend(_replay_warnings(self.source, hash_seed, program))
+            self.warnings.extend(_replay_warnings(self.source, hash_seed, program, going_back=target is not None))
         if record:
             explore = perturbation.describe() if perturbation is not None else header.get("explore")
             self._writer = recordfile.RecordingWriter(record, {
@@ -602,9 +602,16 @@ def _digest(program):
         return None
 
 
-def _replay_warnings(source, hash_seed, program):
+def _replay_warnings(source, hash_seed, program, going_back=False):
+    """What the user should know before a replay. going_back: the adapter replays the session's own
+    recording to step back, which ends where the program was held (so it has no end frame)."""
     header = source.header
     warnings = []
+    recorded = header.get("program")
+    if recorded and program and recorded != program and os.path.basename(recorded) != os.path.basename(program):
+        warnings.append("The recording %s is of %s, not of %s: the replay will diverge at once. Replay a recording "
+                        "of this program (record it with \"record\": true)." % (source.path, recorded, program))
+        return warnings
     python = "%d.%d.%d" % sys.version_info[:3]
     if header.get("python") and header["python"].rsplit(".", 1)[0] != python.rsplit(".", 1)[0]:
         warnings.append("The recording was made with Python %s and replays with %s: asyncio differs between "
@@ -612,6 +619,8 @@ def _replay_warnings(source, hash_seed, program):
     if header.get("hashSeed") is not None and hash_seed is not None and header["hashSeed"] != hash_seed:
         warnings.append("The recording ran with hash seed %s, this replay with %s: sets of strings may iterate in "
                         "another order." % (header["hashSeed"], hash_seed))
+    if going_back:
+        return warnings
     digest = header.get("programDigest")
     if digest and program and _digest(program) not in (None, digest):
         warnings.append("%s has changed since it was recorded; the replay will stop where the run differs."

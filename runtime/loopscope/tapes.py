@@ -34,7 +34,7 @@ class LoopTape:
         self.io = []                       # [connection, operation, result]: socket operations (tapesockets.py)
         self.lookups = []                  # getaddrinfo results, in order
         self._written = dict.fromkeys(_LISTS + tuple(_ARRAYS), 0)
-        self._written["timeMarks"] = 0
+        self._written["timeMarks"] = 1  # the opening 0 is every tape's: never written
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -84,9 +84,6 @@ class LoopTape:
         for name, kind in _ARRAYS.items():
             values = body.get(name)
             if values:
-                # A recording's first chunk repeats timeMarks' opening 0, which this tape has already.
-                if name == "timeMarks" and len(self.timeMarks) == 1 and values[0] == 0:
-                    values = values[1:]
                 getattr(self, name).extend(array(kind, values))
         for name in _LISTS:
             values = body.get(name)
