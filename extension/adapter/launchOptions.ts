@@ -34,6 +34,11 @@ export interface LoopscopeLaunchOptions {
   record?: string | boolean;
   /** Replay a recording made with "record": the recorded clock, selector results and connection data are fed back (no server is needed), each iteration is compared with the recording, and the first difference stops the program with what differs. The session can step back. */
   replay?: string;
+  /** Debug one run of `loopscope explore`: {"seed": S} perturbs the schedule as explore's run with seed S did (timers a little late, ready descriptors and tasks woken by different sources in another order), so a failure explore found can be watched as it happens. To replay the failing run exactly, use "replay" with the recording explore kept. */
+  explore?: {
+    seed: number;
+    jitter?: number;
+  };
 }
 
 export type LaunchRequestArguments = DebugProtocol.LaunchRequestArguments & LoopscopeLaunchOptions;
@@ -144,6 +149,25 @@ export const LAUNCH_OPTIONS_SCHEMA = {
       "type": "string",
       "minLength": 1,
       "description": "Replay a recording made with \"record\": the recorded clock, selector results and connection data are fed back (no server is needed), each iteration is compared with the recording, and the first difference stops the program with what differs. The session can step back."
+    },
+    "explore": {
+      "type": "object",
+      "properties": {
+        "seed": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "jitter": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1
+        }
+      },
+      "required": [
+        "seed"
+      ],
+      "additionalProperties": false,
+      "description": "Debug one run of `loopscope explore`: {\"seed\": S} perturbs the schedule as explore's run with seed S did (timers a little late, ready descriptors and tasks woken by different sources in another order), so a failure explore found can be watched as it happens. To replay the failing run exactly, use \"replay\" with the recording explore kept."
     }
   }
 } as const;

@@ -481,6 +481,11 @@ export interface RuntimeRequests {
         loop: number;
         iteration: number;
       };
+      /** Run under the schedule perturbation of `loopscope explore` with this seed (docs/timetravel.md): timers up to jitter seconds late, ready descriptors and tasks woken by different sources in another order. The decisions are recorded with the rest when record is set. */
+      explore?: {
+        seed: number;
+        jitter?: number;
+      };
     }; body: Record<string, never> };
   /** One thread per live event loop, then one per live task (at most maxTaskThreads tasks). */
   threads: { arguments: Record<string, never>; body: {

@@ -165,7 +165,7 @@ export class LoopscopeSession extends DebugSession {
     const cwd = args.cwd ?? (program ? path.dirname(program) : process.cwd());
     this.launchArgs = { ...args, program, cwd };
     if (args.replay !== undefined) this.launchArgs.replay = path.resolve(cwd, args.replay);
-    this.recording = sessionRecordingPath({ record: args.record, replay: args.replay, program, module: args.module, cwd });
+    this.recording = sessionRecordingPath({ record: args.record, replay: args.replay, explore: args.explore, program, module: args.module, cwd });
     this.replaying = this.launchArgs.replay;
     try {
       this.runtime = await this.launchRuntime();
@@ -180,7 +180,8 @@ export class LoopscopeSession extends DebugSession {
     this.sendEvent(new InitializedEvent());
     await this.configured;
     try {
-      await this.startRuntime(this.runtime, { stopOnEntry: args.stopOnEntry, replay: this.launchArgs.replay, record: this.recording });
+      await this.startRuntime(this.runtime, { stopOnEntry: args.stopOnEntry, replay: this.launchArgs.replay, record: this.recording,
+        explore: args.explore });
       this.maxTaskThreads = args.maxTaskThreads ?? START_DEFAULTS.maxTaskThreads;
     } catch (error) {
       // The program must not live on, held before its start, behind a session that failed.
@@ -207,7 +208,7 @@ export class LoopscopeSession extends DebugSession {
 
   /** The configuration (breakpoints, filters), then the start request: the program runs. */
   private async startRuntime(runtime: RuntimeConnection, extra: { stopOnEntry?: boolean; replay?: string; record?: string;
-    replayTo?: { loop: number; iteration: number } }): Promise<void> {
+    replayTo?: { loop: number; iteration: number }; explore?: { seed: number; jitter?: number } }): Promise<void> {
     const args = this.launchArgs!;
     await runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
     await runtime.request('setTaskFilters', { filters: this.taskFilters });
@@ -220,7 +221,7 @@ export class LoopscopeSession extends DebugSession {
     const start = {
       stopOnEntry: extra.stopOnEntry, maxTaskThreads: args.maxTaskThreads, clock: args.clock, justMyCode: args.justMyCode,
       taskSwitchHistory: args.taskSwitchHistory, trackOwners: args.trackOwners, record: extra.record, replay: extra.replay,
-      replayTo: extra.replayTo,
+      replayTo: extra.replayTo, explore: extra.explore,
     };
     // Left out, an option takes the runtime's default (START_DEFAULTS), the same as launch.json's.
     await runtime.request('start', Object.fromEntries(Object.entries(start).filter(([, v]) => v !== undefined)));

@@ -7,15 +7,15 @@ import * as path from 'node:path';
 import type { RuntimeEvents, StopReason } from './protocol';
 
 /** The file a session records to: launch.json's "record" (true: .loopscope/NAME.lsrec beside the
- * program), or, for a session that only replays, a file of its own in the temp directory so that
+ * program), or, for a session that only replays (or explores), a file of its own in the temp directory so that
  * it can step back past where the replay went live. undefined: the session does not record. */
-export function sessionRecordingPath(options: { record?: string | boolean; replay?: string; program?: string; module?: string; cwd: string }): string | undefined {
+export function sessionRecordingPath(options: { record?: string | boolean; replay?: string; explore?: object; program?: string; module?: string; cwd: string }): string | undefined {
   if (typeof options.record === 'string') return path.resolve(options.cwd, options.record);
   const name = options.program ? path.basename(options.program, '.py') : options.module ?? 'program';
   if (options.record === true) {
     return path.join(options.program ? path.dirname(options.program) : options.cwd, '.loopscope', `${name}.lsrec`);
   }
-  if (options.replay !== undefined) return path.join(os.tmpdir(), `loopscope-${process.pid}-${name}.lsrec`);
+  if (options.replay !== undefined || options.explore !== undefined) return path.join(os.tmpdir(), `loopscope-${process.pid}-${name}.lsrec`);
   return undefined;
 }
 

@@ -26,6 +26,7 @@ from . import deadlocks
 from . import linetrace
 from . import ownership
 from . import recording
+from .perturbation import DEFAULT_JITTER, Perturbation
 from . import registry
 from . import snapshot as snapshot_tools
 from . import stacks
@@ -52,7 +53,7 @@ _RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_S
             HandleHook.OFF: "none"}
 
 Settings = collections.namedtuple("Settings", "stop_on_entry max_task_threads clock just_my_code record_always "
-                                               "track_owners record replay replay_to")
+                                               "track_owners record replay replay_to explore")
 
 
 def settings_from(arguments):
@@ -62,7 +63,7 @@ def settings_from(arguments):
                     clock=given["clock"], just_my_code=given["justMyCode"],
                     record_always=given["taskSwitchHistory"] == TaskSwitchHistory.ALWAYS,
                     track_owners=bool(given["trackOwners"]), record=given.get("record"), replay=given.get("replay"),
-                    replay_to=given.get("replayTo"))
+                    replay_to=given.get("replayTo"), explore=given.get("explore"))
 
 
 def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, record_always, clock, switch_log,
@@ -159,6 +160,8 @@ class Debugger(instrument.Listener):
         self.settings = settings_from(arguments)
         clock_tools.install(self.settings.clock)
         settings = self.settings
+        if perturbation is None and settings.explore is not None:
+            perturbation = Perturbation(settings.explore["seed"], settings.explore.get("jitter", DEFAULT_JITTER))
         if settings.record or settings.replay or perturbation is not None:
             target = settings.replay_to
             self.tape = recording.Recorder(

@@ -248,6 +248,11 @@ describe('time travel', function () {
     assert.equal(run.status, 1, `${run.stdout}${run.stderr}`);
     assert.match(run.stdout.toString(), /^Run \d+ of 200 \(seed \d+\) failed: .*race\.py exited with code 1\.$/m);
     assert.match(run.stdout.toString(), /AssertionError: sold 1 tickets too many/);
+    // The launch option runs that seed's perturbation under the debugger: the same failure.
+    const seed = Number(/\(seed (\d+)\)/.exec(run.stdout.toString())![1]);
+    const explored = await runToEnd({ program: RACE, explore: { seed } });
+    assert.equal(explored.code, 1);
+    assert.match(explored.session.text('stderr'), /AssertionError: sold 1 tickets too many/);
     for (let i = 0; i < 3; i++) {
       const replayed = await runToEnd({ program: RACE, replay: file });
       assert.equal(replayed.code, 1);
