@@ -5,8 +5,11 @@ import * as vscode from 'vscode';
 import { registerAdvanceClock } from './commands/advanceClock';
 import { registerStepIteration } from './commands/stepIteration';
 import { registerTaskCommands } from './commands/taskCommands';
+import { registerTimelineCommands } from './commands/timelineCommands';
 import { registerViewCommands } from './commands/viewCommands';
 import { LoopscopeConfigurationProvider } from './configurationProvider';
+import { LintProblems } from './problems/lintProblems';
+import { TimelinePanel } from './timeline/timelinePanel';
 import { VIEWS } from './contributionIds';
 import { eventLoopChildren } from './views/eventLoopTree';
 import { registerDeadlockNotices } from './views/deadlockNotice';
@@ -31,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
       title: taskSwitchesSummary,
     }),
   ];
+  const timeline = new TimelinePanel(context.extensionPath, sessions);
   context.subscriptions.push(
     vscode.debug.registerDebugAdapterDescriptorFactory('loopscope', {
       createDebugAdapterDescriptor: () => new vscode.DebugAdapterExecutable(process.execPath, [adapterPath]),
@@ -45,6 +49,9 @@ export function activate(context: vscode.ExtensionContext): void {
     registerAdvanceClock(),
     ...registerTaskCommands(sessions, tasksView),
     ...registerViewCommands(sessions, tasksView, futuresView, views),
+    new LintProblems(),
+    timeline,
+    ...registerTimelineCommands(sessions, timeline),
   );
 }
 

@@ -26,6 +26,8 @@ export const WORKLOADS = [
 export const MODES = {
   plain: { title: 'plain Python' },
   loopscope: { title: 'Loopscope, no breakpoints' },
+  nowatch: { title: 'Loopscope, no breakpoints, loopBlockedWarnings false (no blocked-loop detection)' },
+  stats: { title: 'Loopscope, no breakpoints, stepStatistics "tasks" (per-task statistics and task steps on the timeline)' },
   taskbp: { title: "Loopscope, task breakpoint 'no_such_task' (never matches)" },
   linebp: { title: 'Loopscope, line breakpoint in a file that never runs' },
   record: { title: 'Loopscope, recording the schedule (`"record"`)' },
@@ -34,14 +36,15 @@ export const MODES = {
 };
 /** The modes each interpreter runs: debugpy's where it can import debugpy. */
 export function modesFor(python, lineBreakpoints) {
-  return ['plain', 'loopscope', 'taskbp', 'record', ...(lineBreakpoints ? ['linebp'] : []), ...(python.debugpy ? ['debugpy', 'debugpyLinebp'] : [])];
+  return ['plain', 'loopscope', 'nowatch', 'stats', 'taskbp', 'record', ...(lineBreakpoints ? ['linebp'] : []),
+    ...(python.debugpy ? ['debugpy', 'debugpyLinebp'] : [])];
 }
 
-async function underLoopscope(python, program, args, configure, extra = {}) {
+async function underLoopscope(python, program, args, configure, launch = {}) {
   const session = new LoopscopeSession();
   try {
     await session.start();
-    await session.launch({ program, args, python: python.path, cwd: path.dirname(program), stopOnEntry: false, ...extra }, configure);
+    await session.launch({ program, args, python: python.path, cwd: path.dirname(program), stopOnEntry: false, ...launch }, configure);
     const code = await session.finished(RUN_TIMEOUT_MS);
     if (code !== 0) throw new Error(`exit code ${code}${session.tail()}`);
     return parseBenchLine(session.stdout);
@@ -88,6 +91,10 @@ export async function runWorkload(mode, python, workload, scale) {
       return runPlain(python.path, program, args, WORKLOAD_DIR);
     case 'loopscope':
       return underLoopscope(python, program, args);
+    case 'nowatch':
+      return underLoopscope(python, program, args, undefined, { loopBlockedWarnings: false });
+    case 'stats':
+      return underLoopscope(python, program, args, undefined, { stepStatistics: 'tasks' });
     case 'taskbp': {
       let verified;
       const result = await underLoopscope(python, program, args, async (s) => {

@@ -1,9 +1,11 @@
 """Runs a workload in-process with Loopscope's hooks installed as a debug session would configure
 them, without the adapter: to time or profile the runtime's hot paths by themselves.
 
-usage: python bench/tools/hook_profile.py [--mode plain|hooks|taskbp|linebp] [--clock wall|frozen|virtual] [--profile] [--runtime DIR] WORKLOAD.py [ARGS...]
+usage: python bench/tools/hook_profile.py [--mode plain|hooks|nowatch|stats|taskbp|linebp] [--clock wall|frozen|virtual] [--profile] [--runtime DIR] WORKLOAD.py [ARGS...]
   plain   no hooks at all
   hooks   hooks installed, nothing watched (a session with no breakpoints)
+  nowatch hooks, with loopBlockedWarnings false (no blocked-loop detection)
+  stats   hooks, with stepStatistics "tasks" (per-task statistics)
   taskbp  hooks installed and a task-switch function breakpoint 'no_such_task' that never matches
   linebp  hooks installed and a line breakpoint in bench/fixtures/never_runs.py, which never runs
 --clock sets the loop clock (default: a launch's default, frozen).
@@ -55,7 +57,12 @@ def main(argv):
             debugger.set_function_breakpoints([{"name": "no_such_task"}])
         elif mode == "linebp":
             debugger.set_line_breakpoints(NEVER_RUNS, [{"line": never_runs_line()}])
-        debugger.start({"clock": clock} if clock else {})  # else the defaults of a launch (frozen clock)
+        settings = {"clock": clock} if clock else {}  # else the defaults of a launch (frozen clock)
+        if mode == "nowatch":
+            settings["loopBlockedWarnings"] = False
+        elif mode == "stats":
+            settings["stepStatistics"] = "tasks"
+        debugger.start(settings)
     path = argv[0]
     sys.argv[:] = argv
     sys.path[0] = os.path.dirname(os.path.abspath(path))

@@ -30,6 +30,10 @@ export interface LoopscopeLaunchOptions {
   taskSwitchHistory?: "whileStepping" | "always";
   /** Record who holds each asyncio Lock and Semaphore slot, who last set an Event or put into a Queue, and where the program made them: the Asyncio Tasks view names the holder a task waits for, and lock-order inversions and deadlocks through locks are reported. Off, those primitives run at asyncio's own speed. */
   trackOwners?: boolean;
+  /** What Loopscope measures while the program runs: per event loop only (free), or per task and callback too (step times, scheduling delays, the timeline's task steps; about 3 µs per handle). */
+  stepStatistics?: "loops" | "tasks";
+  /** Warn in the Debug Console, and in the Problems panel, when code holds an event loop longer than the Loop blocked threshold (100 ms, or the Loop blocked breakpoint's condition). To stop there instead, tick Loop blocked in the Breakpoints view. */
+  loopBlockedWarnings?: boolean;
   /** Record the run's schedule (each iteration's handles, loop-clock readings, what select() returned, data connections received, random's seed) to this file, or with true to .loopscope/PROGRAM.lsrec beside the program. A recorded session can step back (Step Back, Reverse Continue) and be replayed with "replay". See docs/timetravel.md. */
   record?: string | boolean;
   /** Replay a recording made with "record": the recorded clock, selector results and connection data are fed back (no server is needed), each iteration is compared with the recording, and the first difference stops the program with what differs. The session can step back. */
@@ -136,6 +140,24 @@ export const LAUNCH_OPTIONS_SCHEMA = {
       "type": "boolean",
       "default": true,
       "description": "Record who holds each asyncio Lock and Semaphore slot, who last set an Event or put into a Queue, and where the program made them: the Asyncio Tasks view names the holder a task waits for, and lock-order inversions and deadlocks through locks are reported. Off, those primitives run at asyncio's own speed."
+    },
+    "stepStatistics": {
+      "type": "string",
+      "enum": [
+        "loops",
+        "tasks"
+      ],
+      "enumDescriptions": [
+        "per event loop: iterations per second, time in select() and in running handles, the longest iteration; costs nothing measurable",
+        "also per task and per callback: steps, total and longest step time, histograms of step times and scheduling delays, who woke whom (the timeline's task steps); about 3 µs per handle, 2-4x on programs that do nothing but switch tasks"
+      ],
+      "default": "loops",
+      "description": "What Loopscope measures while the program runs: per event loop only (free), or per task and callback too (step times, scheduling delays, the timeline's task steps; about 3 µs per handle)."
+    },
+    "loopBlockedWarnings": {
+      "type": "boolean",
+      "default": true,
+      "description": "Warn in the Debug Console, and in the Problems panel, when code holds an event loop longer than the Loop blocked threshold (100 ms, or the Loop blocked breakpoint's condition). To stop there instead, tick Loop blocked in the Breakpoints view."
     },
     "record": {
       "type": [

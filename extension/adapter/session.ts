@@ -10,19 +10,25 @@ import * as path from 'node:path';
 import { basename } from 'node:path';
 import { checkLaunchArguments } from './launchCheck';
 import { LaunchRequestArguments } from './launchOptions';
+import { parseLoopBlockedThreshold } from './loopBlockedThreshold';
 import {
-  CustomDapRequests, DapEventExtensions, FORWARDED_DAP_REQUESTS, RuntimeEvents, RuntimeRequestName, RuntimeRequests, SourceBreakpoint,
-  START_DEFAULTS, TASK_FILTER_DESCRIPTIONS,
-  TASK_FILTER_LABELS, TASK_FILTER_VALUES, TaskFilter,
+  ARGUMENT_DEFAULTS, CustomDapRequests, DapEventExtensions, FORWARDED_DAP_REQUESTS, RuntimeEvents, RuntimeRequestName, RuntimeRequests,
+  SourceBreakpoint, START_DEFAULTS, TASK_FILTER_CONDITIONS, TASK_FILTER_DESCRIPTIONS, TASK_FILTER_LABELS, TASK_FILTER_VALUES, TaskFilter,
 } from './protocol';
 import { checkDapRequest } from './requestCheck';
 import { launchWithPythonFallback, OutputSink, RuntimeConnection } from './runtimeConnection';
 import { removeSessionFiles, sessionRecordingPath, snapshotRecording, WayBack } from './timeTravel';
 
-/** The task filters, offered as exception breakpoint filters. */
-export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FILTER_VALUES.map((filter) => ({
-  filter, label: TASK_FILTER_LABELS[filter], description: TASK_FILTER_DESCRIPTIONS[filter], default: false,
-}));
+/** The task filters, offered as exception breakpoint filters (those that take a condition say what it means). */
+export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FILTER_VALUES.map((filter) => {
+  const condition = TASK_FILTER_CONDITIONS[filter];
+  return {
+    filter, label: TASK_FILTER_LABELS[filter], description: TASK_FILTER_DESCRIPTIONS[filter], default: false,
+    ...(condition ? { supportsCondition: true, conditionDescription: condition } : {}),
+  };
+});
+
+const DEFAULT_LOOP_BLOCKED_MS: number = ARGUMENT_DEFAULTS.setTaskFilters.loopBlockedMs;
 
 /** DAP error ids for failures the user can fix. */
 const enum ErrorId {
@@ -49,6 +55,7 @@ export class LoopscopeSession extends DebugSession {
   /** Line breakpoints by file, kept to send again when the runtime connects. */
   private readonly lineBreakpoints = new Map<string, SourceBreakpoint[]>();
   private taskFilters: TaskFilter[] = [];
+  private loopBlockedMs: number = DEFAULT_LOOP_BLOCKED_MS;
   private terminating = false;
   private maxTaskThreads: number = START_DEFAULTS.maxTaskThreads;
   private lastTasksNotListed = 0;
@@ -151,6 +158,7 @@ export class LoopscopeSession extends DebugSession {
       supportsTerminateRequest: true,
       supportsLogPoints: true,
       supportsExceptionInfoRequest: true,
+      supportsExceptionFilterOptions: true,
       supportsStepBack: true,
       exceptionBreakpointFilters: TASK_FILTERS,
     };
@@ -211,7 +219,7 @@ export class LoopscopeSession extends DebugSession {
     replayTo?: { loop: number; iteration: number }; explore?: { seed: number; jitter?: number } }): Promise<void> {
     const args = this.launchArgs!;
     await runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
-    await runtime.request('setTaskFilters', { filters: this.taskFilters });
+    await runtime.request('setTaskFilters', { filters: this.taskFilters, loopBlockedMs: this.loopBlockedMs });
     for (const [path, breakpoints] of this.lineBreakpoints) {
       const { breakpoints: results } = await runtime.request('setBreakpoints', { path, breakpoints });
       for (const result of results) {
@@ -220,7 +228,8 @@ export class LoopscopeSession extends DebugSession {
     }
     const start = {
       stopOnEntry: extra.stopOnEntry, maxTaskThreads: args.maxTaskThreads, clock: args.clock, justMyCode: args.justMyCode,
-      taskSwitchHistory: args.taskSwitchHistory, trackOwners: args.trackOwners, record: extra.record, replay: extra.replay,
+      taskSwitchHistory: args.taskSwitchHistory, trackOwners: args.trackOwners, stepStatistics: args.stepStatistics,
+      loopBlockedWarnings: args.loopBlockedWarnings, record: extra.record, replay: extra.replay,
       replayTo: extra.replayTo, explore: extra.explore,
     };
     // Left out, an option takes the runtime's default (START_DEFAULTS), the same as launch.json's.
@@ -324,17 +333,39 @@ export class LoopscopeSession extends DebugSession {
     });
   }
 
+  /** The filters ticked in the Breakpoints view; filterOptions carry a condition (Loop blocked's threshold). */
   protected async setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse,
     args: DebugProtocol.SetExceptionBreakpointsArguments): Promise<void> {
     const known = new Set<string>(TASK_FILTER_VALUES);
-    const unknown = args.filters.filter((f) => !known.has(f));
+    const options = args.filterOptions ?? [];
+    const unknown = [...args.filters, ...options.map((o) => o.filterId)].filter((f) => !known.has(f));
     if (unknown.length) {
       return this.fail(response, ErrorId.Unsupported, `Unknown exception filter ${unknown.join(', ')}; Loopscope offers ${[...known].join(', ')}.`);
     }
-    this.taskFilters = args.filters as TaskFilter[];
-    response.body = { breakpoints: args.filters.map(() => ({ verified: true })) };
+    const results: DebugProtocol.Breakpoint[] = args.filters.map(() => ({ verified: true }));
+    const filters = new Set(args.filters as TaskFilter[]);
+    let loopBlockedMs = DEFAULT_LOOP_BLOCKED_MS;
+    for (const option of options) {
+      const filter = option.filterId as TaskFilter;
+      if (filter !== 'loopBlocked') {
+        results.push(option.condition ? { verified: false, message: `${TASK_FILTER_LABELS[filter]} takes no condition.` } : { verified: true });
+        if (!option.condition) filters.add(filter);
+        continue;
+      }
+      const threshold = parseLoopBlockedThreshold(option.condition, DEFAULT_LOOP_BLOCKED_MS);
+      if ('error' in threshold) {
+        results.push({ verified: false, message: threshold.error });
+        continue;
+      }
+      loopBlockedMs = threshold.ms;
+      filters.add(filter);
+      results.push({ verified: true });
+    }
+    this.taskFilters = [...filters];
+    this.loopBlockedMs = loopBlockedMs;
+    response.body = { breakpoints: results };
     if (!this.runtime || this.runtime.hasExited) return this.sendResponse(response);
-    await this.forward(response, () => this.runtime!.request('setTaskFilters', { filters: this.taskFilters }));
+    await this.forward(response, () => this.runtime!.request('setTaskFilters', { filters: this.taskFilters, loopBlockedMs }));
   }
 
   protected async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
@@ -508,6 +539,8 @@ export class LoopscopeSession extends DebugSession {
       this.sendEvent(new OutputEvent(`[loopscope] ${deadlock.description}${tasks ? ` Tasks: ${tasks}${more}.` : ''}\n`, 'important'));
       this.sendEvent(new Event('loopscope/deadlock', body));
     });
+    // Lints go to the client as Loopscope's own event (VS Code's Problems panel shows them).
+    runtime.onEvent('lint', (body) => this.sendEvent(new Event('loopscope/lint', body)));
     runtime.onEvent('logpoint', (body) => {
       const event = new OutputEvent(`${body.message}\n`, 'console') as DebugProtocol.OutputEvent;
       event.body.source = new Source(basename(body.path), body.path);

@@ -37,7 +37,7 @@ export function removeSessionFiles(recording: string, ownRecording: boolean): vo
 
 /** Stops that a breakpoint, filter or deadlock caused: what reverseContinue goes back to. */
 const HIT_REASONS: ReadonlySet<StopReason> = new Set<StopReason>(
-  ['breakpoint', 'function breakpoint', 'exception', 'task created', 'task switch', 'task done', 'deadlock']);
+  ['breakpoint', 'function breakpoint', 'exception', 'task created', 'task switch', 'task done', 'deadlock', 'loop blocked']);
 
 export function isHit(stop: RuntimeEvents['stopped']): boolean {
   return HIT_REASONS.has(stop.reason);

@@ -63,7 +63,7 @@ export async function runExplore(options: ExploreOptions): Promise<number> {
 }
 
 function runOnce(options: ExploreOptions, runtimeDir: string, seed: number, recording: string): Promise<RunResult> {
-  const python = options.python ?? process.env.LOOPSCOPE_PYTHON ?? 'python3';
+  const python = options.python ?? 'python3';
   const argv = ['-u', path.join(runtimeDir, 'loopscope', '__main__.py'), '--explore', String(seed), '--record', recording];
   if (options.jitter !== undefined) argv.push('--jitter', String(options.jitter));
   argv.push(...(options.module !== undefined ? ['-m', options.module] : [options.program!]), ...options.args);

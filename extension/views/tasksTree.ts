@@ -5,6 +5,7 @@
 import type { Actor, Blocker, Deadlock, LoopSnapshot, TaskGroupBy, TaskRef, TaskSnapshot, TasksBody } from '../adapter/protocol';
 import { CONTEXT_VALUES } from '../contributionIds';
 import { TaskState, isFinished, loopLabel, taskContextValue } from './snapshotIndex';
+import { stepStatsLines, stepStatsRows, stepStatsShort } from './stepStatsText';
 import {
   PAGE_SIZE, PageLimits, ViewIcon, ViewItem, count, joined, longLocation, messageItem, plural, shortLocation,
 } from './viewItem';
@@ -166,9 +167,10 @@ export function groupChildren(parent: TaskItem, loopId: number, page: TasksBody,
 /** 'consume · app.py:12 · Queue.get()': the coroutine, where it is suspended, what it awaits. */
 export function taskDescription(task: TaskSnapshot): string {
   const where = task.location ? shortLocation(task.location) : undefined;
-  if (task.state === 'failed') return joined(task.coroutine, where, task.exception && `raised ${task.exception}`);
-  if (task.state === 'done') return joined(task.coroutine, where, task.result !== undefined && `returned ${task.result}`);
-  return joined(task.coroutine, where, task.cancelling ? 'cancelling' : waitText(task));
+  const stats = task.stats && stepStatsShort(task.stats);
+  if (task.state === 'failed') return joined(task.coroutine, where, task.exception && `raised ${task.exception}`, stats);
+  if (task.state === 'done') return joined(task.coroutine, where, task.result !== undefined && `returned ${task.result}`, stats);
+  return joined(task.coroutine, where, task.cancelling ? 'cancelling' : waitText(task), stats);
 }
 
 /** What a pending task waits on: its blocker ('Queue jobs, get: 0/3 items'), with the timeout it has. */
@@ -198,6 +200,7 @@ export function taskTooltip(task: TaskSnapshot): string {
   if (task.awaitedBy.length) lines.push(`awaited by ${task.awaitedBy.map((t) => t.name).join(', ')}`);
   if (task.createdAt) lines.push(`created at ${longLocation(task.createdAt)}${task.createdBy?.length ? ` by ${task.createdBy[0].taskName}` : ''}`);
   lines.push(`${plural(task.steps, 'step')} in the recorded history`);
+  if (task.stats) lines.push(...stepStatsLines(task.stats));
   if (task.result !== undefined) lines.push(`result ${task.result}`);
   if (task.exception !== undefined) lines.push(`exception ${task.exception}`);
   return lines.join('\n');
@@ -272,6 +275,7 @@ export function taskDetails(task: TaskSnapshot, loopId: number, parentId: string
     if (creator.createdAt) row.reveal = creator.createdAt;
     rows.push(row);
   });
+  if (task.stats) rows.push(...stepStatsRows(parentId, task.stats));
   if (task.result !== undefined) rows.push(messageItem(`${parentId}/result`, `returned ${task.result}`, { id: 'pass' }, task.result));
   if (task.exception !== undefined) {
     rows.push(messageItem(`${parentId}/exception`, `raised ${task.exception}`, { id: 'error', color: 'errorForeground' }, task.exception));

@@ -14,7 +14,7 @@ import gc
 import operator
 import sys
 import types
-from asyncio import base_events, events, futures
+from asyncio import base_events, events, futures, selector_events
 
 from .vocabulary import NEWEST_PYTHON, OLDEST_PYTHON
 
@@ -53,6 +53,9 @@ PATCHED_METHODS = {
     "create_task": (base_events.BaseEventLoop, "create_task"),
     "create_future": (base_events.BaseEventLoop, "create_future"),
     "handle_run": (events.Handle, "_run"),
+    # select() has returned: the iteration's handle phase begins (selector loops, every Unix loop).
+    "process_events": (selector_events.BaseSelectorEventLoop, "_process_events"),
+    "call_exception_handler": (base_events.BaseEventLoop, "call_exception_handler"),
 }
 ORIGINALS = {name: vars(owner)[attribute] for name, (owner, attribute) in PATCHED_METHODS.items()}
 
@@ -98,6 +101,7 @@ TASK_TYPES = tuple(t for t in (getattr(asyncio.tasks, "_CTask", None), getattr(a
 FUTURE_TYPES = tuple(t for t in (getattr(futures, "_CFuture", None), getattr(futures, "_PyFuture", None),
                                  asyncio.Future) if t is not None)
 BaseEventLoop = base_events.BaseEventLoop
+TimerHandle = events.TimerHandle
 
 
 # --- loops ----------------------------------------------------------------------------------

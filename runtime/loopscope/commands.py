@@ -47,8 +47,16 @@ class CommandHandlers:
         return {"breakpoints": self._debugger.set_function_breakpoints(arguments["breakpoints"])}
 
     def on_setTaskFilters(self, arguments, _request):
-        self._debugger.set_task_filters(arguments["filters"])
+        self._debugger.set_task_filters(arguments["filters"], arguments["loopBlockedMs"])
         return {}
+
+    def on_exitReport(self, arguments, _request):
+        self._debugger.health.timeline_at_exit = arguments["timeline"]
+        return {}
+
+    def on_timeline(self, arguments, _request):
+        # Loopscope's own records only: answered on the channel thread, running or held.
+        return self._debugger.timeline(arguments.get("loopId"))
 
     def on_start(self, arguments, _request):
         try:
@@ -164,7 +172,7 @@ class CommandHandlers:
     def on_tasks(self, arguments, request):
         work = lambda: self._debugger.tasks(arguments.get("loopId"), arguments["groupBy"], arguments.get("filter"),
                                             arguments.get("group"), arguments["start"], arguments["count"],
-                                            arguments.get("ids"))
+                                            arguments.get("ids"), arguments["sort"])
         return self._on_held_thread(work, request)
 
     def _inspection(self):

@@ -142,6 +142,38 @@ def _deadlock(kind, description, tasks, task_ref):
             "total": len(tasks)}
 
 
+def running_cycles(state, task_ref):
+    """[Deadlock] for cycles among a running loop's tasks, found without a stop: tasks that await
+    tasks directly, and tasks waiting on locks whose recorded owner is a task of the cycle. Cheap
+    enough to run every second or so (C-speed reads of each task's waiter); the full search, through
+    gather, shield and semaphores, runs at stops."""
+    loop = state.loop
+    if loop is None:
+        return []
+    tasks = list(registry.pending_tasks(loop))
+    edges = {}
+    for task, waiter in zip(tasks, internals.task_waiters(tasks)):
+        if waiter is not None and registry.is_task(waiter) and not waiter.done():
+            edges.setdefault(task, []).append((waiter, "awaits", None))
+    for lock, owner in records.lock_owner.items():
+        holder = owner.task_ref() if owner.task_ref is not None else None
+        if holder is None or holder.done():
+            continue
+        what = "waits for %s held by %s" % (describe_primitive(lock, records), registry.task_name(holder))
+        for future in internals.primitive_waiters(lock):
+            if future.done():
+                continue
+            for callback in internals.future_callbacks(future):
+                if internals.is_task_wakeup(callback):
+                    edges.setdefault(callback.__self__, []).append((holder, what, None))
+    found = []
+    for component in _strong_components(edges):
+        kind = "awaitCycle" if all(why == "awaits" for task in component for _n, why, _g in edges.get(task, ())
+                                   if _n in component) else "lockCycle"
+        found.append(_deadlock(kind, _cycle_text(component, edges), component, task_ref))
+    return found
+
+
 # --- the idle loop ----------------------------------------------------------------------------
 
 def idle_deadlock(state, task_ref):

@@ -4,8 +4,9 @@ Each concern is a part with its own module: holding.py (the all-stop and the hel
 stepping.py (steps), breakpoints.py (function breakpoints and task filters), linetrace.py (line
 breakpoints and the tracer), pausing.py (pause), stops.py (each stop reason's stop and its words),
 stacks.py (call stacks), switches.py (the Task Switches history), snapshot.py (what the views show),
-clock.py. This module decides, at each hook moment, whether the program stops there, and which
-hooks run at all (hook_plan()). Requests from the adapter arrive on the channel thread
+clock.py, health.py (statistics, the blocked-loop watchdog, lints, the timeline). This module
+decides, at each hook moment, whether the program stops there, and which hooks run at all
+(hook_plan()). Requests from the adapter arrive on the channel thread
 (commands.py); work that touches the program's state runs on a held loop's own thread.
 """
 
@@ -15,14 +16,16 @@ import json
 import os
 import sys
 import threading
+import time
 import traceback
 import weakref
 
 from . import asyncio_internals as internals
+from . import blockedloop
 from . import clock as clock_tools
+from . import deadlocks
 from . import frames as frame_tools
 from . import instrument
-from . import deadlocks
 from . import linetrace
 from . import ownership
 from . import recording
@@ -35,6 +38,7 @@ from . import timelimit
 from .awaitgraph import AwaitGraph
 from .breakpoints import TaskBreakpoints
 from .channel import MAX_OUTGOING_FRAME
+from .health import LoopHealth
 from .holding import Holding
 from .inspection import StopInspection, condition_holds, safe_repr
 from .instrument import HandleHook, HookPlan
@@ -53,7 +57,10 @@ _RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_S
             HandleHook.OFF: "none"}
 
 Settings = collections.namedtuple("Settings", "stop_on_entry max_task_threads clock just_my_code record_always "
-                                               "track_owners record replay replay_to explore")
+                                               "track_owners step_statistics loop_blocked_warnings record replay replay_to explore")
+
+
+_monotonic = time.monotonic
 
 
 def settings_from(arguments):
@@ -62,17 +69,19 @@ def settings_from(arguments):
     return Settings(stop_on_entry=bool(given["stopOnEntry"]), max_task_threads=given["maxTaskThreads"],
                     clock=given["clock"], just_my_code=given["justMyCode"],
                     record_always=given["taskSwitchHistory"] == TaskSwitchHistory.ALWAYS,
-                    track_owners=bool(given["trackOwners"]), record=given.get("record"), replay=given.get("replay"),
-                    replay_to=given.get("replayTo"), explore=given.get("explore"))
+                    track_owners=bool(given["trackOwners"]), step_statistics=given["stepStatistics"],
+                    loop_blocked_warnings=given["loopBlockedWarnings"], record=given.get("record"),
+                    replay=given.get("replay"), replay_to=given.get("replayTo"), explore=given.get("explore"))
 
 
 def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, record_always, clock, switch_log,
-              sources=False):
+              health=None, sources=False):
     """Which hooks must run, derived from what each part needs now (see instrument.HookPlan)."""
     whole_iterations = stepper.records_whole_iterations
     names = breakpoints.names
+    blocked_stop_pending = bool(health is not None and health.pending)  # at the next handle or boundary
     every_handle = (pausing or stopping or stepper.needs_every_handle or breakpoints.needs_every_handle()
-                    or record_always
+                    or record_always or blocked_stop_pending
                     # Stepping whole iterations records its task switches: by the full hook if
                     # function breakpoints need it anyway, else only logged.
                     or (whole_iterations and bool(names)))
@@ -87,12 +96,13 @@ def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, re
     else:
         handles = HandleHook.OFF
     return HookPlan(
-        iterations=bool(entry_pending or pausing or stopping or whole_iterations
+        iterations=bool(entry_pending or pausing or stopping or whole_iterations or blocked_stop_pending
                         or (tracer.needs_thread_sync and tracer.active)),
         handles=handles, after_handles=every_handle or bool(names),
         creation=breakpoints.stops_on(TaskFilter.TASK_CREATED), task_step_names=names,
         switch_log=switch_log if handles == HandleHook.LOGGED else None, autojump=clock == ClockMode.VIRTUAL,
-        idle=True, sources=sources)
+        idle=True, measure=health.measure if health is not None else None, lints=health is not None,
+        sample_ready=health is not None and health.sample_ready, sources=sources)
 
 
 class Debugger(instrument.Listener):
@@ -110,13 +120,16 @@ class Debugger(instrument.Listener):
         self.pausing = Pausing(self._hold_busy_code)
         self.switches = SwitchRecorder()
         self.finished = registry.FinishedTasks()
-        self._deadlocks_told = {}  # loop id -> the idle deadlock last told for it
+        self._deadlocks_told = {}     # loop id -> {deadlocks already told}
+        self._next_cycle_check = {}   # loop id -> monotonic time of the next look for cycles
         self._seen_pending = weakref.WeakSet()
         self._loop_views = {}  # loop id -> snapshot.LoopView, for the stop being shown
         # id(exception) -> the task a taskException stop was made for. The task awaiting a failed
         # task often ends with the same exception: one exception to the user, not two. (Exceptions
         # take no weak references; the task, held weakly, vouches that the id is still that one.)
         self._exceptions_stopped_on = weakref.WeakValueDictionary()
+        # Events through self._send_event as it is when sent: a forked child replaces it.
+        self.health = LoopHealth(lambda event, body: self._send_event(event, body), self._stop_blocked)
         self._told_outside_loop = False
         self.tape = None          # the session's recording.Recorder while it records or replays
         self.attached = False     # an adapter is connected: stops can be shown (set by the launcher)
@@ -137,10 +150,11 @@ class Debugger(instrument.Listener):
             self._apply_hooks()
         return results
 
-    def set_task_filters(self, filters):
+    def set_task_filters(self, filters, loop_blocked_ms=None):
         with self._lock:
             self.breakpoints.set_filters(filters)
             self.tracer.update(catching=self.breakpoints.stops_on(TaskFilter.RAISED))
+            self.health.set_filter(self.breakpoints.stops_on(TaskFilter.LOOP_BLOCKED), loop_blocked_ms)
             self._apply_hooks()
 
     def set_line_breakpoints(self, path, specs, lines, problem=None, latest=True):
@@ -177,6 +191,7 @@ class Debugger(instrument.Listener):
         if self.settings.track_owners:
             ownership.ownership.on_inversion = self._lock_order_inversion
             ownership.install(on_failure=self._warn)
+        self.health.start(self.settings.step_statistics, self.settings.loop_blocked_warnings)
         with self._lock:
             self.entry_pending = self.settings.stop_on_entry
             self._apply_hooks()
@@ -188,7 +203,8 @@ class Debugger(instrument.Listener):
         """With the lock held: switch the hooks on only where something needs them."""
         plan = hook_plan(self.entry_pending, self.pausing.pending, self.holding.stopping, self.stepper,
                          self.breakpoints, self.tracer, self.settings.record_always, self.settings.clock,
-                         self.switches.log, sources=self.tape is not None and self.tape.perturbation is not None)
+                         self.switches.log, self.health,
+                         sources=self.tape is not None and self.tape.perturbation is not None)
         instrument.apply(plan)
         self.switches.recording(_RECORDS[plan.handles], registry.loop_states())
 
@@ -199,6 +215,7 @@ class Debugger(instrument.Listener):
         self.holding.forget_in_forked_child()
         self.line_breakpoints.by_path.clear()
         self.tracer.update(stepping=False, catching=False)
+        self.health.forked()
         if self.tape is not None:
             self.tape.abandon()
         if instrument.listening(self):
@@ -211,6 +228,7 @@ class Debugger(instrument.Listener):
         self._send_event("loopStarted", {"threadId": state.id, "name": state.name})
 
     def loop_closed(self, state):
+        self.health.marks.loop_closed(state)
         if self.tape is not None:
             self.tape.flush()
         body = {"threadId": state.id}
@@ -266,6 +284,8 @@ class Debugger(instrument.Listener):
             return
         if self.holding.stopping:
             return self._hold(stops.quiet(state, StopPlace.ITERATION))
+        if state.id in self.health.pending:
+            return self._hold_blocked_later(state, StopPlace.ITERATION)
         if self.entry_pending:
             self.entry_pending = False
             return self._hold(stops.entry(state))
@@ -279,15 +299,31 @@ class Debugger(instrument.Listener):
         wait is deadlocked. Said once per deadlock; a stop when the Deadlock filter is ticked."""
         deadlock = deadlocks.idle_deadlock(state, snapshot_tools.task_ref)
         if deadlock is None:
-            self._deadlocks_told.pop(state.id, None)
+            self.loop_checkpoint(state)  # waiting on a socket, say, while two tasks wait on each other
             return
-        told = (deadlock["total"], tuple(ref["id"] for ref in deadlock["tasks"]))
-        if self._deadlocks_told.get(state.id) == told:
+        self._tell_deadlocks(state, [deadlock])
+
+    def loop_checkpoint(self, state, every=1.0):
+        """At most once a second per loop, while it runs: cycles among its tasks, said at once."""
+        now = _monotonic()
+        if now < self._next_cycle_check.get(state.id, 0.0):
             return
-        self._deadlocks_told[state.id] = told
-        self._send_event("deadlock", {"loopId": state.id, "deadlock": deadlock})
-        if self.breakpoints.stops_on(TaskFilter.DEADLOCK):
-            self._hold(stops.deadlock(state, deadlock))
+        self._next_cycle_check[state.id] = now + every
+        self._tell_deadlocks(state, deadlocks.running_cycles(state, snapshot_tools.task_ref))
+
+    def _tell_deadlocks(self, state, found):
+        """Each deadlock once: an event (a notification in VS Code), and a stop with the Deadlock filter."""
+        told = self._deadlocks_told.setdefault(state.id, set())
+        new = []
+        for deadlock in found:
+            key = (deadlock["kind"], deadlock["total"], tuple(ref["id"] for ref in deadlock["tasks"]))
+            if key not in told:
+                told.add(key)
+                new.append(deadlock)
+        for deadlock in new:
+            self._send_event("deadlock", {"loopId": state.id, "deadlock": deadlock})
+        if new and self.breakpoints.stops_on(TaskFilter.DEADLOCK):
+            self._hold(stops.deadlock(state, new[0]))
 
     def _lock_order_inversion(self, text):
         """ownership.py saw two locks taken in both orders (on the thread of the task that did it)."""
@@ -304,6 +340,8 @@ class Debugger(instrument.Listener):
     def _stop_before_handle(self, state, handle):
         if self.holding.stopping:
             return self._hold(stops.quiet(state, StopPlace.HANDLE, handle))
+        if state.id in self.health.pending:
+            return self._hold_blocked_later(state, StopPlace.HANDLE, handle)
         if self.pausing.pending:
             if internals.handle_owner(handle) is state.loop:
                 return  # the wake-up the pause itself caused: the pause lands after it
@@ -345,6 +383,15 @@ class Debugger(instrument.Listener):
             return True
         self._exceptions_stopped_on[id(error)] = task
         return False
+
+    def task_made(self, state, task, frame, callee):
+        self.health.task_made(task, frame, callee)
+
+    def ready_sample(self, state):
+        self.health.ready_sample(state)
+
+    def loop_exception(self, context):
+        self.health.loop_exception(context)
 
     def task_created(self, state, task):
         if not self.breakpoints.stops_on(TaskFilter.TASK_CREATED):
@@ -452,12 +499,19 @@ class Debugger(instrument.Listener):
                 if other is not stop.state:
                     internals.wake(other.loop)
             body = stops.event_body(stop, self.switches.last(stop.state.id))
+            self.health.on_stop(stop, body)
             if stop.state.record is not None:
                 body["loopIndex"] = stop.state.record.index
                 body["replaying"] = stop.state.record.replaying
             flush_and_drain()
             self._send_event("stopped", body)
-        self._serve_while_held(stop)
+        stats = stop.state.stats
+        stats.held_since = time.perf_counter()  # the time held is not the loop's (loopstats, blockedloop)
+        try:
+            self._serve_while_held(stop)
+        finally:
+            stats.held_seconds += time.perf_counter() - stats.held_since
+            stats.held_since = 0.0
 
     def _new_inspection(self, stop):
         def describe_loop(state):
@@ -469,6 +523,43 @@ class Debugger(instrument.Listener):
         """The pause signal landed in busy code on the main thread."""
         if not self.holding.stopping:
             self._hold(stops.pause(state, StopPlace.CODE, frame=frame))
+
+    # --- a step that blocks its loop (blockedloop.py finds it, on the watchdog thread) ------------
+
+    def _stop_blocked(self, episode):
+        """Bring a stop about inside the blocked step: on the main thread through the pause signal
+        (which also interrupts a call blocked in C), on another thread (3.12+) at its next line in
+        the step's frames. Should neither land inside the step, the stop is at the loop's next handle
+        or boundary after it, which is asked for first."""
+        state = episode.state
+        with self._lock:
+            if self.holding.stopping:
+                return
+            self.health.pending[state.id] = episode
+            self._apply_hooks()
+        hold = lambda frame: self._hold_blocked(episode, frame)  # noqa: E731
+        if state.thread_ident == self.pausing.main_ident and self.pausing.can_interrupt_main:
+            self.pausing.interrupt_main(hold)
+        elif self.health.line_stop is not None:
+            self.health.line_stop.arm(state.thread_ident, blockedloop.watchdog.step_frames(state), hold, episode)
+
+    def _hold_blocked(self, episode, frame):
+        """On the blocked loop's thread, inside the step (a signal handler or a line event). Code of
+        Loopscope's own may be running there, even inside the debugger's lock: then nothing is done
+        here, and the stop lands at the next safe point instead."""
+        if frame is None or frame_tools.is_loopscope_file(frame.f_code.co_filename) or self.holding.stopping \
+                or self.holding.serving_here or not episode.still_running() \
+                or self.health.pending.get(episode.state.id) is not episode:
+            return
+        del self.health.pending[episode.state.id]
+        description = self.health.describe(episode)
+        self._hold(stops.loop_blocked(episode.state, description, frame=frame))
+
+    def _hold_blocked_later(self, state, where, handle=None):
+        episode = self.health.pending.pop(state.id)
+        description = "%s; it is over, and Loopscope stops at the loop's next %s" % (
+            self.health.describe(episode), "handle" if where == StopPlace.HANDLE else "iteration")
+        return self._hold(stops.loop_blocked(state, description, where=where, handle=handle))
 
     def _serve_while_held(self, stop):
         stop.state.held = True  # clock readings meanwhile are the user's, not the run's (recording.py)
@@ -593,9 +684,14 @@ class Debugger(instrument.Listener):
             view = self._loop_view(state) if stop is not None else None
             loops.append(snapshot_tools.snapshot_loop(state, view, self.settings.clock, max_tasks, self.switches,
                                                       stop.where if stop is not None else None, max_futures))
+        self.health.annotate_snapshot(loops)
         return {"loops": loops}
 
-    def tasks(self, loop_id, group_by, text, group, start, count, ids=None):
+    def timeline(self, loop_id=None):
+        """The timeline (protocol.json): Loopscope's own records only, so any thread may ask."""
+        return self.health.timeline(loop_id)
+
+    def tasks(self, loop_id, group_by, text, group, start, count, ids=None, sort=None):
         """One loop's tasks, grouped and filtered, or a page of one group, or tasks by id
         (protocol.json: tasks)."""
         if loop_id is None:
@@ -611,7 +707,8 @@ class Debugger(instrument.Listener):
         if state.id not in self.holding.held:
             raise LookupError("%s is running; its tasks are shown while it is held" % state.label)
         steps, _ended = self.switches.steps()
-        return snapshot_tools.task_page(self._loop_view(state), group_by, text, group, start, count, steps, ids)
+        return snapshot_tools.task_page(self._loop_view(state), group_by, text, group, start, count, steps, ids,
+                                        self.health.sort_key(sort))
 
     def _loop_view(self, state):
         """The held loop's tasks and await graph, worked out once for the stop."""
@@ -621,6 +718,7 @@ class Debugger(instrument.Listener):
             stop = self.holding.held.get(state.id)
             handle = stop.handle if stop is not None and stop.where == StopPlace.HANDLE else None
             view = self._loop_views[state.id] = snapshot_tools.LoopView(state, handle, self.finished)
+            view.stats_of = self.health.stats_of
             self._seen_pending.update(view.index.pending)
         return view
 

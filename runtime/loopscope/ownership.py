@@ -72,9 +72,9 @@ def _forget(entries, key, reference):
         del entries[key]
 
 
-Mark = collections.namedtuple("Mark", "task_id task_name place iteration")
+Mark = collections.namedtuple("Mark", "task_id task_name place iteration task_ref")
 Mark.__doc__ = """Who did something to a primitive, where in the program, in which loop iteration:
-a task that has ended may still be named."""
+a task that has ended may still be named; task_ref is a weak reference to the task, or None."""
 
 Wake = collections.namedtuple("Wake", "by what")
 Wake.__doc__ = """What woke a task last through a primitive: by (a Mark), what ('released Lock')."""
@@ -334,9 +334,17 @@ def _current_task():
 def _mark(task):
     place = _user_place(sys._getframe(3))
     if task is None:
-        return Mark(None, "(no task)", place, None)
+        return Mark(None, "(no task)", place, None, None)
     state = registry.state_of(internals.future_loop(task))
-    return Mark(registry.task_id(task), registry.task_name(task), place, state.iteration if state else None)
+    return Mark(registry.task_id(task), registry.task_name(task), place, state.iteration if state else None,
+                _weak(task))
+
+
+def _weak(obj):
+    try:
+        return weakref.ref(obj)
+    except TypeError:
+        return None
 
 
 def _user_place(frame):

@@ -1,7 +1,8 @@
 """Pause, which always lands: a loop asleep in select() is woken through its own wake-up pipe and
 holds at its next boundary; a loop busy in a callback on the main thread is interrupted by a
 real-time signal whose handler holds right there, in the busy frame. (A loop on another thread that
-never yields holds at its next handle: signals only reach the main thread.)
+never yields holds at its next handle: signals only reach the main thread.) The blocked-loop
+watchdog uses the same signal to stop inside a blocked step on the main thread (interrupt_main).
 """
 
 import _thread
@@ -26,6 +27,7 @@ class Pausing:
         self._hold_busy_code = hold_busy_code
         self._main_ident = threading.main_thread().ident
         self._signal_installed = False
+        self._request = None          # interrupt_main's: run it in the main thread's running frame
 
     def install_busy_pause(self):
         """On the main thread, before user code: the handler that stops busy code for pause."""
@@ -40,6 +42,25 @@ class Pausing:
         if self._signal_installed:
             _thread.start_new_thread(self._interrupt_busy_main_thread, ())
 
+    @property
+    def main_ident(self):
+        return self._main_ident
+
+    @property
+    def can_interrupt_main(self):
+        return self._signal_installed
+
+    def interrupt_main(self, request):
+        """Now: request(frame) runs in the main thread, in the frame it is running (a call blocked
+        in C, such as time.sleep, is interrupted; it carries on after request returns)."""
+        self._request = request
+        try:
+            signal.pthread_kill(self._main_ident, PAUSE_SIGNAL)
+        except (OSError, ValueError):
+            self._request = None
+            return False
+        return True
+
     def _interrupt_busy_main_thread(self):
         _sleep(BUSY_PAUSE_DELAY)
         if self.pending:
@@ -49,6 +70,10 @@ class Pausing:
                 pass
 
     def _on_signal(self, _signum, frame):
+        request, self._request = self._request, None
+        if request is not None:
+            request(frame)
+            return
         if not self.pending:
             return
         main_loops = [s for s in registry.loop_states() if s.thread_ident == self._main_ident]

@@ -13,6 +13,7 @@ import threading
 import weakref
 
 from . import asyncio_internals as internals
+from .loopstats import LoopStats
 
 _ids = itertools.count(1)
 _run_numbers = itertools.count(1)
@@ -33,7 +34,7 @@ class LoopState:
     """What Loopscope knows of one event loop. Its id is the loop's DAP thread id."""
 
     __slots__ = ("id", "loop_ref", "thread_ident", "thread_name", "iteration", "run_number", "clock_skew",
-                 "current_handle", "log_stamp", "no_wait", "record", "held", "__weakref__")
+                 "current_handle", "log_stamp", "no_wait", "stats", "record", "held", "__weakref__")
 
     def __init__(self, loop):
         self.id = next(_ids)
@@ -47,6 +48,7 @@ class LoopState:
         self.current_handle = None  # the handle running now, while handles are watched
         self.log_stamp = (-1, 0.0)  # (iteration, loop time at its first handle): instrument._handle_run_logged
         self.no_wait = False        # the next iteration is a step: its select() must not wait
+        self.stats = LoopStats()    # timings of its iterations (loopstats.py)
         self.record = None          # its recording.LoopDeck while the session records or replays
         self.held = False           # the debugger is serving a stop on its thread
 

@@ -96,6 +96,7 @@ class LoopView:
         self.graph = AwaitGraph(self.index.pending, self.timers)
         self.blockers = Blockers(loop, self.graph, lambda task: task_ref(task, self.index))
         self.index.blocker_of = self.blockers.of
+        self.stats_of = lambda task: None  # task -> StepStats (protocol.json): the debugger sets it
 
 
 def snapshot_loop(state, view, clock, max_tasks, switches=None, held_at=None, max_futures=500):
@@ -165,9 +166,9 @@ def _timer_task(timer, graph):
     return None
 
 
-def task_page(view, by, text, group, start, count, steps, ids=None):
-    """The tasks request (protocol.json): the groups of matching tasks, one page of a group, or
-    the tasks with these ids."""
+def task_page(view, by, text, group, start, count, steps, ids=None, sort_key=None):
+    """The tasks request (protocol.json): the groups of matching tasks, one page of a group (in
+    id order, or sorted over the whole group by sort_key), or the tasks with these ids."""
     index = view.index
     matching = index.groups(by, text)
     body = {"total": len(index.tasks), "matching": sum(n for _key, _label, n in matching)}
@@ -179,6 +180,8 @@ def task_page(view, by, text, group, start, count, steps, ids=None):
         body["groups"] = [{"key": key, "label": label, "count": n} for key, label, n in matching]
         return body
     members = index.members(by, text, group)
+    if sort_key is not None:
+        members = sorted(members, key=sort_key)  # stable: ties keep id order
     body["groupTotal"] = len(members)
     body["tasks"] = [task_snapshot(task, view, steps) for task in members[start:start + count]]
     return body
@@ -214,6 +217,9 @@ def task_snapshot(task, view, steps):
     creators = registry.creators(task)
     if creators:
         entry["createdBy"] = [_creator(link) for link in creators]
+    stats = view.stats_of(task)
+    if stats is not None:
+        entry["stats"] = stats
     if state == "done":
         entry["result"] = passive_repr(internals.future_result(task), 200)
     elif state == "failed":

@@ -153,6 +153,12 @@ def task_exception(state, task, error, frame):
     return stop
 
 
+def loop_blocked(state, description, frame=None, where=StopPlace.CODE, handle=None):
+    """Inside the step that holds the loop (frame), or, where it could not be reached, at the loop's
+    next handle or boundary after it."""
+    return Stop(state, where, StopReason.LOOP_BLOCKED, handle=handle, frame=frame, description=description)
+
+
 def raised(state, frame, error):
     description = "Raised %s: %s at %s" % (type(error).__name__, safe_repr(str(error), 200), line_place(frame, state))
     return Stop(state, StopPlace.CODE, StopReason.EXCEPTION, frame=frame, description=description, exception=error)

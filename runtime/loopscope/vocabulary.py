@@ -22,10 +22,11 @@ class StopReason:
     TASK_SWITCH = "task switch"
     TASK_DONE = "task done"
     DEADLOCK = "deadlock"
+    LOOP_BLOCKED = "loop blocked"
     DIVERGENCE = "divergence"
 
 
-STOP_REASON_VALUES = ("entry", "step", "pause", "breakpoint", "function breakpoint", "exception", "task created", "task switch", "task done", "deadlock", "divergence",)
+STOP_REASON_VALUES = ("entry", "step", "pause", "breakpoint", "function breakpoint", "exception", "task created", "task switch", "task done", "deadlock", "loop blocked", "divergence",)
 
 
 class StopPlace:
@@ -39,16 +40,17 @@ STOP_PLACE_VALUES = ("iteration", "handle", "code",)
 
 
 class TaskFilter:
-    """The task events that can stop the program, offered as DAP exception breakpoint filters."""
+    """The task events that can stop the program, offered as DAP exception breakpoint filters. enumConditionDescriptions: the filters that take a condition, and what it means."""
     TASK_SWITCH = "taskSwitch"
     TASK_CREATED = "taskCreated"
     TASK_DONE = "taskDone"
     TASK_EXCEPTION = "taskException"
     RAISED = "raised"
     DEADLOCK = "deadlock"
+    LOOP_BLOCKED = "loopBlocked"
 
 
-TASK_FILTER_VALUES = ("taskSwitch", "taskCreated", "taskDone", "taskException", "raised", "deadlock",)
+TASK_FILTER_VALUES = ("taskSwitch", "taskCreated", "taskDone", "taskException", "raised", "deadlock", "loopBlocked",)
 
 
 class ClockMode:
@@ -108,6 +110,17 @@ class TaskGroupBy:
 TASK_GROUP_BY_VALUES = ("state", "coroutine", "location", "creator", "blocker",)
 
 
+class TaskSort:
+    """How the Asyncio Tasks view orders the tasks of a group: by step statistics, which need stepStatistics "tasks" (tasks without statistics come last)."""
+    CREATED = "created"
+    BUSIEST = "busiest"
+    SLOWEST_STEP = "slowestStep"
+    MOST_DELAYED = "mostDelayed"
+
+
+TASK_SORT_VALUES = ("created", "busiest", "slowestStep", "mostDelayed",)
+
+
 class BlockerKind:
     """What a waiting task is ultimately blocked on (loopscope/blockers.py)."""
     TASK = "task"
@@ -142,6 +155,32 @@ class DeadlockKind:
 
 DEADLOCK_KIND_VALUES = ("awaitCycle", "lockCycle", "idleLoop", "lostWakeup", "lockOrderInversion",)
 
+
+class StepStatistics:
+    """What Loopscope measures while the program runs freely (loopscope/loopstats.py, loopscope/stepstats.py)."""
+    LOOPS = "loops"
+    TASKS = "tasks"
+
+
+STEP_STATISTICS_VALUES = ("loops", "tasks",)
+
+
+class LintKind:
+    """The kinds of asyncio mistakes Loopscope reports as problems at a source line (loopscope/lints.py): in VS Code's Problems panel and by `loopscope trace --lint`."""
+    NEVER_AWAITED = "neverAwaited"
+    EXCEPTION_NEVER_RETRIEVED = "exceptionNeverRetrieved"
+    DESTROYED_PENDING = "destroyedPending"
+    NEVER_YIELDS = "neverYields"
+    SELF_WAKES = "selfWakes"
+    BLOCKING_CALL = "blockingCall"
+    TASK_NOT_KEPT = "taskNotKept"
+
+
+LINT_KIND_VALUES = ("neverAwaited", "exceptionNeverRetrieved", "destroyedPending", "neverYields", "selfWakes", "blockingCall", "taskNotKept",)
+
+# Upper bounds in seconds of the buckets of every duration histogram (step times, scheduling delays, iterations); a histogram has one count more than there are bounds, for durations at or above the last. loopscope/loopstats.py counts into them; the views label them.
+DURATION_BUCKET_BOUNDS = (0.00001, 0.0001, 0.001, 0.01, 0.1, 1,)
+
 # What the runtime assumes for a start argument left out (a launch configuration's defaults too).
 START_DEFAULTS = {
     "stopOnEntry": False,
@@ -150,17 +189,20 @@ START_DEFAULTS = {
     "justMyCode": True,
     "taskSwitchHistory": "whileStepping",
     "trackOwners": True,
+    "stepStatistics": "loops",
+    "loopBlockedWarnings": True,
 }
 
 # What a request's arguments are when left out, per request (start's are START_DEFAULTS).
 ARGUMENT_DEFAULTS = {
-    "start": {"stopOnEntry": False, "maxTaskThreads": 256, "clock": "frozen", "justMyCode": True, "taskSwitchHistory": "whileStepping", "trackOwners": True},
+    "setTaskFilters": {"loopBlockedMs": 100},
+    "start": {"stopOnEntry": False, "maxTaskThreads": 256, "clock": "frozen", "justMyCode": True, "taskSwitchHistory": "whileStepping", "trackOwners": True, "stepStatistics": "loops", "loopBlockedWarnings": True},
     "stackTrace": {"startFrame": 0, "levels": 0},
     "variables": {"start": 0, "count": 0},
     "snapshot": {"maxTasks": 1000, "maxFutures": 500},
-    "tasks": {"groupBy": "state", "start": 0, "count": 200},
+    "tasks": {"groupBy": "state", "sort": "created", "start": 0, "count": 200},
     "taskSwitches": {"limit": 200},
 }
 
-REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "tasks", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo"))
-EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint", "deadlock"))
+REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "tasks", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo", "timeline", "exitReport"))
+EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint", "deadlock", "lint", "timeline"))

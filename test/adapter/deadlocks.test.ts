@@ -57,6 +57,18 @@ describe('deadlocks', function () {
     });
   }
 
+  it('says at once when two tasks wait for each other through locks while the loop keeps busy', async () => {
+    const session = await started('busy', 'python3');
+    try {
+      const event = (await session.next('loopscope/deadlock')) as DebugProtocol.Event;
+      assert.equal(event.body.deadlock.kind, 'lockCycle');
+      assert.deepEqual(names(event.body.deadlock), ['left', 'right']);
+      assert.match(event.body.deadlock.description, /^(left|right) waits for Lock made at deadlocks\.py:\d+ held by (right|left); /);
+    } finally {
+      await session.stop();
+    }
+  });
+
   it('says when a loop would wait for ever on futures, without stopping, and shows it after Pause', async () => {
     const session = await started('futures', 'python3');
     try {

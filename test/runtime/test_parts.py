@@ -168,6 +168,8 @@ class Vocabulary(unittest.TestCase):
                           START_DEFAULTS["justMyCode"], False, START_DEFAULTS["trackOwners"]))
         self.assertEqual(settings_from({"clock": "wall", "taskSwitchHistory": "always", "trackOwners": False})[2:6],
                          ("wall", True, True, False))
+        self.assertEqual((settings.step_statistics, settings.loop_blocked_warnings),
+                         (START_DEFAULTS["stepStatistics"], True))
 
 
 if __name__ == "__main__":
