@@ -17,7 +17,7 @@ import {
 } from './protocol';
 import { checkDapRequest } from './requestCheck';
 import { launchWithPythonFallback, OutputSink, RuntimeConnection } from './runtimeConnection';
-import { removeSessionFiles, sessionRecordingPath, snapshotRecording, WayBack } from './timeTravel';
+import { hashSeedEnvironment, removeSessionFiles, sessionRecordingPath, snapshotRecording, WayBack } from './timeTravel';
 
 /** The task filters, offered as exception breakpoint filters (those that take a condition say what it means). */
 export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FILTER_VALUES.map((filter) => {
@@ -72,7 +72,7 @@ export class LoopscopeSession extends DebugSession {
   /** The last stop shown, while the program is held there: where a step back starts from. */
   private heldAt: RuntimeEvents['stopped'] | undefined;
   /** A re-run on its way back in time: which of its stops are shown (timeTravel.ts). */
-  private wayBack: { route: WayBack; shown: (stop: RuntimeEvents['stopped']) => boolean } | undefined;
+  private wayBack: { route: WayBack; shown: (stop: RuntimeEvents['stopped']) => boolean; started: number } | undefined;
 
   /** The handler of each standard request Loopscope answers (requestCheck.ts has checked its arguments). */
   private readonly handlers: Readonly<Record<string, Handler>> = {
@@ -176,7 +176,7 @@ export class LoopscopeSession extends DebugSession {
     this.recording = sessionRecordingPath({ record: args.record, replay: args.replay, explore: args.explore, program, module: args.module, cwd });
     this.replaying = this.launchArgs.replay;
     try {
-      this.runtime = await this.launchRuntime();
+      this.runtime = await this.launchRuntime(this.launchArgs.replay);
     } catch (error) {
       return this.fail(response, ErrorId.BadLaunch, (error as Error).message);
     }
@@ -203,11 +203,13 @@ export class LoopscopeSession extends DebugSession {
     this.sendResponse(response);
   }
 
-  /** A runtime for the launch configuration, listened to; not started yet. */
-  private async launchRuntime(): Promise<RuntimeConnection> {
+  /** A runtime for the launch configuration, listened to; not started yet. replaying: the recording
+   * it will replay, whose hash seed it takes. */
+  private async launchRuntime(replaying?: string): Promise<RuntimeConnection> {
     const args = this.launchArgs!;
+    const env = { ...args.env ?? {}, ...(this.recording ? hashSeedEnvironment(args.env ?? {}, replaying) : {}) };
     const runtime = await launchWithPythonFallback({
-      python: args.python, program: args.program, module: args.module, args: args.args ?? [], cwd: args.cwd!, env: args.env ?? {},
+      python: args.python, program: args.program, module: args.module, args: args.args ?? [], cwd: args.cwd!, env,
     });
     this.listen(runtime);
     if (this.clientStream) runtime.throttleOutputBy(this.clientStream);
@@ -283,6 +285,7 @@ export class LoopscopeSession extends DebugSession {
    * anew to the same file), until the way back shows a stop. */
   private async goBack(response: DebugProtocol.Response | undefined, from: RuntimeEvents['stopped'], route: WayBack,
     target: { loop: number; iteration: number } | undefined, shown: (stop: RuntimeEvents['stopped']) => boolean): Promise<void> {
+    const started = Date.now();
     const old = this.runtime;
     this.runtime = undefined; // its last events and its exit are no longer the session's
     this.heldAt = undefined;
@@ -295,13 +298,13 @@ export class LoopscopeSession extends DebugSession {
       // recording stops where the program was ended). Past it: the new recording is the timeline.
       const source = from.replaying && this.replaying ? this.replaying : snapshotRecording(this.recording!);
       this.replaying = source;
-      const runtime = await this.launchRuntime();
+      const runtime = await this.launchRuntime(source);
       if (this.terminating) {
         await runtime.terminate(); // the user ended the session meanwhile
         return;
       }
       this.runtime = runtime;
-      this.wayBack = { route, shown };
+      this.wayBack = { route, shown, started };
       await this.startRuntime(runtime, { replay: source, record: this.recording, replayTo: target });
     } catch (error) {
       this.wayBack = undefined;
@@ -507,7 +510,10 @@ export class LoopscopeSession extends DebugSession {
   // --- helpers ---
 
   private listen(runtime: RuntimeConnection): void {
-    runtime.on('output', (category, text) => this.sendEvent(new OutputEvent(text, category)));
+    runtime.on('output', (category, text) => {
+      // A re-run on its way back prints again what the user has seen: only what comes after is shown.
+      if (runtime === this.runtime && !this.wayBack) this.sendEvent(new OutputEvent(text, category));
+    });
     runtime.on('log', (message) => this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'console')));
     runtime.onEvent('stopped', (body) => {
       if (runtime !== this.runtime) return; // a run ended by a step back
@@ -519,6 +525,8 @@ export class LoopscopeSession extends DebugSession {
         }
         this.wayBack = undefined;
         if (!way.shown(body)) return;
+        this.sendEvent(new OutputEvent(`[loopscope] Back at iteration ${body.iteration} of loop ${body.loopIndex ?? 0}: the program ran again `
+          + `from its start under replay in ${Date.now() - way.started} ms.\n`, 'console'));
       }
       this.lastStoppedThread = body.threadId;
       this.heldAt = body;

@@ -1,9 +1,11 @@
 // Going back in time in a recorded or replayed session: where the session's recording lives, and
 // which stops of a re-run are passed over on the way to the one the user asked for. The re-run
 // itself (a new runtime replaying the recording to a target iteration) is session.ts's.
-import { copyFileSync, existsSync, rmSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { closeSync, copyFileSync, existsSync, openSync, readSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { inflateSync } from 'node:zlib';
 import type { RuntimeEvents, StopReason } from './protocol';
 
 /** The file a session records to: launch.json's "record" (true: .loopscope/NAME.lsrec beside the
@@ -26,6 +28,36 @@ export function snapshotRecording(recording: string): string {
   const copy = `${recording}.back`;
   copyFileSync(recording, copy);
   return copy;
+}
+
+/** The environment a recording or replaying run starts with: the same PYTHONHASHSEED as the run
+ * replayed (a new one when recording afresh), so that sets of strings iterate in the same order.
+ * LOOPSCOPE_HASH_SEED tells the runtime that Loopscope set it, to take it out of the program's
+ * os.environ. Nothing when the user set PYTHONHASHSEED, or the recording ran without one. */
+export function hashSeedEnvironment(userEnv: Record<string, string | null>, replaying: string | undefined): Record<string, string> {
+  if ('PYTHONHASHSEED' in userEnv || process.env.PYTHONHASHSEED !== undefined) return {};
+  const seed = replaying === undefined ? randomInt(1, 2 ** 32 - 1) : recordedHashSeed(replaying);
+  return seed === undefined ? {} : { PYTHONHASHSEED: String(seed), LOOPSCOPE_HASH_SEED: String(seed) };
+}
+
+/** The hashSeed in a recording's header, if it can be read (the runtime says what is wrong with a bad file). */
+function recordedHashSeed(file: string): number | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(8 + 4);
+    if (readSync(fd, head, 0, head.length, 0) < head.length || head.subarray(0, 8).toString() !== 'LSREC 1\n') return undefined;
+    const length = head.readUInt32BE(8);
+    if (length > 1 << 20) return undefined;
+    const frame = Buffer.alloc(length);
+    readSync(fd, frame, 0, length, 12);
+    const seed = JSON.parse(inflateSync(frame).toString('utf8')).hashSeed;
+    return Number.isInteger(seed) ? seed : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** At the session's end: the copies going back made, and the recording too when the session made it

@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { HandleInfo, Lint, Location, RuntimeEvents } from '../adapter/protocol';
+import { hashSeedEnvironment } from '../adapter/timeTravel';
 import { LaunchError, launchWithPythonFallback, OutputSink, RuntimeConnection } from '../adapter/runtimeConnection';
 import { lintLine } from '../problems/lintDiagnostics';
 import { chromeTrace } from '../timeline/chromeTrace';
@@ -85,7 +86,9 @@ export class TraceFormatter {
 export async function runTrace(options: TraceOptions): Promise<number> {
   const cwd = process.cwd();
   const write = (lines: string[]) => { if (lines.length) options.out.write(lines.join('\n') + '\n'); };
-  const launch = { program: options.program && path.resolve(options.program), module: options.module, args: options.args, cwd, env: {} };
+  // A recording keeps the hash seed too, as in VS Code (timeTravel.ts).
+  const env = options.record ? hashSeedEnvironment({}, undefined) : {};
+  const launch = { program: options.program && path.resolve(options.program), module: options.module, args: options.args, cwd, env };
   let runtime: RuntimeConnection;
   try {
     runtime = await launchWithPythonFallback({ ...launch, python: options.python });

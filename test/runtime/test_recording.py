@@ -20,7 +20,8 @@ DEADLINE = 60
 
 
 def run(*args, cwd=None):
-    env = dict(os.environ, PYTHONPATH=RUNTIME)
+    # Without an adapter the hash seed is the user's to fix (counter.py prints a set of strings).
+    env = dict(os.environ, PYTHONPATH=RUNTIME, PYTHONHASHSEED="1919")
     env.pop("LOOPSCOPE_CHECK_PROTOCOL", None)
     return subprocess.run([sys.executable, "-m", "loopscope"] + list(args), cwd=cwd, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, universal_newlines=True, timeout=DEADLINE)
