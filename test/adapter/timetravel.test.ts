@@ -120,51 +120,53 @@ describe('time travel', function () {
     }
   });
 
-  it('stepBack after five nexts lands on the earlier iteration with the earlier counter', async () => {
-    const file = path.join(scratch, 'counter.lsrec');
-    const session = new Session();
-    await session.start();
-    try {
-      const { body } = await session.client.initializeRequest({ adapterID: 'loopscope', pathFormat: 'path' });
-      assert.equal(body?.supportsStepBack, true);
-      await session.launch({ program: COUNTER, record: file, stopOnEntry: true });
-      let stop: Stop = await session.nextStop();
-      for (let i = 0; i < 5; i++) {
-        await session.client.nextRequest({ threadId: stop.body.threadId });
-        stop = await session.nextStop();
+  for (const python of supportedPythons()) {
+    it(`stepBack after five nexts lands on the earlier iteration with the earlier counter (Python ${python.version})`, async () => {
+      const file = path.join(scratch, 'counter.lsrec');
+      const session = new Session();
+      await session.start();
+      try {
+        const { body } = await session.client.initializeRequest({ adapterID: 'loopscope', pathFormat: 'path' });
+        assert.equal(body?.supportsStepBack, true);
+        await session.launch({ program: COUNTER, record: file, stopOnEntry: true, python: python.path });
+        let stop: Stop = await session.nextStop();
+        for (let i = 0; i < 5; i++) {
+          await session.client.nextRequest({ threadId: stop.body.threadId });
+          stop = await session.nextStop();
+        }
+        const at = stop.body.loopscope.iteration;
+        const counter = Number(await evaluate(session, 'counter'));
+        const draws = await evaluate(session, 'draws[-1]');
+        const started = Date.now();
+        await session.client.stepBackRequest({ threadId: stop.body.threadId });
+        const back: Stop = await session.nextStop(60_000);
+        const took = Date.now() - started;
+        assert.equal(back.body.reason, 'step');
+        assert.match(back.body.text!, /^Back .*replayed from the start of the recording/);
+        assert.equal(back.body.loopscope.iteration, at - 1);
+        assert.match(session.text('console'), /Back at iteration \d+ of loop 0: the program ran again from its start under replay in \d+ ms/);
+        assert.equal(Number(await evaluate(session, 'counter')), counter - 1);
+        assert.equal(await evaluate(session, 'draws[-1]'), await evaluate(session, 'draws[-1]'));
+        assert.notEqual(await evaluate(session, 'draws[-1]'), draws);
+        // Once more back, then forward again: the same values as the first time through.
+        await session.client.stepBackRequest({ threadId: back.body.threadId });
+        const again: Stop = await session.nextStop(60_000);
+        assert.equal(again.body.loopscope.iteration, at - 2);
+        assert.equal(Number(await evaluate(session, 'counter')), counter - 2);
+        for (let i = 0; i < 2; i++) {
+          await session.client.nextRequest({ threadId: again.body.threadId });
+          await session.nextStop();
+        }
+        assert.equal(Number(await evaluate(session, 'counter')), counter);
+        assert.equal(await evaluate(session, 'draws[-1]'), draws, 'the same clock reading and random draw as before');
+        console.log(`      (stepBack took ${took} ms)`);
+        await session.client.continueRequest({ threadId: again.body.threadId });
+        assert.equal((await session.next('exited')).body.exitCode, 0);
+      } finally {
+        await session.stop();
       }
-      const at = stop.body.loopscope.iteration;
-      const counter = Number(await evaluate(session, 'counter'));
-      const draws = await evaluate(session, 'draws[-1]');
-      const started = Date.now();
-      await session.client.stepBackRequest({ threadId: stop.body.threadId });
-      const back: Stop = await session.nextStop(60_000);
-      const took = Date.now() - started;
-      assert.equal(back.body.reason, 'step');
-      assert.match(back.body.text!, /^Back .*replayed from the start of the recording/);
-      assert.equal(back.body.loopscope.iteration, at - 1);
-      assert.match(session.text('console'), /Back at iteration \d+ of loop 0: the program ran again from its start under replay in \d+ ms/);
-      assert.equal(Number(await evaluate(session, 'counter')), counter - 1);
-      assert.equal(await evaluate(session, 'draws[-1]'), await evaluate(session, 'draws[-1]'));
-      assert.notEqual(await evaluate(session, 'draws[-1]'), draws);
-      // Once more back, then forward again: the same values as the first time through.
-      await session.client.stepBackRequest({ threadId: back.body.threadId });
-      const again: Stop = await session.nextStop(60_000);
-      assert.equal(again.body.loopscope.iteration, at - 2);
-      assert.equal(Number(await evaluate(session, 'counter')), counter - 2);
-      for (let i = 0; i < 2; i++) {
-        await session.client.nextRequest({ threadId: again.body.threadId });
-        await session.nextStop();
-      }
-      assert.equal(Number(await evaluate(session, 'counter')), counter);
-      assert.equal(await evaluate(session, 'draws[-1]'), draws, 'the same clock reading and random draw as before');
-      console.log(`      (stepBack took ${took} ms)`);
-      await session.client.continueRequest({ threadId: again.body.threadId });
-      assert.equal((await session.next('exited')).body.exitCode, 0);
-    } finally {
-      await session.stop();
-    }
-  });
+    });
+  }
 
   it('reverseContinue goes back to the latest earlier hit of a breakpoint', async () => {
     const file = path.join(scratch, 'counter.lsrec');
