@@ -300,7 +300,8 @@ emit('docs/protocol.md', doc.slice(0, begin) + reference + doc.slice(end + '<!--
 /** The standard DAP requests Loopscope answers (advertised by its initialize response, or always sent). */
 const DAP_HANDLED = ['initialize', 'launch', 'attach', 'configurationDone', 'setBreakpoints', 'setFunctionBreakpoints',
   'setExceptionBreakpoints', 'exceptionInfo', 'threads', 'continue', 'next', 'stepIn', 'stepOut', 'pause', 'stackTrace',
-  'scopes', 'variables', 'evaluate', 'setVariable', 'setExpression', 'completions', 'disconnect', 'terminate'];
+  'scopes', 'variables', 'evaluate', 'setVariable', 'setExpression', 'completions', 'disconnect', 'terminate', 'stepBack',
+  'reverseContinue'];
 {
   const require = createRequire(import.meta.url);
   const dtsPath = require.resolve('@vscode/debugprotocol/lib/debugProtocol.d.ts');

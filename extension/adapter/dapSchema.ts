@@ -144,6 +144,18 @@ export const DAP_REQUESTS: Readonly<Record<string, { argumentsRequired: boolean;
     "arguments": {
       "$ref": "TerminateArguments"
     }
+  },
+  "stepBack": {
+    "argumentsRequired": true,
+    "arguments": {
+      "$ref": "StepBackArguments"
+    }
+  },
+  "reverseContinue": {
+    "argumentsRequired": true,
+    "arguments": {
+      "$ref": "ReverseContinueArguments"
+    }
   }
 };
 
@@ -760,6 +772,37 @@ export const DAP_DEFINITIONS: Readonly<Record<string, Schema>> = {
         "type": "boolean"
       }
     }
+  },
+  "StepBackArguments": {
+    "type": "object",
+    "properties": {
+      "threadId": {
+        "type": "integer"
+      },
+      "singleThread": {
+        "type": "boolean"
+      },
+      "granularity": {
+        "$ref": "SteppingGranularity"
+      }
+    },
+    "required": [
+      "threadId"
+    ]
+  },
+  "ReverseContinueArguments": {
+    "type": "object",
+    "properties": {
+      "threadId": {
+        "type": "integer"
+      },
+      "singleThread": {
+        "type": "boolean"
+      }
+    },
+    "required": [
+      "threadId"
+    ]
   }
 };
 

@@ -36,6 +36,15 @@ export interface LoopscopeLaunchOptions {
   loopBlockedWarnings?: boolean;
   /** What runs while the Debug Console or a watch awaits an expression (`await fetch(3)`): only what the expression needs, the program's other tasks staying held, or the whole loop. */
   consoleAwait?: "holdOthers" | "runLoop";
+  /** Record the run's schedule (each iteration's handles, loop-clock readings, what select() returned, data connections received, random's seed) to this file, or with true to .loopscope/PROGRAM.lsrec beside the program. A recorded session can step back (Step Back, Reverse Continue) and be replayed with "replay". See docs/timetravel.md. */
+  record?: string | boolean;
+  /** Replay a recording made with "record": the recorded clock, selector results and connection data are fed back (no server is needed), each iteration is compared with the recording, and the first difference stops the program with what differs. The session can step back. */
+  replay?: string;
+  /** Debug one run of `loopscope explore`: {"seed": S} perturbs the schedule as explore's run with seed S did (timers a little late, ready descriptors and tasks woken by different sources in another order), so a failure explore found can be watched as it happens. To replay the failing run exactly, use "replay" with the recording explore kept. */
+  explore?: {
+    seed: number;
+    jitter?: number;
+  };
 }
 
 export type LaunchRequestArguments = DebugProtocol.LaunchRequestArguments & LoopscopeLaunchOptions;
@@ -164,6 +173,38 @@ export const LAUNCH_OPTIONS_SCHEMA = {
       ],
       "default": "holdOthers",
       "description": "What runs while the Debug Console or a watch awaits an expression (`await fetch(3)`): only what the expression needs, the program's other tasks staying held, or the whole loop."
+    },
+    "record": {
+      "type": [
+        "string",
+        "boolean"
+      ],
+      "minLength": 1,
+      "description": "Record the run's schedule (each iteration's handles, loop-clock readings, what select() returned, data connections received, random's seed) to this file, or with true to .loopscope/PROGRAM.lsrec beside the program. A recorded session can step back (Step Back, Reverse Continue) and be replayed with \"replay\". See docs/timetravel.md."
+    },
+    "replay": {
+      "type": "string",
+      "minLength": 1,
+      "description": "Replay a recording made with \"record\": the recorded clock, selector results and connection data are fed back (no server is needed), each iteration is compared with the recording, and the first difference stops the program with what differs. The session can step back."
+    },
+    "explore": {
+      "type": "object",
+      "properties": {
+        "seed": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "jitter": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1
+        }
+      },
+      "required": [
+        "seed"
+      ],
+      "additionalProperties": false,
+      "description": "Debug one run of `loopscope explore`: {\"seed\": S} perturbs the schedule as explore's run with seed S did (timers a little late, ready descriptors and tasks woken by different sources in another order), so a failure explore found can be watched as it happens. To replay the failing run exactly, use \"replay\" with the recording explore kept."
     }
   }
 } as const;

@@ -10,7 +10,7 @@ export const SUPPORTED_PYTHONS = {"oldest":"3.8","newest":"3.15"} as const;
 export const ATTACH_FILES = {"directory":"/tmp/loopscope-{uid}","ticketFile":"attach-{pid}-{id}.py","listenTokenFile":"listen-{port}.token"} as const;
 
 /** Why the program stopped: DAP's stopped-event reason. The runtime writes the sentence and the short label for each (loopscope/stops.py). */
-export type StopReason = "entry" | "step" | "pause" | "breakpoint" | "function breakpoint" | "exception" | "task created" | "task switch" | "task done" | "deadlock" | "loop blocked";
+export type StopReason = "entry" | "step" | "pause" | "breakpoint" | "function breakpoint" | "exception" | "task created" | "task switch" | "task done" | "deadlock" | "loop blocked" | "divergence";
 
 /** Where a held loop is held. */
 export type StopPlace = "iteration" | "handle" | "code";
@@ -371,6 +371,10 @@ export type StopDetails = {
   handle?: HandleInfo;
   /** A ready handle: a task step or a plain callback. */
   lastHandle?: HandleInfo;
+  /** While the session records or replays: the loop's place among the loops the program ran, as recordings name loops. */
+  loopIndex?: number;
+  /** While the session replays: this loop still follows the recording here (it has neither diverged nor run past the recording's end). Going back replays the same recording again then. */
+  replaying?: boolean;
 };
 
 export type TasksArguments = {
@@ -593,8 +597,8 @@ export type CompletionTarget = {
   type?: string;
 };
 
-export const STOP_REASON_VALUES: readonly StopReason[] = ["entry","step","pause","breakpoint","function breakpoint","exception","task created","task switch","task done","deadlock","loop blocked"];
-export const STOP_REASON_DESCRIPTIONS: Readonly<Record<StopReason, string>> = {"entry":"before the first iteration of the first loop (stopOnEntry)","step":"a step ended: an iteration, a handle, or a line","pause":"the user paused","breakpoint":"a line breakpoint","function breakpoint":"a task whose name or await chain matches a function breakpoint is about to resume","exception":"a task's exception (taskException) or an exception raised in user code (raised)","task created":"a task is being created (taskCreated)","task switch":"a task is about to resume (taskSwitch)","task done":"a task finished, was cancelled or failed (taskDone)","deadlock":"every waiting task of a loop can never resume, or tasks wait for each other in a cycle (deadlock)","loop blocked":"code has held the event loop longer than the Loop blocked threshold (loopBlocked): the stop is inside it, while it runs"};
+export const STOP_REASON_VALUES: readonly StopReason[] = ["entry","step","pause","breakpoint","function breakpoint","exception","task created","task switch","task done","deadlock","loop blocked","divergence"];
+export const STOP_REASON_DESCRIPTIONS: Readonly<Record<StopReason, string>> = {"entry":"before the first iteration of the first loop (stopOnEntry)","step":"a step ended: an iteration, a handle, or a line","pause":"the user paused","breakpoint":"a line breakpoint","function breakpoint":"a task whose name or await chain matches a function breakpoint is about to resume","exception":"a task's exception (taskException) or an exception raised in user code (raised)","task created":"a task is being created (taskCreated)","task switch":"a task is about to resume (taskSwitch)","task done":"a task finished, was cancelled or failed (taskDone)","deadlock":"every waiting task of a loop can never resume, or tasks wait for each other in a cycle (deadlock)","loop blocked":"code has held the event loop longer than the Loop blocked threshold (loopBlocked): the stop is inside it, while it runs","divergence":"a replay reached an iteration whose ready queue (or clock, selector or connection data) differs from the recording"};
 
 export const STOP_PLACE_VALUES: readonly StopPlace[] = ["iteration","handle","code"];
 export const STOP_PLACE_DESCRIPTIONS: Readonly<Record<StopPlace, string>> = {"iteration":"between two loop iterations","handle":"before a ready handle runs","code":"inside running Python code (a line, a pause in a busy callback, a task being created, a task that just finished)"};
@@ -699,6 +703,20 @@ export interface RuntimeRequests {
       loopBlockedWarnings?: boolean;
       /** What runs on the held loop while an expression with await, typed in the Debug Console or a watch, is awaited (loopscope/consoleawait.py). */
       consoleAwait?: ConsoleAwait;
+      /** Record the run's schedule to this file (docs/timetravel.md): written in chunks, at every stop, and when the program exits. */
+      record?: string;
+      /** Replay this recording: the recorded loop clock, selector results, connection data and thread callbacks are fed back, and each iteration's ready queue is compared with it; the first difference stops the program (reason divergence). */
+      replay?: string;
+      /** With replay: hold (a step stop) at the iteration boundary where this loop has run this many iterations. Used to go back in time. */
+      replayTo?: {
+        loop: number;
+        iteration: number;
+      };
+      /** Run under the schedule perturbation of `loopscope explore` with this seed (docs/timetravel.md): timers up to jitter seconds late, ready descriptors and tasks woken by different sources in another order. The decisions are recorded with the rest when record is set. */
+      explore?: {
+        seed: number;
+        jitter?: number;
+      };
     }; body: Record<string, never> };
   /** One thread per live event loop, then one per live task (at most maxTaskThreads tasks). */
   threads: { arguments: Record<string, never>; body: {
@@ -841,6 +859,10 @@ export interface RuntimeEvents {
     hitBreakpointIds?: number[];
     /** The held loop's own thread id (threadId is the task's when the stop is about a task). */
     loopId: number;
+    /** While the session records or replays: the loop's place among the loops the program ran (0 for the first), as recordings and replayTo name loops. */
+    loopIndex?: number;
+    /** While the session replays: this loop still follows the recording here (it has neither diverged nor run past the recording's end). Going back replays the same recording again then. */
+    replaying?: boolean;
   };
   continued: {
     threadId: number;

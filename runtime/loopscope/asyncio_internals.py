@@ -134,6 +134,30 @@ def selector_of(loop):
     return getattr(loop, "_selector", None)
 
 
+def set_selector(loop, selector):
+    """Give one loop a selector of Loopscope's (recording.py wraps the loop's own)."""
+    loop._selector = selector
+
+
+def clock_resolution(loop):
+    """How early a timer may run: _run_once runs those due before time() + this."""
+    return loop._clock_resolution
+
+
+def loop_thread_id(loop):
+    """The thread running the loop now (run_forever sets it), or None while it does not run."""
+    return getattr(loop, "_thread_id", None)
+
+
+# The handle call_soon_threadsafe makes: its own class from 3.14 (thread-safe cancel).
+_THREADSAFE_HANDLE = getattr(events, "_ThreadSafeHandle", events.Handle)
+
+
+def new_threadsafe_handle(callback, args, loop, context):
+    """The handle call_soon_threadsafe would append to the ready queue (recording.py lets it in later)."""
+    return _THREADSAFE_HANDLE(callback, args, loop, context)
+
+
 def self_pipe_fd(loop):
     """The fd of the loop's own wake-up pipe, which is always registered with its selector."""
     sock = getattr(loop, "_ssock", None)
@@ -203,6 +227,10 @@ def all_tasks(loop):
 
 def handle_callback(handle):
     return handle._callback
+
+
+# handle_callback at C speed, for map() over a whole ready queue (handlecodes.py).
+HANDLE_CALLBACK = operator.attrgetter("_callback")
 
 
 def handle_args(handle):

@@ -12,6 +12,11 @@ where it stopped, so that the expression's own sleeps and timeouts come due (vir
 them). When the expression held the rest of the program, the clock then goes back to where it
 stopped: the program sees no time pass, as with any other look around. When it let the whole
 loop run, the time that passed stays, as after a resume.
+
+While a session records or replays (recording.py), BaseEventLoop.time is the recording's, which
+writes each reading down or hands out the recorded one; live_time() is then the clock below.
+Loopscope's own reads (views, stops, the virtual clock's jumps) go through peek(), so that they are
+neither recorded nor taken from a replay.
 """
 
 import math
@@ -113,6 +118,27 @@ def _loop_time(self):
     return clock.now() + (state.clock_skew if state is not None else 0.0)
 
 
+live_time = _loop_time  # the clock under a recording: frozen (wall: never paused) plus the loop's skew
+_peek = None  # while recording or replaying: the recorder's peek(loop)
+
+
+def peek(loop):
+    """The loop's time now, as Loopscope itself reads it (never recorded, never taken from a replay)."""
+    reader = _peek
+    return reader(loop) if reader is not None else loop.time()
+
+
+def install_taped(time_function, peek_function):
+    """A recording session: loop.time() is time_function from now on; Loopscope reads through peek_function."""
+    global _peek
+    _peek = peek_function
+    _taped_time[0] = time_function
+    internals.BaseEventLoop.time = time_function
+
+
+_taped_time = [None]
+
+
 def autojump(loop, state):
     """Virtual clock, at an iteration boundary: if the loop would only sleep, skip the sleep."""
     timers = internals.scheduled_timers(loop)
@@ -126,7 +152,7 @@ def autojump(loop, state):
                default=None)
     if when is None:
         return
-    ahead = when - loop.time()
+    ahead = when - peek(loop)
     if ahead > 0 and math.isfinite(state.clock_skew + ahead):
         state.clock_skew += ahead
 
@@ -155,6 +181,9 @@ def install(mode):
 
 
 def uninstall():
+    global _peek
     clock.mode = ClockMode.WALL
-    if vars(internals.BaseEventLoop)["time"] is _loop_time:  # a program's own wrapper of it stays
+    current = vars(internals.BaseEventLoop)["time"]
+    if current is _loop_time or (_peek is not None and current is _taped_time[0]):  # a program's own wrapper stays
         internals.BaseEventLoop.time = _original_time
+    _peek = None

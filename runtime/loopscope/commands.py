@@ -9,6 +9,7 @@ import threading
 
 from . import output
 from . import registry
+from .recordfile import RecordingError
 from .sourcefiles import SourceReader
 from .vocabulary import ARGUMENT_DEFAULTS
 
@@ -61,7 +62,10 @@ class CommandHandlers:
         return self._debugger.timeline(arguments.get("loopId"))
 
     def on_start(self, arguments, _request):
-        self._debugger.start(arguments)
+        try:
+            self._debugger.start(arguments)
+        except RecordingError as error:
+            raise LookupError(str(error))
         self.started.set()
         return {}
 

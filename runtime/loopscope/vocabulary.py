@@ -25,9 +25,10 @@ class StopReason:
     TASK_DONE = "task done"
     DEADLOCK = "deadlock"
     LOOP_BLOCKED = "loop blocked"
+    DIVERGENCE = "divergence"
 
 
-STOP_REASON_VALUES = ("entry", "step", "pause", "breakpoint", "function breakpoint", "exception", "task created", "task switch", "task done", "deadlock", "loop blocked",)
+STOP_REASON_VALUES = ("entry", "step", "pause", "breakpoint", "function breakpoint", "exception", "task created", "task switch", "task done", "deadlock", "loop blocked", "divergence",)
 
 
 class StopPlace:
