@@ -199,6 +199,8 @@ debuggerEntry.configurationAttributes = { launch: launchSchema, attach: attachSc
 // --- the contributions: commands, views, menus, context values ---
 const contributions = JSON.parse(read('extension/contributions.json'));
 const commandIds = Object.fromEntries(contributions.commands.map((c) => [c.key, c.command]));
+// "${command:pickProcess}" in an attach configuration: VS Code looks the name up in the debugger's variables.
+debuggerEntry.variables = { pickProcess: commandIds.pickProcess };
 const viewIds = Object.fromEntries(contributions.views.map((v) => [v.key, v.id]));
 const contextValues = contributions.contextValues;
 const contextKeys = contributions.contextKeys;
@@ -298,7 +300,8 @@ emit('docs/protocol.md', doc.slice(0, begin) + reference + doc.slice(end + '<!--
 /** The standard DAP requests Loopscope answers (advertised by its initialize response, or always sent). */
 const DAP_HANDLED = ['initialize', 'launch', 'attach', 'configurationDone', 'setBreakpoints', 'setFunctionBreakpoints',
   'setExceptionBreakpoints', 'exceptionInfo', 'threads', 'continue', 'next', 'stepIn', 'stepOut', 'pause', 'stackTrace',
-  'scopes', 'variables', 'evaluate', 'disconnect', 'terminate'];
+  'scopes', 'variables', 'evaluate', 'setVariable', 'setExpression', 'completions', 'disconnect', 'terminate', 'stepBack',
+  'reverseContinue'];
 {
   const require = createRequire(import.meta.url);
   const dtsPath = require.resolve('@vscode/debugprotocol/lib/debugProtocol.d.ts');

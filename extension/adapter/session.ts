@@ -22,7 +22,9 @@ import {
 import { checkDapRequest } from './requestCheck';
 import { describeProcess } from './pythonProcess';
 import { ReadOnlyRuntime } from './readOnlyRuntime';
-import { launchWithPythonFallback, OutputSink, RuntimeLink } from './runtimeConnection';
+import { startArguments } from './startArguments';
+import { launchWithPythonFallback, OutputSink, RuntimeConnection, RuntimeLink } from './runtimeConnection';
+import { hashSeedEnvironment, removeSessionFiles, sessionRecordingPath, snapshotRecording, WayBack } from './timeTravel';
 
 /** The task filters, offered as exception breakpoint filters (those that take a condition say what it means). */
 export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FILTER_VALUES.map((filter) => {
@@ -71,6 +73,16 @@ export class LoopscopeSession extends DebugSession {
   private detaching = false;
   /** Where DAP messages go (the adapter's stdout): the program's output waits while it is backed up. */
   private clientStream: OutputSink | undefined;
+  /** How the program was launched: a step back launches it again the same way. */
+  private launchArgs: LaunchRequestArguments | undefined;
+  /** The file this session records to (record, or a replay's own): what a step back replays. */
+  private recording: string | undefined;
+  /** The recording the running program replays (launch.json's replay, or a copy going back made). */
+  private replaying: string | undefined;
+  /** The last stop shown, while the program is held there: where a step back starts from. */
+  private heldAt: RuntimeEvents['stopped'] | undefined;
+  /** A re-run on its way back in time: which of its stops are shown (timeTravel.ts). */
+  private wayBack: { route: WayBack; shown: (stop: RuntimeEvents['stopped']) => boolean; started: number } | undefined;
 
   /** The handler of each standard request Loopscope answers (requestCheck.ts has checked its arguments). */
   private readonly handlers: Readonly<Record<string, Handler>> = {
@@ -86,11 +98,16 @@ export class LoopscopeSession extends DebugSession {
     next: this.nextRequest,
     stepIn: this.stepInRequest,
     stepOut: this.stepOutRequest,
+    stepBack: this.stepBackRequest,
+    reverseContinue: this.reverseContinueRequest,
     pause: this.pauseRequest,
     stackTrace: this.stackTraceRequest,
     scopes: this.scopesRequest,
     variables: this.variablesRequest,
     evaluate: this.evaluateRequest,
+    setVariable: this.setVariableRequest,
+    setExpression: this.setExpressionRequest,
+    completions: this.completionsRequest,
     disconnect: this.disconnectRequest,
     terminate: this.terminateRequest,
   };
@@ -159,6 +176,11 @@ export class LoopscopeSession extends DebugSession {
       supportsLogPoints: true,
       supportsExceptionInfoRequest: true,
       supportsExceptionFilterOptions: true,
+      supportsSetVariable: true,
+      supportsSetExpression: true,
+      supportsCompletionsRequest: true,
+      completionTriggerCharacters: ['.', '['],
+      supportsStepBack: true,
       exceptionBreakpointFilters: TASK_FILTERS,
     };
     this.sendResponse(response);
@@ -171,20 +193,15 @@ export class LoopscopeSession extends DebugSession {
     // A relative program is taken from cwd when one is given, else from the adapter's own directory.
     const program = args.program !== undefined ? path.resolve(args.cwd ?? process.cwd(), args.program) : undefined;
     const cwd = args.cwd ?? (program ? path.dirname(program) : process.cwd());
+    this.launchArgs = { ...args, program, cwd };
+    if (args.replay !== undefined) this.launchArgs.replay = path.resolve(cwd, args.replay);
+    this.recording = sessionRecordingPath({ record: args.record, replay: args.replay, explore: args.explore, program, module: args.module, cwd });
+    this.replaying = this.launchArgs.replay;
     try {
-      this.runtime = await launchWithPythonFallback({
-        python: args.python,
-        program,
-        module: args.module,
-        args: args.args ?? [],
-        cwd,
-        env: args.env ?? {},
-      });
+      this.runtime = await this.launchRuntime(this.launchArgs.replay);
     } catch (error) {
       return this.fail(response, ErrorId.BadLaunch, (error as Error).message);
     }
-    this.listen(this.runtime);
-    if (this.clientStream) this.runtime.throttleOutputBy(this.clientStream);
     // DAP's process event: clients show the program's name and pid (and tests find the process).
     const processBody: DebugProtocol.ProcessEvent['body'] = {
       name: program ?? args.module ?? 'python', systemProcessId: this.runtime.pid, isLocalProcess: true, startMethod: 'launch',
@@ -236,20 +253,8 @@ export class LoopscopeSession extends DebugSession {
     this.sendEvent(new InitializedEvent());
     await this.configured;
     try {
-      await runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
-      await runtime.request('setTaskFilters', { filters: this.taskFilters, loopBlockedMs: this.loopBlockedMs });
-      for (const [path, breakpoints] of this.lineBreakpoints) {
-        const { breakpoints: results } = await runtime.request('setBreakpoints', { path, breakpoints });
-        for (const result of results) {
-          this.sendEvent(new BreakpointEvent('changed', { ...result, source: new Source(basename(path), path) } as DebugProtocol.Breakpoint));
-        }
-      }
-      const start = {
-        stopOnEntry: args.stopOnEntry, maxTaskThreads: args.maxTaskThreads, clock: args.clock, justMyCode: args.justMyCode,
-        taskSwitchHistory: args.taskSwitchHistory, stepStatistics: args.stepStatistics, loopBlockedWarnings: args.loopBlockedWarnings,
-      };
-      // Left out, an option takes the runtime's default (START_DEFAULTS), the same as launch.json's.
-      await runtime.request('start', Object.fromEntries(Object.entries(start).filter(([, v]) => v !== undefined)) as RuntimeRequests['start']['arguments']);
+      const launched = this.launchArgs;
+      await this.startRuntime(runtime, args, launched ? { replay: launched.replay, record: this.recording, explore: launched.explore } : {});
       this.maxTaskThreads = (args.maxTaskThreads as number | undefined) ?? START_DEFAULTS.maxTaskThreads;
     } catch (error) {
       const ended = runtime.hasExited;
@@ -266,6 +271,116 @@ export class LoopscopeSession extends DebugSession {
         : `Loopscope could not start the program, and ended it: ${(error as Error).message}`);
     }
     this.sendResponse(response);
+  }
+
+  /** A runtime for the launch configuration, listened to; not started yet. replaying: the recording
+   * it will replay, whose hash seed it takes. */
+  private async launchRuntime(replaying?: string): Promise<RuntimeConnection> {
+    const args = this.launchArgs!;
+    const env = { ...args.env ?? {}, ...(this.recording ? hashSeedEnvironment(args.env ?? {}, replaying) : {}) };
+    const runtime = await launchWithPythonFallback({
+      python: args.python, program: args.program, module: args.module, args: args.args ?? [], cwd: args.cwd!, env,
+    });
+    this.listen(runtime);
+    if (this.clientStream) runtime.throttleOutputBy(this.clientStream);
+    return runtime;
+  }
+
+  /** The configuration (breakpoints, filters), then the start request with the configuration's
+   * settings and a recording's (time travel): the program runs. */
+  private async startRuntime(runtime: RuntimeLink, configuration: Record<string, unknown>, extra: { replay?: string; record?: string;
+    replayTo?: { loop: number; iteration: number }; explore?: { seed: number; jitter?: number } }): Promise<void> {
+    await runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
+    await runtime.request('setTaskFilters', { filters: this.taskFilters, loopBlockedMs: this.loopBlockedMs });
+    for (const [path, breakpoints] of this.lineBreakpoints) {
+      const { breakpoints: results } = await runtime.request('setBreakpoints', { path, breakpoints });
+      for (const result of results) {
+        this.sendEvent(new BreakpointEvent('changed', { ...result, source: new Source(basename(path), path) } as DebugProtocol.Breakpoint));
+      }
+    }
+    const timeTravel = Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined));
+    await runtime.request('start', { ...startArguments(configuration), ...timeTravel });
+  }
+
+  /** stepBack: to the boundary before the iteration the program is held in (or the one before it, when
+   * held at a boundary), by running the program again under replay of the session's recording. */
+  protected async stepBackRequest(response: DebugProtocol.StepBackResponse): Promise<void> {
+    const from = this.backFrom(response);
+    if (!from) return;
+    await this.goBack(response, from, new WayBack('to iteration'), { loop: from.loopIndex ?? 0, iteration: from.iteration - 1 }, () => true);
+  }
+
+  /** reverseContinue: to the latest hit of a breakpoint (or filter) before the iteration the program is
+   * held in. Two re-runs: one to that iteration, counting the hits on the way, one to the last of them. */
+  protected async reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): Promise<void> {
+    const from = this.backFrom(response);
+    if (!from) return;
+    const target = { loop: from.loopIndex ?? 0, iteration: from.iteration - 1 };
+    const first = new WayBack('to iteration');
+    await this.goBack(response, from, first, target, (arrived) => {
+      if (first.hits === 0) {
+        this.sendEvent(new OutputEvent(`[loopscope] No breakpoint was hit before iteration ${from.iteration}: held where it began.\n`, 'console'));
+        return true;
+      }
+      void this.goBack(undefined, arrived, new WayBack('to hit', first.hits), undefined, () => true);
+      return false;
+    });
+  }
+
+  /** Where the program is held, if the session can go back from there; else answers the request. */
+  private backFrom(response: DebugProtocol.Response): RuntimeEvents['stopped'] | undefined {
+    if (!this.recording) {
+      this.fail(response, ErrorId.Unsupported, 'Going back needs a recording: set "record": true (or "replay": FILE) in launch.json and debug again.');
+      return undefined;
+    }
+    const from = this.heldAt;
+    if (!from || !this.runtime || this.runtime.hasExited) {
+      this.fail(response, ErrorId.NotRunning, 'The program is not held: pause it first, then step back.');
+      return undefined;
+    }
+    if (from.iteration < 1) {
+      this.fail(response, ErrorId.Unsupported, 'The program is at its first iteration: there is nothing before it to go back to.');
+      return undefined;
+    }
+    return from;
+  }
+
+  /** End this run of the program and run it again, replaying the session's recording (and recording
+   * anew to the same file), until the way back shows a stop. */
+  private async goBack(response: DebugProtocol.Response | undefined, from: RuntimeEvents['stopped'], route: WayBack,
+    target: { loop: number; iteration: number } | undefined, shown: (stop: RuntimeEvents['stopped']) => boolean): Promise<void> {
+    const started = Date.now();
+    const old = this.runtime;
+    this.runtime = undefined; // its last events and its exit are no longer the session's
+    this.heldAt = undefined;
+    if (old) {
+      this.sendEvent(new ContinuedEvent(this.lastStoppedThread ?? 0, true));
+      await old.terminate();
+    }
+    try {
+      // Still inside the replayed recording: that one holds the run beyond this point too (the new
+      // recording stops where the program was ended). Past it: the new recording is the timeline.
+      const source = from.replaying && this.replaying ? this.replaying : snapshotRecording(this.recording!);
+      this.replaying = source;
+      const runtime = await this.launchRuntime(source);
+      if (this.terminating) {
+        await runtime.terminate(); // the user ended the session meanwhile
+        return;
+      }
+      this.runtime = runtime;
+      this.wayBack = { route, shown, started };
+      // A way back holds where it arrives, not at the program's entry.
+      await this.startRuntime(runtime, { ...this.launchArgs, stopOnEntry: false }, { replay: source, record: this.recording, replayTo: target });
+    } catch (error) {
+      this.wayBack = undefined;
+      const message = `Loopscope could not go back: ${(error as Error).message}`;
+      this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'important'));
+      if (response) this.fail(response, ErrorId.Runtime, message);
+      if (this.runtime) await this.runtime.terminate();
+      this.sendEnded(1);
+      return;
+    }
+    if (response) this.sendResponse(response);
   }
 
   protected configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
@@ -429,6 +544,47 @@ export class LoopscopeSession extends DebugSession {
     });
   }
 
+  /** setVariable: the value is an expression, evaluated in the frame the variable was reached from. */
+  protected async setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): Promise<void> {
+    await this.forward(response, async () => {
+      response.body = await this.live().request('setVariable', {
+        variablesReference: args.variablesReference, name: args.name, value: args.value,
+      });
+    });
+  }
+
+  protected async setExpressionRequest(response: DebugProtocol.SetExpressionResponse, args: DebugProtocol.SetExpressionArguments): Promise<void> {
+    await this.forward(response, async () => {
+      const request: { expression: string; value: string; frameId?: number } = { expression: args.expression, value: args.value };
+      if (args.frameId !== undefined) request.frameId = args.frameId;
+      response.body = await this.live().request('setExpression', request);
+    });
+  }
+
+  /** completions: the runtime completes the end of the cursor's line up to the cursor; each target
+   * replaces that fragment (length, in UTF-16 code units like DAP's columns; no start, so that the
+   * client inserts at the cursor). */
+  protected async completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): Promise<void> {
+    await this.forward(response, async () => {
+      const lines = args.text.split('\n');
+      const lineIndex = Math.min(Math.max((args.line !== undefined ? this.convertClientLineToDebugger(args.line) : 1) - 1, 0), lines.length - 1);
+      const column = this.convertClientColumnToDebugger(args.column);
+      const before = lines[lineIndex].slice(0, Math.max(column - 1, 0));
+      const request: { text: string; frameId?: number } = { text: before };
+      if (args.frameId !== undefined) request.frameId = args.frameId;
+      const { targets, fragment } = await this.live().request('completions', request);
+      const width = String(targets.length).length;
+      response.body = {
+        targets: targets.map((target, index) => {
+          const item: DebugProtocol.CompletionItem = { label: target.label, text: target.label, sortText: String(index).padStart(width, '0') };
+          if (target.type) item.type = target.type as DebugProtocol.CompletionItemType;
+          if (fragment.length) item.length = fragment.length;
+          return item;
+        }),
+      };
+    });
+  }
+
   protected async disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments): Promise<void> {
     if (this.attached) {
       await this.detach(args.terminateDebuggee === true);
@@ -470,13 +626,33 @@ export class LoopscopeSession extends DebugSession {
   // --- helpers ---
 
   private listen(runtime: RuntimeLink): void {
-    runtime.on('output', (category, text) => this.sendEvent(new OutputEvent(text, category)));
+    runtime.on('output', (category, text) => {
+      // A re-run on its way back prints again what the user has seen: only what comes after is shown.
+      if (runtime === this.runtime && !this.wayBack) this.sendEvent(new OutputEvent(text, category));
+    });
     runtime.on('log', (message) => this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'console')));
     runtime.onEvent('stopped', (body) => {
+      if (runtime !== this.runtime) return; // a run ended by a step back
+      const way = this.wayBack;
+      if (way) {
+        if (way.route.onStop(body) === 'pass') {
+          runtime.request('resume', { mode: 'continue', threadId: body.loopId }).catch(() => undefined);
+          return;
+        }
+        this.wayBack = undefined;
+        if (!way.shown(body)) return;
+        this.sendEvent(new OutputEvent(`[loopscope] Back at iteration ${body.iteration} of loop ${body.loopIndex ?? 0}: the program ran again `
+          + `from its start under replay in ${Date.now() - way.started} ms.\n`, 'console'));
+      }
       this.lastStoppedThread = body.threadId;
+      this.heldAt = body;
       this.sendEvent(stoppedEvent(body));
     });
-    runtime.onEvent('continued', (body) => this.sendEvent(new ContinuedEvent(body.threadId, true)));
+    runtime.onEvent('continued', (body) => {
+      if (runtime !== this.runtime || this.wayBack) return;
+      this.heldAt = undefined;
+      this.sendEvent(new ContinuedEvent(body.threadId, true));
+    });
     runtime.onEvent('loopStarted', (body) => this.sendEvent(new ThreadEvent('started', body.threadId)));
     runtime.onEvent('loopClosed', (body) => this.sendEvent(new ThreadEvent('exited', body.threadId)));
     runtime.onEvent('log', (body) => this.sendEvent(new OutputEvent(`[loopscope] ${body.message}\n`, 'console')));
@@ -484,7 +660,9 @@ export class LoopscopeSession extends DebugSession {
       const { deadlock } = body;
       const tasks = deadlock.tasks.map((t) => t.name).join(', ');
       const more = deadlock.total > deadlock.tasks.length ? ` and ${deadlock.total - deadlock.tasks.length} more` : '';
-      this.sendEvent(new OutputEvent(`[loopscope] ${deadlock.description}${tasks ? ` Tasks: ${tasks}${more}.` : ''}\n`, 'important'));
+      // 'console', not 'important': VS Code shows important output as a notification, and the
+      // extension shows one of its own (deadlockNotice.ts), with Pause and Show Asyncio Tasks.
+      this.sendEvent(new OutputEvent(`[loopscope] ${deadlock.description}${tasks ? ` Tasks: ${tasks}${more}.` : ''}\n`, 'console'));
       this.sendEvent(new Event('loopscope/deadlock', body));
     });
     // Lints go to the client as Loopscope's own event (VS Code's Problems panel shows them).
@@ -496,6 +674,7 @@ export class LoopscopeSession extends DebugSession {
       this.sendEvent(event);
     });
     runtime.whenExited().then(async (exit) => {
+      if (runtime !== this.runtime && (this.runtime !== undefined || !this.terminating)) return; // replaced by a step back
       if (exit.connectionOnly) {
         if (!this.terminating) await this.tellConnectionLost();
         this.sendEnded(0);
@@ -525,6 +704,7 @@ export class LoopscopeSession extends DebugSession {
   private sendEnded(exitCode: number): void {
     if (this.endedSent) return;
     this.endedSent = true;
+    if (this.recording) removeSessionFiles(this.recording, this.launchArgs?.record === undefined);
     this.sendEvent(new ExitedEvent(exitCode));
     this.sendEvent(new TerminatedEvent());
   }
@@ -568,6 +748,7 @@ export class LoopscopeSession extends DebugSession {
   }
 
   private async resume(response: DebugProtocol.Response, mode: RuntimeRequests['resume']['arguments']['mode'], threadId: number): Promise<void> {
+    this.heldAt = undefined;
     // Said before the program can stop again, so that no client keeps a finished stop's details.
     if (this.runtime && !this.runtime.hasExited) this.sendEvent(new ContinuedEvent(threadId, true));
     await this.forward(response, () => this.live().request('resume', { mode, threadId }));
@@ -632,6 +813,8 @@ function stoppedEvent(body: RuntimeEvents['stopped']): DebugProtocol.StoppedEven
   };
   if (body.handle) loopscope.handle = body.handle;
   if (body.lastHandle) loopscope.lastHandle = body.lastHandle;
+  if (body.loopIndex !== undefined) loopscope.loopIndex = body.loopIndex;
+  if (body.replaying !== undefined) loopscope.replaying = body.replaying;
   (event.body as DapEventExtensions['stopped']).loopscope = loopscope;
   return event;
 }

@@ -167,6 +167,7 @@ class Attachment:
         output.output_goes_elsewhere()
         self.debugger = Debugger(self._send_event, attach_marker=self._marker)
         self.debugger.attached = self._program_started
+        self.debugger.connected = True
         self.handlers = CommandHandlers(self.debugger, lambda: self.channel, self)
         channel.start(hello)
         while not self.handlers.started.wait(0.2):

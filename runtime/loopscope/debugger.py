@@ -10,6 +10,7 @@ decides, at each hook moment, whether the program stops there, and which hooks r
 (commands.py); work that touches the program's state runs on a held loop's own thread.
 """
 
+import atexit
 import collections
 import json
 import os
@@ -28,6 +29,8 @@ from . import linetrace
 from . import output
 from . import ownership
 from . import processhooks
+from . import recording
+from .perturbation import DEFAULT_JITTER, Perturbation
 from . import registry
 from . import snapshot as snapshot_tools
 from . import stacks
@@ -36,6 +39,7 @@ from . import timelimit
 from .awaitgraph import AwaitGraph
 from .breakpoints import TaskBreakpoints
 from .channel import MAX_OUTGOING_FRAME
+from .consoleawait import await_on_held_loop
 from .health import LoopHealth
 from .holding import Holding
 from .inspection import StopInspection, condition_holds, safe_repr
@@ -44,14 +48,16 @@ from .output import flush_and_drain
 from .pausing import Pausing
 from .stepping import Stepper
 from .switches import SwitchRecorder
-from .vocabulary import START_DEFAULTS, ClockMode, ResumeMode, StopPlace, TaskFilter, TaskSwitchHistory
+from .vocabulary import START_DEFAULTS, ClockMode, DeadlockKind, ResumeMode, StopPlace, TaskFilter, TaskSwitchHistory
 
 # Exceptions that are control flow, not errors: the 'raised' filter passes them by.
+_CYCLES = (DeadlockKind.AWAIT_CYCLE, DeadlockKind.LOCK_CYCLE)
 _FLOW_EXCEPTIONS = (StopIteration, StopAsyncIteration, GeneratorExit, internals.asyncio.CancelledError,
                     KeyboardInterrupt)
 
 # What the Task Switches history gets under each weight of the per-handle hook.
-_RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_STEPS: "matching", HandleHook.OFF: "none"}
+_RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_STEPS: "matching", HandleHook.SOURCES: "none",
+            HandleHook.OFF: "none"}
 
 # A step from between iterations lets the iteration wait in select() as the program would (loop
 # time flows meanwhile, on the frozen clock too, so a short sleep ends in the next step), but the
@@ -59,7 +65,8 @@ _RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_S
 STEP_WAIT_LIMIT = 1.0
 
 Settings = collections.namedtuple("Settings", "stop_on_entry max_task_threads clock just_my_code record_always "
-                                               "track_owners step_statistics loop_blocked_warnings")
+                                               "track_owners step_statistics loop_blocked_warnings console_await "
+                                               "record replay replay_to explore")
 
 
 _monotonic = time.monotonic
@@ -72,11 +79,13 @@ def settings_from(arguments):
                     clock=given["clock"], just_my_code=given["justMyCode"],
                     record_always=given["taskSwitchHistory"] == TaskSwitchHistory.ALWAYS,
                     track_owners=bool(given["trackOwners"]), step_statistics=given["stepStatistics"],
-                    loop_blocked_warnings=given["loopBlockedWarnings"])
+                    loop_blocked_warnings=given["loopBlockedWarnings"], console_await=given["consoleAwait"],
+                    record=given.get("record"), replay=given.get("replay"), replay_to=given.get("replayTo"),
+                    explore=given.get("explore"))
 
 
 def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, record_always, clock, switch_log,
-              health=None):
+              health=None, sources=False):
     """Which hooks must run, derived from what each part needs now (see instrument.HookPlan)."""
     whole_iterations = stepper.records_whole_iterations
     names = breakpoints.names
@@ -92,6 +101,8 @@ def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, re
         handles = HandleHook.TASK_STEPS  # only task steps that may match reach the listener
     elif whole_iterations:
         handles = HandleHook.LOGGED
+    elif sources:
+        handles = HandleHook.SOURCES  # explore: which handle queued which
     else:
         handles = HandleHook.OFF
     return HookPlan(
@@ -101,7 +112,7 @@ def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, re
         creation=breakpoints.stops_on(TaskFilter.TASK_CREATED), task_step_names=names,
         switch_log=switch_log if handles == HandleHook.LOGGED else None, autojump=clock == ClockMode.VIRTUAL,
         idle=True, measure=health.measure if health is not None else None, lints=health is not None,
-        sample_ready=health is not None and health.sample_ready)
+        sample_ready=health is not None and health.sample_ready, sources=sources)
 
 
 class Debugger(instrument.Listener):
@@ -138,6 +149,12 @@ class Debugger(instrument.Listener):
         self.health = LoopHealth(lambda event, body: self._send_event(event, body), self._stop_blocked,
                                  lambda episode: self.pausing.forget_busy_code_stop(episode.state.thread_ident, episode))
         self._told_outside_loop = False
+        self.tape = None          # the session's recording.Recorder while it records or replays
+        self.connected = False    # an adapter is connected: stops can be shown (set by the launcher)
+        self.say = None           # without an adapter: where Loopscope's messages go (the launcher's stderr)
+        self.hash_seed = None     # the PYTHONHASHSEED Loopscope gave the program, if it did (launcher)
+        self.program = None       # the program's path (or "-m module"), for a recording's header
+        self._replay_held_at = None  # (loop id, iteration) of a boundary replay_news held: not held again
         timelimit.start()  # the watchdog for reprs and evaluate, there from the start
         me = weakref.ref(self)
         processhooks.after_fork_in_child(lambda: me() is not None and me()._in_forked_child())
@@ -167,11 +184,28 @@ class Debugger(instrument.Listener):
                 self._apply_hooks()
         return results
 
-    def start(self, arguments=None):
+    def start(self, arguments=None, perturbation=None):
         """The start request: settings (see protocol.json), then the program runs. Attached to a
-        running program, stopOnEntry is a pause of every loop wherever it is (pause_on_attach())."""
+        running program, stopOnEntry is a pause of every loop wherever it is (pause_on_attach()).
+        perturbation: an explore run's perturbation.Perturbation (given on the command line, never
+        over the channel). A recording that cannot be read or written raises recordfile.RecordingError."""
         self.settings = settings_from(arguments)
         clock_tools.install(self.settings.clock)
+        settings = self.settings
+        if perturbation is None and settings.explore is not None:
+            perturbation = Perturbation(settings.explore["seed"], settings.explore.get("jitter", DEFAULT_JITTER))
+        if settings.record or settings.replay or perturbation is not None:
+            target = settings.replay_to
+            self.tape = recording.Recorder(
+                record=settings.record, replay=settings.replay, perturbation=perturbation,
+                target=(target["loop"], target["iteration"]) if target else None, hash_seed=self.hash_seed,
+                program=self.program)
+            recording.install(self.tape, instrument.register)
+            instrument.set_tape(self.tape)
+            self.tape.start()
+            atexit.register(self.tape.finish)
+            for warning in self.tape.warnings:
+                self._tell("warning", warning)
         if self.settings.track_owners:
             ownership.ownership.on_inversion = self._lock_order_inversion
             ownership.install(on_failure=self._warn)
@@ -191,7 +225,8 @@ class Debugger(instrument.Listener):
             return
         plan = hook_plan(self.entry_pending, self.pausing.pending, self.holding.stopping, self.stepper,
                          self.breakpoints, self.tracer, self.settings.record_always, self.settings.clock,
-                         self.switches.log, self.health)
+                         self.switches.log, self.health,
+                         sources=self.tape is not None and self.tape.perturbation is not None)
         instrument.apply(plan)
         self.switches.recording(_RECORDS[plan.handles], registry.loop_states())
 
@@ -203,6 +238,8 @@ class Debugger(instrument.Listener):
         self.line_breakpoints.by_path.clear()
         self.tracer.update(stepping=False, catching=False)
         self.health.forked()
+        if self.tape is not None:
+            self.tape.abandon()
         if instrument.listening(self):
             instrument.uninstall()
         ownership.uninstall()
@@ -214,6 +251,8 @@ class Debugger(instrument.Listener):
 
     def loop_closed(self, state):
         self.health.marks.loop_closed(state)
+        if self.tape is not None:
+            self.tape.flush()
         body = {"threadId": state.id}
         last = self.switches.last(state.id)
         if last is not None:
@@ -221,7 +260,30 @@ class Debugger(instrument.Listener):
         self._send_event("loopClosed", body)
 
     def _warn(self, message):
-        self._send_event("log", {"level": "warning", "message": message})
+        self._tell("warning", message)
+
+    def _tell(self, level, message):
+        """A message for the user: the Debug Console, or stderr without an adapter."""
+        if self.connected:
+            self._send_event("log", {"level": level, "message": message})
+        elif self.say is not None:
+            self.say(message)
+
+    def replay_news(self, state, news, text):
+        """A recording session passed a boundary that matters (instrument.Listener.replay_news)."""
+        if news == "arrived":
+            if self.connected:
+                self._replay_held_at = (state.id, state.iteration)
+                self._hold(stops.arrived(state, live=state.record is not None and not state.record.replaying))
+        elif news == "diverged":
+            self._tell("warning", text)
+            if self.connected:
+                self._replay_held_at = (state.id, state.iteration)
+                self._hold(stops.divergence(state, text))
+        elif news == "failed":
+            self._tell("error", text)
+        else:
+            self._tell("info", text)
 
     def hooks_disabled(self, reason):
         self._send_event("log", {"level": "error", "message": "Loopscope switched its hooks off after an "
@@ -240,6 +302,10 @@ class Debugger(instrument.Listener):
         if self.closing:
             return self._settle(state)
         self.tracer.sync_thread()
+        if self._replay_held_at == (state.id, state.iteration):
+            # replay_news held this boundary already: a step from there ends at the next one.
+            self._replay_held_at = None
+            return
         if self.holding.stopping:
             return self._hold(stops.quiet(state, StopPlace.ITERATION))
         if state.id in self.health.pending:
@@ -278,9 +344,14 @@ class Debugger(instrument.Listener):
             if key not in told:
                 told.add(key)
                 new.append(deadlock)
+        # An idle loop whose waiting tasks all sit in a cycle already told is that cycle again.
+        in_cycles = {ident for kind, _total, ids in told if kind in _CYCLES for ident in ids}
+        new = [d for d in new if d["kind"] != DeadlockKind.IDLE_LOOP or d["total"] > len(d["tasks"])
+               or not {ref["id"] for ref in d["tasks"]} <= in_cycles]
+        stopping = bool(new) and self.breakpoints.stops_on(TaskFilter.DEADLOCK)
         for deadlock in new:
-            self._send_event("deadlock", {"loopId": state.id, "deadlock": deadlock})
-        if new and self.breakpoints.stops_on(TaskFilter.DEADLOCK):
+            self._send_event("deadlock", {"loopId": state.id, "deadlock": deadlock, "stops": stopping})
+        if stopping:
             self._hold(stops.deadlock(state, new[0]))
 
     def _lock_order_inversion(self, text):
@@ -439,7 +510,11 @@ class Debugger(instrument.Listener):
     # --- holding ------------------------------------------------------------------------------
 
     def _hold(self, stop):
-        """Hold this loop's thread here until the user resumes, serving requests meanwhile."""
+        """Hold this loop's thread here until the user resumes, serving requests meanwhile. Never on
+        a thread that serves a stop already: what the Debug Console runs there (a task it creates,
+        one that finishes, the loop an await runs) does not stop again."""
+        if self.holding.serving_here:
+            return
         with self._lock:
             if self.closing:
                 return
@@ -448,6 +523,8 @@ class Debugger(instrument.Listener):
                 return  # a quiet hold whose stop is already over
             self.pausing.holds(stop.state)
             if shown:
+                if self.tape is not None:
+                    self.tape.flush()  # going back from this stop replays the recording up to here
                 self._loop_views = {}
                 clock_tools.clock.pause()
                 self.pausing.pending = False
@@ -460,6 +537,9 @@ class Debugger(instrument.Listener):
                     internals.wake(other.loop)
             body = stops.event_body(stop, self.switches.last(stop.state.id))
             self.health.on_stop(stop, body)
+            if stop.state.record is not None:
+                body["loopIndex"] = stop.state.record.index
+                body["replaying"] = stop.state.record.replaying
             flush_and_drain()
             self._send_event("stopped", body)
         stats = stop.state.stats
@@ -474,7 +554,16 @@ class Debugger(instrument.Listener):
         def describe_loop(state):
             held = self.holding.held.get(state.id)
             return stacks.describe_loop(state, held.where if held is not None else None)
-        return StopInspection(stacks.describe_task, describe_loop, exception=stop.exception)
+        return StopInspection(stacks.describe_task, describe_loop, exception=stop.exception,
+                              run_awaited=self._run_awaited)
+
+    def _run_awaited(self, coroutine, limit):
+        """An expression with await, on the loop held on this thread (consoleawait.py)."""
+        ident = threading.get_ident()
+        with self._lock:
+            stop = next((s for s in self.holding.held.values() if s.state.thread_ident == ident), None)
+        where = stop.where if stop is not None else None
+        return await_on_held_loop(coroutine, where, self.settings.console_await, limit)
 
     def _hold_busy_code(self, state, frame):
         """A pause reached a loop busy in a callback, inside that code (pausing.py): the pause's
@@ -528,7 +617,11 @@ class Debugger(instrument.Listener):
         return self._hold(stops.loop_blocked(state, description, where=where, handle=handle))
 
     def _serve_while_held(self, stop):
-        self.holding.serve(stop)
+        stop.state.held = True  # clock readings meanwhile are the user's, not the run's (recording.py)
+        try:
+            self.holding.serve(stop)
+        finally:
+            stop.state.held = False
         timelimit.end_repr_worker()  # the stop's threads end before the program runs again
         if self.stepper.ends_before_handle(stop.state):
             self._tell_what_step_into_waits_for(stop.state)
@@ -802,6 +895,6 @@ def _frames_awaiting(frame, state):
 
 def _loop_time(loop):
     try:
-        return float(loop.time()) if loop is not None else 0.0
+        return float(clock_tools.peek(loop)) if loop is not None else 0.0
     except Exception:
         return 0.0

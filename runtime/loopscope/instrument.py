@@ -58,6 +58,9 @@ class Listener:
     loop_exception(context)      loop.call_exception_handler(context), on any thread, possibly inside a
                                  finalizer: do no I/O and take no lock (plan.lints)
     foreign_loop(loop)           a loop that is not a BaseEventLoop (uvloop's) started, once per type
+    replay_news(state, news, text)  at a boundary of a recording session (set_tape): 'arrived' at the
+                                 iteration the replay was to stop at, 'diverged' from the recording
+                                 (text says how), 'ended' (the tape is over: the loop runs live)
     hooks_disabled(reason)       a moment raised: the listener has been switched off
     """
 
@@ -100,13 +103,17 @@ class Listener:
     def foreign_loop(self, loop):
         pass
 
+    def replay_news(self, state, news, text):
+        pass
+
     def hooks_disabled(self, reason):
         pass
 
 
 class HandleHook:
-    """The four weights of the per-handle hook, lightest first."""
+    """The weights of the per-handle hook, lightest first."""
     OFF = "off"                # asyncio's own Handle._run
+    SOURCES = "sources"        # explore: how many handles each handle queued (its recording deck's sources)
     LOGGED = "logged"          # each handle timed and appended raw to a deque (stepping whole iterations)
     TASK_STEPS = "task steps"  # only task steps whose task may match a function breakpoint reach the listener
     EVERY = "every"            # every handle reaches the listener
@@ -125,7 +132,8 @@ HookPlan = collections.namedtuple("HookPlan", [
                         # (stepstats.measured_run), under whichever per-handle hook runs; or None
     "lints",            # call task_made and loop_exception
     "sample_ready",     # call ready_sample now and then
-], defaults=(False, None, False, False))
+    "sources",          # explore: note how many handles each handle queued, whatever the handle hook
+], defaults=(False, None, False, False, False))
 HookPlan.NOTHING = HookPlan(False, HandleHook.OFF, False, False, frozenset(), None, False)
 # How often, at most, ready_sample is called on a loop.
 SAMPLE_EVERY = 0.01
@@ -142,6 +150,7 @@ class Watch:
     idle = False
     lints = False
     sample_ready = False
+    sources = False
     task_step_names = frozenset()  # with HandleHook.TASK_STEPS
     switch_log = None              # with HandleHook.LOGGED
 
@@ -165,6 +174,7 @@ def apply(plan):
     watch.creation = plan.creation
     watch.autojump = plan.autojump
     watch.idle = plan.idle
+    watch.sources = plan.sources
     watch.handles = plan.handles == HandleHook.EVERY
     # Marks are kept while any function breakpoint exists, whichever hook runs, so that they are
     # right when the program runs freely again.
@@ -174,6 +184,7 @@ def apply(plan):
     watch.switch_log = plan.switch_log if plan.handles == HandleHook.LOGGED else None
     _measure = plan.measure
     _select_handle_hook({HandleHook.OFF: _handle_run_measured if _measure is not None else None,
+                         HandleHook.SOURCES: _handle_run_sources,
                          HandleHook.LOGGED: _handle_run_logged, HandleHook.TASK_STEPS: _handle_run_task_steps,
                          HandleHook.EVERY: _handle_run}[plan.handles])
 
@@ -302,6 +313,11 @@ def adopt_running_loop(loop, thread):
     return state
 
 
+def register(loop):
+    """The loop's LoopState, registering it now if it is new (recording.py: a first clock reading)."""
+    return registry.state_of(loop) or _register(loop)
+
+
 def _notify(moment, *args):
     listener = _listener
     if listener is None:
@@ -347,18 +363,24 @@ def _run_once(self):
     stats.iteration_started = started  # stats.begin(started), inline
     stats.handles_started = 0.0
     stats.held_at_iteration = stats.held_seconds
-    limit, alarm = state.wait_limit, None
-    if limit is not None:
-        # A step (see Listener.before_iteration): select() gets the program's own timeout, and a loop
-        # still waiting when the limit is up is woken as call_soon_threadsafe would wake it.
-        state.wait_limit = None
-        alarm = timelimit.alarm(limit, _end_wait, state, state.iteration)
     try:
-        _original_run_once(self)
+        if state.wait_limit is None:
+            _original_run_once(self)
+        else:
+            _run_stepped_once(self, state)
     finally:
-        if alarm is not None:
-            timelimit.cancel(alarm)
         stats.end(state.iteration, _perf_counter())
+
+
+def _run_stepped_once(loop, state):
+    """A step (see Listener.before_iteration): select() gets the program's own timeout, and a loop
+    still waiting when state.wait_limit is up is woken as call_soon_threadsafe would wake it."""
+    alarm = timelimit.alarm(state.wait_limit, _end_wait, state, state.iteration)
+    state.wait_limit = None
+    try:
+        _original_run_once(loop)
+    finally:
+        timelimit.cancel(alarm)
 
 
 def _end_wait(state, iteration):
@@ -379,6 +401,75 @@ def _call_exception_handler(self, context):
     if watch.lints:  # "Task exception was never retrieved", "Task was destroyed but it is pending!"
         _notify("loop_exception", context)
     return _original_call_exception_handler(self, context)
+
+
+_tape = None  # the session's recording.Recorder while it records or replays (set_tape)
+
+
+def _run_once_taped(self):
+    """_run_once while the session records or replays: the deck sees each boundary first (a replay
+    compares the ready queue there), and codes the ready queue after any hold."""
+    state = _states.get(id(self))
+    if state is None or state.loop_ref() is not self:
+        state = _register(self)
+    deck = state.record
+    if deck is None and _tape is not None:
+        deck = _tape.deck(state)
+    if deck is not None and deck.boundary_work:
+        try:
+            news = deck.at_boundary(self)
+        except Exception as error:  # a Loopscope bug must not become the user's bug
+            deck = news = None
+            _drop_tape(state, error)
+        if news is not None:
+            _notify("replay_news", state, *news)
+    if watch.iterations:
+        _notify("before_iteration", state)
+    if watch.autojump and (deck is None or not deck.replaying):
+        clock_tools.autojump(self, state)
+    if watch.idle:
+        if not self._ready and not self._scheduled:
+            _notify("loop_idle", state)
+        elif not state.iteration & 63:
+            _notify("loop_checkpoint", state)
+    if deck is not None and _tape is not None:
+        try:
+            deck.begin_iteration(self)
+        except Exception as error:
+            _drop_tape(state, error)
+    # From here as _run_once.
+    state.iteration += 1
+    stats = state.stats
+    started = _perf_counter()
+    if watch.sample_ready and started >= stats.next_sample:
+        stats.next_sample = started + SAMPLE_EVERY
+        _notify("ready_sample", state)
+    stats.iteration_started = started
+    stats.handles_started = 0.0
+    stats.held_at_iteration = stats.held_seconds
+    try:
+        if state.wait_limit is None:
+            _original_run_once(self)
+        else:
+            _run_stepped_once(self, state)
+    finally:
+        stats.end(state.iteration, _perf_counter())
+
+
+def _drop_tape(state, error):
+    """The recording failed: the session goes on without it, and says so."""
+    set_tape(None)
+    _notify("replay_news", state, "failed", "Loopscope stopped recording after an internal error: %r" % (error,))
+
+
+def set_tape(recorder):
+    """Record or replay the schedule with recorder (a recording.Recorder), or stop (None). The taped
+    _run_once goes in only then: a session that does not record pays nothing for it."""
+    global _tape
+    _tape = recorder
+    _HOOKS["run_once"] = _run_once_taped if recorder is not None else _run_once
+    if _listener is not None:
+        internals.patch("run_once", _HOOKS["run_once"])
 
 
 def _run_forever(self):
@@ -415,6 +506,8 @@ def _create_task(self, *args, **kwargs):
     if _marks is not None and isinstance(task, _TASK_TYPES) and not task.done() \
             and frames.task_matches(task, _task_marks.names):
         _marks.add(id(task))
+    if _tape is not None:
+        _tape.task_created(self, task)  # its ordinal on the loop: tasks are coded by creation order
     if watch.creation:
         _notify("task_created", state, task)
     return task
@@ -455,9 +548,15 @@ def _report_handle(self):
     except Exception as error:
         _disable("before_handle hook failed: %r" % (error,))
     state.current_handle = self
+    counting = watch.sources
+    if counting:
+        ready = internals.ready_queue(self._loop)
+        before = len(ready)
     try:
         _run_handle(self)
     finally:
+        if counting and state.record is not None:
+            state.record.sources.append(len(ready) - before)
         state.current_handle = None
         if watch.after_handles:
             try:
@@ -498,6 +597,23 @@ def _handle_run_task_steps(self):
     self = task = None  # see _handle_run
 
 
+def _handle_run_sources(self):
+    """The per-handle hook of explore runs: how many handles each handle queued, so that explore
+    interleaves only handles queued by different sources (perturbation.py)."""
+    if _selected is not _handle_run_sources:  # see _select_handle_hook
+        return _selected(self)
+    loop = self._loop
+    state = _states.get(id(loop))
+    ready = internals.ready_queue(loop)
+    before = len(ready)
+    try:
+        _run_handle(self)
+    finally:
+        if state is not None and state.record is not None:
+            state.record.sources.append(len(ready) - before)
+        self = None  # as in _handle_run
+
+
 _weakref = weakref.ref
 
 
@@ -519,7 +635,7 @@ def _handle_run_logged(self):
         return
     stamp = state.log_stamp  # (iteration, loop time at its first handle)
     if stamp[0] != state.iteration:
-        stamp = state.log_stamp = (state.iteration, state.loop_ref().time())
+        stamp = state.log_stamp = (state.iteration, clock_tools.peek(state.loop_ref()))
     callback = self._callback
     task = getattr(callback, "__self__", None)
     if isinstance(task, _TASK_TYPES):
@@ -557,7 +673,7 @@ def _set_running_loop(loop):
 _HOOKS = {"run_once": _run_once, "run_forever": _run_forever, "close": _close, "create_task": _create_task,
           "create_future": _create_future, "process_events": _process_events,
           "call_exception_handler": _call_exception_handler}
-_HANDLE_HOOKS = (_handle_run, _handle_run_task_steps, _handle_run_logged, _handle_run_measured)
+_HANDLE_HOOKS = (_handle_run, _handle_run_task_steps, _handle_run_logged, _handle_run_measured, _handle_run_sources)
 
 
 def install(listener):
@@ -571,8 +687,10 @@ def install(listener):
 
 def uninstall():
     """Put asyncio back as it was, and forget every loop."""
-    global _listener
+    global _listener, _tape
     _listener = None
+    _tape = None
+    _HOOKS["run_once"] = _run_once
     apply(HookPlan.NOTHING)
     clock_tools.uninstall()
     for name in _HOOKS:
@@ -583,6 +701,7 @@ def uninstall():
 
 def hook_code_objects():
     """Code objects of the hooks, so stack walks can leave Loopscope's frames out."""
-    return {f.__code__ for f in (_run_once, _run_forever, _close, _create_task, _create_future, _handle_run,
-                                 _report_handle, _handle_run_task_steps, _handle_run_logged, _handle_run_measured,
-                                 _notify, _set_running_loop, _process_events, _call_exception_handler)}
+    return {f.__code__ for f in (_run_once, _run_once_taped, _run_forever, _close, _create_task, _create_future,
+                                 _handle_run, _report_handle, _handle_run_task_steps, _handle_run_logged,
+                                 _handle_run_measured, _handle_run_sources, _notify, _set_running_loop,
+                                 _process_events, _call_exception_handler)}

@@ -14,11 +14,13 @@ except ImportError:  # a build without ctypes
 
 from . import __version__, imports, instrument, listening, processhooks, program, schema, timelimit
 from .channel import Channel, ChannelError
+from .recordfile import RecordingError
 from .commands import CommandHandlers
 from .debugger import Debugger
+from .perturbation import DEFAULT_JITTER, Perturbation
 
 USAGE = """usage: python -m loopscope [--connect HOST:PORT | --listen [HOST:]PORT [--wait-for-client]]
-                          (PROGRAM | -m MODULE) [ARGS...]
+                          [OPTIONS] (PROGRAM | -m MODULE) [ARGS...]
 
 Runs PROGRAM (or MODULE) as __main__ with every asyncio event loop instrumented.
   --connect HOST:PORT  serve a Loopscope debug adapter listening on this loopback address;
@@ -31,9 +33,17 @@ Runs PROGRAM (or MODULE) as __main__ with every asyncio event loop instrumented.
   -m MODULE            run a module, as python -m does
   --version            print the runtime version
 Without --connect the program runs freely with the hooks installed (useful to check that
-Loopscope changes nothing)."""
+Loopscope changes nothing), or, with these options, records or replays its schedule:
+  --record FILE        write the run's recording to FILE
+  --replay FILE        replay the recording FILE (a divergence is said on stderr)
+  --explore SEED       perturb the schedule as `loopscope explore` does, seeded with SEED
+  --jitter SECONDS     with --explore: the most a timer is delayed (default 0.001)
+  --clock MODE         the loop clock: frozen, wall or virtual (default frozen)"""
 
-_OWN_ENVIRONMENT = ("LOOPSCOPE_TOKEN", "LOOPSCOPE_CHECK_PROTOCOL")
+_OWN_ENVIRONMENT = ("LOOPSCOPE_TOKEN", "LOOPSCOPE_CHECK_PROTOCOL", "LOOPSCOPE_HASH_SEED")
+# Options of a run without an adapter: option -> (key, how its value is read).
+_STANDALONE_OPTIONS = {"--record": ("record", str), "--replay": ("replay", str), "--explore": ("explore", int),
+                       "--jitter": ("jitter", float), "--clock": ("clock", str)}
 
 
 class UsageError(Exception):
@@ -41,7 +51,8 @@ class UsageError(Exception):
 
 
 def parse(argv):
-    options = {"connect": None, "listen": None, "wait": False, "module": None, "program": None, "args": []}
+    options = {"connect": None, "listen": None, "wait": False, "module": None, "program": None, "args": [],
+               "record": None, "replay": None, "explore": None, "jitter": None, "clock": None}
     index = 0
     while index < len(argv):
         arg = argv[index]
@@ -63,6 +74,16 @@ def parse(argv):
             continue
         if arg in ("--listen", "--wait-for-client") or arg.startswith("--listen="):
             index = _parse_listen(argv, index, options)
+            continue
+        if arg in _STANDALONE_OPTIONS:
+            key, kind = _STANDALONE_OPTIONS[arg]
+            if index + 1 >= len(argv):
+                raise UsageError("%s needs a value" % arg)
+            try:
+                options[key] = kind(argv[index + 1])
+            except ValueError:
+                raise UsageError("%s takes a %s, not %r" % (arg, "number" if kind is not str else "value", argv[index + 1]))
+            index += 2
             continue
         if arg == "-m":
             if index + 1 >= len(argv):
@@ -121,7 +142,7 @@ def _fail(message, code=2):
 def main():
     # First, before anything that could run the program's code: a package's __init__ must not find
     # the token (it could connect to the adapter first and pass for the runtime).
-    token = _take_own_environment()
+    token, hash_seed = _take_own_environment()
     try:
         options = parse(sys.argv[1:])
         address = _address(options["connect"]) if options["connect"] else None
@@ -146,7 +167,10 @@ def main():
         return _run_listening(listen_at, options)
     channel = None
     debugger = Debugger(lambda event, body: channel.send_event(event, body) if channel is not None else None)
+    debugger.hash_seed = hash_seed
+    debugger.program = os.path.abspath(options["program"]) if options["program"] else "-m " + options["module"]
     if address is not None:
+        debugger.connected = True
         if not token:
             _fail("--connect needs the one-time token in LOOPSCOPE_TOKEN (the adapter sets it)")
         handlers = CommandHandlers(debugger, lambda: channel)
@@ -157,6 +181,8 @@ def main():
         channel.start({"pid": os.getpid(), "python": "%d.%d.%d" % sys.version_info[:3],
                        "executable": sys.executable})
         handlers.started.wait()
+    elif options["record"] or options["replay"] or options["explore"] is not None:
+        _start_standalone(debugger, options)
     instrument.install(debugger)
     debugger.install_busy_pause()
     timelimit.install_interrupt()
@@ -174,16 +200,45 @@ def main():
         program.run_path(options["program"], options["args"])
 
 
+def _start_standalone(debugger, options):
+    """A run without an adapter that records, replays or explores; what Loopscope says goes to stderr."""
+    debugger.say = lambda message: _say(message)
+    perturbation = None
+    if options["explore"] is not None:
+        jitter = options["jitter"] if options["jitter"] is not None else DEFAULT_JITTER
+        perturbation = Perturbation(options["explore"], jitter)
+    arguments = {key: options[key] for key in ("record", "replay", "clock") if options[key] is not None}
+    arguments["trackOwners"] = False  # no views to show owners in
+    try:
+        debugger.start(arguments, perturbation)
+    except (RecordingError, ValueError) as error:
+        _fail(str(error))
+
+
+def _say(message):
+    try:
+        sys.stderr.write("loopscope: %s\n" % message)
+        sys.stderr.flush()
+    except Exception:
+        pass
+
+
 def _take_own_environment():
     """Loopscope's variables, taken out of the environment: out of os.environ (so no child inherits
     them) and, for the token, out of the process's environment block too, which /proc/self/environ
-    shows and which unsetenv leaves as it was. Returns the token."""
+    shows and which unsetenv leaves as it was. Returns the token, and the hash seed the program runs
+    with if one is set (PYTHONHASHSEED, which is taken out too when Loopscope set it:
+    LOOPSCOPE_HASH_SEED says so)."""
     token = os.environ.get("LOOPSCOPE_TOKEN", "")
     if token:
         _blank_in_environment_block("LOOPSCOPE_TOKEN")
+    given = os.environ.get("PYTHONHASHSEED")
+    hash_seed = int(given) if given is not None and given.isdigit() else None
+    if given is not None and os.environ.get("LOOPSCOPE_HASH_SEED") == given:
+        os.environ.pop("PYTHONHASHSEED", None)
     for name in _OWN_ENVIRONMENT:
         os.environ.pop(name, None)
-    return token
+    return token, hash_seed
 
 
 def _blank_in_environment_block(name):
@@ -198,6 +253,8 @@ def _blank_in_environment_block(name):
             _ctypes.memset(address, ord("0"), len(_ctypes.string_at(address)))
     except (OSError, AttributeError, ValueError):
         pass  # no C library to ask: the value stays in the block, as on platforms without /proc
+
+
 def _run_listening(address, options):
     """Listen mode (listening.py): sessions come and go while the program runs; each installs
     Loopscope when it starts and takes it out again when it ends."""

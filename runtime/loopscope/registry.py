@@ -34,7 +34,7 @@ class LoopState:
     """What Loopscope knows of one event loop. Its id is the loop's DAP thread id."""
 
     __slots__ = ("id", "loop_ref", "thread_ident", "thread_name", "iteration", "run_number", "clock_skew",
-                 "current_handle", "log_stamp", "wait_limit", "stats", "__weakref__")
+                 "current_handle", "log_stamp", "wait_limit", "stats", "record", "held", "__weakref__")
 
     def __init__(self, loop, thread=None):
         """thread: (ident, name) of the thread the loop runs on, when that is not this one (a loop
@@ -51,6 +51,8 @@ class LoopState:
         self.log_stamp = (-1, 0.0)  # (iteration, loop time at its first handle): instrument._handle_run_logged
         self.wait_limit = None      # the next iteration is a step: its select() waits at most this long
         self.stats = LoopStats()    # timings of its iterations (loopstats.py)
+        self.record = None          # its recording.LoopDeck while the session records or replays
+        self.held = False           # the debugger is serving a stop on its thread
 
     @property
     def loop(self):

@@ -11,6 +11,7 @@ import os
 import queue
 
 from . import asyncio_internals as internals
+from . import clock as clock_tools
 from . import frames as frame_tools
 from . import registry
 from .inspection import safe_repr
@@ -111,6 +112,20 @@ def deadlock(state, found):
     """The loop would wait for ever with tasks waiting (the Deadlock filter): held before the
     iteration whose select() would never return."""
     return Stop(state, StopPlace.ITERATION, StopReason.DEADLOCK, description="Deadlock: %s" % found["description"])
+
+
+def arrived(state, live=False):
+    """A replay reached the iteration it was asked to stop at (going back in time)."""
+    description = "Back %s of %s: replayed from the start of the recording" % (
+        position(state.iteration, StopPlace.ITERATION), state.label)
+    if live:
+        description += ", which ends here (from here on the program runs live)"
+    return Stop(state, StopPlace.ITERATION, StopReason.STEP, description=description)
+
+
+def divergence(state, text):
+    """A replay that no longer matches its recording, held at the boundary where that was seen."""
+    return Stop(state, StopPlace.ITERATION, StopReason.DIVERGENCE, description=text)
 
 
 def task_switch(state, handle):
@@ -253,6 +268,6 @@ def _name_being_given(task, frame):
 
 def _loop_time(loop):
     try:
-        return float(loop.time()) if loop is not None else 0.0
+        return float(clock_tools.peek(loop)) if loop is not None else 0.0
     except Exception:
         return 0.0

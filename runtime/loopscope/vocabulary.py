@@ -25,9 +25,10 @@ class StopReason:
     TASK_DONE = "task done"
     DEADLOCK = "deadlock"
     LOOP_BLOCKED = "loop blocked"
+    DIVERGENCE = "divergence"
 
 
-STOP_REASON_VALUES = ("entry", "step", "pause", "breakpoint", "function breakpoint", "exception", "task created", "task switch", "task done", "deadlock", "loop blocked",)
+STOP_REASON_VALUES = ("entry", "step", "pause", "breakpoint", "function breakpoint", "exception", "task created", "task switch", "task done", "deadlock", "loop blocked", "divergence",)
 
 
 class StopPlace:
@@ -195,6 +196,15 @@ class InjectionFailure:
 
 INJECTION_FAILURE_VALUES = ("not-permitted", "exited", "not-python", "no-gdb", "not-initialized", "remote-debug-disabled", "timeout", "gdb-failed", "unsupported",)
 
+
+class ConsoleAwait:
+    """What runs on the held loop while an expression with await, typed in the Debug Console or a watch, is awaited (loopscope/consoleawait.py)."""
+    HOLD_OTHERS = "holdOthers"
+    RUN_LOOP = "runLoop"
+
+
+CONSOLE_AWAIT_VALUES = ("holdOthers", "runLoop",)
+
 # Upper bounds in seconds of the buckets of every duration histogram (step times, scheduling delays, iterations); a histogram has one count more than there are bounds, for durations at or above the last. loopscope/loopstats.py counts into them; the views label them.
 DURATION_BUCKET_BOUNDS = (0.00001, 0.0001, 0.001, 0.01, 0.1, 1,)
 
@@ -208,12 +218,13 @@ START_DEFAULTS = {
     "trackOwners": True,
     "stepStatistics": "loops",
     "loopBlockedWarnings": True,
+    "consoleAwait": "holdOthers",
 }
 
 # What a request's arguments are when left out, per request (start's are START_DEFAULTS).
 ARGUMENT_DEFAULTS = {
     "setTaskFilters": {"loopBlockedMs": 100},
-    "start": {"stopOnEntry": False, "maxTaskThreads": 256, "clock": "frozen", "justMyCode": True, "taskSwitchHistory": "whileStepping", "trackOwners": True, "stepStatistics": "loops", "loopBlockedWarnings": True},
+    "start": {"stopOnEntry": False, "maxTaskThreads": 256, "clock": "frozen", "justMyCode": True, "taskSwitchHistory": "whileStepping", "trackOwners": True, "stepStatistics": "loops", "loopBlockedWarnings": True, "consoleAwait": "holdOthers"},
     "stackTrace": {"startFrame": 0, "levels": 0},
     "variables": {"start": 0, "count": 0},
     "snapshot": {"maxTasks": 1000, "maxFutures": 500},
@@ -221,5 +232,5 @@ ARGUMENT_DEFAULTS = {
     "taskSwitches": {"limit": 200},
 }
 
-REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "tasks", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo", "timeline", "exitReport", "detach"))
+REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "tasks", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo", "timeline", "exitReport", "detach", "setVariable", "setExpression", "completions"))
 EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint", "deadlock", "lint", "timeline"))
