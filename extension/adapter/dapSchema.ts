@@ -19,6 +19,18 @@ export const DAP_REQUESTS: Readonly<Record<string, { argumentsRequired: boolean;
       "$ref": "LaunchRequestArguments"
     }
   },
+  "attach": {
+    "argumentsRequired": true,
+    "arguments": {
+      "$ref": "AttachRequestArguments"
+    }
+  },
+  "restart": {
+    "argumentsRequired": false,
+    "arguments": {
+      "$ref": "RestartArguments"
+    }
+  },
   "configurationDone": {
     "argumentsRequired": false,
     "arguments": {
@@ -191,6 +203,18 @@ export const DAP_DEFINITIONS: Readonly<Record<string, Schema>> = {
         "type": "boolean"
       },
       "__restart": {}
+    }
+  },
+  "AttachRequestArguments": {
+    "type": "object",
+    "properties": {
+      "__restart": {}
+    }
+  },
+  "RestartArguments": {
+    "type": "object",
+    "properties": {
+      "arguments": {}
     }
   },
   "ConfigurationDoneArguments": {

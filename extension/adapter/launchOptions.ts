@@ -16,8 +16,14 @@ export interface LoopscopeLaunchOptions {
   env?: {
     [key: string]: string | null;
   };
+  /** Path of a file of environment variables (one NAME=value a line, as the Python extension reads .env files: quotes stripped, \n in quotes is a newline, lines that are not NAME=value ignored, ${NAME} and ${env:NAME} replaced by an earlier line's value or the environment's). `env` wins over it. A relative path is taken from `cwd`. */
+  envFile?: string;
   /** Python interpreter to run the program with (3.8 or newer). Defaults to the interpreter selected in the Python extension, else `python3`, else `python`. */
   python?: string;
+  /** Where the program's input and output go. A client that cannot start terminals (no runInTerminal) runs it with internalConsole, and says so. */
+  console?: "internalConsole" | "integratedTerminal" | "externalTerminal";
+  /** With a terminal `console`: also show in the Debug Console what the program writes to sys.stdout and sys.stderr. With internalConsole the output always goes to the Debug Console. */
+  redirectOutput?: boolean;
   /** Stop before the first iteration of the first event loop. */
   stopOnEntry?: boolean;
   /** At most this many live tasks are listed as threads in the Call Stack view; the rest stay reachable in the Asyncio Tasks view. */
@@ -28,6 +34,12 @@ export interface LoopscopeLaunchOptions {
   justMyCode?: boolean;
   /** When Loopscope records task switches for the Task Switches view. */
   taskSwitchHistory?: "whileStepping" | "always";
+  /** Seconds the program gets to clean up when you stop it: Stop raises KeyboardInterrupt in its main thread first (finally blocks and asyncio.run's cancellation of tasks run), and ends it with SIGTERM, then SIGKILL, if it is still running after this long. 0 ends it at once. */
+  terminateTimeout?: number;
+  /** Debug the Python child processes the program starts with sys.executable (subprocess, asyncio's subprocesses, multiprocessing's spawn and forkserver) too, each in a session of its own. */
+  subProcess?: boolean;
+  /** Not supported: Loopscope runs the program as the user the debugger runs as. `true` is refused. */
+  sudo?: boolean;
 }
 
 export type LaunchRequestArguments = DebugProtocol.LaunchRequestArguments & LoopscopeLaunchOptions;
@@ -72,10 +84,35 @@ export const LAUNCH_OPTIONS_SCHEMA = {
       "description": "Environment variables added to the program's environment; null removes a variable.",
       "default": {}
     },
+    "envFile": {
+      "type": "string",
+      "minLength": 1,
+      "description": "Path of a file of environment variables (one NAME=value a line, as the Python extension reads .env files: quotes stripped, \\n in quotes is a newline, lines that are not NAME=value ignored, ${NAME} and ${env:NAME} replaced by an earlier line's value or the environment's). `env` wins over it. A relative path is taken from `cwd`."
+    },
     "python": {
       "type": "string",
       "description": "Python interpreter to run the program with (3.8 or newer). Defaults to the interpreter selected in the Python extension, else `python3`, else `python`.",
       "minLength": 1
+    },
+    "console": {
+      "type": "string",
+      "enum": [
+        "internalConsole",
+        "integratedTerminal",
+        "externalTerminal"
+      ],
+      "enumDescriptions": [
+        "The Debug Console: output there, in step with the stops; no input (stdin is empty).",
+        "VS Code's integrated terminal: the program's stdin, stdout and stderr are the terminal's.",
+        "An external terminal window: the program's stdin, stdout and stderr are its."
+      ],
+      "description": "Where the program's input and output go. A client that cannot start terminals (no runInTerminal) runs it with internalConsole, and says so.",
+      "default": "internalConsole"
+    },
+    "redirectOutput": {
+      "type": "boolean",
+      "description": "With a terminal `console`: also show in the Debug Console what the program writes to sys.stdout and sys.stderr. With internalConsole the output always goes to the Debug Console.",
+      "default": false
     },
     "stopOnEntry": {
       "type": "boolean",
@@ -120,6 +157,22 @@ export const LAUNCH_OPTIONS_SCHEMA = {
       ],
       "default": "whileStepping",
       "description": "When Loopscope records task switches for the Task Switches view."
+    },
+    "terminateTimeout": {
+      "type": "number",
+      "minimum": 0,
+      "default": 5,
+      "description": "Seconds the program gets to clean up when you stop it: Stop raises KeyboardInterrupt in its main thread first (finally blocks and asyncio.run's cancellation of tasks run), and ends it with SIGTERM, then SIGKILL, if it is still running after this long. 0 ends it at once."
+    },
+    "subProcess": {
+      "type": "boolean",
+      "default": false,
+      "description": "Debug the Python child processes the program starts with sys.executable (subprocess, asyncio's subprocesses, multiprocessing's spawn and forkserver) too, each in a session of its own."
+    },
+    "sudo": {
+      "type": "boolean",
+      "default": false,
+      "description": "Not supported: Loopscope runs the program as the user the debugger runs as. `true` is refused."
     }
   }
 } as const;

@@ -373,6 +373,12 @@ export type Hello = {
   /** sys.version_info as 'major.minor.micro'. */
   python: string;
   executable: string;
+  /** Only from a child process the program started (subProcesses): the one-time nonce its token was made from. */
+  nonce?: string;
+  /** Only from a child process: the pid of the process that started it. */
+  parentPid?: number;
+  /** What the process runs, as a short text for the user: a script's path, '-m module' or '-c'. */
+  target?: string;
 };
 
 export interface RuntimeRequests {
@@ -398,7 +404,23 @@ export interface RuntimeRequests {
       justMyCode?: boolean;
       /** When Loopscope records task switches for the Task Switches view. */
       taskSwitchHistory?: TaskSwitchHistory;
+      /** Debug child Python processes the program starts with sys.executable: each is started under the runtime, connects to this loopback port and proves itself with HMAC-SHA256(key, nonce) for a nonce of its own. */
+      subProcesses?: {
+        port: number;
+        key: string;
+      };
+      /** Also send what the program writes to sys.stdout and sys.stderr as output events (redirectOutput, when its output goes to a terminal). Not a launch option's: left out, false. */
+      copyOutput?: boolean;
     }; body: Record<string, never> };
+  /** End the program as Ctrl+C would: every held loop is released, Loopscope's hooks and tracing are taken out, and KeyboardInterrupt is raised in the main thread (SIGINT), so that finally blocks and asyncio.run's cancellation of tasks run. Answered once the signal is sent; the adapter ends the program hard if it has not exited within terminateTimeout. */
+  terminate: { arguments: Record<string, never>; body: Record<string, never> };
+  /** Leave the program running without Loopscope: every held loop is released, the hooks and the tracing are taken out, and the connection is closed after the answer, which does not end the program. With outputFile, stdout and stderr go to that new file from now on (the adapter's pipes are about to close). */
+  detach: { arguments: {
+      outputFile?: string;
+    }; body: {
+      /** Why outputFile could not be used; the output then goes to /dev/null. */
+      problem?: string;
+    } };
   /** One thread per live event loop, then one per live task (at most maxTaskThreads tasks). */
   threads: { arguments: Record<string, never>; body: {
       threads: Thread[];
@@ -532,6 +554,15 @@ export interface RuntimeEvents {
     message: string;
     path: string;
     line: number;
+  };
+  /** The program is ending with this exit code (128 + n when it ends by signal n, as after an uncaught KeyboardInterrupt). Sent as Python begins to shut down; not after os._exit() or a fatal signal. The adapter reports it when the program is not its own child (a terminal, a child process). */
+  exiting: {
+    code: number;
+  };
+  /** What the program wrote to sys.stdout or sys.stderr, copied (copyOutput). */
+  output: {
+    category: "stdout" | "stderr";
+    output: string;
   };
 }
 

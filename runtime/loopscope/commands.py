@@ -7,6 +7,7 @@ setBreakpoints reads its file on a thread of its own (sourcefiles.py).
 
 import threading
 
+from . import ending
 from . import output
 from . import registry
 from .sourcefiles import SourceReader
@@ -21,7 +22,8 @@ class CommandHandlers:
         self._debugger = debugger
         self._channel = channel_ref
         self._sources = SourceReader()
-        self.started = threading.Event()
+        self.started = threading.Event()  # the program may run: started, or detached before it started
+        self.start_arguments = {}
 
     def handle(self, request):
         handler = getattr(self, "on_" + request["command"], None)
@@ -50,9 +52,30 @@ class CommandHandlers:
         return {}
 
     def on_start(self, arguments, _request):
+        self.start_arguments = arguments
         self._debugger.start(arguments)
         self.started.set()
         return {}
+
+    def on_terminate(self, _arguments, request):
+        self._debugger.close()
+        self._channel().send_response(request, {})
+        self.started.set()  # a program still waiting for its start runs into the interrupt at once
+        ending.interrupt_main_thread()
+        return _ANSWERS_LATER
+
+    def on_detach(self, arguments, request):
+        self._debugger.close()
+        body = {}
+        if "outputFile" in arguments:
+            problem = ending.redirect_output(arguments["outputFile"])
+            if problem:
+                body["problem"] = problem
+        channel = self._channel()
+        channel.send_response(request, body)
+        channel.finish()  # by us: the program runs on (launcher.py ends it only when the adapter goes)
+        self.started.set()  # a child process told to run free before its session started
+        return _ANSWERS_LATER
 
     def on_threads(self, _arguments, _request):
         threads, left_out = self._debugger.threads()

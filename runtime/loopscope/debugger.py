@@ -104,6 +104,7 @@ class Debugger(instrument.Listener):
         # take no weak references; the task, held weakly, vouches that the id is still that one.)
         self._exceptions_stopped_on = weakref.WeakValueDictionary()
         self._told_outside_loop = False
+        self.closed = False  # close(): the session is over for the program, nothing stops it any more
         timelimit.start()  # the watchdog for reprs and evaluate, there from the start
         if hasattr(os, "register_at_fork"):
             me = weakref.ref(self)
@@ -146,6 +147,8 @@ class Debugger(instrument.Listener):
 
     def _apply_hooks(self):
         """With the lock held: switch the hooks on only where something needs them."""
+        if self.closed:
+            return  # the hooks are out for good
         plan = hook_plan(self.entry_pending, self.pausing.pending, self.holding.stopping, self.stepper,
                          self.breakpoints, self.tracer, self.settings.record_always, self.settings.clock,
                          self.switches.log)
@@ -342,6 +345,8 @@ class Debugger(instrument.Listener):
     def _hold(self, stop):
         """Hold this loop's thread here until the user resumes, serving requests meanwhile."""
         with self._lock:
+            if self.closed:
+                return
             shown = self.holding.begin(stop, self._new_inspection)
             if shown is None:
                 return  # a quiet hold whose stop is already over
@@ -414,6 +419,36 @@ class Debugger(instrument.Listener):
             self.pausing.pending = True
             self._apply_hooks()
         self.pausing.interrupt()
+
+    def close(self):
+        """The end of the session for the program (terminate, detach): from now on nothing stops it.
+        Every held loop is released; breakpoints, filters, steps and pauses are dropped; asyncio's
+        methods and the line tracing are put back (threads that trace with sys.settrace drop it at
+        their next call); no more events are sent; the watchdog thread ends. The loop clock stays
+        the debugger's where it is not the plain clock any more, since the loops' timers were set
+        in it (a frozen clock runs on at wall speed, behind by the time spent paused). Idempotent."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            self._send_event = _say_nothing
+            self.entry_pending = False
+            self.pausing.pending = False
+            self.breakpoints.set_function_breakpoints([])
+            self.breakpoints.set_filters([])
+            self.stepper.end()
+            with self.line_breakpoints.lock:
+                self.tracer.retire()
+            released = self.holding.release()
+            self._loop_views = {}
+            clock = clock_tools.clock
+            clock.resume()
+            keep_clock = clock.mode != ClockMode.WALL and bool(
+                clock.offset or any(state.clock_skew for state in registry.loop_states()))
+            if instrument.listening(self):
+                instrument.uninstall(keep_clock=keep_clock)
+        self.holding.wake(released)
+        timelimit.stop()
 
     @property
     def inspection(self):
@@ -558,6 +593,10 @@ class Debugger(instrument.Listener):
         self._send_event("log", {"level": "info", "message": "Task %s will be cancelled: CancelledError is raised "
                                  "where it awaits%s at its next step." % (name, where)})
         return {}
+
+
+def _say_nothing(_event, _body):
+    pass
 
 
 def _frames_awaiting(frame, state):

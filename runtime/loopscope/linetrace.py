@@ -163,6 +163,14 @@ class Tracer:
         self.stepping = False
         self.catching = False      # report exceptions raised in user code
         self.generation = 0   # bumped on every change; settrace threads catch up at loop boundaries
+        self.retired = False  # retire(): the session is over, nothing is traced again
+
+    def retire(self):
+        """The session is over (Debugger.close): watch nothing, now and from now on. Threads that
+        trace with sys.settrace drop it at their next call."""
+        self.retired = True
+        self.table.by_path.clear()
+        self.update(stepping=False, catching=False)
 
     def update(self, stepping=None, catching=None):
         if stepping is not None:
@@ -174,7 +182,7 @@ class Tracer:
 
     @property
     def active(self):
-        return self.stepping or self.catching or bool(self.table.by_path)
+        return not self.retired and (self.stepping or self.catching or bool(self.table.by_path))
 
 
 class MonitoringTracer(Tracer):
@@ -316,6 +324,9 @@ class SettraceTracer(Tracer):
 
     def _global(self, frame, event, _arg):
         if event != "call":
+            return None
+        if self.retired:
+            sys.settrace(None)  # the session is over: this thread stops paying for its calls
             return None
         filename = frame.f_code.co_filename
         if (self.stepping or self.catching) and frame_tools.is_user_file(filename):

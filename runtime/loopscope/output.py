@@ -58,13 +58,18 @@ def set_held(held):
     _held = bool(held)
 
 
-def flush_and_drain(timeout=1.0):
+def flush_python_streams():
+    """What Python holds in the buffers of sys.stdout and sys.stderr goes to their file descriptors."""
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             if stream is not None:
                 stream.flush()
         except Exception:
             pass
+
+
+def flush_and_drain(timeout=1.0):
+    flush_python_streams()
     deadline = _monotonic() + timeout
     delay = 0.0002
     while _held:  # the adapter has output it has not passed on: wait until it reads again

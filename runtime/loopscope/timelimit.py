@@ -85,6 +85,14 @@ class _Watchdog:
             self._pid = os.getpid()
             self._thread.start()
 
+    def stop(self):
+        """End the watchdog thread (Debugger.close); a limited call later would start it again."""
+        with self._lock:
+            running, self._pid = self._pid == os.getpid(), None
+        if running:
+            self._wake_up()
+            self._thread.wait_gone(1.0)
+
     def _start_if_needed(self):
         if self._pid != os.getpid():
             self.start()
@@ -153,6 +161,17 @@ def start():
             _watchdog.start()
 
 
+def stop():
+    """The session is over (Debugger.close): the watchdog thread and the repr worker end, so that
+    no thread of Loopscope's stays in the program. Waits a moment for the watchdog to leave."""
+    global _worker
+    _watchdog.stop()
+    with _worker_lock:
+        worker, _worker = _worker, None
+    if worker is not None:
+        worker.retire()
+
+
 def run_limited(seconds, function, *args):
     """function(*args), interrupted with TimeLimitExceeded after `seconds` of running."""
     if ctypes is None:
@@ -194,6 +213,8 @@ class _ReprWorker:
     def _serve(self):
         while not self.abandoned:
             self._start.acquire()
+            if self._job is None:  # retire()
+                return
             function, args, seconds, result, done = self._job
             self._job = None
             try:
@@ -202,6 +223,14 @@ class _ReprWorker:
                 result.append((False, error))
             done.release()
             function = args = result = done = None
+
+    def retire(self):
+        """End the worker once it is idle (a job it is still running, abandoned, is left to finish)."""
+        self.abandoned = True
+        try:
+            self._start.release()
+        except RuntimeError:
+            pass  # released already: it is busy and will see abandoned
 
     def call(self, seconds, function, *args):
         """function(*args) here; TimeLimitExceeded if it has not returned in time."""
