@@ -36,7 +36,7 @@ export interface LoopscopeLaunchOptions {
   taskSwitchHistory?: "whileStepping" | "always";
   /** Seconds the program gets to clean up when you stop it: Stop raises KeyboardInterrupt in its main thread first (finally blocks and asyncio.run's cancellation of tasks run), and ends it with SIGTERM, then SIGKILL, if it is still running after this long. 0 ends it at once. */
   terminateTimeout?: number;
-  /** Debug the Python child processes the program starts with sys.executable (subprocess, asyncio's subprocesses, multiprocessing's spawn and forkserver) too, each in a session of its own. */
+  /** Debug the Python child processes the program starts with its own interpreter (subprocess, asyncio's subprocesses, multiprocessing's spawn method) too, each in a session of its own. */
   subProcess?: boolean;
   /** Not supported: Loopscope runs the program as the user the debugger runs as. `true` is refused. */
   sudo?: boolean;
@@ -167,7 +167,7 @@ export const LAUNCH_OPTIONS_SCHEMA = {
     "subProcess": {
       "type": "boolean",
       "default": false,
-      "description": "Debug the Python child processes the program starts with sys.executable (subprocess, asyncio's subprocesses, multiprocessing's spawn and forkserver) too, each in a session of its own."
+      "description": "Debug the Python child processes the program starts with its own interpreter (subprocess, asyncio's subprocesses, multiprocessing's spawn method) too, each in a session of its own."
     },
     "sudo": {
       "type": "boolean",

@@ -1,26 +1,29 @@
-// The link to the Python runtime: spawns `python -u .../loopscope/__main__.py --connect ...`, accepts
-// its one authenticated connection on loopback, and turns frames into typed requests and events.
-// Knows nothing of DAP; the debug session and the `loopscope trace` CLI both drive it.
+// The link to the Python runtime: starts `python .../loopscope/__main__.py --connect ...` (spawned, or
+// in a terminal the client opens), accepts its one authenticated connection on loopback (or adopts a
+// child process's, runtimeListener.ts and childProcesses.ts), turns frames into typed requests and
+// events, and ends the program or lets it go. Knows nothing of DAP; the debug session and the
+// `loopscope trace` CLI both drive it.
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import { existsSync, statSync } from 'node:fs';
+import { EventEmitter, once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { constants as osConstants } from 'node:os';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { encodeFrame, FrameDecoder, FrameError } from './framing';
-import { Hello, PROTOCOL_VERSION, RuntimeEventName, RuntimeEvents, RuntimeRequestName, RuntimeRequests } from './protocol';
-import { checkEvent, checkHello, checkingProtocol, checkRequest, checkResponse } from './schemaCheck';
+import { KILL_GRACE_MS, ProgramExit, ProgramProcess, RemoteProgram, SpawnedProgram } from './programProcess';
+import { Hello, RuntimeEventName, RuntimeEvents, RuntimeRequestName, RuntimeRequests } from './protocol';
+import { AcceptedRuntime, ProtocolMismatch, proveHello, RuntimeListener } from './runtimeListener';
+import { checkEvent, checkingProtocol, checkRequest, checkResponse } from './schemaCheck';
 
-/** Frames from the runtime before it has proved itself are tiny; anything bigger is refused. */
-const MAX_HELLO_BYTES = 64 * 1024;
+export type { ProgramExit } from './programProcess';
+
 const CONNECT_DEADLINE_MS = 30_000;
-/** How long a connection to the control port may take to prove itself (docs/security.md). */
-const HELLO_DEADLINE_MS = 5_000;
 /** Output the adapter lets wait for its client before it stops reading the program's (back-pressure). */
 const OUTPUT_BACKLOG_BYTES = 1 << 20;
-const TERMINATE_GRACE_MS = 2_000;
+/** How long the runtime gets to answer a terminate or detach request. */
+const ANSWER_DEADLINE_MS = 2_000;
+/** After a detach, how long the adapter keeps reading what the program wrote to its pipes before. */
 const OUTPUT_DRAIN_MS = 1_000;
 
 export interface RuntimeLaunchOptions {
@@ -37,15 +40,11 @@ export interface RuntimeLaunchOptions {
 /** A launch that failed before the program ran; message says what to do. */
 export class LaunchError extends Error {}
 
-export interface ProgramExit {
-  /** The exit code, or 128 + signal number when a signal ended the program. */
-  code: number;
-  signal: NodeJS.Signals | null;
-}
+/** Starts a command in a terminal for the adapter (the DAP client's runInTerminal); resolves once started. */
+export type TerminalStarter = (command: { args: string[]; cwd: string; env: Record<string, string | null>; title: string }) => Promise<void>;
 
 export interface RuntimeConnectionEvents {
   output: [category: 'stdout' | 'stderr', text: string];
-  exit: [exit: ProgramExit];
   /** Something Loopscope itself wants the user to know (refused connections, protocol faults). */
   log: [message: string];
 }
@@ -71,14 +70,15 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
   private replaying = false;
 
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly program: ProgramProcess,
     private socket: net.Socket | undefined,
     readonly hello: Hello,
-    exited: Promise<ProgramExit>,
     private readonly flow: OutputFlow,
+    /** The program's stdout and stderr, where they come to the adapter's pipes. */
+    private readonly pipes: ChildProcess | undefined,
   ) {
     super();
-    this.exited = exited;
+    this.exited = program.exited;
   }
 
   /** Start the program under the runtime and wait until the runtime has connected and proved its token. */
@@ -87,119 +87,130 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
     // Checked before anything listens: spawn() would say a missing cwd is a missing interpreter.
     const cwdProblem = checkWorkingDirectory(options.cwd);
     if (cwdProblem) throw new LaunchError(cwdProblem);
-    const token = randomBytes(32).toString('hex');
-    const server = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolve());
-    });
-    const port = (server.address() as net.AddressInfo).port;
-    const target = options.module !== undefined ? ['-m', options.module] : [options.program!];
-    const argv = ['-u', path.join(runtimeDir, 'loopscope', '__main__.py'), '--connect', `127.0.0.1:${port}`, ...target, ...options.args];
+    const listener = await RuntimeListener.open();
+    const argv = ['-u', ...runtimeArguments(options, runtimeDir, listener.port)];
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const [name, value] of Object.entries(options.env)) {
       if (value === null) delete env[name];
       else env[name] = value;
     }
-    env.LOOPSCOPE_TOKEN = token;
+    env.LOOPSCOPE_TOKEN = listener.token;
 
     let child: ChildProcess;
     try {
       child = spawn(options.python, argv, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error) {
       // A NUL byte in an argument, a path too long: spawn() throws before any process exists.
-      server.close();
+      listener.close();
       throw new LaunchError(`Could not start "${options.python}": ${(error as Error).message}`);
     }
     const flow = new OutputFlow();
     const early = new EarlyOutput(child);
-    const exited = watchExit(child, flow);
-    // No process outlives the session: what the program left running in its process group (children
-    // it did not wait for, a child forked from the Debug Console) ends with it, however it ended.
-    exited.then(() => endGroup(child));
-    // Refusals are told to the connection's owner once there is one; until then they are kept.
-    const refusals: string[] = [];
-    let owner: RuntimeConnection | undefined;
-    const log = (message: string) => (owner ? owner.emit('log', message) : refusals.push(message));
-    const refuse = (socket: net.Socket, why: string) => {
-      if (socket.destroyed) return;
-      log(`Refused a connection to the control channel from ${socket.remoteAddress}:${socket.remotePort}: ${why}`);
-      socket.destroy();
-    };
-
+    const program = new SpawnedProgram(child, () => flow.held);
     try {
-      const { socket, hello, leftover } = await new Promise<{ socket: net.Socket; hello: Hello; leftover: Buffer }>((resolve, reject) => {
+      const accepted = await new Promise<AcceptedRuntime>((resolve, reject) => {
         const timer = setTimeout(() => reject(new LaunchError(
           `${options.python} did not start the Loopscope runtime within ${CONNECT_DEADLINE_MS / 1000} s. ` +
           `Is it a Python 3.8+ interpreter? Set "python" in launch.json.${early.tail()}`)), CONNECT_DEADLINE_MS);
-        child.once('error', (error: NodeJS.ErrnoException) => {
-          clearTimeout(timer);
-          reject(new LaunchError(error.code === 'ENOENT'
-            ? `Python interpreter "${options.python}" was not found. Set "python" in launch.json to a Python 3.8+ interpreter.`
-            : `Could not start "${options.python}": ${error.message}`));
-        });
-        exited.then((exit) => {
-          clearTimeout(timer);
-          reject(new LaunchError(describeEarlyExit(options, exit, early.tail())));
-        });
-        server.on('connection', (socket) => {
-          const decoder = new FrameDecoder(MAX_HELLO_BYTES);
-          let proved = false;
-          socket.on('error', () => undefined);
-          // A deadline from the connection on, not an idle timeout: a byte every few seconds does not keep it open.
-          const deadline = setTimeout(() => { if (!proved) refuse(socket, `no hello within ${HELLO_DEADLINE_MS / 1000} s`); }, HELLO_DEADLINE_MS);
-          socket.once('close', () => clearTimeout(deadline));
-          const onData = (chunk: Buffer) => {
-            let messages: Record<string, unknown>[];
-            try {
-              messages = decoder.feed(chunk);
-            } catch (error) {
-              refuse(socket, (error as Error).message);
-              return;
-            }
-            if (messages.length === 0) return;
-            const hello = messages[0];
-            if (hello.type !== 'hello' || typeof hello.token !== 'string' || !tokensMatch(hello.token, token)) {
-              refuse(socket, 'wrong or missing token');
-              return;
-            }
-            if (hello.protocolVersion !== PROTOCOL_VERSION) {
-              refuse(socket, `protocol version ${hello.protocolVersion}, expected ${PROTOCOL_VERSION}`);
-              clearTimeout(timer);
-              reject(new LaunchError(`The Loopscope runtime speaks protocol ${hello.protocolVersion}, this adapter ${PROTOCOL_VERSION}; reinstall the extension.`));
-              return;
-            }
-            if (checkingProtocol) checkHello(hello);
-            proved = true;
-            clearTimeout(deadline);
-            socket.off('data', onData);
-            clearTimeout(timer);
-            // Frames that came in the same chunk as the hello are replayed by the connection.
-            resolve({ socket, hello: hello as unknown as Hello, leftover: reencode(messages.slice(1)) });
-          };
-          socket.on('data', onData);
-        });
+        const settle = (then: () => void) => { clearTimeout(timer); then(); };
+        child.once('error', (error: NodeJS.ErrnoException) => settle(() => reject(new LaunchError(error.code === 'ENOENT'
+          ? `Python interpreter "${options.python}" was not found. Set "python" in launch.json to a Python 3.8+ interpreter.`
+          : `Could not start "${options.python}": ${error.message}`))));
+        program.exited.then((exit) => settle(() => reject(new LaunchError(describeEarlyExit(options, exit, early.tail())))));
+        listener.accept().then((runtime) => settle(() => resolve(runtime)),
+          (error) => settle(() => reject(error instanceof ProtocolMismatch ? new LaunchError(error.message) : error)));
       });
-      // One connection only: stop listening (strangers still being refused keep their own deadlines).
-      server.close();
-      const connection = new RuntimeConnection(child, socket, hello, exited, flow);
+      // One connection only: stop listening.
+      listener.close();
+      const connection = new RuntimeConnection(program, accepted.socket, accepted.hello, flow, child);
       early.handOver(connection);
-      // Told on the next tick, once the owner has subscribed (as the early output is).
-      setImmediate(() => {
-        owner = connection;
-        for (const message of refusals.splice(0)) connection.emit('log', message);
-      });
-      connection.attach(socket, leftover);
+      connection.tellRefusals(listener);
+      connection.attach(accepted.socket, accepted.leftover);
       return connection;
     } catch (error) {
-      server.close();
-      killGroup(child, 'SIGKILL');
+      listener.close();
+      program.kill('SIGKILL');
       throw error;
     }
   }
 
+  /**
+   * Start the program in a terminal (console integratedTerminal or externalTerminal): the client runs
+   * the command, so the program's stdin, stdout and stderr are the terminal's. The token goes in a file
+   * only this user can read, named on the command line (a terminal may show the environment it is
+   * given as part of the command), which the runtime deletes as it reads it.
+   */
+  static async launchInTerminal(options: RuntimeLaunchOptions, startInTerminal: TerminalStarter, title: string): Promise<RuntimeConnection> {
+    const runtimeDir = options.runtimeDir ?? findRuntimeDir();
+    const cwdProblem = checkWorkingDirectory(options.cwd);
+    if (cwdProblem) throw new LaunchError(cwdProblem);
+    const listener = await RuntimeListener.open();
+    const tokenDir = mkdtempSync(path.join(os.tmpdir(), 'loopscope-'));
+    const tokenFile = path.join(tokenDir, 'token');
+    try {
+      writeFileSync(tokenFile, listener.token, { mode: 0o600, flag: 'wx' });
+      const args = [options.python, ...runtimeArguments(options, runtimeDir, listener.port, tokenFile)];
+      const env: Record<string, string | null> = { ...options.env };
+      if (checkingProtocol) env.LOOPSCOPE_CHECK_PROTOCOL = '1';
+      const accepted = listener.accept();
+      try {
+        await startInTerminal({ args, cwd: options.cwd, env, title });
+      } catch (error) {
+        throw new LaunchError(`The terminal could not start the program: ${(error as Error).message}`);
+      }
+      const runtime = await withDeadline(accepted, CONNECT_DEADLINE_MS, () => new LaunchError(
+        `The program started in the terminal did not connect within ${CONNECT_DEADLINE_MS / 1000} s. The terminal shows ` +
+        `what went wrong; check "python" in launch.json (a Python 3.8+ interpreter), or use "console": "internalConsole".`))
+        .catch((error) => { throw error instanceof ProtocolMismatch ? new LaunchError(error.message) : error; });
+      listener.close();
+      const program = new RemoteProgram(runtime.hello.pid, runtime.socket);
+      const connection = new RuntimeConnection(program, runtime.socket, runtime.hello, new OutputFlow(), undefined);
+      connection.tellRefusals(listener);
+      connection.attach(runtime.socket, runtime.leftover);
+      return connection;
+    } finally {
+      listener.close();
+      rmSync(tokenDir, { recursive: true, force: true });
+    }
+  }
+
+  /** A child session: take over the connection of a child process that the parent session's adapter
+   * holds for us (childProcesses.ts), proving the one-time token it put in our configuration. */
+  static async adopt(port: number, token: string): Promise<RuntimeConnection> {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.on('error', () => undefined);
+    try {
+      await withDeadline(once(socket, 'connect'), CONNECT_DEADLINE_MS, () => new LaunchError('The parent session did not answer.'));
+    } catch (error) {
+      socket.destroy();
+      throw new LaunchError(`Could not reach the parent session's adapter for this child process (127.0.0.1:${port}): ${(error as Error).message} ` +
+        'A child session is started by its parent session; it cannot be started on its own.');
+    }
+    socket.write(encodeFrame({ type: 'adopt', token }));
+    const runtime = await new Promise<AcceptedRuntime>((resolve, reject) => {
+      proveHello(socket, (first) => (first.type === 'hello' ? undefined : 'the parent session sent no hello'),
+        (accepted) => resolve({ ...accepted, hello: accepted.hello as unknown as Hello }),
+        (why) => { socket.destroy(); reject(new LaunchError(`The parent session refused this child session (${why}); it may have ended, or given the child to another session.`)); });
+      socket.once('close', () => reject(new LaunchError('The parent session closed the connection: the child process may have ended, or its parent session.')));
+    });
+    const program = new RemoteProgram(runtime.hello.pid, socket);
+    const connection = new RuntimeConnection(program, socket, runtime.hello, new OutputFlow(), undefined);
+    connection.attach(socket, runtime.leftover);
+    return connection;
+  }
+
+  private tellRefusals(listener: RuntimeListener): void {
+    // Told on the next tick, once the owner has subscribed (as the early output is).
+    setImmediate(() => listener.tellRefusalsTo((message) => this.emit('log', message)));
+  }
+
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.program.pid;
+  }
+
+  /** Whether the program's stdout and stderr come to the adapter's pipes (else: a terminal's, or its parent's). */
+  get outputComesHere(): boolean {
+    return this.pipes !== undefined;
   }
 
   /** Send a request to the runtime; resolves with the response body or rejects with its message. */
@@ -228,17 +239,52 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
     return this.exitInfo !== undefined;
   }
 
-  /** End the program and every process it started; resolves once it is gone. */
-  async terminate(): Promise<ProgramExit> {
+  /**
+   * End the program as Ctrl+C would, then hard: the runtime releases it and raises KeyboardInterrupt in
+   * its main thread, so that finally blocks and asyncio.run's cancellation of tasks run; if it has not
+   * exited within timeoutMs (or the runtime does not answer), kill() ends it. Resolves once it is gone.
+   */
+  async terminate(timeoutMs: number): Promise<ProgramExit> {
     if (this.exitInfo) return this.exitInfo;
-    killGroup(this.child, 'SIGTERM');
-    const timer = setTimeout(() => killGroup(this.child, 'SIGKILL'), TERMINATE_GRACE_MS);
+    if (timeoutMs > 0 && this.socket && !this.socket.destroyed) {
+      const interrupted = await withDeadline(this.request('terminate', {}), ANSWER_DEADLINE_MS, () => new Error('no answer'))
+        .then(() => true, () => false);
+      if (interrupted) {
+        const exit = await withDeadline(this.exited, timeoutMs, () => new Error('still running')).catch(() => undefined);
+        if (exit) return exit;
+      }
+    }
+    return this.kill();
+  }
+
+  /** End the program and every process it started at once: SIGTERM, SIGKILL 2 s later. */
+  async kill(): Promise<ProgramExit> {
+    if (this.exitInfo) return this.exitInfo;
+    this.program.kill('SIGTERM');
+    const timer = setTimeout(() => this.program.kill('SIGKILL'), KILL_GRACE_MS);
     try {
       return await this.exited;
     } finally {
       clearTimeout(timer);
-      killGroup(this.child, 'SIGKILL'); // grandchildren that ignored SIGTERM
+      this.program.kill('SIGKILL'); // grandchildren that ignored SIGTERM
     }
+  }
+
+  /**
+   * Leave the program running without Loopscope: the runtime takes its hooks out and closes the
+   * connection, and nothing ends the program when the adapter goes. Where its output comes to the
+   * adapter's pipes (which close with the adapter), it is sent to outputFile from now on; what it wrote
+   * before is read to the end first. Resolves with why outputFile could not be used, if it could not.
+   */
+  async detach(outputFile: string | undefined): Promise<string | undefined> {
+    const redirect = this.pipes !== undefined && outputFile !== undefined;
+    const body = await withDeadline(this.request('detach', redirect ? { outputFile } : {}), ANSWER_DEADLINE_MS,
+      () => new Error('the runtime did not answer the detach request'));
+    this.program.release();
+    this.socket?.end();
+    const pipes = [this.pipes?.stdout, this.pipes?.stderr].filter((p) => p && !p.closed);
+    await withDeadline(Promise.all(pipes.map((p) => once(p!, 'close'))), OUTPUT_DRAIN_MS, () => new Error('')).catch(() => undefined);
+    return body.problem;
   }
 
   /**
@@ -260,15 +306,15 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
 
   private holdOutput(sink: OutputSink): void {
     this.flow.held = true;
-    this.child.stdout?.pause();
-    this.child.stderr?.pause();
+    this.pipes?.stdout?.pause();
+    this.pipes?.stderr?.pause();
     this.tellOutputHeld(true);
     sink.once('drain', () => {
       this.flow.held = false;
       // The output read meanwhile is passed on first (resume() delivers it on the next tick), then
       // the events that came while it was held, then the runtime hears that the output flows again.
-      this.child.stdout?.resume();
-      this.child.stderr?.resume();
+      this.pipes?.stdout?.resume();
+      this.pipes?.stderr?.resume();
       setImmediate(() => {
         if (this.flow.held) return; // held again already: the next drain carries on from here
         this.replaying = true;
@@ -308,7 +354,7 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
           // disconnect would, rather than leave the runtime to kill the program when the channel drops.
           broken = true;
           this.emit('log', `The runtime sent a malformed frame (${item.message}); the control channel cannot be read any more, so the program is ended.`);
-          void this.terminate();
+          void this.kill();
           return;
         }
       }
@@ -347,36 +393,17 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
         }
       } else if (message.type === 'event') {
         if (checkingProtocol) checkEvent(message.event as string, message.body);
+        if (message.event === 'output') {
+          const output = message.body as RuntimeEvents['output'];
+          this.emit('output', output.category, output.output);
+        } else if (message.event === 'exiting') {
+          this.program.announceExit((message.body as RuntimeEvents['exiting']).code);
+        }
         this.eventHandlers.emit(message.event as string, message.body);
       }
     } catch (error) {
       this.emit('log', `Protocol fault: ${(error as Error).message}`);
     }
-  }
-}
-
-function tokensMatch(given: string, expected: string): boolean {
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function reencode(messages: Record<string, unknown>[]): Buffer {
-  return Buffer.concat(messages.map((m) => encodeFrame(m)));
-}
-
-/** SIGTERM to the process group, then SIGKILL to whatever ignored it. */
-function endGroup(child: ChildProcess): void {
-  killGroup(child, 'SIGTERM');
-  setTimeout(() => killGroup(child, 'SIGKILL'), TERMINATE_GRACE_MS);
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try { child.kill(signal); } catch { /* already gone */ }
   }
 }
 
@@ -387,7 +414,7 @@ export interface OutputSink {
   once(event: 'drain', listener: () => void): unknown;
 }
 
-/** Whether the adapter holds the program's output back, shared by the connection and watchExit. */
+/** Whether the adapter holds the program's output back, shared by the connection and the program's exit watch. */
 class OutputFlow {
   held = false;
   sink: OutputSink | undefined;
@@ -408,38 +435,18 @@ function checkWorkingDirectory(cwd: string): string | undefined {
   return undefined;
 }
 
-/** The exit of the child, reported once its stdout and stderr have been read to the end (or a deadline passed). */
-function watchExit(child: ChildProcess, flow: OutputFlow): Promise<ProgramExit> {
-  return new Promise((resolve) => {
-    let streamsOpen = 2;
-    let exit: ProgramExit | undefined;
-    let drainTimer: NodeJS.Timeout | undefined;
-    const finish = () => {
-      if (exit && streamsOpen === 0) {
-        if (drainTimer) clearTimeout(drainTimer);
-        resolve(exit);
-      }
-    };
-    for (const stream of [child.stdout, child.stderr]) {
-      stream?.once('close', () => { streamsOpen--; finish(); });
-    }
-    child.once('error', () => { exit = { code: 127, signal: null }; streamsOpen = 0; finish(); });
-    child.once('exit', (code, signal) => {
-      exit = { code: code ?? 128 + signalNumber(signal), signal };
-      // A grandchild may keep the pipes open; don't wait for it forever. While the output is held
-      // back for a slow client, though, what is left in the pipes is the program's: wait for it.
-      const giveUp = () => {
-        if (flow.held) drainTimer = setTimeout(giveUp, OUTPUT_DRAIN_MS);
-        else { streamsOpen = 0; finish(); }
-      };
-      drainTimer = setTimeout(giveUp, OUTPUT_DRAIN_MS);
-      finish();
-    });
-  });
+/** The command line after the interpreter: the runtime, its connection, the program and its arguments. */
+function runtimeArguments(options: RuntimeLaunchOptions, runtimeDir: string, port: number, tokenFile?: string): string[] {
+  const target = options.module !== undefined ? ['-m', options.module] : [options.program!];
+  return [path.join(runtimeDir, 'loopscope', '__main__.py'), '--connect', `127.0.0.1:${port}`,
+    ...(tokenFile ? ['--token-file', tokenFile] : []), ...target, ...options.args];
 }
 
-function signalNumber(signal: NodeJS.Signals | null): number {
-  return signal ? osConstants.signals[signal] ?? 0 : 0;
+/** promise, or a rejection with failure() after ms. */
+function withDeadline<T>(promise: Promise<T>, ms: number, failure: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(failure()), ms); });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 function describeEarlyExit(options: RuntimeLaunchOptions, exit: ProgramExit, said: string): string {

@@ -6,22 +6,37 @@ import {
   StackFrame, StoppedEvent, TerminatedEvent, Thread, ThreadEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { basename } from 'node:path';
+import { ChildOffer, ChildProcessPort } from './childProcesses';
+import { readEnvFile } from './envFile';
 import { checkLaunchArguments } from './launchCheck';
-import { LaunchRequestArguments } from './launchOptions';
+import { LAUNCH_OPTIONS_SCHEMA, LaunchRequestArguments } from './launchOptions';
 import {
   CustomDapRequests, DapEventExtensions, FORWARDED_DAP_REQUESTS, RuntimeEvents, RuntimeRequestName, RuntimeRequests, SourceBreakpoint,
   START_DEFAULTS, TASK_FILTER_DESCRIPTIONS,
   TASK_FILTER_LABELS, TASK_FILTER_VALUES, TaskFilter,
 } from './protocol';
 import { checkDapRequest } from './requestCheck';
-import { launchWithPythonFallback, OutputSink, RuntimeConnection } from './runtimeConnection';
+import { launchWithPythonFallback, OutputSink, RuntimeConnection, RuntimeLaunchOptions, TerminalStarter } from './runtimeConnection';
 
 /** The task filters, offered as exception breakpoint filters. */
 export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FILTER_VALUES.map((filter) => ({
   filter, label: TASK_FILTER_LABELS[filter], description: TASK_FILTER_DESCRIPTIONS[filter], default: false,
 }));
+
+/** How long a graceful end waits for the program when launch.json says nothing (terminateTimeout). */
+const TERMINATE_TIMEOUT_S = LAUNCH_OPTIONS_SCHEMA.properties.terminateTimeout.default;
+/** How long the client gets to answer a reverse request (runInTerminal, startDebugging). */
+const CLIENT_ANSWER_MS = 10_000;
+
+/** A child session's attach configuration (childProcesses.ts): where its child process waits for it. */
+interface ChildProcessAttachment {
+  port: number;
+  token: string;
+}
 
 /** DAP error ids for failures the user can fix. */
 const enum ErrorId {
@@ -48,7 +63,18 @@ export class LoopscopeSession extends DebugSession {
   /** Line breakpoints by file, kept to send again when the runtime connects. */
   private readonly lineBreakpoints = new Map<string, SourceBreakpoint[]>();
   private taskFilters: TaskFilter[] = [];
+  /** The program is being ended (or let go) on purpose: its end is not news to the user. */
   private terminating = false;
+  /** A graceful end under way (terminate): a disconnect during it ends the program at once. */
+  private ending: Promise<unknown> | undefined;
+  /** What the client said it can do in its initialize request. */
+  private client: DebugProtocol.InitializeRequestArguments = { adapterID: '' };
+  /** The launch (or child attach) configuration in force: restart reuses it when given none. */
+  private config: LaunchRequestArguments | undefined;
+  /** The port for the program's child processes (subProcess). */
+  private childPort: ChildProcessPort | undefined;
+  /** This session debugs a child process of another session's program (attach with childProcess). */
+  private isChildSession = false;
   private maxTaskThreads: number = START_DEFAULTS.maxTaskThreads;
   private lastTasksNotListed = 0;
   private lastStoppedThread: number | undefined;
@@ -59,6 +85,8 @@ export class LoopscopeSession extends DebugSession {
   /** The handler of each standard request Loopscope answers (requestCheck.ts has checked its arguments). */
   private readonly handlers: Readonly<Record<string, Handler>> = {
     launch: this.launchRequest,
+    attach: this.attachRequest,
+    restart: this.restartRequest,
     configurationDone: this.configurationDoneRequest,
     setBreakpoints: this.setBreakPointsRequest,
     setFunctionBreakpoints: this.setFunctionBreakPointsRequest,
@@ -128,7 +156,8 @@ export class LoopscopeSession extends DebugSession {
     this.fail(response, ErrorId.Internal, `Loopscope failed to handle "${response.command}": ${message}`);
   }
 
-  protected initializeRequest(response: DebugProtocol.InitializeResponse): void {
+  protected initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
+    this.client = args;
     response.body = {
       supportsConfigurationDoneRequest: true,
       supportsFunctionBreakpoints: true,
@@ -136,6 +165,8 @@ export class LoopscopeSession extends DebugSession {
       supportsHitConditionalBreakpoints: true,
       supportsEvaluateForHovers: true,
       supportsTerminateRequest: true,
+      supportTerminateDebuggee: true,
+      supportsRestartRequest: true,
       supportsLogPoints: true,
       supportsExceptionInfoRequest: true,
       exceptionBreakpointFilters: TASK_FILTERS,
@@ -146,56 +177,180 @@ export class LoopscopeSession extends DebugSession {
   protected async launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchRequestArguments): Promise<void> {
     const problem = checkLaunchArguments(args);
     if (problem) return this.fail(response, ErrorId.BadLaunch, problem);
-    // A relative program is taken from cwd when one is given, else from the adapter's own directory.
-    const program = args.program !== undefined ? path.resolve(args.cwd ?? process.cwd(), args.program) : undefined;
-    const cwd = args.cwd ?? (program ? path.dirname(program) : process.cwd());
+    this.config = args;
+    await this.begin(response, args, 'launch', () => this.startRuntime(args));
+  }
+
+  /** A child session (subProcess): take over the child process the parent session's adapter holds. */
+  protected async attachRequest(response: DebugProtocol.AttachResponse, args: DebugProtocol.AttachRequestArguments): Promise<void> {
+    const child = (args as { childProcess?: Partial<ChildProcessAttachment> }).childProcess;
+    if (!child || typeof child.port !== 'number' || typeof child.token !== 'string') {
+      return this.fail(response, ErrorId.BadLaunch, 'Loopscope attaches only to the child processes of a program it launched ' +
+        '(set "subProcess": true in the launch configuration; each child gets a session of its own). Use "request": "launch".');
+    }
+    const config = args as LaunchRequestArguments;
+    const problem = checkLaunchArguments({ ...config, program: 'child', module: undefined });
+    if (problem) return this.fail(response, ErrorId.BadLaunch, problem);
+    this.config = config;
+    this.isChildSession = true;
+    await this.begin(response, config, 'attachForSuspendedLaunch', async () => {
+      const runtime = await RuntimeConnection.adopt(child.port!, child.token!);
+      await this.openChildPort(config);
+      return runtime;
+    });
+  }
+
+  /** The rest of a launch or attach: the runtime connects, the client configures, the program starts. */
+  private async begin(response: DebugProtocol.Response, config: LaunchRequestArguments,
+    startMethod: DebugProtocol.ProcessEvent['body']['startMethod'], connect: () => Promise<RuntimeConnection>): Promise<void> {
+    let runtime: RuntimeConnection;
     try {
-      this.runtime = await launchWithPythonFallback({
-        python: args.python,
-        program,
-        module: args.module,
-        args: args.args ?? [],
-        cwd,
-        env: args.env ?? {},
-      });
+      runtime = this.runtime = await connect();
     } catch (error) {
       return this.fail(response, ErrorId.BadLaunch, (error as Error).message);
     }
-    this.listen(this.runtime);
-    if (this.clientStream) this.runtime.throttleOutputBy(this.clientStream);
-    // DAP's process event: clients show the program's name and pid (and tests find the process).
-    const processBody: DebugProtocol.ProcessEvent['body'] = {
-      name: program ?? args.module ?? 'python', systemProcessId: this.runtime.pid, isLocalProcess: true, startMethod: 'launch',
-    };
-    this.sendEvent(new Event('process', processBody));
+    this.announce(runtime, startMethod);
     this.sendEvent(new InitializedEvent());
     await this.configured;
+    if (await this.configureAndStart(runtime, config, response)) this.sendResponse(response);
+  }
+
+  /**
+   * restart: end the program as terminate does (its cleanup runs, its output is shown), then launch it
+   * again with the configuration the client sends (or the same one), in this session: breakpoints,
+   * function breakpoints and filters stay. The old program's end is not reported as the session's.
+   */
+  protected async restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): Promise<void> {
+    if (this.isChildSession) {
+      return this.fail(response, ErrorId.Unsupported, 'A child process cannot be restarted on its own: restart the session of the program that started it.');
+    }
+    const config = { ...(this.config ?? {}), ...((args.arguments ?? {}) as LaunchRequestArguments) } as LaunchRequestArguments;
+    const problem = checkLaunchArguments(config);
+    if (problem) return this.fail(response, ErrorId.BadLaunch, problem);
+    const old = this.runtime;
+    this.runtime = undefined; // its events and its end are no longer this session's
+    if (old) {
+      await (this.ending ?? old.terminate(this.terminateTimeoutMs()));
+      this.ending = undefined;
+      if (this.lastStoppedThread !== undefined) this.sendEvent(new ContinuedEvent(this.lastStoppedThread, true));
+    }
+    this.childPort?.close();
+    this.childPort = undefined;
+    this.config = config;
+    this.terminating = false;
     try {
-      await this.runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
-      await this.runtime.request('setTaskFilters', { filters: this.taskFilters });
+      this.runtime = await this.startRuntime(config);
+    } catch (error) {
+      this.fail(response, ErrorId.BadLaunch, (error as Error).message);
+      return this.sendEnded(null);
+    }
+    this.announce(this.runtime, 'launch');
+    if (await this.configureAndStart(this.runtime, config, response)) this.sendResponse(response);
+  }
+
+  /** Start the program as the configuration says: in a terminal or spawned, with its environment file. */
+  private async startRuntime(args: LaunchRequestArguments): Promise<RuntimeConnection> {
+    // A relative program is taken from cwd when one is given, else from the adapter's own directory.
+    const program = args.program !== undefined ? path.resolve(args.cwd ?? process.cwd(), args.program) : undefined;
+    const cwd = args.cwd ?? (program ? path.dirname(program) : process.cwd());
+    const fromFile = args.envFile !== undefined ? readEnvFile(path.resolve(cwd, args.envFile), process.env) : {};
+    const options: Omit<RuntimeLaunchOptions, 'python'> & { python?: string } = {
+      python: args.python, program, module: args.module, args: args.args ?? [], cwd, env: { ...fromFile, ...(args.env ?? {}) },
+    };
+    await this.openChildPort(args);
+    const console = args.console ?? 'internalConsole';
+    if (console !== 'internalConsole') {
+      if (this.client.supportsRunInTerminalRequest) {
+        return RuntimeConnection.launchInTerminal({ ...options, python: args.python ?? 'python3' },
+          this.terminalStarter(console === 'externalTerminal' ? 'external' : 'integrated'), `Loopscope: ${basename(program ?? args.module ?? 'python')}`);
+      }
+      this.sendEvent(new OutputEvent(`[loopscope] This debugger client cannot start a terminal (it does not offer runInTerminal), ` +
+        `so the program runs with "console": "internalConsole": its output is shown here and its input is empty.\n`, 'console'));
+    }
+    const runtime = await launchWithPythonFallback(options);
+    if (this.clientStream) runtime.throttleOutputBy(this.clientStream);
+    return runtime;
+  }
+
+  /** The client's runInTerminal, as runtimeConnection.ts asks for it. */
+  private terminalStarter(kind: 'integrated' | 'external'): TerminalStarter {
+    return (command) => new Promise((resolve, reject) => {
+      const request: DebugProtocol.RunInTerminalRequestArguments = { kind, title: command.title, cwd: command.cwd, args: command.args, env: command.env };
+      this.runInTerminalRequest(request, CLIENT_ANSWER_MS, (answer) => {
+        if (answer.success) resolve();
+        else reject(new Error(answer.message || 'the client refused to start a terminal'));
+      });
+    });
+  }
+
+  /** With subProcess: the port where the program's child processes connect (childProcesses.ts). */
+  private async openChildPort(args: LaunchRequestArguments): Promise<void> {
+    if (!args.subProcess || this.childPort) return;
+    this.childPort = await ChildProcessPort.open((child) => this.offerChild(child),
+      (message) => this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'console')));
+  }
+
+  /** Ask the client for a session for a child process (DAP's startDebugging): resolves false when it has none to give. */
+  private offerChild(child: ChildOffer): Promise<boolean> {
+    if (!this.client.supportsStartDebuggingRequest) return Promise.resolve(false);
+    const inherited: Record<string, unknown> = {};
+    for (const name of CHILD_INHERITS) {
+      const value = (this.config as Record<string, unknown> | undefined)?.[name];
+      if (value !== undefined) inherited[name] = value;
+    }
+    const configuration = {
+      ...inherited, type: 'loopscope', request: 'attach',
+      name: `Child process ${child.hello.pid}: ${child.hello.target ?? 'python'}`,
+      childProcess: { port: child.port, token: child.token } satisfies ChildProcessAttachment,
+    };
+    return new Promise((resolve) => {
+      this.sendRequest('startDebugging', { request: 'attach', configuration }, CLIENT_ANSWER_MS, (answer) => resolve(answer.success));
+    });
+  }
+
+  /** DAP's process event (clients show the program's name and pid, and tests find the process). */
+  private announce(runtime: RuntimeConnection, startMethod: DebugProtocol.ProcessEvent['body']['startMethod']): void {
+    this.listen(runtime);
+    const config = this.config;
+    const name = runtime.hello.target && startMethod !== 'launch' ? runtime.hello.target
+      : config?.program !== undefined ? path.resolve(config.cwd ?? process.cwd(), config.program) : config?.module ?? 'python';
+    const processBody: DebugProtocol.ProcessEvent['body'] = { name, systemProcessId: runtime.pid, isLocalProcess: true, startMethod };
+    this.sendEvent(new Event('process', processBody));
+  }
+
+  /** The configuration requests' breakpoints and filters to the runtime, then start; false once the
+   * response has been failed (and the program ended). */
+  private async configureAndStart(runtime: RuntimeConnection, args: LaunchRequestArguments, response: DebugProtocol.Response): Promise<boolean> {
+    try {
+      await runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
+      await runtime.request('setTaskFilters', { filters: this.taskFilters });
       for (const [path, breakpoints] of this.lineBreakpoints) {
-        const { breakpoints: results } = await this.runtime.request('setBreakpoints', { path, breakpoints });
+        const { breakpoints: results } = await runtime.request('setBreakpoints', { path, breakpoints });
         for (const result of results) {
           this.sendEvent(new BreakpointEvent('changed', { ...result, source: new Source(basename(path), path) } as DebugProtocol.Breakpoint));
         }
       }
-      const start = {
+      const start: RuntimeRequests['start']['arguments'] = {
         stopOnEntry: args.stopOnEntry, maxTaskThreads: args.maxTaskThreads, clock: args.clock, justMyCode: args.justMyCode,
         taskSwitchHistory: args.taskSwitchHistory,
       };
+      if (this.childPort) start.subProcesses = { port: this.childPort.port, key: this.childPort.key };
+      // Output to a terminal is the terminal's; redirectOutput copies it here too.
+      if (args.redirectOutput && (args.console ?? 'internalConsole') !== 'internalConsole' && !runtime.outputComesHere) start.copyOutput = true;
       // Left out, an option takes the runtime's default (START_DEFAULTS), the same as launch.json's.
-      await this.runtime.request('start', Object.fromEntries(Object.entries(start).filter(([, v]) => v !== undefined)));
+      await runtime.request('start', Object.fromEntries(Object.entries(start).filter(([, v]) => v !== undefined)));
       this.maxTaskThreads = args.maxTaskThreads ?? START_DEFAULTS.maxTaskThreads;
     } catch (error) {
       // The program must not live on, held before its start, behind a session that failed.
-      const ended = this.runtime.hasExited;
+      const ended = runtime.hasExited;
       this.terminating = true;
-      await this.runtime.terminate();
-      return this.fail(response, ErrorId.Runtime, ended
+      await runtime.kill();
+      this.fail(response, ErrorId.Runtime, ended
         ? `The program ended before it could start: ${(error as Error).message}`
         : `Loopscope could not start the program, and ended it: ${(error as Error).message}`);
+      return false;
     }
-    this.sendResponse(response);
+    return true;
   }
 
   protected configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
@@ -337,13 +492,32 @@ export class LoopscopeSession extends DebugSession {
     });
   }
 
-  protected async disconnectRequest(response: DebugProtocol.DisconnectResponse): Promise<void> {
-    await this.end();
+  /**
+   * disconnect: the session ends. terminateDebuggee true (the default) ends the program as terminate
+   * does, waiting for it; a disconnect while a terminate is under way (a second Stop) ends it at once.
+   * false lets it run on without Loopscope: its output, if it came here, goes to a file from now on.
+   */
+  protected async disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments): Promise<void> {
+    this.configurationDone();
+    const runtime = this.runtime;
+    if (args.terminateDebuggee === false && runtime && !runtime.hasExited) {
+      this.terminating = true;
+      await this.detach(runtime);
+    } else if (this.ending && runtime) {
+      this.terminating = true;
+      await runtime.kill();
+    } else {
+      await this.end();
+    }
+    this.childPort?.close();
     this.sendResponse(response);
   }
 
-  protected async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
-    await this.end();
+  /** terminate: KeyboardInterrupt in the program's main thread (held loops are released for it), then,
+   * after terminateTimeout, SIGTERM and SIGKILL. Answered once the program has been interrupted; the
+   * exited and terminated events follow when it has ended. */
+  protected terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    if (!this.ending) void this.end();
     this.sendResponse(response);
   }
 
@@ -371,6 +545,7 @@ export class LoopscopeSession extends DebugSession {
     runtime.on('output', (category, text) => this.sendEvent(new OutputEvent(text, category)));
     runtime.on('log', (message) => this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'console')));
     runtime.onEvent('stopped', (body) => {
+      if (this.runtime !== runtime) return;
       this.lastStoppedThread = body.threadId;
       this.sendEvent(stoppedEvent(body));
     });
@@ -385,8 +560,12 @@ export class LoopscopeSession extends DebugSession {
       this.sendEvent(event);
     });
     runtime.whenExited().then((exit) => {
+      if (this.runtime !== runtime) return; // replaced by a restart: its end is not the session's
       if (exit.signal && !this.terminating) {
         this.sendEvent(new OutputEvent(`Program was killed by ${exit.signal}.\n`, 'console'));
+      } else if (exit.code === null) {
+        this.sendEvent(new OutputEvent('[loopscope] The program has ended (how, Loopscope cannot tell: it was not started by the ' +
+          'debugger, and ended without the runtime\'s notice, by os._exit() or a signal).\n', 'console'));
       } else if (!this.terminating) {
         this.sendEvent(new OutputEvent(`[loopscope] Program exited with code ${exit.code}.\n`, 'console'));
       }
@@ -394,17 +573,41 @@ export class LoopscopeSession extends DebugSession {
     });
   }
 
-  private sendEnded(exitCode: number): void {
+  private sendEnded(exitCode: number | null): void {
     if (this.endedSent) return;
     this.endedSent = true;
-    this.sendEvent(new ExitedEvent(exitCode));
+    this.childPort?.close();
+    if (exitCode !== null) this.sendEvent(new ExitedEvent(exitCode));
     this.sendEvent(new TerminatedEvent());
   }
 
-  private async end(): Promise<void> {
+  /** End the program gracefully (terminate); resolves once it is gone. */
+  private end(): Promise<unknown> {
     this.terminating = true;
     this.configurationDone();
-    if (this.runtime) await this.runtime.terminate();
+    if (!this.runtime) return Promise.resolve();
+    this.ending ??= this.runtime.terminate(this.terminateTimeoutMs());
+    return this.ending;
+  }
+
+  private terminateTimeoutMs(): number {
+    return (this.config?.terminateTimeout ?? TERMINATE_TIMEOUT_S) * 1000;
+  }
+
+  /** Let the program run on without Loopscope, and say where its output goes now. */
+  private async detach(runtime: RuntimeConnection): Promise<void> {
+    const outputFile = runtime.outputComesHere
+      ? path.join(os.tmpdir(), `loopscope-${runtime.pid}-${randomBytes(4).toString('hex')}.log`) : undefined;
+    let said: string;
+    try {
+      const problem = await runtime.detach(outputFile);
+      said = `The program (process ${runtime.pid}) runs on without Loopscope.` + (outputFile
+        ? ` Its output goes to ${problem ? `/dev/null: ${problem}` : outputFile} from now on.` : '');
+    } catch (error) {
+      said = `Loopscope could not let the program run on (${(error as Error).message}), so it was ended.`;
+      await runtime.kill();
+    }
+    this.sendEvent(new OutputEvent(`[loopscope] ${said}\n`, 'console'));
   }
 
   private live(): RuntimeConnection {
@@ -438,6 +641,9 @@ export class LoopscopeSession extends DebugSession {
 }
 
 class NotRunning extends Error {}
+
+/** The options a child session takes from its parent's configuration. */
+const CHILD_INHERITS = ['justMyCode', 'clock', 'maxTaskThreads', 'taskSwitchHistory', 'subProcess', 'terminateTimeout', 'redirectOutput', 'console'];
 
 function toRuntimeBreakpoint(bp: DebugProtocol.FunctionBreakpoint) {
   const result: { name: string; condition?: string; hitCondition?: string } = { name: bp.name };

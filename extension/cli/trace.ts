@@ -108,5 +108,5 @@ export async function runTrace(options: TraceOptions): Promise<number> {
   const exit = await runtime.whenExited();
   emit(formatter.onEnd(undefined, undefined));
   emit([`── program exited with code ${exit.code}${exit.signal ? ` (${exit.signal})` : ''} ──`]);
-  return exit.code;
+  return exit.code ?? 1;
 }

@@ -24,6 +24,7 @@ class CommandHandlers:
         self._sources = SourceReader()
         self.started = threading.Event()  # the program may run: started, or detached before it started
         self.start_arguments = {}
+        self.ended_before_start = False
 
     def handle(self, request):
         handler = getattr(self, "on_" + request["command"], None)
@@ -60,7 +61,10 @@ class CommandHandlers:
     def on_terminate(self, _arguments, request):
         self._debugger.close()
         self._channel().send_response(request, {})
-        self.started.set()  # a program still waiting for its start runs into the interrupt at once
+        if not self.started.is_set():
+            self.ended_before_start = True  # none of the program's code has run: launcher.py just exits
+            self.started.set()
+            return _ANSWERS_LATER
         ending.interrupt_main_thread()
         return _ANSWERS_LATER
 

@@ -5,6 +5,7 @@ Python uses; the program's own exit code after that.
 """
 
 import os
+import signal
 import sys
 
 try:
@@ -133,6 +134,9 @@ def main():
             hello.update(nonce=nonce, parentPid=os.getppid())
         channel.start(hello)
         handlers.started.wait()
+        if handlers.ended_before_start:  # terminated while waiting for its start: as if by Ctrl+C before it began
+            _tell_exit(channel, 128 + signal.SIGINT)
+            os._exit(128 + signal.SIGINT)
         if not debugger.closed:
             _start_options(handlers.start_arguments, channel)
     if not debugger.closed:  # detached before it started (a child process no session took): runs plain
