@@ -37,7 +37,8 @@ describe('process control', () => {
         assert.equal(stop.body.reason, 'breakpoint');
         await s.client.terminateRequest({});
         assert.equal((await s.next('exited')).body.exitCode, 130);
-        for (const line of ['worker running', ...CLEANUP_LINES]) assert.match(s.text('stdout'), new RegExp(`${line}\n`), line);
+        // The interrupt lands where the program was held, as Ctrl+C would: the held line may not have run.
+        for (const line of CLEANUP_LINES) assert.match(s.text('stdout'), new RegExp(`${line}\n`), line);
       }));
 
       it('disconnect without terminating leaves the program running unhooked, to its own end', async () => {
