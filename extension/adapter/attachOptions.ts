@@ -15,6 +15,13 @@ export interface LoopscopeAttachOptions {
     /** The file holding the listener's token. Defaults to the file a listener on this machine writes for its port (/tmp/loopscope-UID/listen-PORT.token); for a program elsewhere, copy its token file here (see docs/security.md). */
     tokenFile?: string;
   };
+  /** Set by Loopscope, not by hand: the session of a child process that a program launched with "subProcess" started. The child session takes the child over from its parent session's adapter at this loopback port, proving this one-time token. Such a session also takes the parent's launch options (justMyCode, clock, console, terminateTimeout...). */
+  childProcess?: {
+    /** The parent session's port for child processes. */
+    port: number;
+    /** The one-time adoption token the parent session made for this child. */
+    token: string;
+  };
   /** The gdb to attach with to Python 3.8-3.13 (from 3.14 Loopscope needs none). */
   gdb?: string;
   /** Hold every event loop as soon as Loopscope is in: between two iterations, or inside the callback it is busy running. */
@@ -67,6 +74,28 @@ export const ATTACH_OPTIONS_SCHEMA = {
       },
       "required": [
         "port"
+      ],
+      "additionalProperties": false
+    },
+    "childProcess": {
+      "type": "object",
+      "description": "Set by Loopscope, not by hand: the session of a child process that a program launched with \"subProcess\" started. The child session takes the child over from its parent session's adapter at this loopback port, proving this one-time token. Such a session also takes the parent's launch options (justMyCode, clock, console, terminateTimeout...).",
+      "properties": {
+        "port": {
+          "type": "integer",
+          "description": "The parent session's port for child processes.",
+          "minimum": 1,
+          "maximum": 65535
+        },
+        "token": {
+          "type": "string",
+          "description": "The one-time adoption token the parent session made for this child.",
+          "minLength": 1
+        }
+      },
+      "required": [
+        "port",
+        "token"
       ],
       "additionalProperties": false
     },

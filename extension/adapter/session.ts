@@ -6,12 +6,16 @@ import {
   StackFrame, StoppedEvent, TerminatedEvent, Thread, ThreadEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { basename } from 'node:path';
 import { ATTACH_OPTIONS_SCHEMA, AttachRequestArguments } from './attachOptions';
 import { checkAttachArguments, processIdOf } from './attachCheck';
+import { ChildOffer, ChildProcessPort } from './childProcesses';
+import { readEnvFile } from './envFile';
 import { checkLaunchArguments } from './launchCheck';
-import { LaunchRequestArguments } from './launchOptions';
+import { LAUNCH_OPTIONS_SCHEMA, LaunchRequestArguments } from './launchOptions';
 import { connectToListener } from './listenConnection';
 import { parseLoopBlockedThreshold } from './loopBlockedThreshold';
 import { attachToProcess } from './processAttach';
@@ -22,7 +26,7 @@ import {
 import { checkDapRequest } from './requestCheck';
 import { describeProcess } from './pythonProcess';
 import { ReadOnlyRuntime } from './readOnlyRuntime';
-import { launchWithPythonFallback, OutputSink, RuntimeLink } from './runtimeConnection';
+import { launchWithPythonFallback, OutputSink, RuntimeConnection, RuntimeLaunchOptions, RuntimeLink, TerminalStarter } from './runtimeConnection';
 
 /** The task filters, offered as exception breakpoint filters (those that take a condition say what it means). */
 export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FILTER_VALUES.map((filter) => {
@@ -34,6 +38,15 @@ export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FIL
 });
 
 const DEFAULT_LOOP_BLOCKED_MS: number = ARGUMENT_DEFAULTS.setTaskFilters.loopBlockedMs;
+
+/** How long a graceful end waits for the program when launch.json says nothing (terminateTimeout). */
+const TERMINATE_TIMEOUT_S = LAUNCH_OPTIONS_SCHEMA.properties.terminateTimeout.default;
+/** How long the client gets to answer a reverse request (runInTerminal, startDebugging). */
+const CLIENT_ANSWER_MS = 10_000;
+
+/** What the runtime's start takes from a launch or attach configuration. */
+type StartOptions = Partial<Pick<LaunchRequestArguments, 'stopOnEntry' | 'maxTaskThreads' | 'clock' | 'justMyCode' | 'taskSwitchHistory' |
+  'stepStatistics' | 'loopBlockedWarnings' | 'redirectOutput' | 'console'>>;
 
 /** DAP error ids for failures the user can fix. */
 const enum ErrorId {
@@ -61,7 +74,18 @@ export class LoopscopeSession extends DebugSession {
   private readonly lineBreakpoints = new Map<string, SourceBreakpoint[]>();
   private taskFilters: TaskFilter[] = [];
   private loopBlockedMs: number = DEFAULT_LOOP_BLOCKED_MS;
+  /** The program is being ended (or let go) on purpose: its end is not news to the user. */
   private terminating = false;
+  /** A graceful end under way (terminate): a disconnect during it ends the program at once. */
+  private ending: Promise<unknown> | undefined;
+  /** What the client said it can do in its initialize request. */
+  private client: DebugProtocol.InitializeRequestArguments = { adapterID: '' };
+  /** The launch (or child attach) configuration in force: restart reuses it when given none. */
+  private config: LaunchRequestArguments | undefined;
+  /** The port for the program's child processes (subProcess). */
+  private childPort: ChildProcessPort | undefined;
+  /** This session debugs a child process of another session's program (attach with childProcess). */
+  private isChildSession = false;
   private maxTaskThreads: number = START_DEFAULTS.maxTaskThreads;
   private lastTasksNotListed = 0;
   private lastStoppedThread: number | undefined;
@@ -76,6 +100,7 @@ export class LoopscopeSession extends DebugSession {
   private readonly handlers: Readonly<Record<string, Handler>> = {
     launch: this.launchRequest,
     attach: this.attachRequest,
+    restart: this.restartRequest,
     configurationDone: this.configurationDoneRequest,
     setBreakpoints: this.setBreakPointsRequest,
     setFunctionBreakpoints: this.setFunctionBreakPointsRequest,
@@ -145,7 +170,8 @@ export class LoopscopeSession extends DebugSession {
     this.fail(response, ErrorId.Internal, `Loopscope failed to handle "${response.command}": ${message}`);
   }
 
-  protected initializeRequest(response: DebugProtocol.InitializeResponse): void {
+  protected initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
+    this.client = args;
     response.body = {
       supportsConfigurationDoneRequest: true,
       supportsFunctionBreakpoints: true,
@@ -156,6 +182,7 @@ export class LoopscopeSession extends DebugSession {
       // Stop on an attached session: VS Code then says terminateDebuggee, and the adapter detaches;
       // the extension asks before ending a program Loopscope did not start (endAttachedProgram.ts).
       supportTerminateDebuggee: true,
+      supportsRestartRequest: true,
       supportsLogPoints: true,
       supportsExceptionInfoRequest: true,
       supportsExceptionFilterOptions: true,
@@ -168,73 +195,185 @@ export class LoopscopeSession extends DebugSession {
     if (this.runtime) return this.fail(response, ErrorId.BadLaunch, ONE_PROGRAM);
     const problem = checkLaunchArguments(args);
     if (problem) return this.fail(response, ErrorId.BadLaunch, problem);
-    // A relative program is taken from cwd when one is given, else from the adapter's own directory.
-    const program = args.program !== undefined ? path.resolve(args.cwd ?? process.cwd(), args.program) : undefined;
-    const cwd = args.cwd ?? (program ? path.dirname(program) : process.cwd());
-    try {
-      this.runtime = await launchWithPythonFallback({
-        python: args.python,
-        program,
-        module: args.module,
-        args: args.args ?? [],
-        cwd,
-        env: args.env ?? {},
-      });
-    } catch (error) {
-      return this.fail(response, ErrorId.BadLaunch, (error as Error).message);
-    }
-    this.listen(this.runtime);
-    if (this.clientStream) this.runtime.throttleOutputBy(this.clientStream);
-    // DAP's process event: clients show the program's name and pid (and tests find the process).
-    const processBody: DebugProtocol.ProcessEvent['body'] = {
-      name: program ?? args.module ?? 'python', systemProcessId: this.runtime.pid, isLocalProcess: true, startMethod: 'launch',
-    };
-    this.sendEvent(new Event('process', processBody));
-    await this.configureAndStart(response, args);
+    this.config = args;
+    await this.begin(response, args, 'launch', () => this.startRuntime(args));
   }
 
-  /** Attach to a running program: by process id (processAttach.ts), or to one that listens for Loopscope
-   * (listenConnection.ts). From then on the session is a launched one's, but that it ends by detaching. */
+  /**
+   * attach, in one of three forms (attachCheck.ts): to a running program by process id
+   * (processAttach.ts), to one that listens for Loopscope (listenConnection.ts), or, as a child
+   * session (subProcess), to the child process the parent session's adapter holds for it. From then
+   * on the session is a launched one's, but that a program Loopscope joined ends with a detach.
+   */
   protected async attachRequest(response: DebugProtocol.AttachResponse, args: AttachRequestArguments): Promise<void> {
     if (this.runtime) return this.fail(response, ErrorId.BadLaunch, ONE_PROGRAM);
     const problem = checkAttachArguments(args);
     if (problem) return this.fail(response, ErrorId.BadLaunch, problem);
-    const pid = processIdOf(args.processId);
-    try {
+    const child = args.childProcess;
+    if (child) {
+      const config = args as unknown as LaunchRequestArguments;
+      this.config = config;
+      this.isChildSession = true;
+      return this.begin(response, config, 'attachForSuspendedLaunch', async () => {
+        const runtime = await RuntimeConnection.adopt(child.port, child.token);
+        await this.openChildPort(config);
+        return runtime;
+      });
+    }
+    // An attach holds every loop unless told not to: its own default, declared in attachOptions.json.
+    const start: StartOptions = { ...args, stopOnEntry: args.stopOnEntry ?? ATTACH_OPTIONS_SCHEMA.properties.stopOnEntry.default };
+    await this.begin(response, start, 'attach', async () => {
+      const pid = processIdOf(args.processId);
       if (pid !== undefined) {
         const attached = await attachToProcess({ pid, gdb: args.gdb ?? ATTACH_OPTIONS_SCHEMA.properties.gdb.default });
         this.attached = { pid, local: true };
         if (attached.kind === 'read-only') {
-          this.runtime = await ReadOnlyRuntime.open(pid, attached.facts.python!.join('.'), attached.interpreter);
           this.log(`${attached.why}\nRead-only: Loopscope shows the program's threads, loops and tasks, read from outside as ` +
             '`python -m asyncio pstree` reads them; it cannot hold, step or evaluate anything there. Pause reads them again.');
-        } else {
-          this.runtime = attached.connection;
-          this.log(`Attached to process ${pid} (Python ${attached.facts.python!.join('.')}, ${attached.method}) in ${attached.seconds.toFixed(2)} s.`);
+          return ReadOnlyRuntime.open(pid, attached.facts.python!.join('.'), attached.interpreter);
         }
-      } else {
-        const connect = args.connect!;
-        this.runtime = await connectToListener(connect);
-        this.attached = { pid: this.runtime.hello.pid, local: isLoopback(connect.host ?? ATTACH_OPTIONS_SCHEMA.properties.connect.properties.host.default) };
-        this.log(`Connected to process ${this.runtime.hello.pid} (Python ${this.runtime.hello.python}) listening on ${connect.host ?? '127.0.0.1'}:${connect.port}.`);
+        this.log(`Attached to process ${pid} (Python ${attached.facts.python!.join('.')}, ${attached.method}) in ${attached.seconds.toFixed(2)} s.`);
+        return attached.connection;
       }
+      const connect = args.connect!;
+      const runtime = await connectToListener(connect);
+      this.attached = { pid: runtime.hello.pid, local: isLoopback(connect.host ?? ATTACH_OPTIONS_SCHEMA.properties.connect.properties.host.default) };
+      this.log(`Connected to process ${runtime.hello.pid} (Python ${runtime.hello.python}) listening on ${connect.host ?? '127.0.0.1'}:${connect.port}.`);
+      return runtime;
+    });
+  }
+
+  /** The rest of a launch or attach: the runtime connects, the client configures, the program starts. */
+  private async begin(response: DebugProtocol.Response, config: StartOptions,
+    startMethod: DebugProtocol.ProcessEvent['body']['startMethod'], connect: () => Promise<RuntimeLink>): Promise<void> {
+    let runtime: RuntimeLink;
+    try {
+      runtime = this.runtime = await connect();
     } catch (error) {
       return this.fail(response, ErrorId.BadLaunch, (error as Error).message);
     }
-    this.listen(this.runtime);
-    const processBody: DebugProtocol.ProcessEvent['body'] = {
-      name: this.runtime.hello.executable, systemProcessId: this.attached.pid, isLocalProcess: this.attached.local, startMethod: 'attach',
-    };
-    this.sendEvent(new Event('process', processBody));
-    // An attach holds every loop unless told not to: its own default, declared in attachOptions.json.
-    await this.configureAndStart(response, { ...args, stopOnEntry: args.stopOnEntry ?? ATTACH_OPTIONS_SCHEMA.properties.stopOnEntry.default });
-  }
-
-  /** The configuration sequence, then the runtime's start; the launch or attach answers after it. */
-  private async configureAndStart(response: DebugProtocol.Response, args: Partial<Record<keyof typeof START_DEFAULTS, unknown>>): Promise<void> {
-    const runtime = this.runtime!;
+    this.announce(runtime, startMethod);
     this.sendEvent(new InitializedEvent());
     await this.configured;
+    if (await this.configureAndStart(runtime, config, response)) this.sendResponse(response);
+  }
+
+  /**
+   * restart: end the program as terminate does (its cleanup runs, its output is shown), then launch it
+   * again with the configuration the client sends (or the same one), in this session: breakpoints,
+   * function breakpoints and filters stay. The old program's end is not reported as the session's.
+   */
+  protected async restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): Promise<void> {
+    if (this.isChildSession) {
+      return this.fail(response, ErrorId.Unsupported, 'A child process cannot be restarted on its own: restart the session of the program that started it.');
+    }
+    if (this.attached) {
+      return this.fail(response, ErrorId.Unsupported, 'Loopscope did not start this program, so it cannot start it again: ' +
+        'disconnect (the program runs on) and attach to it again.');
+    }
+    const config = { ...(this.config ?? {}), ...((args.arguments ?? {}) as LaunchRequestArguments) } as LaunchRequestArguments;
+    const problem = checkLaunchArguments(config);
+    if (problem) return this.fail(response, ErrorId.BadLaunch, problem);
+    const old = this.runtime;
+    this.runtime = undefined; // its events and its end are no longer this session's
+    if (old) {
+      await (this.ending ?? old.terminate(this.terminateTimeoutMs()));
+      this.ending = undefined;
+      if (this.lastStoppedThread !== undefined) this.sendEvent(new ContinuedEvent(this.lastStoppedThread, true));
+    }
+    this.childPort?.close();
+    this.childPort = undefined;
+    this.config = config;
+    this.terminating = false;
+    try {
+      this.runtime = await this.startRuntime(config);
+    } catch (error) {
+      this.fail(response, ErrorId.BadLaunch, (error as Error).message);
+      return this.sendEnded(null);
+    }
+    this.announce(this.runtime, 'launch');
+    if (await this.configureAndStart(this.runtime, config, response)) this.sendResponse(response);
+  }
+
+  /** Start the program as the configuration says: in a terminal or spawned, with its environment file. */
+  private async startRuntime(args: LaunchRequestArguments): Promise<RuntimeConnection> {
+    // A relative program is taken from cwd when one is given, else from the adapter's own directory.
+    const program = args.program !== undefined ? path.resolve(args.cwd ?? process.cwd(), args.program) : undefined;
+    const cwd = args.cwd ?? (program ? path.dirname(program) : process.cwd());
+    const fromFile = args.envFile !== undefined ? readEnvFile(path.resolve(cwd, args.envFile), process.env) : {};
+    const options: Omit<RuntimeLaunchOptions, 'python'> & { python?: string } = {
+      python: args.python, program, module: args.module, args: args.args ?? [], cwd, env: { ...fromFile, ...(args.env ?? {}) },
+    };
+    await this.openChildPort(args);
+    const console = args.console ?? 'internalConsole';
+    if (console !== 'internalConsole') {
+      if (this.client.supportsRunInTerminalRequest) {
+        return RuntimeConnection.launchInTerminal({ ...options, python: args.python ?? 'python3' },
+          this.terminalStarter(console === 'externalTerminal' ? 'external' : 'integrated'), `Loopscope: ${basename(program ?? args.module ?? 'python')}`);
+      }
+      this.sendEvent(new OutputEvent(`[loopscope] This debugger client cannot start a terminal (it does not offer runInTerminal), ` +
+        `so the program runs with "console": "internalConsole": its output is shown here and its input is empty.\n`, 'console'));
+    }
+    const runtime = await launchWithPythonFallback(options);
+    if (this.clientStream) runtime.throttleOutputBy(this.clientStream);
+    return runtime;
+  }
+
+  /** The client's runInTerminal, as runtimeConnection.ts asks for it. */
+  private terminalStarter(kind: 'integrated' | 'external'): TerminalStarter {
+    return (command) => new Promise((resolve, reject) => {
+      const request: DebugProtocol.RunInTerminalRequestArguments = { kind, title: command.title, cwd: command.cwd, args: command.args, env: command.env };
+      this.runInTerminalRequest(request, CLIENT_ANSWER_MS, (answer) => {
+        if (answer.success) resolve();
+        else reject(new Error(answer.message || 'the client refused to start a terminal'));
+      });
+    });
+  }
+
+  /** With subProcess: the port where the program's child processes connect (childProcesses.ts). */
+  private async openChildPort(args: LaunchRequestArguments): Promise<void> {
+    if (!args.subProcess || this.childPort) return;
+    this.childPort = await ChildProcessPort.open((child) => this.offerChild(child),
+      (message) => this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'console')));
+  }
+
+  /** Ask the client for a session for a child process (DAP's startDebugging): resolves false when it has none to give. */
+  private offerChild(child: ChildOffer): Promise<boolean> {
+    if (!this.client.supportsStartDebuggingRequest) return Promise.resolve(false);
+    const inherited: Record<string, unknown> = {};
+    for (const name of CHILD_INHERITS) {
+      const value = (this.config as Record<string, unknown> | undefined)?.[name];
+      if (value !== undefined) inherited[name] = value;
+    }
+    const configuration = {
+      ...inherited, type: 'loopscope', request: 'attach',
+      name: `Child process ${child.hello.pid}: ${child.hello.target ?? 'python'}`,
+      childProcess: { port: child.port, token: child.token } satisfies AttachRequestArguments['childProcess'],
+    };
+    return new Promise((resolve) => {
+      this.sendRequest('startDebugging', { request: 'attach', configuration }, CLIENT_ANSWER_MS, (answer) => resolve(answer.success));
+    });
+  }
+
+  /** DAP's process event (clients show the program's name and pid, and tests find the process). */
+  private announce(runtime: RuntimeLink, startMethod: DebugProtocol.ProcessEvent['body']['startMethod']): void {
+    this.listen(runtime);
+    if (this.attached) {
+      const processBody: DebugProtocol.ProcessEvent['body'] = {
+        name: runtime.hello.executable, systemProcessId: this.attached.pid, isLocalProcess: this.attached.local, startMethod,
+      };
+      return this.sendEvent(new Event('process', processBody));
+    }
+    const config = this.config;
+    const name = runtime.hello.target && startMethod !== 'launch' ? runtime.hello.target
+      : config?.program !== undefined ? path.resolve(config.cwd ?? process.cwd(), config.program) : config?.module ?? 'python';
+    const processBody: DebugProtocol.ProcessEvent['body'] = { name, systemProcessId: runtime.pid, isLocalProcess: true, startMethod };
+    this.sendEvent(new Event('process', processBody));
+  }
+
+  /** The configuration requests' breakpoints and filters to the runtime, then start; false once the
+   * response has been failed (and the program ended). */
+  private async configureAndStart(runtime: RuntimeLink, args: StartOptions, response: DebugProtocol.Response): Promise<boolean> {
     try {
       await runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
       await runtime.request('setTaskFilters', { filters: this.taskFilters, loopBlockedMs: this.loopBlockedMs });
@@ -244,28 +383,33 @@ export class LoopscopeSession extends DebugSession {
           this.sendEvent(new BreakpointEvent('changed', { ...result, source: new Source(basename(path), path) } as DebugProtocol.Breakpoint));
         }
       }
-      const start = {
+      const start: RuntimeRequests['start']['arguments'] = {
         stopOnEntry: args.stopOnEntry, maxTaskThreads: args.maxTaskThreads, clock: args.clock, justMyCode: args.justMyCode,
         taskSwitchHistory: args.taskSwitchHistory, stepStatistics: args.stepStatistics, loopBlockedWarnings: args.loopBlockedWarnings,
       };
+      if (this.childPort) start.subProcesses = { port: this.childPort.port, key: this.childPort.key };
+      // Output to a terminal is the terminal's; redirectOutput copies it here too.
+      if (args.redirectOutput && (args.console ?? 'internalConsole') !== 'internalConsole' && !runtime.outputComesHere) start.copyOutput = true;
       // Left out, an option takes the runtime's default (START_DEFAULTS), the same as launch.json's.
-      await runtime.request('start', Object.fromEntries(Object.entries(start).filter(([, v]) => v !== undefined)) as RuntimeRequests['start']['arguments']);
-      this.maxTaskThreads = (args.maxTaskThreads as number | undefined) ?? START_DEFAULTS.maxTaskThreads;
+      await runtime.request('start', Object.fromEntries(Object.entries(start).filter(([, v]) => v !== undefined)));
+      this.maxTaskThreads = args.maxTaskThreads ?? START_DEFAULTS.maxTaskThreads;
     } catch (error) {
       const ended = runtime.hasExited;
       if (this.attached) {
         // Never end a program Loopscope did not start: take everything out of it again.
         await this.detach();
-        return this.fail(response, ErrorId.Runtime, `Loopscope could not start its session and detached: ${(error as Error).message}`);
+        this.fail(response, ErrorId.Runtime, `Loopscope could not start its session and detached: ${(error as Error).message}`);
+        return false;
       }
       // The program must not live on, held before its start, behind a session that failed.
       this.terminating = true;
-      await runtime.terminate();
-      return this.fail(response, ErrorId.Runtime, ended
+      await runtime.kill();
+      this.fail(response, ErrorId.Runtime, ended
         ? `The program ended before it could start: ${(error as Error).message}`
         : `Loopscope could not start the program, and ended it: ${(error as Error).message}`);
+      return false;
     }
-    this.sendResponse(response);
+    return true;
   }
 
   protected configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
@@ -429,23 +573,37 @@ export class LoopscopeSession extends DebugSession {
     });
   }
 
+  /**
+   * disconnect: the session ends. A program Loopscope attached to is detached from and runs on
+   * (terminateDebuggee true is not Loopscope's to do to it: the extension asks its user first,
+   * endAttachedProgram.ts). A launched one: terminateDebuggee true (the default) ends it as terminate
+   * does, waiting for it; a disconnect while a terminate is under way (a second Stop) ends it at once;
+   * false lets it run on without Loopscope, its output, if it came here, going to a file from now on.
+   */
   protected async disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments): Promise<void> {
+    this.configurationDone();
+    const runtime = this.runtime;
     if (this.attached) {
       await this.detach(args.terminateDebuggee === true);
+    } else if (args.terminateDebuggee === false && runtime && !runtime.hasExited) {
+      await this.detach();
+    } else if (this.ending && runtime) {
+      this.terminating = true;
+      await runtime.kill();
     } else {
       await this.end();
     }
+    this.childPort?.close();
     this.sendResponse(response);
   }
 
-  /** Ends a program Loopscope started. One it attached to is left running: the client asks its user
-   * before ending it (extension/commands/endAttachedProgram.ts). */
+  /** terminate: KeyboardInterrupt in the program's main thread (held loops are released for it), then,
+   * after terminateTimeout, SIGTERM and SIGKILL. Answered once the program has been interrupted; the
+   * exited and terminated events follow when it has ended. A program Loopscope attached to is left
+   * running: detached from (the client asks its user before ending it, endAttachedProgram.ts). */
   protected async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
-    if (this.attached) {
-      await this.detach(true);
-    } else {
-      await this.end();
-    }
+    if (this.attached) await this.detach(true);
+    else if (!this.ending) void this.end();
     this.sendResponse(response);
   }
 
@@ -473,6 +631,7 @@ export class LoopscopeSession extends DebugSession {
     runtime.on('output', (category, text) => this.sendEvent(new OutputEvent(text, category)));
     runtime.on('log', (message) => this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'console')));
     runtime.onEvent('stopped', (body) => {
+      if (this.runtime !== runtime) return;
       this.lastStoppedThread = body.threadId;
       this.sendEvent(stoppedEvent(body));
     });
@@ -496,6 +655,7 @@ export class LoopscopeSession extends DebugSession {
       this.sendEvent(event);
     });
     runtime.whenExited().then(async (exit) => {
+      if (this.runtime !== runtime) return; // replaced by a restart: its end is not the session's
       if (exit.connectionOnly) {
         if (!this.terminating) await this.tellConnectionLost();
         this.sendEnded(0);
@@ -503,6 +663,9 @@ export class LoopscopeSession extends DebugSession {
       }
       if (exit.signal && !this.terminating) {
         this.sendEvent(new OutputEvent(`Program was killed by ${exit.signal}.\n`, 'console'));
+      } else if (exit.code === null) {
+        this.sendEvent(new OutputEvent('[loopscope] The program has ended (how, Loopscope cannot tell: it was not started by the ' +
+          'debugger, and ended without the runtime\'s notice, by os._exit() or a signal).\n', 'console'));
       } else if (!this.terminating) {
         this.sendEvent(new OutputEvent(`[loopscope] Program exited with code ${exit.code}.\n`, 'console'));
       }
@@ -522,40 +685,63 @@ export class LoopscopeSession extends DebugSession {
     else this.log(`The connection to process ${pid} closed; Loopscope is no longer attached to it.`);
   }
 
-  private sendEnded(exitCode: number): void {
+  private sendEnded(exitCode: number | null): void {
     if (this.endedSent) return;
     this.endedSent = true;
-    this.sendEvent(new ExitedEvent(exitCode));
+    this.childPort?.close();
+    if (exitCode !== null) this.sendEvent(new ExitedEvent(exitCode));
     this.sendEvent(new TerminatedEvent());
   }
 
-  private async end(): Promise<void> {
+  /** End the program gracefully (terminate); resolves once it is gone. */
+  private end(): Promise<unknown> {
     this.terminating = true;
     this.configurationDone();
-    if (this.runtime) await this.runtime.terminate();
+    if (!this.runtime) return Promise.resolve();
+    this.ending ??= this.runtime.terminate(this.terminateTimeoutMs());
+    return this.ending;
   }
 
-  /** Leave an attached program as it was (the runtime's detach), then end the session. asked: the
-   * client wanted the program ended, which Loopscope does not do to a program it did not start. */
+  private terminateTimeoutMs(): number {
+    return (this.config?.terminateTimeout ?? TERMINATE_TIMEOUT_S) * 1000;
+  }
+
+  /**
+   * Let the program run on without Loopscope (the runtime's detach): an attached one as it was, the
+   * session then over; a launched one (disconnect with terminateDebuggee false) with its output, if it
+   * came here, going to a file from now on. asked: the client wanted an attached program ended, which
+   * Loopscope does not do to a program it did not start.
+   */
   private async detach(asked = false): Promise<void> {
     const runtime = this.runtime;
     this.configurationDone();
     if (!runtime || this.detaching) return;
     this.detaching = true;
     this.terminating = true;
-    const pid = this.attached?.pid;
+    const attached = this.attached;
+    const pid = attached?.pid ?? runtime.pid;
     if (!runtime.hasExited) {
+      const outputFile = !attached && runtime.outputComesHere
+        ? path.join(os.tmpdir(), `loopscope-${pid}-${randomBytes(4).toString('hex')}.log`) : undefined;
       try {
-        const answer = await withDeadline(runtime.request('detach', {}), DETACH_DEADLINE_MS);
-        for (const note of answer?.notes ?? []) this.log(note);
-        this.log(`Detached from process ${pid}${asked ? ', which Loopscope did not start, so it was not ended' : ''}; it runs on without Loopscope.`);
+        const answer = await runtime.detach(outputFile);
+        for (const note of answer.notes ?? []) this.log(note);
+        this.log(attached
+          ? `Detached from process ${pid}${asked ? ', which Loopscope did not start, so it was not ended' : ''}; it runs on without Loopscope.`
+          : `The program (process ${pid}) runs on without Loopscope.` + (outputFile
+            ? ` Its output goes to ${answer.problem ? `/dev/null: ${answer.problem}` : outputFile} from now on.` : ''));
       } catch (error) {
-        this.log(`Detaching from process ${pid} failed: ${(error as Error).message}. It runs on; Loopscope's runtime in it ` +
-          'detaches by itself when this connection closes.');
+        if (attached) {
+          this.log(`Detaching from process ${pid} failed: ${(error as Error).message}. It runs on; Loopscope's runtime in it ` +
+            'detaches by itself when this connection closes.');
+          await runtime.kill(); // the connection only: the program is not Loopscope's to end
+        } else {
+          this.log(`Loopscope could not let the program run on (${(error as Error).message}), so it was ended.`);
+          await runtime.kill();
+        }
       }
     }
-    await runtime.terminate(); // the connection only: the program is not Loopscope's to end
-    this.sendEnded(0);
+    if (attached) this.sendEnded(0);
   }
 
   private log(message: string): void {
@@ -598,19 +784,12 @@ const ONE_PROGRAM = 'A Loopscope session debugs one program, and this one has it
 
 /** How long an attached program whose connection closed gets to be seen gone before it is said to live on. */
 const EXIT_GRACE_MS = 1_000;
-/** How long a detach may take: VS Code gives up on disconnect after 2 s. */
-const DETACH_DEADLINE_MS = 1_800;
-
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
-    work.then((value) => { clearTimeout(timer); resolve(value); }, (error) => { clearTimeout(timer); reject(error); });
-  });
-}
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
+/** The options a child session takes from its parent's configuration. */
+const CHILD_INHERITS = ['justMyCode', 'clock', 'maxTaskThreads', 'taskSwitchHistory', 'subProcess', 'terminateTimeout', 'redirectOutput', 'console'];
 
 function toRuntimeBreakpoint(bp: DebugProtocol.FunctionBreakpoint) {
   const result: { name: string; condition?: string; hitCondition?: string } = { name: bp.name };

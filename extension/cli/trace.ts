@@ -124,7 +124,7 @@ export async function runTrace(options: TraceOptions): Promise<number> {
   const exit = await runtime.whenExited();
   emit(formatter.onEnd(undefined, undefined));
   emit([`── program exited with code ${exit.code}${exit.signal ? ` (${exit.signal})` : ''} ──`]);
-  return exit.code;
+  return exit.code ?? 1;
 }
 
 /** --lint / --timeline: the program runs at full speed; what Loopscope found is printed at its end. */
@@ -151,5 +151,5 @@ async function runFreely(runtime: RuntimeConnection, options: TraceOptions, emit
       : '── no timeline: the program ended before Loopscope could write it (os._exit or a signal) ──']);
   }
   emit([`── program exited with code ${exit.code}${exit.signal ? ` (${exit.signal})` : ''} ──`]);
-  return exit.code;
+  return exit.code ?? 1;
 }
