@@ -298,7 +298,7 @@ emit('docs/protocol.md', doc.slice(0, begin) + reference + doc.slice(end + '<!--
 // DAP's JSON schema types every number in these requests' arguments (ids, lines, columns, counts)
 // as an integer; the declarations say `number`, so numbers are checked as integers here.
 /** The standard DAP requests Loopscope answers (advertised by its initialize response, or always sent). */
-const DAP_HANDLED = ['initialize', 'launch', 'attach', 'configurationDone', 'setBreakpoints', 'setFunctionBreakpoints',
+const DAP_HANDLED = ['initialize', 'launch', 'attach', 'restart', 'configurationDone', 'setBreakpoints', 'setFunctionBreakpoints',
   'setExceptionBreakpoints', 'exceptionInfo', 'threads', 'continue', 'next', 'stepIn', 'stepOut', 'pause', 'stackTrace',
   'scopes', 'variables', 'evaluate', 'setVariable', 'setExpression', 'completions', 'disconnect', 'terminate', 'stepBack',
   'reverseContinue'];

@@ -1,12 +1,23 @@
 // Checks an attach configuration (extension/attachOptions.json's schema) and says, in launch.json's
-// terms, what to change: one of "processId" and "connect", a process id that is a number.
+// terms, what to change. It has three forms: "processId" (attach to a running program), "connect" (a
+// program that listens for Loopscope) and "childProcess" (the session of a child process of a
+// launched program, made by Loopscope, which also carries the parent's launch options); exactly one.
 import { ATTACH_OPTIONS_SCHEMA } from './attachOptions';
-import { checkOptions } from './launchCheck';
+import { checkLaunchArguments, checkOptions } from './launchCheck';
 import { Schema } from './schemaCheck';
 
 /** A readable complaint about attach arguments, or undefined when they are usable. */
 export function checkAttachArguments(args: object): string | undefined {
   const given = args as Record<string, unknown>;
+  if (given.childProcess !== undefined && (given.processId !== undefined || given.connect !== undefined)) {
+    return '"childProcess" is set by Loopscope for the session of a child process; it does not go with ' +
+      `${given.processId !== undefined ? '"processId"' : '"connect"'}. Remove one of them from launch.json.`;
+  }
+  if (given.childProcess !== undefined) {
+    const problem = checkOptions(given, { childProcess: ATTACH_OPTIONS_SCHEMA.properties.childProcess as unknown as Schema });
+    // The parent's launch options it carries are checked as a launch's (no program: the child has its own).
+    return problem ?? checkLaunchArguments({ ...given, program: 'child', module: undefined });
+  }
   if (given.processId === undefined && given.connect === undefined) {
     return 'Say what to attach to: set "processId" (a process id, or "${command:pickProcess}" to pick one) or "connect" ' +
       '(the host and port of a program started with `python -m loopscope --listen`) in launch.json.';

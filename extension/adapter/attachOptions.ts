@@ -35,6 +35,13 @@ export interface LoopscopeAttachOptions {
   loopBlockedWarnings?: boolean;
   /** What runs while the Debug Console or a watch awaits an expression (`await fetch(3)`): only what the expression needs, the program's other tasks staying held, or the whole loop. */
   consoleAwait?: "holdOthers" | "runLoop";
+  /** Set by Loopscope, not by hand: the session of a child process that a program launched with "subProcess" started. The child session takes the child over from its parent session's adapter at this loopback port, proving this one-time token. Such a session also takes the parent's launch options (justMyCode, clock, console, terminateTimeout...). */
+  childProcess?: {
+    /** The parent session's port for child processes. */
+    port: number;
+    /** The one-time adoption token the parent session made for this child. */
+    token: string;
+  };
 }
 
 export type AttachRequestArguments = DebugProtocol.AttachRequestArguments & LoopscopeAttachOptions;
@@ -163,6 +170,28 @@ export const ATTACH_OPTIONS_SCHEMA = {
       ],
       "default": "holdOthers",
       "description": "What runs while the Debug Console or a watch awaits an expression (`await fetch(3)`): only what the expression needs, the program's other tasks staying held, or the whole loop."
+    },
+    "childProcess": {
+      "type": "object",
+      "description": "Set by Loopscope, not by hand: the session of a child process that a program launched with \"subProcess\" started. The child session takes the child over from its parent session's adapter at this loopback port, proving this one-time token. Such a session also takes the parent's launch options (justMyCode, clock, console, terminateTimeout...).",
+      "properties": {
+        "port": {
+          "type": "integer",
+          "description": "The parent session's port for child processes.",
+          "minimum": 1,
+          "maximum": 65535
+        },
+        "token": {
+          "type": "string",
+          "description": "The one-time adoption token the parent session made for this child.",
+          "minLength": 1
+        }
+      },
+      "required": [
+        "port",
+        "token"
+      ],
+      "additionalProperties": false
     }
   }
 } as const;

@@ -25,6 +25,12 @@ export const DAP_REQUESTS: Readonly<Record<string, { argumentsRequired: boolean;
       "$ref": "AttachRequestArguments"
     }
   },
+  "restart": {
+    "argumentsRequired": false,
+    "arguments": {
+      "$ref": "RestartArguments"
+    }
+  },
   "configurationDone": {
     "argumentsRequired": false,
     "arguments": {
@@ -233,6 +239,12 @@ export const DAP_DEFINITIONS: Readonly<Record<string, Schema>> = {
     "type": "object",
     "properties": {
       "__restart": {}
+    }
+  },
+  "RestartArguments": {
+    "type": "object",
+    "properties": {
+      "arguments": {}
     }
   },
   "ConfigurationDoneArguments": {

@@ -13,6 +13,10 @@ export function checkLaunchArguments(args: object): string | undefined {
   if (given.program !== undefined && given.module !== undefined) {
     return 'Set either "program" or "module" in launch.json, not both.';
   }
+  if (given.sudo === true) {
+    return 'Loopscope does not run programs with sudo ("sudo": true in launch.json): it runs the program as the user the ' +
+      'debugger runs as. Remove "sudo", and start VS Code (or the adapter) as the user the program needs.';
+  }
   return checkOptions(given, LAUNCH_OPTIONS_SCHEMA.properties as unknown as Record<string, Schema>);
 }
 

@@ -45,6 +45,18 @@ export interface LoopscopeLaunchOptions {
     seed: number;
     jitter?: number;
   };
+  /** Path of a file of environment variables (one NAME=value a line, as the Python extension reads .env files: quotes stripped, \n in quotes is a newline, lines that are not NAME=value ignored, ${NAME} and ${env:NAME} replaced by an earlier line's value or the environment's). `env` wins over it. A relative path is taken from `cwd`. */
+  envFile?: string;
+  /** Where the program's input and output go. A client that cannot start terminals (no runInTerminal) runs it with internalConsole, and says so. */
+  console?: "internalConsole" | "integratedTerminal" | "externalTerminal";
+  /** With a terminal `console`: also show in the Debug Console what the program writes to sys.stdout and sys.stderr. With internalConsole the output always goes to the Debug Console. */
+  redirectOutput?: boolean;
+  /** Seconds the program gets to clean up when you stop it: Stop raises KeyboardInterrupt in its main thread first (finally blocks and asyncio.run's cancellation of tasks run), and ends it with SIGTERM, then SIGKILL, if it is still running after this long. 0 ends it at once. */
+  terminateTimeout?: number;
+  /** Debug the Python child processes the program starts with its own interpreter (subprocess, asyncio's subprocesses, multiprocessing's spawn method) too, each in a session of its own. */
+  subProcess?: boolean;
+  /** Not supported: Loopscope runs the program as the user the debugger runs as. `true` is refused. */
+  sudo?: boolean;
 }
 
 export type LaunchRequestArguments = DebugProtocol.LaunchRequestArguments & LoopscopeLaunchOptions;
@@ -205,6 +217,47 @@ export const LAUNCH_OPTIONS_SCHEMA = {
       ],
       "additionalProperties": false,
       "description": "Debug one run of `loopscope explore`: {\"seed\": S} perturbs the schedule as explore's run with seed S did (timers a little late, ready descriptors and tasks woken by different sources in another order), so a failure explore found can be watched as it happens. To replay the failing run exactly, use \"replay\" with the recording explore kept."
+    },
+    "envFile": {
+      "type": "string",
+      "minLength": 1,
+      "description": "Path of a file of environment variables (one NAME=value a line, as the Python extension reads .env files: quotes stripped, \\n in quotes is a newline, lines that are not NAME=value ignored, ${NAME} and ${env:NAME} replaced by an earlier line's value or the environment's). `env` wins over it. A relative path is taken from `cwd`."
+    },
+    "console": {
+      "type": "string",
+      "enum": [
+        "internalConsole",
+        "integratedTerminal",
+        "externalTerminal"
+      ],
+      "enumDescriptions": [
+        "The Debug Console: output there, in step with the stops; no input (stdin is empty).",
+        "VS Code's integrated terminal: the program's stdin, stdout and stderr are the terminal's.",
+        "An external terminal window: the program's stdin, stdout and stderr are its."
+      ],
+      "description": "Where the program's input and output go. A client that cannot start terminals (no runInTerminal) runs it with internalConsole, and says so.",
+      "default": "internalConsole"
+    },
+    "redirectOutput": {
+      "type": "boolean",
+      "description": "With a terminal `console`: also show in the Debug Console what the program writes to sys.stdout and sys.stderr. With internalConsole the output always goes to the Debug Console.",
+      "default": false
+    },
+    "terminateTimeout": {
+      "type": "number",
+      "minimum": 0,
+      "default": 5,
+      "description": "Seconds the program gets to clean up when you stop it: Stop raises KeyboardInterrupt in its main thread first (finally blocks and asyncio.run's cancellation of tasks run), and ends it with SIGTERM, then SIGKILL, if it is still running after this long. 0 ends it at once."
+    },
+    "subProcess": {
+      "type": "boolean",
+      "default": false,
+      "description": "Debug the Python child processes the program starts with its own interpreter (subprocess, asyncio's subprocesses, multiprocessing's spawn method) too, each in a session of its own."
+    },
+    "sudo": {
+      "type": "boolean",
+      "default": false,
+      "description": "Not supported: Loopscope runs the program as the user the debugger runs as. `true` is refused."
     }
   }
 } as const;

@@ -1,12 +1,13 @@
 // Connecting to a program that listens for Loopscope (`python -m loopscope --listen`, or
 // loopscope.listen() inside it): the adapter speaks first, with the listener's token read from the
-// token file only the listener's user can read (docs/security.md), and takes the runtime's hello.
+// token file only the listener's user can read (docs/security.md), and takes the runtime's hello
+// (proved as every first frame is: runtimeListener.ts's proveHello).
 import { readFileSync, statSync } from 'node:fs';
 import * as net from 'node:net';
-import { encodeFrame, FrameDecoder } from './framing';
+import { encodeFrame } from './framing';
 import { ATTACH_FILES, ClientHello, Hello, PROTOCOL_VERSION } from './protocol';
 import { LaunchError, RuntimeConnection } from './runtimeConnection';
-import { HELLO_DEADLINE_MS, MAX_HELLO_BYTES, reencode, tokensMatch } from './runtimeListener';
+import { HELLO_DEADLINE_MS, proveHello, tokensMatch } from './runtimeListener';
 import { checkHello, checkingProtocol } from './schemaCheck';
 
 export interface ListenerAddress {
@@ -58,33 +59,25 @@ export async function connectToListener(address: ListenerAddress): Promise<Runti
   const hello: ClientHello = { type: 'hello', token, protocolVersion: PROTOCOL_VERSION };
   socket.write(encodeFrame(hello));
   const proven = await new Promise<{ hello: Hello; leftover: Buffer }>((resolve, reject) => {
-    const decoder = new FrameDecoder(MAX_HELLO_BYTES);
-    const fail = (message: string) => { clearTimeout(timer); socket.destroy(); reject(new LaunchError(message)); };
-    const timer = setTimeout(() => fail(`The program at ${where} did not answer within ${HELLO_DEADLINE_MS / 1000} s.`), HELLO_DEADLINE_MS);
-    socket.once('close', () => fail(`The program at ${where} closed the connection: it refused the token (a token is good for one ` +
-      'session; the listener writes a new one after each) or is already debugged.'));
-    socket.on('data', function onData(chunk: Buffer) {
-      let messages: Record<string, unknown>[];
-      try {
-        messages = decoder.feed(chunk);
-      } catch (error) {
-        return fail(`The program at ${where} does not speak Loopscope's protocol: ${(error as Error).message}`);
-      }
-      if (messages.length === 0) return;
-      const first = messages[0];
+    const fail = (message: string) => { socket.destroy(); reject(new LaunchError(message)); };
+    const closed = () => fail(`The program at ${where} closed the connection: it refused the token (a token is good for one ` +
+      'session; the listener writes a new one after each) or is already debugged.');
+    socket.once('close', closed);
+    proveHello(socket, (first) => {
       if (first.type !== 'hello' || typeof first.token !== 'string' || !tokensMatch(first.token, token)) {
-        return fail(`The program at ${where} answered without proving it holds the token.`);
+        return `The program at ${where} answered without proving it holds the token.`;
       }
       if (first.protocolVersion !== PROTOCOL_VERSION) {
-        return fail(`The Loopscope runtime at ${where} speaks protocol ${first.protocolVersion}, this adapter ${PROTOCOL_VERSION}.`);
+        return `The Loopscope runtime at ${where} speaks protocol ${first.protocolVersion}, this adapter ${PROTOCOL_VERSION}.`;
       }
-      if (typeof first.refusal === 'string') return fail(first.refusal);
+      if (typeof first.refusal === 'string') return first.refusal;
       if (checkingProtocol) checkHello(first);
-      clearTimeout(timer);
-      socket.removeAllListeners('close');
-      socket.off('data', onData);
-      resolve({ hello: first as unknown as Hello, leftover: reencode(messages.slice(1)) });
-    });
+      return undefined;
+    }, (accepted) => {
+      socket.off('close', closed);
+      resolve({ hello: accepted.hello as unknown as Hello, leftover: accepted.leftover });
+    }, (why, fault) => fail(fault === 'deadline' ? `The program at ${where} did not answer within ${HELLO_DEADLINE_MS / 1000} s.`
+      : fault === 'frame' ? `The program at ${where} does not speak Loopscope's protocol: ${why}` : why));
   });
   return RuntimeConnection.attached(socket, proven.hello, proven.leftover);
 }

@@ -668,6 +668,12 @@ export type Hello = {
   refusal?: string;
   /** The runtime joined a program that was already running (attach or listen mode): the session ends with detach, which leaves the program running. */
   attached?: boolean;
+  /** Only from a child process the program started (subProcesses): the one-time nonce its token was made from. */
+  nonce?: string;
+  /** Only from a child process: the pid of the process that started it. */
+  parentPid?: number;
+  /** What the process runs, as a short text for the user: a script's path, '-m module' or '-c'. */
+  target?: string;
 };
 
 export interface RuntimeRequests {
@@ -717,6 +723,13 @@ export interface RuntimeRequests {
         seed: number;
         jitter?: number;
       };
+      /** Debug child Python processes the program starts with sys.executable: each is started under the runtime, connects to this loopback port and proves itself with HMAC-SHA256(key, nonce) for a nonce of its own. */
+      subProcesses?: {
+        port: number;
+        key: string;
+      };
+      /** Also send what the program writes to sys.stdout and sys.stderr as output events (redirectOutput, when its output goes to a terminal). Not a launch option's: left out, false. */
+      copyOutput?: boolean;
     }; body: Record<string, never> };
   /** One thread per live event loop, then one per live task (at most maxTaskThreads tasks). */
   threads: { arguments: Record<string, never>; body: {
@@ -808,10 +821,15 @@ export interface RuntimeRequests {
   exitReport: { arguments: {
       timeline: boolean;
     }; body: Record<string, never> };
-  /** End an attached session and leave the program running as it was without Loopscope: held loops run on, and every hook, trace function, monitoring tool, signal handler, thread and socket of Loopscope's goes. The runtime answers once that is done, then closes the connection. Launched programs refuse it (the adapter ends them instead). */
-  detach: { arguments: Record<string, never>; body: {
+  /** End the session and leave the program running as it was without Loopscope: held loops run on, and every hook, trace function, monitoring tool, signal handler, thread and socket of Loopscope's goes. The runtime answers once that is done, then closes the connection, which does not end the program. For an attached program this is how the session ends; for a launched one (disconnect with terminateDebuggee false) outputFile names a new file its stdout and stderr go to from now on, since the adapter's pipes are about to close. */
+  detach: { arguments: {
+      /** A launched program's stdout and stderr go to this new file from now on. */
+      outputFile?: string;
+    }; body: {
       /** What could not be put back, for the user (a loop that stayed busy in a callback, and so on). */
       notes?: string[];
+      /** Why outputFile could not be used; the output then goes to /dev/null. */
+      problem?: string;
     } };
   /** Give a variable a new value: a local of any frame (a suspended task's too), a global, an item of a list or dict, an attribute. value is an expression, evaluated in the frame the variable was reached from. */
   setVariable: { arguments: {
@@ -834,6 +852,8 @@ export interface RuntimeRequests {
       /** The end of text that each target replaces. */
       fragment: string;
     } };
+  /** End the program as Ctrl+C would: every held loop is released, Loopscope's hooks and tracing are taken out, and KeyboardInterrupt is raised in the main thread (SIGINT), so that finally blocks and asyncio.run's cancellation of tasks run. Answered once the signal is sent; the adapter ends the program hard if it has not exited within terminateTimeout. Refused by an attached program: Loopscope does not end a program it did not start (the adapter detaches instead). */
+  terminate: { arguments: Record<string, never>; body: Record<string, never> };
 }
 
 export interface RuntimeEvents {
@@ -899,6 +919,15 @@ export interface RuntimeEvents {
   lint: Lint;
   /** The timeline as the program exits (exitReport). */
   timeline: Timeline;
+  /** The program is ending with this exit code (128 + n when it ends by signal n, as after an uncaught KeyboardInterrupt). Sent as Python begins to shut down; not after os._exit() or a fatal signal. The adapter reports it when the program is not its own child (a terminal, a child process). */
+  exiting: {
+    code: number;
+  };
+  /** What the program wrote to sys.stdout or sys.stderr, copied (copyOutput). */
+  output: {
+    category: "stdout" | "stderr";
+    output: string;
+  };
 }
 
 export type RuntimeRequestName = keyof RuntimeRequests;

@@ -62,9 +62,23 @@ export class ReadOnlyRuntime extends EventEmitter<RuntimeConnectionEvents> imple
     return this.exited;
   }
 
+  /** Nothing of Loopscope's is in the program: ending the session only stops reading it. */
   async terminate(): Promise<ProgramExit> {
+    return this.kill();
+  }
+
+  async kill(): Promise<ProgramExit> {
     this.endNow();
     return this.exited;
+  }
+
+  async detach(): Promise<RuntimeRequests['detach']['body']> {
+    this.endNow();
+    return {};
+  }
+
+  get outputComesHere(): boolean {
+    return false; // the program's output is its own
   }
 
   throttleOutputBy(): void {

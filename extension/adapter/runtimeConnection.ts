@@ -1,24 +1,30 @@
-// The link to the Python runtime: spawns `python -u .../loopscope/__main__.py --connect ...` (or,
-// attaching, waits for a runtime that processAttach.ts got into a running program, or connects to a
-// listening one: listenConnection.ts), accepts its one authenticated connection on loopback, and
-// turns frames into typed requests and events. Knows nothing of DAP; the debug session and the
-// `loopscope trace` CLI both drive it.
+// The link to the Python runtime: starts `python .../loopscope/__main__.py --connect ...` (spawned, or
+// in a terminal the client opens), accepts its one authenticated connection on loopback (or adopts a
+// child process's, runtimeListener.ts and childProcesses.ts; or, attaching, takes the connection of a
+// runtime that processAttach.ts got into a running program or that listenConnection.ts reached), turns
+// frames into typed requests and events, and ends the program or lets it go. Knows nothing of DAP; the
+// debug session and the `loopscope trace` CLI both drive it.
 import { ChildProcess, spawn } from 'node:child_process';
-import { EventEmitter } from 'node:events';
-import { existsSync, statSync } from 'node:fs';
+import { EventEmitter, once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { constants as osConstants } from 'node:os';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { encodeFrame, FrameDecoder, FrameError } from './framing';
+import { AttachedProgram, KILL_GRACE_MS, ProgramExit, ProgramProcess, RemoteProgram, SpawnedProgram } from './programProcess';
 import { Hello, RuntimeEventName, RuntimeEvents, RuntimeRequestName, RuntimeRequests } from './protocol';
-import { RuntimeListener } from './runtimeListener';
+import { proveHello, ProvenRuntime, RuntimeListener, RuntimeRefused } from './runtimeListener';
 import { checkEvent, checkingProtocol, checkRequest, checkResponse } from './schemaCheck';
+
+export type { ProgramExit } from './programProcess';
 
 const CONNECT_DEADLINE_MS = 30_000;
 /** Output the adapter lets wait for its client before it stops reading the program's (back-pressure). */
 const OUTPUT_BACKLOG_BYTES = 1 << 20;
-const TERMINATE_GRACE_MS = 2_000;
+/** How long the runtime gets to answer a terminate or detach request (VS Code gives up on a disconnect after 2 s). */
+const ANSWER_DEADLINE_MS = 1_800;
+/** After a detach, how long the adapter keeps reading what the program wrote to its pipes before. */
 const OUTPUT_DRAIN_MS = 1_000;
 
 export interface RuntimeLaunchOptions {
@@ -35,17 +41,11 @@ export interface RuntimeLaunchOptions {
 /** A launch that failed before the program ran; message says what to do. */
 export class LaunchError extends Error {}
 
-export interface ProgramExit {
-  /** The exit code, or 128 + signal number when a signal ended the program. */
-  code: number;
-  signal: NodeJS.Signals | null;
-  /** An attached program: its connection closed; whether it exited, and how, is not known here. */
-  connectionOnly?: boolean;
-}
+/** Starts a command in a terminal for the adapter (the DAP client's runInTerminal); resolves once started. */
+export type TerminalStarter = (command: { args: string[]; cwd: string; env: Record<string, string | null>; title: string }) => Promise<void>;
 
 export interface RuntimeConnectionEvents {
   output: [category: 'stdout' | 'stderr', text: string];
-  exit: [exit: ProgramExit];
   /** Something Loopscope itself wants the user to know (refused connections, protocol faults). */
   log: [message: string];
 }
@@ -58,10 +58,14 @@ export interface RuntimeLink extends EventEmitter<RuntimeConnectionEvents> {
   readonly hello: Hello;
   readonly pid: number | undefined;
   readonly hasExited: boolean;
+  /** Whether the program's stdout and stderr come to the adapter's pipes. */
+  readonly outputComesHere: boolean;
   request<K extends RuntimeRequestName>(command: K, args: RuntimeRequests[K]['arguments']): Promise<RuntimeRequests[K]['body']>;
   onEvent<K extends RuntimeEventName>(event: K, listener: (body: RuntimeEvents[K]) => void): this;
   whenExited(): Promise<ProgramExit>;
-  terminate(): Promise<ProgramExit>;
+  terminate(timeoutMs: number): Promise<ProgramExit>;
+  kill(): Promise<ProgramExit>;
+  detach(outputFile: string | undefined): Promise<RuntimeRequests['detach']['body']>;
   throttleOutputBy(sink: OutputSink): void;
 }
 
@@ -84,22 +88,21 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> imp
   private replaying = false;
 
   private constructor(
-    /** The program Loopscope started; undefined for a program it attached to. */
-    private readonly child: ChildProcess | undefined,
+    private readonly program: ProgramProcess,
     private socket: net.Socket | undefined,
     readonly hello: Hello,
-    exited: Promise<ProgramExit>,
     private readonly flow: OutputFlow,
+    /** The program's stdout and stderr, where they come to the adapter's pipes. */
+    private readonly pipes: ChildProcess | undefined,
   ) {
     super();
-    this.exited = exited;
+    this.exited = program.exited;
   }
 
   /** A runtime that joined a running program (attach, listen mode), on its proven connection.
    * "Exited" here means the connection closed: the program itself may run on. */
   static attached(socket: net.Socket, hello: Hello, leftover: Buffer): RuntimeConnection {
-    const closed = new Promise<ProgramExit>((resolve) => socket.once('close', () => resolve({ code: 0, signal: null, connectionOnly: true })));
-    const connection = new RuntimeConnection(undefined, socket, hello, closed, new OutputFlow());
+    const connection = new RuntimeConnection(new AttachedProgram(hello.pid, socket), socket, hello, new OutputFlow(), undefined);
     connection.readFrom(socket, leftover);
     return connection;
   }
@@ -111,8 +114,7 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> imp
     const cwdProblem = checkWorkingDirectory(options.cwd);
     if (cwdProblem) throw new LaunchError(cwdProblem);
     const listener = await RuntimeListener.open();
-    const target = options.module !== undefined ? ['-m', options.module] : [options.program!];
-    const argv = ['-u', path.join(runtimeDir, 'loopscope', '__main__.py'), '--connect', `127.0.0.1:${listener.port}`, ...target, ...options.args];
+    const argv = ['-u', ...runtimeArguments(options, runtimeDir, listener.port)];
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const [name, value] of Object.entries(options.env)) {
       if (value === null) delete env[name];
@@ -130,36 +132,98 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> imp
     }
     const flow = new OutputFlow();
     const early = new EarlyOutput(child);
-    const exited = watchExit(child, flow);
-    // No process outlives the session: what the program left running in its process group (children
-    // it did not wait for, a child forked from the Debug Console) ends with it, however it ended.
-    exited.then(() => endGroup(child));
+    const program = new SpawnedProgram(child, () => flow.held);
     try {
       const failed = new Promise<never>((_resolve, reject) => {
-        child.once('error', (error: NodeJS.ErrnoException) => {
-          reject(new LaunchError(error.code === 'ENOENT'
-            ? `Python interpreter "${options.python}" was not found. Set "python" in launch.json to a Python 3.8+ interpreter.`
-            : `Could not start "${options.python}": ${error.message}`));
-        });
-        exited.then((exit) => reject(new LaunchError(describeEarlyExit(options, exit, early.tail()))));
+        child.once('error', (error: NodeJS.ErrnoException) => reject(new LaunchError(error.code === 'ENOENT'
+          ? `Python interpreter "${options.python}" was not found. Set "python" in launch.json to a Python 3.8+ interpreter.`
+          : `Could not start "${options.python}": ${error.message}`)));
+        program.exited.then((exit) => reject(new LaunchError(describeEarlyExit(options, exit, early.tail()))));
       });
-      const { socket, hello, leftover } = await listener.accept(CONNECT_DEADLINE_MS, failed, () => new LaunchError(
+      const accepted = await listener.accept(CONNECT_DEADLINE_MS, failed, () => new LaunchError(
         `${options.python} did not start the Loopscope runtime within ${CONNECT_DEADLINE_MS / 1000} s. ` +
-        `Is it a Python 3.8+ interpreter? Set "python" in launch.json.${early.tail()}`));
-      const connection = new RuntimeConnection(child, socket, hello, exited, flow);
+        `Is it a Python 3.8+ interpreter? Set "python" in launch.json.${early.tail()}`)).catch(asLaunchError);
+      const connection = new RuntimeConnection(program, accepted.socket, accepted.hello, flow, child);
       early.handOver(connection);
       listener.tellRefusalsTo(connection);
-      connection.readFrom(socket, leftover);
+      connection.readFrom(accepted.socket, accepted.leftover);
       return connection;
     } catch (error) {
       listener.close();
-      killGroup(child, 'SIGKILL');
+      program.kill('SIGKILL');
       throw error;
     }
   }
 
+  /**
+   * Start the program in a terminal (console integratedTerminal or externalTerminal): the client runs
+   * the command, so the program's stdin, stdout and stderr are the terminal's. The token goes in a file
+   * only this user can read, named on the command line (a terminal may show the environment it is
+   * given as part of the command), which the runtime deletes as it reads it.
+   */
+  static async launchInTerminal(options: RuntimeLaunchOptions, startInTerminal: TerminalStarter, title: string): Promise<RuntimeConnection> {
+    const runtimeDir = options.runtimeDir ?? findRuntimeDir();
+    const cwdProblem = checkWorkingDirectory(options.cwd);
+    if (cwdProblem) throw new LaunchError(cwdProblem);
+    const listener = await RuntimeListener.open();
+    const tokenDir = mkdtempSync(path.join(os.tmpdir(), 'loopscope-'));
+    const tokenFile = path.join(tokenDir, 'token');
+    try {
+      writeFileSync(tokenFile, listener.token, { mode: 0o600, flag: 'wx' });
+      const args = [options.python, ...runtimeArguments(options, runtimeDir, listener.port, tokenFile)];
+      const env: Record<string, string | null> = { ...options.env };
+      if (checkingProtocol) env.LOOPSCOPE_CHECK_PROTOCOL = '1';
+      let startFailed!: (error: Error) => void;
+      const failed = new Promise<never>((_resolve, reject) => { startFailed = reject; });
+      const accepted = listener.accept(CONNECT_DEADLINE_MS, failed, () => new LaunchError(
+        `The program started in the terminal did not connect within ${CONNECT_DEADLINE_MS / 1000} s. The terminal shows ` +
+        `what went wrong; check "python" in launch.json (a Python 3.8+ interpreter), or use "console": "internalConsole".`));
+      startInTerminal({ args, cwd: options.cwd, env, title }).catch((error) =>
+        startFailed(new LaunchError(`The terminal could not start the program: ${(error as Error).message}`)));
+      const runtime = await accepted.catch(asLaunchError);
+      const program = new RemoteProgram(runtime.hello.pid, runtime.socket);
+      const connection = new RuntimeConnection(program, runtime.socket, runtime.hello, new OutputFlow(), undefined);
+      listener.tellRefusalsTo(connection);
+      connection.readFrom(runtime.socket, runtime.leftover);
+      return connection;
+    } finally {
+      listener.close();
+      rmSync(tokenDir, { recursive: true, force: true });
+    }
+  }
+
+  /** A child session: take over the connection of a child process that the parent session's adapter
+   * holds for us (childProcesses.ts), proving the one-time token it put in our configuration. */
+  static async adopt(port: number, token: string): Promise<RuntimeConnection> {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.on('error', () => undefined);
+    try {
+      await withDeadline(once(socket, 'connect'), CONNECT_DEADLINE_MS, () => new LaunchError('The parent session did not answer.'));
+    } catch (error) {
+      socket.destroy();
+      throw new LaunchError(`Could not reach the parent session's adapter for this child process (127.0.0.1:${port}): ${(error as Error).message} ` +
+        'A child session is started by its parent session; it cannot be started on its own.');
+    }
+    socket.write(encodeFrame({ type: 'adopt', token }));
+    const runtime = await new Promise<ProvenRuntime>((resolve, reject) => {
+      proveHello(socket, (first) => (first.type === 'hello' ? undefined : 'the parent session sent no hello'),
+        (accepted) => resolve({ ...accepted, hello: accepted.hello as unknown as Hello }),
+        (why) => { socket.destroy(); reject(new LaunchError(`The parent session refused this child session (${why}); it may have ended, or given the child to another session.`)); });
+      socket.once('close', () => reject(new LaunchError('The parent session closed the connection: the child process may have ended, or its parent session.')));
+    });
+    const program = new RemoteProgram(runtime.hello.pid, socket);
+    const connection = new RuntimeConnection(program, socket, runtime.hello, new OutputFlow(), undefined);
+    connection.readFrom(socket, runtime.leftover);
+    return connection;
+  }
+
   get pid(): number | undefined {
-    return this.child ? this.child.pid : this.hello.pid;
+    return this.program.pid;
+  }
+
+  /** Whether the program's stdout and stderr come to the adapter's pipes (else: a terminal's, or its parent's). */
+  get outputComesHere(): boolean {
+    return this.pipes !== undefined;
   }
 
   /** Send a request to the runtime; resolves with the response body or rejects with its message. */
@@ -188,23 +252,59 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> imp
     return this.exitInfo !== undefined;
   }
 
-  /** End the program and every process it started; resolves once it is gone. */
-  async terminate(): Promise<ProgramExit> {
+  /**
+   * End the program as Ctrl+C would, then hard: the runtime releases it and raises KeyboardInterrupt in
+   * its main thread, so that finally blocks and asyncio.run's cancellation of tasks run; if it has not
+   * exited within timeoutMs (or the runtime does not answer), kill() ends it. Resolves once it is gone.
+   */
+  async terminate(timeoutMs: number): Promise<ProgramExit> {
     if (this.exitInfo) return this.exitInfo;
-    const child = this.child;
-    if (!child) {
-      // Not Loopscope's to end (session.ts detaches instead): only the connection goes.
-      this.socket?.destroy();
-      return this.exited;
+    // A program Loopscope joined is never interrupted by it: only the connection goes.
+    if (this.hello.attached) return this.kill();
+    if (timeoutMs > 0 && this.socket && !this.socket.destroyed) {
+      const interrupted = await withDeadline(this.request('terminate', {}), ANSWER_DEADLINE_MS, () => new Error('no answer'))
+        .then(() => true, () => false);
+      if (interrupted) {
+        const exit = await withDeadline(this.exited, timeoutMs, () => new Error('still running')).catch(() => undefined);
+        if (exit) return exit;
+      }
     }
-    killGroup(child, 'SIGTERM');
-    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), TERMINATE_GRACE_MS);
+    return this.kill();
+  }
+
+  /** End the program and every process it started at once: SIGTERM, SIGKILL 2 s later (an attached
+   * program: its connection only). */
+  async kill(): Promise<ProgramExit> {
+    if (this.exitInfo) return this.exitInfo;
+    this.program.kill('SIGTERM');
+    const timer = setTimeout(() => this.program.kill('SIGKILL'), KILL_GRACE_MS);
     try {
       return await this.exited;
     } finally {
       clearTimeout(timer);
-      killGroup(child, 'SIGKILL'); // grandchildren that ignored SIGTERM
+      this.program.kill('SIGKILL'); // grandchildren that ignored SIGTERM
     }
+  }
+
+  /**
+   * Leave the program running without Loopscope: the runtime takes its hooks out and closes the
+   * connection, and nothing ends the program when the adapter goes (a launched one's process group
+   * is not ended either). Where its output comes to the adapter's pipes (which close with the
+   * adapter), it is sent to outputFile from now on; what it wrote before is read to the end first.
+   * Resolves with the runtime's answer: notes on what could not be put back (an attached program),
+   * the problem with outputFile (a launched one).
+   */
+  async detach(outputFile: string | undefined): Promise<RuntimeRequests['detach']['body']> {
+    const redirect = this.pipes !== undefined && outputFile !== undefined;
+    const body = await withDeadline(this.request('detach', redirect ? { outputFile } : {}), ANSWER_DEADLINE_MS,
+      () => new Error(`the runtime did not answer the detach request within ${ANSWER_DEADLINE_MS / 1000} s`));
+    this.program.release();
+    const socket = this.socket;
+    socket?.end();
+    const closing = [this.pipes?.stdout, this.pipes?.stderr, socket].filter((s) => s && !s.closed);
+    await withDeadline(Promise.all(closing.map((s) => once(s!, 'close'))), OUTPUT_DRAIN_MS, () => new Error('')).catch(() => undefined);
+    socket?.destroy();
+    return body;
   }
 
   /**
@@ -226,15 +326,15 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> imp
 
   private holdOutput(sink: OutputSink): void {
     this.flow.held = true;
-    this.child?.stdout?.pause();
-    this.child?.stderr?.pause();
+    this.pipes?.stdout?.pause();
+    this.pipes?.stderr?.pause();
     this.tellOutputHeld(true);
     sink.once('drain', () => {
       this.flow.held = false;
       // The output read meanwhile is passed on first (resume() delivers it on the next tick), then
       // the events that came while it was held, then the runtime hears that the output flows again.
-      this.child?.stdout?.resume();
-      this.child?.stderr?.resume();
+      this.pipes?.stdout?.resume();
+      this.pipes?.stderr?.resume();
       setImmediate(() => {
         if (this.flow.held) return; // held again already: the next drain carries on from here
         this.replaying = true;
@@ -274,7 +374,7 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> imp
           // disconnect would, rather than leave the runtime to kill the program when the channel drops.
           broken = true;
           this.emit('log', `The runtime sent a malformed frame (${item.message}); the control channel cannot be read any more, so the program is ended.`);
-          void this.terminate();
+          void this.kill();
           return;
         }
       }
@@ -313,26 +413,17 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> imp
         }
       } else if (message.type === 'event') {
         if (checkingProtocol) checkEvent(message.event as string, message.body);
+        if (message.event === 'output') {
+          const output = message.body as RuntimeEvents['output'];
+          this.emit('output', output.category, output.output);
+        } else if (message.event === 'exiting') {
+          this.program.announceExit((message.body as RuntimeEvents['exiting']).code);
+        }
         this.eventHandlers.emit(message.event as string, message.body);
       }
     } catch (error) {
       this.emit('log', `Protocol fault: ${(error as Error).message}`);
     }
-  }
-}
-
-/** SIGTERM to the process group, then SIGKILL to whatever ignored it. */
-function endGroup(child: ChildProcess): void {
-  killGroup(child, 'SIGTERM');
-  setTimeout(() => killGroup(child, 'SIGKILL'), TERMINATE_GRACE_MS);
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try { child.kill(signal); } catch { /* already gone */ }
   }
 }
 
@@ -343,7 +434,7 @@ export interface OutputSink {
   once(event: 'drain', listener: () => void): unknown;
 }
 
-/** Whether the adapter holds the program's output back, shared by the connection and watchExit. */
+/** Whether the adapter holds the program's output back, shared by the connection and the program's exit watch. */
 class OutputFlow {
   held = false;
   sink: OutputSink | undefined;
@@ -364,38 +455,23 @@ function checkWorkingDirectory(cwd: string): string | undefined {
   return undefined;
 }
 
-/** The exit of the child, reported once its stdout and stderr have been read to the end (or a deadline passed). */
-function watchExit(child: ChildProcess, flow: OutputFlow): Promise<ProgramExit> {
-  return new Promise((resolve) => {
-    let streamsOpen = 2;
-    let exit: ProgramExit | undefined;
-    let drainTimer: NodeJS.Timeout | undefined;
-    const finish = () => {
-      if (exit && streamsOpen === 0) {
-        if (drainTimer) clearTimeout(drainTimer);
-        resolve(exit);
-      }
-    };
-    for (const stream of [child.stdout, child.stderr]) {
-      stream?.once('close', () => { streamsOpen--; finish(); });
-    }
-    child.once('error', () => { exit = { code: 127, signal: null }; streamsOpen = 0; finish(); });
-    child.once('exit', (code, signal) => {
-      exit = { code: code ?? 128 + signalNumber(signal), signal };
-      // A grandchild may keep the pipes open; don't wait for it forever. While the output is held
-      // back for a slow client, though, what is left in the pipes is the program's: wait for it.
-      const giveUp = () => {
-        if (flow.held) drainTimer = setTimeout(giveUp, OUTPUT_DRAIN_MS);
-        else { streamsOpen = 0; finish(); }
-      };
-      drainTimer = setTimeout(giveUp, OUTPUT_DRAIN_MS);
-      finish();
-    });
-  });
+/** The command line after the interpreter: the runtime, its connection, the program and its arguments. */
+function runtimeArguments(options: RuntimeLaunchOptions, runtimeDir: string, port: number, tokenFile?: string): string[] {
+  const target = options.module !== undefined ? ['-m', options.module] : [options.program!];
+  return [path.join(runtimeDir, 'loopscope', '__main__.py'), '--connect', `127.0.0.1:${port}`,
+    ...(tokenFile ? ['--token-file', tokenFile] : []), ...target, ...options.args];
 }
 
-function signalNumber(signal: NodeJS.Signals | null): number {
-  return signal ? osConstants.signals[signal] ?? 0 : 0;
+/** A runtime that refused (another protocol version, a refusal in its hello) fails the launch. */
+function asLaunchError(error: unknown): never {
+  throw error instanceof RuntimeRefused ? new LaunchError(error.message) : error;
+}
+
+/** promise, or a rejection with failure() after ms. */
+function withDeadline<T>(promise: Promise<T>, ms: number, failure: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(failure()), ms); });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 function describeEarlyExit(options: RuntimeLaunchOptions, exit: ProgramExit, said: string): string {

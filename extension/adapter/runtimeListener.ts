@@ -1,7 +1,9 @@
 // The control channel's listening end: a port on 127.0.0.1 and a one-time token, waiting for the one
-// runtime that proves itself with that token (the launched program's, or the one an attach got into
-// a running program), refusing anyone else with a line in the Debug Console (docs/security.md). It
-// stops listening once the runtime has connected, or when the launch or attach gives up.
+// runtime that proves itself with that token (the launched program's, in a pipe or a terminal, or the
+// one an attach got into a running program), refusing anyone else with a line in the Debug Console
+// (docs/security.md). It stops listening once the runtime has connected, or when the launch or attach
+// gives up. proveHello is the first-frame check every Loopscope port shares (this listener, the port
+// for child processes, a child session's adoption, a connection to a listening program).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
@@ -9,15 +11,21 @@ import { encodeFrame, FrameDecoder } from './framing';
 import { Hello, PROTOCOL_VERSION } from './protocol';
 import { checkHello, checkingProtocol } from './schemaCheck';
 
-/** Frames from the runtime before it has proved itself are tiny; anything bigger is refused. */
+/** Frames from a peer before it has proved itself are tiny; anything bigger is refused. */
 export const MAX_HELLO_BYTES = 64 * 1024;
-/** How long a connection to the control port may take to prove itself (docs/security.md). */
+/** How long a connection to a control port may take to prove itself (docs/security.md). */
 export const HELLO_DEADLINE_MS = 5_000;
 
 /** The runtime's proven connection: its hello, and the frames that came in the same chunk. */
-export interface ProvenRuntime { socket: net.Socket; hello: Hello; leftover: Buffer }
+export interface ProvenRuntime {
+  socket: net.Socket;
+  hello: Hello;
+  /** Bytes that came after the hello in the same chunk, for the connection to read first. */
+  leftover: Buffer;
+}
 
-/** A runtime that answered with a refusal in its hello (attaching: another debugger, no asyncio...). */
+/** A runtime that will not be debugged from here: another protocol version, or a refusal in its
+ * hello (attaching: another debugger, no asyncio...). The message is for the user. */
 export class RuntimeRefused extends Error {}
 
 export class RuntimeListener {
@@ -38,57 +46,41 @@ export class RuntimeListener {
   }
 
   /** The first connection that proves itself within deadlineMs; rejects with failed's reason if it
-   * rejects first, and with timedOut() at the deadline. Stops listening once it has it. */
+   * rejects first, with RuntimeRefused for a runtime of another protocol version or one that refused
+   * in its hello, and with timedOut() at the deadline. Stops listening once it has it. */
   accept(deadlineMs: number, failed: Promise<never>, timedOut: () => Error): Promise<ProvenRuntime> {
     return new Promise<ProvenRuntime>((resolve, reject) => {
-      const timer = setTimeout(() => reject(timedOut()), deadlineMs);
+      const timer = setTimeout(() => settle(() => reject(timedOut())), deadlineMs);
+      let settled = false;
       const settle = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         this.server.off('connection', onConnection);
         outcome();
       };
       failed.catch((error) => settle(() => reject(error)));
       const onConnection = (socket: net.Socket) => {
-        const decoder = new FrameDecoder(MAX_HELLO_BYTES);
-        let proved = false;
-        socket.on('error', () => undefined);
-        // A deadline from the connection on, not an idle timeout: a byte every few seconds does not keep it open.
-        const deadline = setTimeout(() => { if (!proved) this.refuse(socket, `no hello within ${HELLO_DEADLINE_MS / 1000} s`); }, HELLO_DEADLINE_MS);
-        socket.once('close', () => clearTimeout(deadline));
-        const onData = (chunk: Buffer) => {
-          let messages: Record<string, unknown>[];
-          try {
-            messages = decoder.feed(chunk);
-          } catch (error) {
-            this.refuse(socket, (error as Error).message);
-            return;
-          }
-          if (messages.length === 0) return;
-          const hello = messages[0];
+        proveHello(socket, (hello) => {
           if (hello.type !== 'hello' || typeof hello.token !== 'string' || !tokensMatch(hello.token, this.token)) {
-            this.refuse(socket, 'wrong or missing token');
-            return;
+            return 'wrong or missing token';
           }
           if (hello.protocolVersion !== PROTOCOL_VERSION) {
-            this.refuse(socket, `protocol version ${hello.protocolVersion}, expected ${PROTOCOL_VERSION}`);
             settle(() => reject(new RuntimeRefused(`The Loopscope runtime speaks protocol ${hello.protocolVersion}, this adapter ${PROTOCOL_VERSION}; reinstall the extension.`)));
-            return;
+            return `protocol version ${hello.protocolVersion}, expected ${PROTOCOL_VERSION}`;
           }
           if (checkingProtocol) checkHello(hello);
-          proved = true;
-          clearTimeout(deadline);
-          socket.off('data', onData);
-          if (typeof hello.refusal === 'string') {
+          return undefined;
+        }, (proven) => {
+          if (typeof proven.hello.refusal === 'string') {
             socket.destroy();
-            settle(() => reject(new RuntimeRefused(hello.refusal as string)));
+            settle(() => reject(new RuntimeRefused(proven.hello.refusal as string)));
             return;
           }
           // One connection only: stop listening (strangers still being refused keep their own deadlines).
           this.server.close();
-          // Frames that came in the same chunk as the hello are replayed by the connection.
-          settle(() => resolve({ socket, hello: hello as unknown as Hello, leftover: reencode(messages.slice(1)) }));
-        };
-        socket.on('data', onData);
+          settle(() => resolve({ ...proven, hello: proven.hello as unknown as Hello }));
+        }, (why) => this.refuse(socket, why));
       };
       this.server.on('connection', onConnection);
     });
@@ -102,6 +94,7 @@ export class RuntimeListener {
     });
   }
 
+  /** Stop listening: later connections are refused by the kernel (strangers being refused keep their deadlines). */
   close(): void {
     this.server.close();
   }
@@ -115,12 +108,53 @@ export class RuntimeListener {
   }
 }
 
+/** Why proveHello refused a connection: no first frame in time, a first frame that cannot be read,
+ * or one that judge refused. */
+export type HelloFault = 'deadline' | 'frame' | 'judged';
+
+/**
+ * Read a connection's first frame within HELLO_DEADLINE_MS (a deadline from the connection on, not an
+ * idle timeout: a byte every few seconds does not keep it open) and at most MAX_HELLO_BYTES. judge(first)
+ * returns why it is refused, or undefined to accept it: then the socket stops being read here and
+ * accepted() gets it with the frames that came in the same chunk.
+ */
+export function proveHello(socket: net.Socket, judge: (first: Record<string, unknown>) => string | undefined,
+  accepted: (runtime: { socket: net.Socket; hello: Record<string, unknown>; leftover: Buffer }) => void,
+  refuse: (why: string, fault: HelloFault) => void): void {
+  const decoder = new FrameDecoder(MAX_HELLO_BYTES);
+  let proved = false;
+  socket.on('error', () => undefined);
+  const deadline = setTimeout(() => { if (!proved) refuse(`no hello within ${HELLO_DEADLINE_MS / 1000} s`, 'deadline'); }, HELLO_DEADLINE_MS);
+  socket.once('close', () => clearTimeout(deadline));
+  const onData = (chunk: Buffer) => {
+    let messages: Record<string, unknown>[];
+    try {
+      messages = decoder.feed(chunk);
+    } catch (error) {
+      socket.off('data', onData);
+      refuse((error as Error).message, 'frame');
+      return;
+    }
+    if (messages.length === 0) return;
+    const why = judge(messages[0]);
+    proved = true;
+    clearTimeout(deadline);
+    socket.off('data', onData);
+    if (why !== undefined) {
+      refuse(why, 'judged');
+      return;
+    }
+    accepted({ socket, hello: messages[0], leftover: reencode(messages.slice(1)) });
+  };
+  socket.on('data', onData);
+}
+
 export function tokensMatch(given: string, expected: string): boolean {
   const a = Buffer.from(given, 'utf8');
   const b = Buffer.from(expected, 'utf8');
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export function reencode(messages: Record<string, unknown>[]): Buffer {
+function reencode(messages: Record<string, unknown>[]): Buffer {
   return Buffer.concat(messages.map((m) => encodeFrame(m)));
 }

@@ -6,12 +6,16 @@ import {
   StackFrame, StoppedEvent, TerminatedEvent, Thread, ThreadEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { basename } from 'node:path';
 import { ATTACH_OPTIONS_SCHEMA, AttachRequestArguments } from './attachOptions';
 import { checkAttachArguments, processIdOf } from './attachCheck';
+import { ChildOffer, ChildProcessPort } from './childProcesses';
+import { readEnvFile } from './envFile';
 import { checkLaunchArguments } from './launchCheck';
-import { LaunchRequestArguments } from './launchOptions';
+import { LAUNCH_OPTIONS_SCHEMA, LaunchRequestArguments } from './launchOptions';
 import { connectToListener } from './listenConnection';
 import { parseLoopBlockedThreshold } from './loopBlockedThreshold';
 import { attachToProcess } from './processAttach';
@@ -22,8 +26,8 @@ import {
 import { checkDapRequest } from './requestCheck';
 import { describeProcess } from './pythonProcess';
 import { ReadOnlyRuntime } from './readOnlyRuntime';
+import { launchWithPythonFallback, OutputSink, RuntimeConnection, RuntimeLaunchOptions, RuntimeLink, TerminalStarter } from './runtimeConnection';
 import { startArguments } from './startArguments';
-import { launchWithPythonFallback, OutputSink, RuntimeConnection, RuntimeLink } from './runtimeConnection';
 import { hashSeedEnvironment, removeSessionFiles, sessionRecordingPath, snapshotRecording, WayBack } from './timeTravel';
 
 /** The task filters, offered as exception breakpoint filters (those that take a condition say what it means). */
@@ -36,6 +40,15 @@ export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FIL
 });
 
 const DEFAULT_LOOP_BLOCKED_MS: number = ARGUMENT_DEFAULTS.setTaskFilters.loopBlockedMs;
+
+/** How long a graceful end waits for the program when launch.json says nothing (terminateTimeout). */
+const TERMINATE_TIMEOUT_S = LAUNCH_OPTIONS_SCHEMA.properties.terminateTimeout.default;
+/** How long the client gets to answer a reverse request (runInTerminal, startDebugging). */
+const CLIENT_ANSWER_MS = 10_000;
+
+/** What the runtime's start takes from a launch or attach configuration. */
+type StartOptions = Partial<Pick<LaunchRequestArguments, 'stopOnEntry' | 'maxTaskThreads' | 'clock' | 'justMyCode' | 'taskSwitchHistory' |
+  'stepStatistics' | 'loopBlockedWarnings' | 'redirectOutput' | 'console'>>;
 
 /** DAP error ids for failures the user can fix. */
 const enum ErrorId {
@@ -63,7 +76,18 @@ export class LoopscopeSession extends DebugSession {
   private readonly lineBreakpoints = new Map<string, SourceBreakpoint[]>();
   private taskFilters: TaskFilter[] = [];
   private loopBlockedMs: number = DEFAULT_LOOP_BLOCKED_MS;
+  /** The program is being ended (or let go) on purpose: its end is not news to the user. */
   private terminating = false;
+  /** A graceful end under way (terminate): a disconnect during it ends the program at once. */
+  private ending: Promise<unknown> | undefined;
+  /** What the client said it can do in its initialize request. */
+  private client: DebugProtocol.InitializeRequestArguments = { adapterID: '' };
+  /** The launch (or child attach) configuration in force: restart reuses it when given none. */
+  private config: LaunchRequestArguments | undefined;
+  /** The port for the program's child processes (subProcess). */
+  private childPort: ChildProcessPort | undefined;
+  /** This session debugs a child process of another session's program (attach with childProcess). */
+  private isChildSession = false;
   private maxTaskThreads: number = START_DEFAULTS.maxTaskThreads;
   private lastTasksNotListed = 0;
   private lastStoppedThread: number | undefined;
@@ -73,7 +97,7 @@ export class LoopscopeSession extends DebugSession {
   private detaching = false;
   /** Where DAP messages go (the adapter's stdout): the program's output waits while it is backed up. */
   private clientStream: OutputSink | undefined;
-  /** How the program was launched: a step back launches it again the same way. */
+  /** How the program was launched (program and cwd made absolute): a step back launches it again the same way. */
   private launchArgs: LaunchRequestArguments | undefined;
   /** The file this session records to (record, or a replay's own): what a step back replays. */
   private recording: string | undefined;
@@ -88,6 +112,7 @@ export class LoopscopeSession extends DebugSession {
   private readonly handlers: Readonly<Record<string, Handler>> = {
     launch: this.launchRequest,
     attach: this.attachRequest,
+    restart: this.restartRequest,
     configurationDone: this.configurationDoneRequest,
     setBreakpoints: this.setBreakPointsRequest,
     setFunctionBreakpoints: this.setFunctionBreakPointsRequest,
@@ -162,7 +187,8 @@ export class LoopscopeSession extends DebugSession {
     this.fail(response, ErrorId.Internal, `Loopscope failed to handle "${response.command}": ${message}`);
   }
 
-  protected initializeRequest(response: DebugProtocol.InitializeResponse): void {
+  protected initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
+    this.client = args;
     response.body = {
       supportsConfigurationDoneRequest: true,
       supportsFunctionBreakpoints: true,
@@ -173,6 +199,7 @@ export class LoopscopeSession extends DebugSession {
       // Stop on an attached session: VS Code then says terminateDebuggee, and the adapter detaches;
       // the extension asks before ending a program Loopscope did not start (endAttachedProgram.ts).
       supportTerminateDebuggee: true,
+      supportsRestartRequest: true,
       supportsLogPoints: true,
       supportsExceptionInfoRequest: true,
       supportsExceptionFilterOptions: true,
@@ -190,105 +217,225 @@ export class LoopscopeSession extends DebugSession {
     if (this.runtime) return this.fail(response, ErrorId.BadLaunch, ONE_PROGRAM);
     const problem = checkLaunchArguments(args);
     if (problem) return this.fail(response, ErrorId.BadLaunch, problem);
-    // A relative program is taken from cwd when one is given, else from the adapter's own directory.
+    this.config = args;
+    this.prepareRecording(args);
+    await this.begin(response, args, 'launch', () => this.startRuntime(args, this.replaying));
+  }
+
+  /**
+   * attach, in one of three forms (attachCheck.ts): to a running program by process id
+   * (processAttach.ts), to one that listens for Loopscope (listenConnection.ts), or, as a child
+   * session (subProcess), to the child process the parent session's adapter holds for it. From then
+   * on the session is a launched one's, but that a program Loopscope joined ends with a detach.
+   */
+  protected async attachRequest(response: DebugProtocol.AttachResponse, args: AttachRequestArguments): Promise<void> {
+    if (this.runtime) return this.fail(response, ErrorId.BadLaunch, ONE_PROGRAM);
+    const problem = checkAttachArguments(args);
+    if (problem) return this.fail(response, ErrorId.BadLaunch, problem);
+    const child = args.childProcess;
+    if (child) {
+      const config = args as unknown as LaunchRequestArguments;
+      this.config = config;
+      this.isChildSession = true;
+      return this.begin(response, config, 'attachForSuspendedLaunch', async () => {
+        const runtime = await RuntimeConnection.adopt(child.port, child.token);
+        await this.openChildPort(config);
+        return runtime;
+      });
+    }
+    // An attach holds every loop unless told not to: its own default, declared in attachOptions.json.
+    const start: StartOptions = { ...args, stopOnEntry: args.stopOnEntry ?? ATTACH_OPTIONS_SCHEMA.properties.stopOnEntry.default };
+    await this.begin(response, start, 'attach', async () => {
+      const pid = processIdOf(args.processId);
+      if (pid !== undefined) {
+        const attached = await attachToProcess({ pid, gdb: args.gdb ?? ATTACH_OPTIONS_SCHEMA.properties.gdb.default });
+        this.attached = { pid, local: true };
+        if (attached.kind === 'read-only') {
+          this.log(`${attached.why}\nRead-only: Loopscope shows the program's threads, loops and tasks, read from outside as ` +
+            '`python -m asyncio pstree` reads them; it cannot hold, step or evaluate anything there. Pause reads them again.');
+          return ReadOnlyRuntime.open(pid, attached.facts.python!.join('.'), attached.interpreter);
+        }
+        this.log(`Attached to process ${pid} (Python ${attached.facts.python!.join('.')}, ${attached.method}) in ${attached.seconds.toFixed(2)} s.`);
+        return attached.connection;
+      }
+      const connect = args.connect!;
+      const runtime = await connectToListener(connect);
+      this.attached = { pid: runtime.hello.pid, local: isLoopback(connect.host ?? ATTACH_OPTIONS_SCHEMA.properties.connect.properties.host.default) };
+      this.log(`Connected to process ${runtime.hello.pid} (Python ${runtime.hello.python}) listening on ${connect.host ?? '127.0.0.1'}:${connect.port}.`);
+      return runtime;
+    });
+  }
+
+  /** The rest of a launch or attach: the runtime connects, the client configures, the program starts. */
+  private async begin(response: DebugProtocol.Response, config: StartOptions,
+    startMethod: DebugProtocol.ProcessEvent['body']['startMethod'], connect: () => Promise<RuntimeLink>): Promise<void> {
+    let runtime: RuntimeLink;
+    try {
+      runtime = this.runtime = await connect();
+    } catch (error) {
+      return this.fail(response, ErrorId.BadLaunch, (error as Error).message);
+    }
+    this.announce(runtime, startMethod);
+    this.sendEvent(new InitializedEvent());
+    await this.configured;
+    if (await this.configureAndStart(runtime, config, response)) this.sendResponse(response);
+  }
+
+  /**
+   * restart: end the program as terminate does (its cleanup runs, its output is shown), then launch it
+   * again with the configuration the client sends (or the same one), in this session: breakpoints,
+   * function breakpoints and filters stay. The old program's end is not reported as the session's.
+   */
+  protected async restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): Promise<void> {
+    if (this.isChildSession) {
+      return this.fail(response, ErrorId.Unsupported, 'A child process cannot be restarted on its own: restart the session of the program that started it.');
+    }
+    if (this.attached) {
+      return this.fail(response, ErrorId.Unsupported, 'Loopscope did not start this program, so it cannot start it again: ' +
+        'disconnect (the program runs on) and attach to it again.');
+    }
+    const config = { ...(this.config ?? {}), ...((args.arguments ?? {}) as LaunchRequestArguments) } as LaunchRequestArguments;
+    const problem = checkLaunchArguments(config);
+    if (problem) return this.fail(response, ErrorId.BadLaunch, problem);
+    const old = this.runtime;
+    this.runtime = undefined; // its events and its end are no longer this session's
+    if (old) {
+      await (this.ending ?? old.terminate(this.terminateTimeoutMs()));
+      this.ending = undefined;
+      if (this.lastStoppedThread !== undefined) this.sendEvent(new ContinuedEvent(this.lastStoppedThread, true));
+    }
+    this.childPort?.close();
+    this.childPort = undefined;
+    this.config = config;
+    this.terminating = false;
+    this.prepareRecording(config);
+    try {
+      this.runtime = await this.startRuntime(config, this.replaying);
+    } catch (error) {
+      this.fail(response, ErrorId.BadLaunch, (error as Error).message);
+      return this.sendEnded(null);
+    }
+    this.announce(this.runtime, 'launch');
+    if (await this.configureAndStart(this.runtime, config, response)) this.sendResponse(response);
+  }
+
+  /** Where this session records and what it replays (time travel: timeTravel.ts), from a launch configuration. */
+  private prepareRecording(args: LaunchRequestArguments): void {
     const program = args.program !== undefined ? path.resolve(args.cwd ?? process.cwd(), args.program) : undefined;
     const cwd = args.cwd ?? (program ? path.dirname(program) : process.cwd());
     this.launchArgs = { ...args, program, cwd };
     if (args.replay !== undefined) this.launchArgs.replay = path.resolve(cwd, args.replay);
     this.recording = sessionRecordingPath({ record: args.record, replay: args.replay, explore: args.explore, program, module: args.module, cwd });
     this.replaying = this.launchArgs.replay;
-    try {
-      this.runtime = await this.launchRuntime(this.launchArgs.replay);
-    } catch (error) {
-      return this.fail(response, ErrorId.BadLaunch, (error as Error).message);
-    }
-    // DAP's process event: clients show the program's name and pid (and tests find the process).
-    const processBody: DebugProtocol.ProcessEvent['body'] = {
-      name: program ?? args.module ?? 'python', systemProcessId: this.runtime.pid, isLocalProcess: true, startMethod: 'launch',
-    };
-    this.sendEvent(new Event('process', processBody));
-    await this.configureAndStart(response, args);
   }
 
-  /** Attach to a running program: by process id (processAttach.ts), or to one that listens for Loopscope
-   * (listenConnection.ts). From then on the session is a launched one's, but that it ends by detaching. */
-  protected async attachRequest(response: DebugProtocol.AttachResponse, args: AttachRequestArguments): Promise<void> {
-    if (this.runtime) return this.fail(response, ErrorId.BadLaunch, ONE_PROGRAM);
-    const problem = checkAttachArguments(args);
-    if (problem) return this.fail(response, ErrorId.BadLaunch, problem);
-    const pid = processIdOf(args.processId);
-    try {
-      if (pid !== undefined) {
-        const attached = await attachToProcess({ pid, gdb: args.gdb ?? ATTACH_OPTIONS_SCHEMA.properties.gdb.default });
-        this.attached = { pid, local: true };
-        if (attached.kind === 'read-only') {
-          this.runtime = await ReadOnlyRuntime.open(pid, attached.facts.python!.join('.'), attached.interpreter);
-          this.log(`${attached.why}\nRead-only: Loopscope shows the program's threads, loops and tasks, read from outside as ` +
-            '`python -m asyncio pstree` reads them; it cannot hold, step or evaluate anything there. Pause reads them again.');
-        } else {
-          this.runtime = attached.connection;
-          this.log(`Attached to process ${pid} (Python ${attached.facts.python!.join('.')}, ${attached.method}) in ${attached.seconds.toFixed(2)} s.`);
-        }
-      } else {
-        const connect = args.connect!;
-        this.runtime = await connectToListener(connect);
-        this.attached = { pid: this.runtime.hello.pid, local: isLoopback(connect.host ?? ATTACH_OPTIONS_SCHEMA.properties.connect.properties.host.default) };
-        this.log(`Connected to process ${this.runtime.hello.pid} (Python ${this.runtime.hello.python}) listening on ${connect.host ?? '127.0.0.1'}:${connect.port}.`);
+  /** Start the program as the configuration says: in a terminal or spawned, with its environment file.
+   * replaying: the recording it will replay, whose hash seed it takes. */
+  private async startRuntime(args: LaunchRequestArguments, replaying?: string): Promise<RuntimeConnection> {
+    // A relative program is taken from cwd when one is given, else from the adapter's own directory.
+    const program = args.program !== undefined ? path.resolve(args.cwd ?? process.cwd(), args.program) : undefined;
+    const cwd = args.cwd ?? (program ? path.dirname(program) : process.cwd());
+    const fromFile = args.envFile !== undefined ? readEnvFile(path.resolve(cwd, args.envFile), process.env) : {};
+    const options: Omit<RuntimeLaunchOptions, 'python'> & { python?: string } = {
+      python: args.python, program, module: args.module, args: args.args ?? [], cwd,
+      env: { ...fromFile, ...(args.env ?? {}), ...(this.recording ? hashSeedEnvironment(args.env ?? {}, replaying) : {}) },
+    };
+    await this.openChildPort(args);
+    const console = args.console ?? 'internalConsole';
+    if (console !== 'internalConsole') {
+      if (this.client.supportsRunInTerminalRequest) {
+        return RuntimeConnection.launchInTerminal({ ...options, python: args.python ?? 'python3' },
+          this.terminalStarter(console === 'externalTerminal' ? 'external' : 'integrated'), `Loopscope: ${basename(program ?? args.module ?? 'python')}`);
       }
-    } catch (error) {
-      return this.fail(response, ErrorId.BadLaunch, (error as Error).message);
+      this.sendEvent(new OutputEvent(`[loopscope] This debugger client cannot start a terminal (it does not offer runInTerminal), ` +
+        `so the program runs with "console": "internalConsole": its output is shown here and its input is empty.\n`, 'console'));
     }
-    this.listen(this.runtime);
-    const processBody: DebugProtocol.ProcessEvent['body'] = {
-      name: this.runtime.hello.executable, systemProcessId: this.attached.pid, isLocalProcess: this.attached.local, startMethod: 'attach',
-    };
-    this.sendEvent(new Event('process', processBody));
-    // An attach holds every loop unless told not to: its own default, declared in attachOptions.json.
-    await this.configureAndStart(response, { ...args, stopOnEntry: args.stopOnEntry ?? ATTACH_OPTIONS_SCHEMA.properties.stopOnEntry.default });
+    const runtime = await launchWithPythonFallback(options);
+    if (this.clientStream) runtime.throttleOutputBy(this.clientStream);
+    return runtime;
   }
 
-  /** The configuration sequence, then the runtime's start; the launch or attach answers after it. */
-  private async configureAndStart(response: DebugProtocol.Response, args: Partial<Record<keyof typeof START_DEFAULTS, unknown>>): Promise<void> {
-    const runtime = this.runtime!;
-    this.sendEvent(new InitializedEvent());
-    await this.configured;
+  /** The client's runInTerminal, as runtimeConnection.ts asks for it. */
+  private terminalStarter(kind: 'integrated' | 'external'): TerminalStarter {
+    return (command) => new Promise((resolve, reject) => {
+      const request: DebugProtocol.RunInTerminalRequestArguments = { kind, title: command.title, cwd: command.cwd, args: command.args, env: command.env };
+      this.runInTerminalRequest(request, CLIENT_ANSWER_MS, (answer) => {
+        if (answer.success) resolve();
+        else reject(new Error(answer.message || 'the client refused to start a terminal'));
+      });
+    });
+  }
+
+  /** With subProcess: the port where the program's child processes connect (childProcesses.ts). */
+  private async openChildPort(args: LaunchRequestArguments): Promise<void> {
+    if (!args.subProcess || this.childPort) return;
+    this.childPort = await ChildProcessPort.open((child) => this.offerChild(child),
+      (message) => this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'console')));
+  }
+
+  /** Ask the client for a session for a child process (DAP's startDebugging): resolves false when it has none to give. */
+  private offerChild(child: ChildOffer): Promise<boolean> {
+    if (!this.client.supportsStartDebuggingRequest) return Promise.resolve(false);
+    const inherited: Record<string, unknown> = {};
+    for (const name of CHILD_INHERITS) {
+      const value = (this.config as Record<string, unknown> | undefined)?.[name];
+      if (value !== undefined) inherited[name] = value;
+    }
+    const configuration = {
+      ...inherited, type: 'loopscope', request: 'attach',
+      name: `Child process ${child.hello.pid}: ${child.hello.target ?? 'python'}`,
+      childProcess: { port: child.port, token: child.token } satisfies AttachRequestArguments['childProcess'],
+    };
+    return new Promise((resolve) => {
+      this.sendRequest('startDebugging', { request: 'attach', configuration }, CLIENT_ANSWER_MS, (answer) => resolve(answer.success));
+    });
+  }
+
+  /** DAP's process event (clients show the program's name and pid, and tests find the process). */
+  private announce(runtime: RuntimeLink, startMethod: DebugProtocol.ProcessEvent['body']['startMethod']): void {
+    this.listen(runtime);
+    if (this.attached) {
+      const processBody: DebugProtocol.ProcessEvent['body'] = {
+        name: runtime.hello.executable, systemProcessId: this.attached.pid, isLocalProcess: this.attached.local, startMethod,
+      };
+      return this.sendEvent(new Event('process', processBody));
+    }
+    const config = this.config;
+    const name = runtime.hello.target && startMethod !== 'launch' ? runtime.hello.target
+      : config?.program !== undefined ? path.resolve(config.cwd ?? process.cwd(), config.program) : config?.module ?? 'python';
+    const processBody: DebugProtocol.ProcessEvent['body'] = { name, systemProcessId: runtime.pid, isLocalProcess: true, startMethod };
+    this.sendEvent(new Event('process', processBody));
+  }
+
+  /** The configuration requests' breakpoints and filters to the runtime, then start; false once the
+   * response has been failed (and the program ended). */
+  private async configureAndStart(runtime: RuntimeLink, args: StartOptions, response: DebugProtocol.Response): Promise<boolean> {
     try {
       const launched = this.launchArgs;
-      await this.startRuntime(runtime, args, launched ? { replay: launched.replay, record: this.recording, explore: launched.explore } : {});
-      this.maxTaskThreads = (args.maxTaskThreads as number | undefined) ?? START_DEFAULTS.maxTaskThreads;
+      await this.startProgram(runtime, args, launched ? { replay: launched.replay, record: this.recording, explore: launched.explore } : {});
+      this.maxTaskThreads = args.maxTaskThreads ?? START_DEFAULTS.maxTaskThreads;
     } catch (error) {
       const ended = runtime.hasExited;
       if (this.attached) {
         // Never end a program Loopscope did not start: take everything out of it again.
         await this.detach();
-        return this.fail(response, ErrorId.Runtime, `Loopscope could not start its session and detached: ${(error as Error).message}`);
+        this.fail(response, ErrorId.Runtime, `Loopscope could not start its session and detached: ${(error as Error).message}`);
+        return false;
       }
       // The program must not live on, held before its start, behind a session that failed.
       this.terminating = true;
-      await runtime.terminate();
-      return this.fail(response, ErrorId.Runtime, ended
+      await runtime.kill();
+      this.fail(response, ErrorId.Runtime, ended
         ? `The program ended before it could start: ${(error as Error).message}`
         : `Loopscope could not start the program, and ended it: ${(error as Error).message}`);
+      return false;
     }
-    this.sendResponse(response);
+    return true;
   }
 
-  /** A runtime for the launch configuration, listened to; not started yet. replaying: the recording
-   * it will replay, whose hash seed it takes. */
-  private async launchRuntime(replaying?: string): Promise<RuntimeConnection> {
-    const args = this.launchArgs!;
-    const env = { ...args.env ?? {}, ...(this.recording ? hashSeedEnvironment(args.env ?? {}, replaying) : {}) };
-    const runtime = await launchWithPythonFallback({
-      python: args.python, program: args.program, module: args.module, args: args.args ?? [], cwd: args.cwd!, env,
-    });
-    this.listen(runtime);
-    if (this.clientStream) runtime.throttleOutputBy(this.clientStream);
-    return runtime;
-  }
-
-  /** The configuration (breakpoints, filters), then the start request with the configuration's
-   * settings and a recording's (time travel): the program runs. */
-  private async startRuntime(runtime: RuntimeLink, configuration: Record<string, unknown>, extra: { replay?: string; record?: string;
+  /** The configuration (breakpoints, filters), then the start request: the configuration's settings
+   * (startArguments), child processes, copied output, and a recording's settings (time travel). */
+  private async startProgram(runtime: RuntimeLink, args: StartOptions, timeTravel: { replay?: string; record?: string;
     replayTo?: { loop: number; iteration: number }; explore?: { seed: number; jitter?: number } }): Promise<void> {
     await runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
     await runtime.request('setTaskFilters', { filters: this.taskFilters, loopBlockedMs: this.loopBlockedMs });
@@ -298,8 +445,14 @@ export class LoopscopeSession extends DebugSession {
         this.sendEvent(new BreakpointEvent('changed', { ...result, source: new Source(basename(path), path) } as DebugProtocol.Breakpoint));
       }
     }
-    const timeTravel = Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined));
-    await runtime.request('start', { ...startArguments(configuration), ...timeTravel });
+    const start: RuntimeRequests['start']['arguments'] = {
+      ...startArguments(args as Record<string, unknown>),
+      ...Object.fromEntries(Object.entries(timeTravel).filter(([, v]) => v !== undefined)),
+    };
+    if (this.childPort) start.subProcesses = { port: this.childPort.port, key: this.childPort.key };
+    // Output to a terminal is the terminal's; redirectOutput copies it here too.
+    if (args.redirectOutput && (args.console ?? 'internalConsole') !== 'internalConsole' && !runtime.outputComesHere) start.copyOutput = true;
+    await runtime.request('start', start);
   }
 
   /** stepBack: to the boundary before the iteration the program is held in (or the one before it, when
@@ -329,7 +482,7 @@ export class LoopscopeSession extends DebugSession {
 
   /** Where the program is held, if the session can go back from there; else answers the request. */
   private backFrom(response: DebugProtocol.Response): RuntimeEvents['stopped'] | undefined {
-    if (!this.recording) {
+    if (!this.recording || this.attached || this.isChildSession) {
       this.fail(response, ErrorId.Unsupported, 'Going back needs a recording: set "record": true (or "replay": FILE) in launch.json and debug again.');
       return undefined;
     }
@@ -355,28 +508,29 @@ export class LoopscopeSession extends DebugSession {
     this.heldAt = undefined;
     if (old) {
       this.sendEvent(new ContinuedEvent(this.lastStoppedThread ?? 0, true));
-      await old.terminate();
+      await old.kill(); // its recording is on disk up to the stop; its own clean-up would only run again
     }
     try {
       // Still inside the replayed recording: that one holds the run beyond this point too (the new
       // recording stops where the program was ended). Past it: the new recording is the timeline.
       const source = from.replaying && this.replaying ? this.replaying : snapshotRecording(this.recording!);
       this.replaying = source;
-      const runtime = await this.launchRuntime(source);
+      const runtime = await this.startRuntime(this.config!, source);
+      this.listen(runtime);
       if (this.terminating) {
-        await runtime.terminate(); // the user ended the session meanwhile
+        await runtime.kill(); // the user ended the session meanwhile
         return;
       }
       this.runtime = runtime;
       this.wayBack = { route, shown, started };
       // A way back holds where it arrives, not at the program's entry.
-      await this.startRuntime(runtime, { ...this.launchArgs, stopOnEntry: false }, { replay: source, record: this.recording, replayTo: target });
+      await this.startProgram(runtime, { ...this.config!, stopOnEntry: false }, { replay: source, record: this.recording, replayTo: target });
     } catch (error) {
       this.wayBack = undefined;
       const message = `Loopscope could not go back: ${(error as Error).message}`;
       this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'important'));
       if (response) this.fail(response, ErrorId.Runtime, message);
-      if (this.runtime) await this.runtime.terminate();
+      if (this.runtime) await this.runtime.kill();
       this.sendEnded(1);
       return;
     }
@@ -544,6 +698,13 @@ export class LoopscopeSession extends DebugSession {
     });
   }
 
+  /**
+   * disconnect: the session ends. A program Loopscope attached to is detached from and runs on
+   * (terminateDebuggee true is not Loopscope's to do to it: the extension asks its user first,
+   * endAttachedProgram.ts). A launched one: terminateDebuggee true (the default) ends it as terminate
+   * does, waiting for it; a disconnect while a terminate is under way (a second Stop) ends it at once;
+   * false lets it run on without Loopscope, its output, if it came here, going to a file from now on.
+   */
   /** setVariable: the value is an expression, evaluated in the frame the variable was reached from. */
   protected async setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): Promise<void> {
     await this.forward(response, async () => {
@@ -586,22 +747,29 @@ export class LoopscopeSession extends DebugSession {
   }
 
   protected async disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments): Promise<void> {
+    this.configurationDone();
+    const runtime = this.runtime;
     if (this.attached) {
       await this.detach(args.terminateDebuggee === true);
+    } else if (args.terminateDebuggee === false && runtime && !runtime.hasExited) {
+      await this.detach();
+    } else if (this.ending && runtime) {
+      this.terminating = true;
+      await runtime.kill();
     } else {
       await this.end();
     }
+    this.childPort?.close();
     this.sendResponse(response);
   }
 
-  /** Ends a program Loopscope started. One it attached to is left running: the client asks its user
-   * before ending it (extension/commands/endAttachedProgram.ts). */
+  /** terminate: KeyboardInterrupt in the program's main thread (held loops are released for it), then,
+   * after terminateTimeout, SIGTERM and SIGKILL. Answered once the program has been interrupted; the
+   * exited and terminated events follow when it has ended. A program Loopscope attached to is left
+   * running: detached from (the client asks its user before ending it, endAttachedProgram.ts). */
   protected async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
-    if (this.attached) {
-      await this.detach(true);
-    } else {
-      await this.end();
-    }
+    if (this.attached) await this.detach(true);
+    else if (!this.ending) void this.end();
     this.sendResponse(response);
   }
 
@@ -632,7 +800,7 @@ export class LoopscopeSession extends DebugSession {
     });
     runtime.on('log', (message) => this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'console')));
     runtime.onEvent('stopped', (body) => {
-      if (runtime !== this.runtime) return; // a run ended by a step back
+      if (this.runtime !== runtime) return; // a run ended by a restart or a step back
       const way = this.wayBack;
       if (way) {
         if (way.route.onStop(body) === 'pass') {
@@ -674,7 +842,7 @@ export class LoopscopeSession extends DebugSession {
       this.sendEvent(event);
     });
     runtime.whenExited().then(async (exit) => {
-      if (runtime !== this.runtime && (this.runtime !== undefined || !this.terminating)) return; // replaced by a step back
+      if (this.runtime !== runtime && (this.runtime !== undefined || !this.terminating)) return; // replaced by a restart or a step back
       if (exit.connectionOnly) {
         if (!this.terminating) await this.tellConnectionLost();
         this.sendEnded(0);
@@ -682,6 +850,9 @@ export class LoopscopeSession extends DebugSession {
       }
       if (exit.signal && !this.terminating) {
         this.sendEvent(new OutputEvent(`Program was killed by ${exit.signal}.\n`, 'console'));
+      } else if (exit.code === null) {
+        this.sendEvent(new OutputEvent('[loopscope] The program has ended (how, Loopscope cannot tell: it was not started by the ' +
+          'debugger, and ended without the runtime\'s notice, by os._exit() or a signal).\n', 'console'));
       } else if (!this.terminating) {
         this.sendEvent(new OutputEvent(`[loopscope] Program exited with code ${exit.code}.\n`, 'console'));
       }
@@ -701,41 +872,64 @@ export class LoopscopeSession extends DebugSession {
     else this.log(`The connection to process ${pid} closed; Loopscope is no longer attached to it.`);
   }
 
-  private sendEnded(exitCode: number): void {
+  private sendEnded(exitCode: number | null): void {
     if (this.endedSent) return;
     this.endedSent = true;
+    this.childPort?.close();
     if (this.recording) removeSessionFiles(this.recording, this.launchArgs?.record === undefined);
-    this.sendEvent(new ExitedEvent(exitCode));
+    if (exitCode !== null) this.sendEvent(new ExitedEvent(exitCode));
     this.sendEvent(new TerminatedEvent());
   }
 
-  private async end(): Promise<void> {
+  /** End the program gracefully (terminate); resolves once it is gone. */
+  private end(): Promise<unknown> {
     this.terminating = true;
     this.configurationDone();
-    if (this.runtime) await this.runtime.terminate();
+    if (!this.runtime) return Promise.resolve();
+    this.ending ??= this.runtime.terminate(this.terminateTimeoutMs());
+    return this.ending;
   }
 
-  /** Leave an attached program as it was (the runtime's detach), then end the session. asked: the
-   * client wanted the program ended, which Loopscope does not do to a program it did not start. */
+  private terminateTimeoutMs(): number {
+    return (this.config?.terminateTimeout ?? TERMINATE_TIMEOUT_S) * 1000;
+  }
+
+  /**
+   * Let the program run on without Loopscope (the runtime's detach): an attached one as it was, the
+   * session then over; a launched one (disconnect with terminateDebuggee false) with its output, if it
+   * came here, going to a file from now on. asked: the client wanted an attached program ended, which
+   * Loopscope does not do to a program it did not start.
+   */
   private async detach(asked = false): Promise<void> {
     const runtime = this.runtime;
     this.configurationDone();
     if (!runtime || this.detaching) return;
     this.detaching = true;
     this.terminating = true;
-    const pid = this.attached?.pid;
+    const attached = this.attached;
+    const pid = attached?.pid ?? runtime.pid;
     if (!runtime.hasExited) {
+      const outputFile = !attached && runtime.outputComesHere
+        ? path.join(os.tmpdir(), `loopscope-${pid}-${randomBytes(4).toString('hex')}.log`) : undefined;
       try {
-        const answer = await withDeadline(runtime.request('detach', {}), DETACH_DEADLINE_MS);
-        for (const note of answer?.notes ?? []) this.log(note);
-        this.log(`Detached from process ${pid}${asked ? ', which Loopscope did not start, so it was not ended' : ''}; it runs on without Loopscope.`);
+        const answer = await runtime.detach(outputFile);
+        for (const note of answer.notes ?? []) this.log(note);
+        this.log(attached
+          ? `Detached from process ${pid}${asked ? ', which Loopscope did not start, so it was not ended' : ''}; it runs on without Loopscope.`
+          : `The program (process ${pid}) runs on without Loopscope.` + (outputFile
+            ? ` Its output goes to ${answer.problem ? `/dev/null: ${answer.problem}` : outputFile} from now on.` : ''));
       } catch (error) {
-        this.log(`Detaching from process ${pid} failed: ${(error as Error).message}. It runs on; Loopscope's runtime in it ` +
-          'detaches by itself when this connection closes.');
+        if (attached) {
+          this.log(`Detaching from process ${pid} failed: ${(error as Error).message}. It runs on; Loopscope's runtime in it ` +
+            'detaches by itself when this connection closes.');
+          await runtime.kill(); // the connection only: the program is not Loopscope's to end
+        } else {
+          this.log(`Loopscope could not let the program run on (${(error as Error).message}), so it was ended.`);
+          await runtime.kill();
+        }
       }
     }
-    await runtime.terminate(); // the connection only: the program is not Loopscope's to end
-    this.sendEnded(0);
+    if (attached) this.sendEnded(0);
   }
 
   private log(message: string): void {
@@ -779,19 +973,12 @@ const ONE_PROGRAM = 'A Loopscope session debugs one program, and this one has it
 
 /** How long an attached program whose connection closed gets to be seen gone before it is said to live on. */
 const EXIT_GRACE_MS = 1_000;
-/** How long a detach may take: VS Code gives up on disconnect after 2 s. */
-const DETACH_DEADLINE_MS = 1_800;
-
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
-    work.then((value) => { clearTimeout(timer); resolve(value); }, (error) => { clearTimeout(timer); reject(error); });
-  });
-}
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
+/** The options a child session takes from its parent's configuration. */
+const CHILD_INHERITS = ['justMyCode', 'clock', 'maxTaskThreads', 'taskSwitchHistory', 'subProcess', 'terminateTimeout', 'redirectOutput', 'console'];
 
 function toRuntimeBreakpoint(bp: DebugProtocol.FunctionBreakpoint) {
   const result: { name: string; condition?: string; hitCondition?: string } = { name: bp.name };

@@ -130,13 +130,13 @@ export async function runTrace(options: TraceOptions): Promise<number> {
     await runtime.request('start', options.record ? { stopOnEntry: true, record: options.record } : { stopOnEntry: true });
   } catch (error) {
     options.err.write(`loopscope: ${(error as Error).message}\n`);
-    await runtime.terminate();
+    await runtime.kill();
     return 2;
   }
   const exit = await runtime.whenExited();
   emit(formatter.onEnd(undefined, undefined));
   emit([`── program exited with code ${exit.code}${exit.signal ? ` (${exit.signal})` : ''} ──`]);
-  return exit.code;
+  return exit.code ?? 1;
 }
 
 /** --lint / --timeline: the program runs at full speed; what Loopscope found is printed at its end. */
@@ -163,5 +163,5 @@ async function runFreely(runtime: RuntimeConnection, options: TraceOptions, emit
       : '── no timeline: the program ended before Loopscope could write it (os._exit or a signal) ──']);
   }
   emit([`── program exited with code ${exit.code}${exit.signal ? ` (${exit.signal})` : ''} ──`]);
-  return exit.code;
+  return exit.code ?? 1;
 }

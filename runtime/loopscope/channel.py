@@ -22,6 +22,8 @@ MAX_INCOMING_FRAME = 1 << 20
 MAX_OUTGOING_FRAME = 64 << 20
 _HEADER = struct.Struct(">I")
 _LOOPBACK_NAMES = ("localhost",)
+# After finish(), how long the serving thread waits for the peer to close its side (ms).
+_FINISH_WAIT_MS = 2000
 
 
 class ChannelError(Exception):
@@ -142,6 +144,7 @@ class Channel:
         self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._decoder = FrameDecoder()  # kept across the serving threads, which a fork may change
         self._wake_pipe = ()            # (read end, write end): wakes the serving thread to step aside
+        self._finishing = False         # finish(): the runtime ends the connection, the program runs on
 
     def start(self, hello):
         hello = dict(hello, type="hello", token=self._token, protocolVersion=schema.PROTOCOL_VERSION)
@@ -211,6 +214,18 @@ class Channel:
         for fd in pipe:
             os.close(fd)
 
+    def finish(self):
+        """End the connection from this side after what was sent (a detach): nothing more is sent or
+        handled, the peer sees the end after the last answer, and on_close is not called, since the
+        program is to run on. The serving thread waits a moment for the peer to close its side."""
+        with self._send_lock:
+            self._finishing = self._closed = True
+        try:
+            self._socket.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        self._wake_server()
+
     def close(self):
         self._closed = True
         try:
@@ -235,14 +250,18 @@ class Channel:
         reason = "the adapter closed the connection"
         try:
             while not stepping_aside():
-                ready = [fd for fd, _events in self._readable.poll()]
+                ready = [fd for fd, _events in self._readable.poll(_FINISH_WAIT_MS if self._finishing else None)]
                 if self._wake_pipe[0] in ready:
                     os.read(self._wake_pipe[0], 64)
                 if self._socket_fd not in ready:  # readable, hung up, or closed: recv() says which
+                    if self._finishing and not ready:
+                        break  # the peer has not closed its side in time: end here all the same
                     continue
                 data = self._socket.recv(65536)
                 if not data:
                     break
+                if self._finishing:
+                    continue  # requests after the end are not handled
                 for message in self._decoder.feed(data):
                     self._dispatch_safely(message)
             else:
@@ -253,6 +272,9 @@ class Channel:
             reason = "the connection to the adapter broke: %s" % error
         self._closed = True
         self._close_wake_pipe()
+        if self._finishing:
+            self._socket.close()
+            return
         self._on_close(reason)
 
     def _dispatch_safely(self, message):

@@ -7,6 +7,9 @@ setBreakpoints reads its file on a thread of its own (sourcefiles.py).
 
 import threading
 
+from . import ending
+from . import instrument
+from . import asyncio_internals as internals
 from . import output
 from . import registry
 from .recordfile import RecordingError
@@ -20,12 +23,14 @@ MAX_VARIABLES_PER_REQUEST = 10000
 class CommandHandlers:
     def __init__(self, debugger, channel_ref, attachment=None):
         """attachment: the session's attachment.Attachment when Loopscope joined a running program;
-        None when it started the program, which then cannot be detached from."""
+        None when it started the program (whose detach lets it run on with its output sent elsewhere)."""
         self._debugger = debugger
         self._channel = channel_ref
         self._sources = SourceReader()
         self._attachment = attachment
-        self.started = threading.Event()
+        self.started = threading.Event()  # the program may run: started, or detached before it started
+        self.start_arguments = {}
+        self.ended_before_start = False
 
     def handle(self, request):
         handler = getattr(self, "on_" + request["command"], None)
@@ -62,6 +67,7 @@ class CommandHandlers:
         return self._debugger.timeline(arguments.get("loopId"))
 
     def on_start(self, arguments, _request):
+        self.start_arguments = arguments
         try:
             self._debugger.start(arguments)
         except RecordingError as error:
@@ -69,13 +75,48 @@ class CommandHandlers:
         self.started.set()
         return {}
 
-    def on_detach(self, _arguments, request):
-        if self._attachment is None:
-            raise LookupError("Loopscope started this program: end the session to end it (detach is for attached programs)")
-        notes = self._attachment.detach()
-        # Answered once everything is out; then the connection closes.
-        self._channel().send_response(request, {"notes": notes} if notes else {})
-        self._attachment.finish()
+    def on_terminate(self, _arguments, request):
+        if self._attachment is not None:
+            raise LookupError("Loopscope did not start this program, so it does not end it: detach leaves it running")
+        self._take_out()
+        self._channel().send_response(request, {})
+        if not self.started.is_set():
+            self.ended_before_start = True  # none of the program's code has run: launcher.py just exits
+            self.started.set()
+            return _ANSWERS_LATER
+        ending.interrupt_main_thread()
+        return _ANSWERS_LATER
+
+    def on_detach(self, arguments, request):
+        channel = self._channel()
+        if self._attachment is not None:
+            notes = self._attachment.detach()
+            # Answered once everything is out; then the connection closes.
+            channel.send_response(request, {"notes": notes} if notes else {})
+            self._attachment.finish()
+            return _ANSWERS_LATER
+        self._take_out()
+        body = {}
+        if "outputFile" in arguments:
+            problem = ending.redirect_output(arguments["outputFile"])
+            if problem:
+                body["problem"] = problem
+        channel.send_response(request, body)
+        channel.finish()  # by us: the program runs on (launcher.py ends it only when the adapter goes)
+        self.started.set()  # a child process told to run free before its session started
+        return _ANSWERS_LATER
+
+    def _take_out(self):
+        """A launched program's session ends (terminate, detach): Loopscope out of it, as
+        attachment.detach() does for an attached one; the loop clock of a loop that stayed busy in a
+        callback stays the session's (its timers were set in it)."""
+        debugger = self._debugger
+        unsettled = debugger.close()
+        loops = [state.loop for state in registry.loop_states()]
+        if instrument.listening(debugger):
+            instrument.uninstall(keep_clock=bool(unsettled) and debugger.settings.clock != "wall")
+        for loop in loops:
+            internals.wake(loop)
         return _ANSWERS_LATER
 
     def on_threads(self, _arguments, _request):

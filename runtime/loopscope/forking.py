@@ -56,6 +56,14 @@ class ResidentThread:
                     _residents.remove(self)
             gone.release()
 
+    def wait_gone(self, seconds):
+        """True once the thread has left its body (for good, unless start() is called again)."""
+        gone = self._gone
+        if gone is None or not gone.acquire(True, max(0.0, seconds)):
+            return gone is None
+        gone.release()
+        return True
+
     def _stepping_aside(self):
         with self._decision:
             self._leaving = self._asked

@@ -685,18 +685,21 @@ def install(listener):
     internals.set_running_loop_hook(_set_running_loop)
 
 
-def uninstall():
-    """Put asyncio back as it was, and forget every loop."""
+def uninstall(keep_clock=False):
+    """Put asyncio back as it was, and forget every loop. keep_clock: the loops' time stays the
+    debugger's (their timers were set in it), and so do the loop states that hold each loop's skew."""
     global _listener, _tape
     _listener = None
     _tape = None
     _HOOKS["run_once"] = _run_once
     apply(HookPlan.NOTHING)
-    clock_tools.uninstall()
+    if not keep_clock:
+        clock_tools.uninstall()
     for name in _HOOKS:
         internals.patch(name, None)
     internals.set_running_loop_hook(None)
-    registry.forget_all()
+    if not keep_clock:
+        registry.forget_all()
 
 
 def hook_code_objects():

@@ -5,6 +5,7 @@ Python uses; the program's own exit code after that.
 """
 
 import os
+import signal
 import sys
 
 try:
@@ -12,17 +13,17 @@ try:
 except ImportError:  # a build without ctypes
     _ctypes = None
 
-from . import __version__, imports, instrument, listening, processhooks, program, schema, timelimit
+from . import __version__, imports, instrument, listening, outputcopy, processhooks, program, schema, subprocesses, timelimit
 from .channel import Channel, ChannelError
 from .recordfile import RecordingError
 from .commands import CommandHandlers
 from .debugger import Debugger
 from .perturbation import DEFAULT_JITTER, Perturbation
 
-USAGE = """usage: python -m loopscope [--connect HOST:PORT | --listen [HOST:]PORT [--wait-for-client]]
-                          [OPTIONS] (PROGRAM | -m MODULE) [ARGS...]
+USAGE = """usage: python -m loopscope [--connect HOST:PORT [--token-file PATH] | --listen [HOST:]PORT [--wait-for-client]]
+                          [OPTIONS] (PROGRAM | -m MODULE | -c CODE) [ARGS...]
 
-Runs PROGRAM (or MODULE) as __main__ with every asyncio event loop instrumented.
+Runs PROGRAM (or MODULE, or CODE) as __main__ with every asyncio event loop instrumented.
   --connect HOST:PORT  serve a Loopscope debug adapter listening on this loopback address;
                        the one-time token is read from the LOOPSCOPE_TOKEN environment variable
   --listen [HOST:]PORT wait for Loopscope to connect (an attach configuration with "connect"):
@@ -30,7 +31,10 @@ Runs PROGRAM (or MODULE) as __main__ with every asyncio event loop instrumented.
                        user can read (or is LOOPSCOPE_TOKEN's); each client's detach leaves the
                        program running as it was
   --wait-for-client    with --listen: start the program only once a client has connected
+  --token-file PATH    read the token from this file instead, and delete it (a program started in
+                       a terminal, where the environment may be shown on the command line)
   -m MODULE            run a module, as python -m does
+  -c CODE              run code, as python -c does
   --version            print the runtime version
 Without --connect the program runs freely with the hooks installed (useful to check that
 Loopscope changes nothing), or, with these options, records or replays its schedule:
@@ -40,7 +44,7 @@ Loopscope changes nothing), or, with these options, records or replays its sched
   --jitter SECONDS     with --explore: the most a timer is delayed (default 0.001)
   --clock MODE         the loop clock: frozen, wall or virtual (default frozen)"""
 
-_OWN_ENVIRONMENT = ("LOOPSCOPE_TOKEN", "LOOPSCOPE_CHECK_PROTOCOL", "LOOPSCOPE_HASH_SEED")
+_OWN_ENVIRONMENT = ("LOOPSCOPE_TOKEN", "LOOPSCOPE_NONCE", "LOOPSCOPE_CHECK_PROTOCOL", "LOOPSCOPE_HASH_SEED")
 # Options of a run without an adapter: option -> (key, how its value is read).
 _STANDALONE_OPTIONS = {"--record": ("record", str), "--replay": ("replay", str), "--explore": ("explore", int),
                        "--jitter": ("jitter", float), "--clock": ("clock", str)}
@@ -51,8 +55,8 @@ class UsageError(Exception):
 
 
 def parse(argv):
-    options = {"connect": None, "listen": None, "wait": False, "module": None, "program": None, "args": [],
-               "record": None, "replay": None, "explore": None, "jitter": None, "clock": None}
+    options = {"connect": None, "token_file": None, "listen": None, "wait": False, "module": None, "code": None,
+               "program": None, "args": [], "record": None, "replay": None, "explore": None, "jitter": None, "clock": None}
     index = 0
     while index < len(argv):
         arg = argv[index]
@@ -85,10 +89,16 @@ def parse(argv):
                 raise UsageError("%s takes a %s, not %r" % (arg, "number" if kind is not str else "value", argv[index + 1]))
             index += 2
             continue
-        if arg == "-m":
+        if arg == "--token-file":
             if index + 1 >= len(argv):
-                raise UsageError("-m needs a module name")
-            options["module"] = argv[index + 1]
+                raise UsageError("--token-file needs a path")
+            options["token_file"] = argv[index + 1]
+            index += 2
+            continue
+        if arg in ("-m", "-c"):
+            if index + 1 >= len(argv):
+                raise UsageError("-m needs a module name" if arg == "-m" else "-c needs the code to run")
+            options["module" if arg == "-m" else "code"] = argv[index + 1]
             options["args"] = argv[index + 2:]
             return options
         if arg == "--":
@@ -142,7 +152,7 @@ def _fail(message, code=2):
 def main():
     # First, before anything that could run the program's code: a package's __init__ must not find
     # the token (it could connect to the adapter first and pass for the runtime).
-    token, hash_seed = _take_own_environment()
+    token, nonce, hash_seed = _take_own_environment()
     try:
         options = parse(sys.argv[1:])
         address = _address(options["connect"]) if options["connect"] else None
@@ -151,14 +161,16 @@ def main():
             raise UsageError("--connect and --listen exclude each other")
         if options["wait"] and not listen_at:
             raise UsageError("--wait-for-client goes with --listen")
+        if options["token_file"]:
+            token = _take_token_file(options["token_file"])
     except UsageError as error:
         _fail("%s\n%s" % (error, USAGE))
     # The program's own sys.path[0] from here on, so that what it names is looked up where Python would.
-    sys.path[0] = program.first_path_entry(options["program"], options["module"])
+    sys.path[0] = program.first_path_entry(options["program"], options["module"], options["code"])
     try:
         if options["module"]:
             program.check_module(options["module"])
-        else:
+        elif options["code"] is None:
             program.check_program(options["program"])
     except program.ProgramNotFound as error:
         _fail(str(error), 1 if options["module"] else 2)
@@ -168,7 +180,7 @@ def main():
     channel = None
     debugger = Debugger(lambda event, body: channel.send_event(event, body) if channel is not None else None)
     debugger.hash_seed = hash_seed
-    debugger.program = os.path.abspath(options["program"]) if options["program"] else "-m " + options["module"]
+    debugger.program = os.path.abspath(options["program"]) if options["program"] else _describe_target(options)
     if address is not None:
         debugger.connected = True
         if not token:
@@ -178,24 +190,45 @@ def main():
             channel = Channel(address[0], address[1], token, handlers.handle, _on_channel_closed)
         except ChannelError as error:
             _fail(str(error))
-        channel.start({"pid": os.getpid(), "python": "%d.%d.%d" % sys.version_info[:3],
-                       "executable": sys.executable})
+        hello = {"pid": os.getpid(), "python": "%d.%d.%d" % sys.version_info[:3], "executable": sys.executable,
+                 "target": _describe_target(options)}
+        if nonce:
+            hello.update(nonce=nonce, parentPid=os.getppid())
+        channel.start(hello)
         handlers.started.wait()
+        if handlers.ended_before_start:  # terminated while waiting for its start: as if by Ctrl+C before it began
+            _tell_exit(channel, 128 + signal.SIGINT)
+            os._exit(128 + signal.SIGINT)
+        if not debugger.closing:
+            _start_options(handlers.start_arguments, channel)
     elif options["record"] or options["replay"] or options["explore"] is not None:
         _start_standalone(debugger, options)
-    instrument.install(debugger)
-    debugger.install_busy_pause()
-    timelimit.install_interrupt()
-    if channel is not None:
-        # The debugger goes quiet in a forked child by itself; the child's copy of the socket goes too.
-        processhooks.after_fork_in_child(channel.abandon)
-    debugger.tracer.sync_thread()  # line breakpoints set before start apply from the first line
+    if not debugger.closing:  # detached before it started (a child process no session took): runs plain
+        instrument.install(debugger)
+        debugger.install_busy_pause()
+        timelimit.install_interrupt()
+        if channel is not None:
+            # The debugger goes quiet in a forked child by itself; the child's copy of the socket goes too.
+            processhooks.after_fork_in_child(channel.abandon)
+        debugger.tracer.sync_thread()  # line breakpoints set before start apply from the first line
 
     # The program starts with the modules a plain run starts with: python -m (and a directory or zip
     # program) has imported runpy by then.
     imports.hand_over(("runpy",) if program.runs_through_runpy(options["program"], options["module"]) else ())
+    try:
+        _run_program(options)
+    except SystemExit as ending:
+        _tell_exit(channel, program.exit_code(ending))
+        raise
+    _tell_exit(channel, 0)
+
+
+def _run_program(options):
+    """The program, as __main__: a file, a module (python -m) or code (python -c)."""
     if options["module"]:
         program.run_module(options["module"], options["args"])
+    elif options["code"] is not None:
+        program.run_code(options["code"], options["args"])
     else:
         program.run_path(options["program"], options["args"])
 
@@ -223,13 +256,59 @@ def _say(message):
         pass
 
 
+def _start_options(arguments, channel):
+    """What the start request asked for besides the debugger's settings: output copied to the
+    adapter, child processes debugged too. Set up here, before the program's first line."""
+    if arguments.get("copyOutput"):
+        outputcopy.install(channel.send_event)
+    children = arguments.get("subProcesses")
+    if children:
+        subprocesses.install(children["port"], children["key"], schema.CHECKING,
+                             lambda message: channel.send_event("log", {"level": "warning", "message": message}))
+
+
+def _tell_exit(channel, code):
+    """The exiting event, for an adapter that cannot see the exit itself (a program in a terminal)."""
+    if channel is None:
+        return
+    try:
+        channel.send_event("exiting", {"code": code})
+    except Exception:
+        pass  # the connection is gone: nobody to tell
+
+
+def _describe_target(options):
+    if options["module"]:
+        return "-m %s" % options["module"]
+    if options["code"] is not None:
+        return "-c"
+    return options["program"]
+
+
+def _take_token_file(path):
+    """The token from the file the adapter wrote for a program it asked a terminal to start; the file
+    (and the private directory the adapter made for it) is deleted: the token is good once."""
+    try:
+        with open(path, "r") as token_file:
+            token = token_file.read().strip()
+    except OSError as error:
+        raise UsageError("cannot read the token file %s: %s" % (path, error.strerror or error))
+    try:
+        os.unlink(path)
+        os.rmdir(os.path.dirname(path))
+    except OSError:
+        pass  # the adapter deletes it too
+    return token
+
+
 def _take_own_environment():
     """Loopscope's variables, taken out of the environment: out of os.environ (so no child inherits
     them) and, for the token, out of the process's environment block too, which /proc/self/environ
-    shows and which unsetenv leaves as it was. Returns the token, and the hash seed the program runs
-    with if one is set (PYTHONHASHSEED, which is taken out too when Loopscope set it:
-    LOOPSCOPE_HASH_SEED says so)."""
+    shows and which unsetenv leaves as it was. Returns the token, the nonce a child process's token
+    was made from (subprocesses.py), and the hash seed the program runs with if one is set
+    (PYTHONHASHSEED, which is taken out too when Loopscope set it: LOOPSCOPE_HASH_SEED says so)."""
     token = os.environ.get("LOOPSCOPE_TOKEN", "")
+    nonce = os.environ.get("LOOPSCOPE_NONCE", "")
     if token:
         _blank_in_environment_block("LOOPSCOPE_TOKEN")
     given = os.environ.get("PYTHONHASHSEED")
@@ -238,7 +317,7 @@ def _take_own_environment():
         os.environ.pop("PYTHONHASHSEED", None)
     for name in _OWN_ENVIRONMENT:
         os.environ.pop(name, None)
-    return token, hash_seed
+    return token, nonce, hash_seed
 
 
 def _blank_in_environment_block(name):
@@ -263,10 +342,7 @@ def _run_listening(address, options):
     except (listening.ListenError, listening.privatefiles.UnsafeDirectory, OSError) as error:
         _fail(str(error))
     os.environ.pop("LOOPSCOPE_CHECK_PROTOCOL", None)
-    if options["module"]:
-        program.run_module(options["module"], options["args"])
-    else:
-        program.run_path(options["program"], options["args"])
+    _run_program(options)
 
 
 def _on_channel_closed(reason):

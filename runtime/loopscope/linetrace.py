@@ -181,7 +181,7 @@ class Tracer:
 
     @property
     def active(self):
-        return self.stepping or self.catching or bool(self.table.by_path)
+        return not self.closed and (self.stepping or self.catching or bool(self.table.by_path))
 
 
 class MonitoringTracer(Tracer):

@@ -68,15 +68,20 @@ def output_goes_elsewhere():
     _to_adapter = False
 
 
-def flush_and_drain(timeout=1.0):
-    if not _to_adapter:
-        return
+def flush_python_streams():
+    """What Python holds in the buffers of sys.stdout and sys.stderr goes to their file descriptors."""
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             if stream is not None:
                 stream.flush()
         except Exception:
             pass
+
+
+def flush_and_drain(timeout=1.0):
+    if not _to_adapter:
+        return
+    flush_python_streams()
     deadline = _monotonic() + timeout
     delay = 0.0002
     while _held:  # the adapter has output it has not passed on: wait until it reads again

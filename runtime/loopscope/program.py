@@ -9,6 +9,7 @@ import builtins
 import importlib.machinery
 import importlib.util
 import io
+import linecache
 import os
 import runpy
 import signal
@@ -47,10 +48,12 @@ def check_module(name):
         raise ProgramNotFound("No module named %s" % name)
 
 
-def first_path_entry(path=None, module=None):
-    """What the interpreter puts in sys.path[0] for `python PATH` or `python -m MODULE`."""
+def first_path_entry(path=None, module=None, code=None):
+    """What the interpreter puts in sys.path[0] for `python PATH`, `python -m MODULE` or `python -c CODE`."""
     if module is not None:
         return os.getcwd()
+    if code is not None:
+        return ""
     if os.path.isdir(path) or not path.endswith((".py", ".pyw")) and _is_zip(path):
         return _script_filename(path)  # a directory or zip is itself the place to import __main__ from
     return os.path.dirname(os.path.realpath(path))
@@ -58,7 +61,7 @@ def first_path_entry(path=None, module=None):
 
 def runs_through_runpy(path=None, module=None):
     """True where the interpreter itself runs the program with runpy: -m, a directory, a zip."""
-    return module is not None or first_path_entry(path) == _script_filename(path)
+    return module is not None or path is not None and first_path_entry(path) == _script_filename(path)
 
 
 def _script_filename(path):
@@ -104,6 +107,42 @@ def run_module(name, args):
     sys.path[0] = first_path_entry(module=name)
     _fresh_main()
     return _guarded(lambda: runpy._run_module_as_main(name, alter_argv=True))
+
+
+def run_code(code, args):
+    """Execute code given on the command line as __main__, as `python -c` does (how a child process
+    of multiprocessing's spawn starts, for one)."""
+    sys.argv[:] = ["-c"] + list(args)
+    sys.path[0] = first_path_entry(code=code)
+    main = _fresh_main()
+    main.__loader__ = importlib.machinery.BuiltinImporter
+
+    def execute():
+        compiled = compile(code, "<string>", "exec", dont_inherit=True)
+        _show_in_tracebacks(compiled, code)
+        exec(compiled, main.__dict__)
+    return _guarded(execute)
+
+
+def _show_in_tracebacks(compiled, code):
+    """From 3.13 python -c gives linecache the code's lines, so that tracebacks show them."""
+    if sys.version_info >= (3, 14):
+        linecache._register_code(compiled, code, "<string>")
+    elif sys.version_info >= (3, 13):
+        linecache.cache["<string>"] = (len(code), None, [line + "\n" for line in code.splitlines()], "<string>")
+
+
+def exit_code(ending):
+    """The process's exit status for a SystemExit leaving the program, as the interpreter makes it
+    (128 + SIGINT where Python ends itself by SIGINT after an uncaught KeyboardInterrupt)."""
+    if _exit_by_sigint:
+        return 128 + signal.SIGINT
+    code = ending.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    return 1  # a message: printed to stderr, exit status 1
 
 
 def _is_zip(path):

@@ -232,5 +232,5 @@ ARGUMENT_DEFAULTS = {
     "taskSwitches": {"limit": 200},
 }
 
-REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "tasks", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo", "timeline", "exitReport", "detach", "setVariable", "setExpression", "completions"))
-EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint", "deadlock", "lint", "timeline"))
+REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "tasks", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo", "timeline", "exitReport", "detach", "setVariable", "setExpression", "completions", "terminate"))
+EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint", "deadlock", "lint", "timeline", "exiting", "output"))

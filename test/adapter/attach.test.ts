@@ -259,6 +259,12 @@ describe('attach: what cannot be attached to, and why', function () {
     await attachFails({ processId: '${command:pickProcess}' }, /this client does not pick processes/);
     await attachFails({ connect: { port: 70000 } }, /"connect.port" .* 1 to 65535/);
     await attachFails({ connect: {} }, /"connect" in launch.json needs "port"/);
+    // The third form, a child session's (subProcess), goes with neither of the others, and is checked too.
+    await attachFails({ processId: 1, childProcess: { port: 1, token: 'x' } }, /"childProcess" is set by Loopscope .* "processId"/);
+    await attachFails({ connect: { port: 1 }, childProcess: { port: 1, token: 'x' } }, /"childProcess" is set by Loopscope .* "connect"/);
+    await attachFails({ childProcess: { port: 1 } }, /"childProcess" in launch.json needs "token"/);
+    await attachFails({ childProcess: { port: 1, token: 'x' }, terminateTimeout: -1 }, /"terminateTimeout" in launch.json must be a number, 0 or more/);
+    await attachFails({ childProcess: { port: 1, token: 'x' } }, /Could not reach the parent session's adapter/);
   });
 
   it('says there is no such process', () => attachFails({ processId: 2 ** 22 + 12345 }, /There is no process/));

@@ -62,6 +62,9 @@ export function supportedPythons(): FoundPython[] {
 
 export class Session {
   readonly client: DebugClient;
+  /** What the client says it can do in its initialize request (runInTerminal, startDebugging...). */
+  capabilities: Partial<DebugProtocol.InitializeRequestArguments> = {};
+  private readonly reverseHandlers = new Map<string, (args: any) => unknown>();
   private readonly queues = new Map<string, DebugProtocol.Event[]>();
   private readonly waiters = new Map<string, ((e: DebugProtocol.Event) => void)[]>();
   readonly output: { category: string; text: string }[] = [];
@@ -76,6 +79,34 @@ export class Session {
       if (kind === 'output' && !recordOutput) continue;
       this.client.on(kind, (event: DebugProtocol.Event) => this.record(kind, event));
     }
+    // DebugClient drops requests from the adapter (runInTerminal, startDebugging): answer them here.
+    const protocol = this.client as unknown as { dispatch(body: string): void; outputStream: NodeJS.WritableStream };
+    const dispatch = protocol.dispatch.bind(protocol);
+    protocol.dispatch = (body: string) => {
+      const message = JSON.parse(body);
+      if (message.type === 'request') void this.answer(message, protocol.outputStream);
+      else dispatch(body);
+    };
+  }
+
+  /** Answer the adapter's requests of this command with handler(arguments)'s value as the body; one
+   * that throws fails the request with its message. Unanswered commands fail as unsupported. */
+  onReverseRequest(command: string, handler: (args: any) => unknown): void {
+    this.reverseHandlers.set(command, handler);
+  }
+
+  private async answer(request: DebugProtocol.Request, stream: NodeJS.WritableStream): Promise<void> {
+    const response: DebugProtocol.Response = { type: 'response', seq: 0, request_seq: request.seq, command: request.command, success: true };
+    const handler = this.reverseHandlers.get(request.command);
+    try {
+      if (!handler) throw new Error(`this test client does not answer ${request.command}`);
+      response.body = await handler(request.arguments);
+    } catch (error) {
+      response.success = false;
+      response.message = (error as Error).message;
+    }
+    const json = JSON.stringify(response);
+    stream.write(`Content-Length: ${Buffer.byteLength(json, 'utf8')}\r\n\r\n${json}`, 'utf8');
   }
 
   async start(): Promise<void> {
@@ -117,8 +148,10 @@ export class Session {
 
   /** Launch with these arguments and run the configuration sequence; resolves with the launch response. */
   async launch(args: Record<string, unknown>, configure?: () => Promise<unknown>): Promise<DebugProtocol.LaunchResponse> {
-    await this.client.initializeRequest({ adapterID: 'loopscope', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
-    const launched = this.client.launchRequest({ python: PYTHON, ...args } as DebugProtocol.LaunchRequestArguments);
+    await this.client.initializeRequest({ adapterID: 'loopscope', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path', ...this.capabilities });
+    const launched = args.request === 'attach'
+      ? this.client.attachRequest(args as DebugProtocol.AttachRequestArguments)
+      : this.client.launchRequest({ python: PYTHON, ...args } as DebugProtocol.LaunchRequestArguments);
     const configured = this.next('initialized').then(async () => {
       if (configure) await configure();
       await this.client.configurationDoneRequest();

@@ -108,8 +108,9 @@ describe('hostile requests (#15.9)', () => {
     await s.launch({ program: fixture('sleeper.py'), stopOnEntry: true });
     await s.nextStop();
     await refused(s.client, 'setVariable', { variablesReference: 987654, name: 'x', value: '1' }, /variables 987654 are gone/);
-    await refused(s.client, 'restart', {}, /does not support the "restart" request/);
+    await refused(s.client, 'restartFrame', { frameId: 1 }, /does not support the "restartFrame" request/);
     await refused(s.client, 'goto', { threadId: 1, targetId: 1 }, /does not support the "goto" request/);
+    await refused(s.client, 'stepBack', { threadId: 1 }, /Going back needs a recording/);
     await refused(s.client, 'attach', { processId: process.pid }, /debugs one program/);
     await refused(s.client, 'loopscope/nothing', {}, /does not know the request "loopscope\/nothing"/);
     const { body } = await s.client.stackTraceRequest({ threadId: 1 });

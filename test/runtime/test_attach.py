@@ -109,6 +109,10 @@ class AttachByProcessId(unittest.TestCase):
         self.assertEqual(stopped["where"], "iteration")
         (thread,) = [t for t in adapter.body("threads")["threads"] if t["id"] == stopped["loopId"]]
         self.assertIn("loop-thread", thread["name"])
+        # Ending the program is not Loopscope's to do: terminate is refused, and detach still works.
+        refused = adapter.request("terminate")
+        self.assertFalse(refused["success"])
+        self.assertIn("did not start this program", refused["message"])
         adapter.detach()
 
     def test_busy_loop_on_another_thread(self):
