@@ -93,6 +93,11 @@ for (const [name, schema] of vocabulary) {
   out += `export const ${upperSnake(name)}_VALUES: readonly ${name}[] = ${JSON.stringify(schema.enum)};\n`;
   if (schema.enumLabels) out += `export const ${upperSnake(name)}_LABELS: Readonly<Record<${name}, string>> = ${JSON.stringify(Object.fromEntries(schema.enum.map((v, i) => [v, schema.enumLabels[i]])))};\n`;
   if (schema.enumDescriptions) out += `export const ${upperSnake(name)}_DESCRIPTIONS: Readonly<Record<${name}, string>> = ${JSON.stringify(Object.fromEntries(schema.enum.map((v, i) => [v, schema.enumDescriptions[i]])))};\n`;
+  if (schema.enumConditionDescriptions) {
+    const taking = schema.enum.map((v, i) => [v, schema.enumConditionDescriptions[i]]).filter(([, text]) => text);
+    out += `/** The values that take a condition, and what it means. */\n`;
+    out += `export const ${upperSnake(name)}_CONDITION_DESCRIPTIONS: Readonly<Partial<Record<${name}, string>>> = ${JSON.stringify(Object.fromEntries(taking))};\n`;
+  }
   out += '\n';
 }
 out += `/** What the runtime assumes for a start argument left out; the adapter fills launch configurations with the same. */\n`;

@@ -11,17 +11,34 @@ import { basename } from 'node:path';
 import { checkLaunchArguments } from './launchCheck';
 import { LaunchRequestArguments } from './launchOptions';
 import {
-  CustomDapRequests, DapEventExtensions, FORWARDED_DAP_REQUESTS, RuntimeEvents, RuntimeRequestName, RuntimeRequests, SourceBreakpoint,
-  START_DEFAULTS, TASK_FILTER_DESCRIPTIONS,
+  CustomDapRequests, DapEventExtensions, ExceptionClassOption, FORWARDED_DAP_REQUESTS, RuntimeEvents, RuntimeRequestName, RuntimeRequests,
+  SourceBreakpoint, START_DEFAULTS, TASK_FILTER_CONDITION_DESCRIPTIONS, TASK_FILTER_DESCRIPTIONS,
   TASK_FILTER_LABELS, TASK_FILTER_VALUES, TaskFilter,
 } from './protocol';
 import { checkDapRequest } from './requestCheck';
 import { launchWithPythonFallback, OutputSink, RuntimeConnection } from './runtimeConnection';
 
-/** The task filters, offered as exception breakpoint filters. */
-export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FILTER_VALUES.map((filter) => ({
-  filter, label: TASK_FILTER_LABELS[filter], description: TASK_FILTER_DESCRIPTIONS[filter], default: false,
-}));
+/** The task filters and exception filters, offered as exception breakpoint filters; the exception filters take a condition. */
+export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FILTER_VALUES.map((filter) => {
+  const conditionDescription = TASK_FILTER_CONDITION_DESCRIPTIONS[filter];
+  return {
+    filter, label: TASK_FILTER_LABELS[filter], description: TASK_FILTER_DESCRIPTIONS[filter], default: false,
+    ...(conditionDescription ? { supportsCondition: true, conditionDescription } : {}),
+  };
+});
+
+type ExceptionSettings = RuntimeRequests['setTaskFilters']['arguments'];
+
+/** DAP's exception options as the runtime takes them: the exception category ('Python Exceptions') left out, class names
+ * from the path's last segment. */
+function toClassOption(option: DebugProtocol.ExceptionOptions): ExceptionClassOption {
+  const path = (option.path ?? []).filter((segment, index) =>
+    !(index === 0 && !segment.negate && segment.names.some((name) => /^python exceptions$/i.test(name.trim()))));
+  const segment = path[path.length - 1];
+  const result: ExceptionClassOption = { names: segment?.names ?? [], breakMode: option.breakMode };
+  if (segment?.negate) result.negate = true;
+  return result;
+}
 
 /** DAP error ids for failures the user can fix. */
 const enum ErrorId {
@@ -47,7 +64,7 @@ export class LoopscopeSession extends DebugSession {
   private functionBreakpoints: DebugProtocol.FunctionBreakpoint[] = [];
   /** Line breakpoints by file, kept to send again when the runtime connects. */
   private readonly lineBreakpoints = new Map<string, SourceBreakpoint[]>();
-  private taskFilters: TaskFilter[] = [];
+  private exceptionSettings: ExceptionSettings = { filters: [] };
   private terminating = false;
   private maxTaskThreads: number = START_DEFAULTS.maxTaskThreads;
   private lastTasksNotListed = 0;
@@ -138,6 +155,8 @@ export class LoopscopeSession extends DebugSession {
       supportsTerminateRequest: true,
       supportsLogPoints: true,
       supportsExceptionInfoRequest: true,
+      supportsExceptionOptions: true,
+      supportsExceptionFilterOptions: true,
       exceptionBreakpointFilters: TASK_FILTERS,
     };
     this.sendResponse(response);
@@ -172,7 +191,7 @@ export class LoopscopeSession extends DebugSession {
     await this.configured;
     try {
       await this.runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
-      await this.runtime.request('setTaskFilters', { filters: this.taskFilters });
+      await this.runtime.request('setTaskFilters', this.exceptionSettings);
       for (const [path, breakpoints] of this.lineBreakpoints) {
         const { breakpoints: results } = await this.runtime.request('setBreakpoints', { path, breakpoints });
         for (const result of results) {
@@ -219,14 +238,26 @@ export class LoopscopeSession extends DebugSession {
   protected async setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse,
     args: DebugProtocol.SetExceptionBreakpointsArguments): Promise<void> {
     const known = new Set<string>(TASK_FILTER_VALUES);
-    const unknown = args.filters.filter((f) => !known.has(f));
+    const named = [...args.filters, ...(args.filterOptions ?? []).map((option) => option.filterId)];
+    const unknown = named.filter((f) => !known.has(f));
     if (unknown.length) {
       return this.fail(response, ErrorId.Unsupported, `Unknown exception filter ${unknown.join(', ')}; Loopscope offers ${[...known].join(', ')}.`);
     }
-    this.taskFilters = args.filters as TaskFilter[];
-    response.body = { breakpoints: args.filters.map(() => ({ verified: true })) };
+    const settings: ExceptionSettings = { filters: args.filters as TaskFilter[] };
+    if (args.filterOptions?.length) {
+      settings.filterOptions = args.filterOptions.map((option) => ({
+        filter: option.filterId as TaskFilter, ...(option.condition ? { condition: option.condition } : {}),
+      }));
+    }
+    if (args.exceptionOptions?.length) settings.exceptionOptions = args.exceptionOptions.map(toClassOption);
+    this.exceptionSettings = settings;
+    const count = args.filters.length + (args.filterOptions?.length ?? 0) + (args.exceptionOptions?.length ?? 0);
+    response.body = { breakpoints: Array.from({ length: count }, () => ({ verified: true })) };
     if (!this.runtime || this.runtime.hasExited) return this.sendResponse(response);
-    await this.forward(response, () => this.runtime!.request('setTaskFilters', { filters: this.taskFilters }));
+    await this.forward(response, async () => {
+      const { results } = await this.runtime!.request('setTaskFilters', settings);
+      if (results) response.body = { breakpoints: results };
+    });
   }
 
   protected async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
@@ -454,9 +485,11 @@ function stoppedEvent(body: RuntimeEvents['stopped']): DebugProtocol.StoppedEven
   event.body.allThreadsStopped = true;
   if (body.hitBreakpointIds) event.body.hitBreakpointIds = body.hitBreakpointIds;
   // Loopscope's own facts about the stop, for the views and for clients that want them.
-  const loopscope: DapEventExtensions['stopped']['loopscope'] = {
-    loopId: body.loopId, iteration: body.iteration, time: body.time, where: body.where,
-  };
+  const loopscope: DapEventExtensions['stopped']['loopscope'] = { where: body.where };
+  // A stop on a thread that runs no loop has no loop facts.
+  if (body.loopId !== undefined) loopscope.loopId = body.loopId;
+  if (body.iteration !== undefined) loopscope.iteration = body.iteration;
+  if (body.time !== undefined) loopscope.time = body.time;
   if (body.handle) loopscope.handle = body.handle;
   if (body.lastHandle) loopscope.lastHandle = body.lastHandle;
   (event.body as DapEventExtensions['stopped']).loopscope = loopscope;

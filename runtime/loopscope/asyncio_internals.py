@@ -52,6 +52,7 @@ PATCHED_METHODS = {
     "create_task": (base_events.BaseEventLoop, "create_task"),
     "create_future": (base_events.BaseEventLoop, "create_future"),
     "handle_run": (events.Handle, "_run"),
+    "call_exception_handler": (base_events.BaseEventLoop, "call_exception_handler"),
 }
 ORIGINALS = {name: vars(owner)[attribute] for name, (owner, attribute) in PATCHED_METHODS.items()}
 
@@ -149,6 +150,11 @@ def run_once_without_waiting(loop, run_once):
     finally:
         if loop._stopping is _STEPPING:
             loop._stopping = False
+
+
+def running_thread(loop):
+    """The ident of the thread running the loop now, or None when it is not running."""
+    return getattr(loop, "_thread_id", None)
 
 
 def wake(loop):

@@ -46,8 +46,9 @@ class CommandHandlers:
         return {"breakpoints": self._debugger.set_function_breakpoints(arguments["breakpoints"])}
 
     def on_setTaskFilters(self, arguments, _request):
-        self._debugger.set_task_filters(arguments["filters"])
-        return {}
+        results = self._debugger.set_task_filters(arguments["filters"], arguments.get("filterOptions", ()),
+                                                  arguments.get("exceptionOptions", ()))
+        return {"results": results}
 
     def on_start(self, arguments, _request):
         self._debugger.start(arguments)

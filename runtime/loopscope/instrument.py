@@ -23,6 +23,7 @@ _original_run_forever = internals.ORIGINALS["run_forever"]
 _original_close = internals.ORIGINALS["close"]
 _original_create_task = internals.ORIGINALS["create_task"]
 _original_create_future = internals.ORIGINALS["create_future"]
+_original_call_exception_handler = internals.ORIGINALS["call_exception_handler"]
 _TASK_TYPES = internals.TASK_TYPES
 _task_name = internals.task_name  # asyncio's name for the task: a subclass's get_name is never called
 _C_TASK = internals.C_TASK
@@ -43,6 +44,9 @@ class Listener:
     after_handle(state, handle)  after it ran (plan.after_handles)
     task_created(state, task)    inside loop.create_task, on the creating thread (plan.creation)
     task_finished(task)          a task finished in a step the listener did not see run
+    exception_reported(state, context)  loop.call_exception_handler(context) was called (a callback
+                                 raised, a transport failed...), before the handler runs, on the
+                                 thread that called it; state is None for a loop not seen yet
     foreign_loop(loop)           a loop that is not a BaseEventLoop (uvloop's) started, once per type
     hooks_disabled(reason)       a moment raised: the listener has been switched off
     """
@@ -66,6 +70,9 @@ class Listener:
         pass
 
     def task_finished(self, task):
+        pass
+
+    def exception_reported(self, state, context):
         pass
 
     def foreign_loop(self, loop):
@@ -419,6 +426,13 @@ def _handle_run_logged(self):
     self = task = subject = None  # as in _handle_run
 
 
+def _call_exception_handler(self, context):
+    # Only on errors, so it costs nothing while the program runs well.
+    if _listener is not None:
+        _notify("exception_reported", registry.state_of(self), context)
+    return _original_call_exception_handler(self, context)
+
+
 _foreign_loop_types = set()
 
 
@@ -432,7 +446,7 @@ def _set_running_loop(loop):
 
 
 _HOOKS = {"run_once": _run_once, "run_forever": _run_forever, "close": _close, "create_task": _create_task,
-          "create_future": _create_future}
+          "create_future": _create_future, "call_exception_handler": _call_exception_handler}
 _HANDLE_HOOKS = (_handle_run, _handle_run_task_steps, _handle_run_logged)
 
 
@@ -461,4 +475,4 @@ def hook_code_objects():
     """Code objects of the hooks, so stack walks can leave Loopscope's frames out."""
     return {f.__code__ for f in (_run_once, _run_forever, _close, _create_task, _create_future, _handle_run,
                                  _report_handle, _handle_run_task_steps, _handle_run_logged, _notify,
-                                 _set_running_loop)}
+                                 _set_running_loop, _call_exception_handler)}

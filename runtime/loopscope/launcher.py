@@ -131,9 +131,9 @@ def main():
     # program) has imported runpy by then.
     imports.hand_over(("runpy",) if program.runs_through_runpy(options["program"], options["module"]) else ())
     if options["module"]:
-        program.run_module(options["module"], options["args"])
+        program.run_module(options["module"], options["args"], debugger.uncaught_at_top)
     else:
-        program.run_path(options["program"], options["args"])
+        program.run_path(options["program"], options["args"], debugger.uncaught_at_top)
 
 
 def _take_own_environment():

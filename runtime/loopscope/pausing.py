@@ -1,7 +1,10 @@
 """Pause, which always lands: a loop asleep in select() is woken through its own wake-up pipe and
-holds at its next boundary; a loop busy in a callback on the main thread is interrupted by a
-real-time signal whose handler holds right there, in the busy frame. (A loop on another thread that
-never yields holds at its next handle: signals only reach the main thread.)
+holds at its next boundary; a loop busy in a callback on the main thread, or the main thread busy
+without a loop, is interrupted by a real-time signal whose handler holds right there, in the busy
+frame. (A loop on another thread that never yields holds at its next handle: signals only reach the
+main thread. Other threads that run no loop hold at their next line of user code: see linetrace.py.)
+The same signal lets the main thread, when it runs no loop, take up new trace settings before 3.12,
+where a thread can only set its own trace function (run_on_main_thread).
 """
 
 import _thread
@@ -21,11 +24,13 @@ _sleep = time.sleep
 
 class Pausing:
     def __init__(self, hold_busy_code):
-        """hold_busy_code(state, frame) holds the main thread's loop inside running code."""
+        """hold_busy_code(state, frame) holds the main thread inside running code: its loop's state,
+        or None when it runs no loop."""
         self.pending = False          # a pause was asked for and has not landed yet
         self._hold_busy_code = hold_busy_code
         self._main_ident = threading.main_thread().ident
         self._signal_installed = False
+        self._on_main_thread = None   # work(frame) the next signal runs on the main thread
 
     def install_busy_pause(self):
         """On the main thread, before user code: the handler that stops busy code for pause."""
@@ -48,11 +53,25 @@ class Pausing:
             except (OSError, ValueError):
                 pass
 
+    def run_on_main_thread(self, work):
+        """work(frame) runs on the main thread at once, in the frame it is running (interrupting a
+        sleep or a wait, which then goes on). False if the signal is not Loopscope's to send."""
+        if not self._signal_installed:
+            return False
+        self._on_main_thread = work
+        try:
+            signal.pthread_kill(self._main_ident, PAUSE_SIGNAL)
+        except (OSError, ValueError):
+            return False
+        return True
+
     def _on_signal(self, _signum, frame):
+        work, self._on_main_thread = self._on_main_thread, None
+        if work is not None:
+            work(frame)
         if not self.pending:
             return
         main_loops = [s for s in registry.loop_states() if s.thread_ident == self._main_ident]
-        if not main_loops:
-            return  # no loop on this thread yet: the pause lands when one starts
         running = [s for s in main_loops if s.loop.is_running()] or main_loops
-        self._hold_busy_code(running[0], frame)
+        # No loop on this thread: the main thread holds as a thread of its own (hold_busy_code(None, ...)).
+        self._hold_busy_code(running[0] if running else None, frame)

@@ -22,9 +22,15 @@ states = {}
 _info = weakref.WeakKeyDictionary()
 
 
+def new_id():
+    """A fresh id in the space loops, tasks, futures and threads share."""
+    return next(_ids)
+
+
 class LoopState:
     """What Loopscope knows of one event loop. Its id is the loop's DAP thread id."""
 
+    is_loop = True  # a stop's state is a LoopState or a plainthreads.ThreadState
     __slots__ = ("id", "loop_ref", "thread_ident", "thread_name", "iteration", "run_number", "clock_skew",
                  "current_handle", "log_stamp", "no_wait", "__weakref__")
 

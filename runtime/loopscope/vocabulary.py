@@ -37,15 +37,16 @@ STOP_PLACE_VALUES = ("iteration", "handle", "code",)
 
 
 class TaskFilter:
-    """The task events that can stop the program, offered as DAP exception breakpoint filters."""
+    """The task events and exception filters that can stop the program, offered as DAP exception breakpoint filters."""
     TASK_SWITCH = "taskSwitch"
     TASK_CREATED = "taskCreated"
     TASK_DONE = "taskDone"
     TASK_EXCEPTION = "taskException"
     RAISED = "raised"
+    UNCAUGHT = "uncaught"
 
 
-TASK_FILTER_VALUES = ("taskSwitch", "taskCreated", "taskDone", "taskException", "raised",)
+TASK_FILTER_VALUES = ("taskSwitch", "taskCreated", "taskDone", "taskException", "raised", "uncaught",)
 
 
 class ClockMode:
