@@ -36,7 +36,7 @@ function perHandleMicros(cell, plainCell, key = 'seconds') {
   return ((median(cell[key]) - median(plainCell[key])) / steps) * 1e6;
 }
 
-const FREE_MODES = ['loopscope', 'taskbp', 'linebp', 'debugpy', 'debugpyLinebp'];
+const FREE_MODES = ['loopscope', 'taskbp', 'funcbp', 'linebp', 'debugpy', 'debugpyLinebp'];
 const DEBUGPY_MODES = ['debugpy', 'debugpyLinebp'];
 
 function freeRatioTable(free, context, key) {

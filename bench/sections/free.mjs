@@ -24,14 +24,15 @@ export const WORKLOADS = [
 export const MODES = {
   plain: { title: 'plain Python' },
   loopscope: { title: 'Loopscope, no breakpoints' },
-  taskbp: { title: "Loopscope, task breakpoint 'no_such_task' (never matches)" },
+  taskbp: { title: "Loopscope, task breakpoint 'no-such-task' (never matches)" },
+  funcbp: { title: "Loopscope, function breakpoint 'no_such_function' (never called)" },
   linebp: { title: 'Loopscope, line breakpoint in a file that never runs' },
   debugpy: { title: 'debugpy, no breakpoints' },
   debugpyLinebp: { title: 'debugpy, line breakpoint in a file that never runs' },
 };
 /** The modes each interpreter runs: debugpy's where it can import debugpy. */
 export function modesFor(python, lineBreakpoints) {
-  return ['plain', 'loopscope', 'taskbp', ...(lineBreakpoints ? ['linebp'] : []), ...(python.debugpy ? ['debugpy', 'debugpyLinebp'] : [])];
+  return ['plain', 'loopscope', 'taskbp', 'funcbp', ...(lineBreakpoints ? ['linebp'] : []), ...(python.debugpy ? ['debugpy', 'debugpyLinebp'] : [])];
 }
 
 async function underLoopscope(python, program, args, configure) {
@@ -85,10 +86,13 @@ export async function runWorkload(mode, python, workload, scale) {
       return runPlain(python.path, program, args, WORKLOAD_DIR);
     case 'loopscope':
       return underLoopscope(python, program, args);
-    case 'taskbp': {
+    case 'taskbp':
+    case 'funcbp': {
+      // A name that cannot name a function stops only tasks; a Python name also watches where functions start.
+      const name = mode === 'taskbp' ? 'no-such-task' : 'no_such_function';
       let verified;
       const result = await underLoopscope(python, program, args, async (s) => {
-        const { body } = await s.request('setFunctionBreakpoints', { breakpoints: [{ name: 'no_such_task' }] });
+        const { body } = await s.request('setFunctionBreakpoints', { breakpoints: [{ name }] });
         verified = body.breakpoints.every((b) => b.verified);
       });
       return { ...result, verified };
