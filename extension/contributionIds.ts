@@ -14,7 +14,10 @@ export const COMMANDS = {
   "copyStack": "loopscope.copyStack",
   "showMore": "loopscope.showMore",
   "showLocation": "loopscope.showLocation",
-  "advanceClock": "loopscope.advanceClock"
+  "advanceClock": "loopscope.advanceClock",
+  "sortTasks": "loopscope.tasks.sort",
+  "showTimeline": "loopscope.showTimeline",
+  "exportTimeline": "loopscope.exportTimeline"
 } as const;
 
 export const VIEWS = {

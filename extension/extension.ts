@@ -5,10 +5,14 @@ import * as vscode from 'vscode';
 import { registerAdvanceClock } from './commands/advanceClock';
 import { registerStepIteration } from './commands/stepIteration';
 import { registerTaskCommands } from './commands/taskCommands';
+import { registerTimelineCommands } from './commands/timelineCommands';
 import { registerViewCommands } from './commands/viewCommands';
 import { LoopscopeConfigurationProvider } from './configurationProvider';
+import { LintProblems } from './problems/lintProblems';
+import { TimelinePanel } from './timeline/timelinePanel';
 import { VIEWS } from './contributionIds';
 import { eventLoopChildren } from './views/eventLoopTree';
+import { registerDeadlockNotices } from './views/deadlockNotice';
 import { FuturesView } from './views/futuresView';
 import { LoopStatusBar } from './views/loopStatusBar';
 import { LoopscopeTreeView } from './views/loopscopeTreeView';
@@ -30,12 +34,14 @@ export function activate(context: vscode.ExtensionContext): void {
       title: taskSwitchesSummary,
     }),
   ];
+  const timeline = new TimelinePanel(context.extensionPath, sessions);
   context.subscriptions.push(
     vscode.debug.registerDebugAdapterDescriptorFactory('loopscope', {
       createDebugAdapterDescriptor: () => new vscode.DebugAdapterExecutable(process.execPath, [adapterPath]),
     }),
     vscode.debug.registerDebugConfigurationProvider('loopscope', new LoopscopeConfigurationProvider()),
     vscode.debug.registerDebugAdapterTrackerFactory('loopscope', sessions),
+    registerDeadlockNotices(),
     sessions,
     ...views,
     new LoopStatusBar(sessions),
@@ -43,6 +49,9 @@ export function activate(context: vscode.ExtensionContext): void {
     registerAdvanceClock(),
     ...registerTaskCommands(sessions, tasksView),
     ...registerViewCommands(sessions, tasksView, futuresView, views),
+    new LintProblems(),
+    timeline,
+    ...registerTimelineCommands(sessions, timeline),
   );
 }
 

@@ -1,5 +1,6 @@
 // Bundles the extension with esbuild: dist/extension.js (VS Code entry, `vscode` external),
-// dist/debugAdapter.js (standalone DAP server) and dist/cli.js (`loopscope trace`).
+// dist/debugAdapter.js (standalone DAP server), dist/cli.js (`loopscope trace`) and
+// dist/timelineView.js (the timeline webview's page script).
 // With --tests it also bundles each test/**/*.test.ts into out/ for mocha.
 import { build } from 'esbuild';
 import { readdirSync, statSync } from 'node:fs';
@@ -13,6 +14,8 @@ await Promise.all([
   build({ ...common, entryPoints: [join(root, 'extension/extension.ts')], outfile: join(root, 'dist/extension.js'), external: ['vscode'] }),
   build({ ...common, entryPoints: [join(root, 'extension/adapter/debugAdapter.ts')], outfile: join(root, 'dist/debugAdapter.js') }),
   build({ ...common, entryPoints: [join(root, 'extension/cli/main.ts')], outfile: join(root, 'dist/cli.js'), banner: { js: '#!/usr/bin/env node' } }),
+  // The timeline view's script runs in the webview, a browser page.
+  build({ ...common, platform: 'browser', target: 'es2020', format: 'iife', entryPoints: [join(root, 'extension/timeline/timelineView.ts')], outfile: join(root, 'dist/timelineView.js') }),
 ]);
 
 if (process.argv.includes('--tests')) {

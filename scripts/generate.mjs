@@ -94,12 +94,13 @@ for (const [name, schema] of vocabulary) {
   if (schema.enumLabels) out += `export const ${upperSnake(name)}_LABELS: Readonly<Record<${name}, string>> = ${JSON.stringify(Object.fromEntries(schema.enum.map((v, i) => [v, schema.enumLabels[i]])))};\n`;
   if (schema.enumDescriptions) out += `export const ${upperSnake(name)}_DESCRIPTIONS: Readonly<Record<${name}, string>> = ${JSON.stringify(Object.fromEntries(schema.enum.map((v, i) => [v, schema.enumDescriptions[i]])))};\n`;
   if (schema.enumConditionDescriptions) {
-    const taking = schema.enum.map((v, i) => [v, schema.enumConditionDescriptions[i]]).filter(([, text]) => text);
-    out += `/** The values that take a condition, and what it means. */\n`;
-    out += `export const ${upperSnake(name)}_CONDITION_DESCRIPTIONS: Readonly<Partial<Record<${name}, string>>> = ${JSON.stringify(Object.fromEntries(taking))};\n`;
+    const conditions = Object.fromEntries(schema.enum.map((v, i) => [v, schema.enumConditionDescriptions[i]]).filter(([, c]) => c));
+    out += `/** The values that take a condition, and what the condition means. */\n`;
+    out += `export const ${upperSnake(name)}_CONDITIONS: Readonly<Partial<Record<${name}, string>>> = ${JSON.stringify(conditions)};\n`;
   }
   out += '\n';
 }
+out += `/** ${protocol.durationBuckets.description} */\nexport const DURATION_BUCKET_BOUNDS: readonly number[] = ${JSON.stringify(protocol.durationBuckets.boundsSeconds)};\n\n`;
 out += `/** What the runtime assumes for a start argument left out; the adapter fills launch configurations with the same. */\n`;
 out += `export const START_DEFAULTS = ${JSON.stringify(defaults)} as const;\n\n`;
 out += `/** What a request's arguments are when left out, per request. */\nexport const ARGUMENT_DEFAULTS = ${JSON.stringify(requestDefaults)} as const;\n\n`;
@@ -124,10 +125,10 @@ out += `}\n\nexport const CUSTOM_DAP_REQUEST_NAMES: readonly (keyof CustomDapReq
 const forwards = Object.fromEntries(Object.entries(protocol.dapRequests).filter(([, req]) => req.forwardsTo).map(([name, req]) => [name, req.forwardsTo]));
 out += `\n/** Custom DAP requests the adapter passes to the runtime as they are: DAP name -> runtime request. */\n`;
 out += `export const FORWARDED_DAP_REQUESTS = ${JSON.stringify(forwards)} as const;\n`;
-out += `\n/** What Loopscope adds to DAP's own events' bodies. */\nexport interface DapEventExtensions {\n`;
+out += `\n/** What Loopscope adds to DAP's own events' bodies, and the bodies of its own events (loopscope/…). */\nexport interface DapEventExtensions {\n`;
 for (const [name, schema] of Object.entries(protocol.dapEvents)) {
   if (schema.description) out += `  /** ${schema.description} */\n`;
-  out += `  ${name}: ${tsType(schema, '  ')};\n`;
+  out += `  ${/^\w+$/.test(name) ? name : JSON.stringify(name)}: ${tsType(schema, '  ')};\n`;
 }
 out += `}\n`;
 emit('extension/adapter/protocol.ts', out);
@@ -144,6 +145,7 @@ for (const [name, schema] of vocabulary) {
   for (const value of schema.enum) vocab += `    ${constantName(value)} = ${py(value)}\n`;
   vocab += `\n\n${upperSnake(name)}_VALUES = (${schema.enum.map(py).join(', ')},)\n`;
 }
+vocab += `\n# ${protocol.durationBuckets.description}\nDURATION_BUCKET_BOUNDS = (${protocol.durationBuckets.boundsSeconds.map(py).join(', ')},)\n`;
 vocab += `\n# What the runtime assumes for a start argument left out (a launch configuration's defaults too).\nSTART_DEFAULTS = {\n`;
 for (const [name, value] of Object.entries(defaults)) vocab += `    ${py(name)}: ${py(value)},\n`;
 vocab += `}\n\n# What a request's arguments are when left out, per request (start's are START_DEFAULTS).\nARGUMENT_DEFAULTS = {\n`;
@@ -236,6 +238,7 @@ function typeName(schema) {
 const oneLine = (text) => (text ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 let reference = '<!-- generated:begin (scripts/generate.mjs from runtime/loopscope/protocol.json; do not edit by hand) -->\n';
 reference += `\nSupported CPythons: ${protocol.pythons.oldest} to ${protocol.pythons.newest}.\n`;
+reference += `\nDuration histograms (\`DurationHistogram\`) count into buckets with these upper bounds, in seconds: ${protocol.durationBuckets.boundsSeconds.join(', ')}, and one more for everything above.\n`;
 reference += '\n### Requests (adapter → runtime)\n\n| request | arguments | body | what it does |\n| --- | --- | --- | --- |\n';
 for (const [name, req] of Object.entries(protocol.requests)) {
   reference += `| \`${name}\` | ${fields(req.arguments)} | ${fields(req.body)} | ${oneLine(req.description)} |\n`;
@@ -248,14 +251,15 @@ reference += '\n### Custom DAP requests (client → adapter)\n\n| request | argu
 for (const [name, req] of Object.entries(protocol.dapRequests)) {
   reference += `| \`${name}\` | ${fields(req.arguments)} | ${fields(req.body)} | ${oneLine(req.description)} |\n`;
 }
-reference += '\n### Additions to DAP events (adapter → client)\n\n| event | added to body | meaning |\n| --- | --- | --- |\n';
+reference += '\n### DAP events: additions to DAP\'s own, and Loopscope\'s (adapter → client)\n\n| event | body (added to DAP\'s, for DAP\'s own events) | meaning |\n| --- | --- | --- |\n';
 for (const [name, event] of Object.entries(protocol.dapEvents)) {
   reference += `| \`${name}\` | ${fields(event)} | ${oneLine(event.description)} |\n`;
 }
 reference += '\n### Vocabulary\n\n| name | value | meaning |\n| --- | --- | --- |\n';
 for (const [name, schema] of vocabulary) {
   for (const [i, value] of schema.enum.entries()) {
-    reference += `| ${i === 0 ? `\`${name}\`` : ''} | \`${JSON.stringify(value)}\` | ${oneLine(schema.enumDescriptions?.[i])} |\n`;
+    const condition = schema.enumConditionDescriptions?.[i];
+    reference += `| ${i === 0 ? `\`${name}\`` : ''} | \`${JSON.stringify(value)}\` | ${oneLine(schema.enumDescriptions?.[i])}${condition ? ` Condition: ${oneLine(condition)}.` : ''} |\n`;
   }
 }
 reference += '\n### Shared shapes\n\n| name | fields | meaning |\n| --- | --- | --- |\n';

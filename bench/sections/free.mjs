@@ -19,11 +19,14 @@ export const WORKLOADS = [
   { id: 'queue', file: 'queue_pc.py', title: 'Queue: 8 producers → 8 consumers, 80,000 items, maxsize 64' },
   { id: 'timers', file: 'timers.py', title: 'timers: 500 tasks × 60 `sleep(0.0001)` + 30,000 `call_later` (≤ 2 ms)' },
   { id: 'futures', file: 'futures_cb.py', title: 'futures: 500 tasks × 200 futures resolved by `call_soon(fut.set_result)`' },
+  { id: 'locks', file: 'locks.py', title: 'locks: 100 tasks × 400 rounds of `async with` a Lock and a Semaphore (owners recorded)' },
 ];
 
 export const MODES = {
   plain: { title: 'plain Python' },
   loopscope: { title: 'Loopscope, no breakpoints' },
+  nowatch: { title: 'Loopscope, no breakpoints, loopBlockedWarnings false (no blocked-loop detection)' },
+  stats: { title: 'Loopscope, no breakpoints, stepStatistics "tasks" (per-task statistics and task steps on the timeline)' },
   taskbp: { title: "Loopscope, task breakpoint 'no-such-task' (never matches)" },
   funcbp: { title: "Loopscope, function breakpoint 'no_such_function' (never called)" },
   linebp: { title: 'Loopscope, line breakpoint in a file that never runs' },
@@ -32,14 +35,15 @@ export const MODES = {
 };
 /** The modes each interpreter runs: debugpy's where it can import debugpy. */
 export function modesFor(python, lineBreakpoints) {
-  return ['plain', 'loopscope', 'taskbp', 'funcbp', ...(lineBreakpoints ? ['linebp'] : []), ...(python.debugpy ? ['debugpy', 'debugpyLinebp'] : [])];
+  return ['plain', 'loopscope', 'nowatch', 'stats', 'taskbp', 'funcbp', ...(lineBreakpoints ? ['linebp'] : []),
+    ...(python.debugpy ? ['debugpy', 'debugpyLinebp'] : [])];
 }
 
-async function underLoopscope(python, program, args, configure) {
+async function underLoopscope(python, program, args, configure, launch = {}) {
   const session = new LoopscopeSession();
   try {
     await session.start();
-    await session.launch({ program, args, python: python.path, cwd: path.dirname(program), stopOnEntry: false }, configure);
+    await session.launch({ program, args, python: python.path, cwd: path.dirname(program), stopOnEntry: false, ...launch }, configure);
     const code = await session.finished(RUN_TIMEOUT_MS);
     if (code !== 0) throw new Error(`exit code ${code}${session.tail()}`);
     return parseBenchLine(session.stdout);
@@ -86,6 +90,10 @@ export async function runWorkload(mode, python, workload, scale) {
       return runPlain(python.path, program, args, WORKLOAD_DIR);
     case 'loopscope':
       return underLoopscope(python, program, args);
+    case 'nowatch':
+      return underLoopscope(python, program, args, undefined, { loopBlockedWarnings: false });
+    case 'stats':
+      return underLoopscope(python, program, args, undefined, { stepStatistics: 'tasks' });
     case 'taskbp':
     case 'funcbp': {
       // A name that cannot name a function stops only tasks; a Python name also watches where functions start.

@@ -1,7 +1,10 @@
 // Scale: the program's peak RSS (VmHWM, read by the program itself) with 100,000 live tasks, plain
-// and under Loopscope through the adapter, interleaved; and snapshot size and time at 10,000 and
-// 100,000 tasks once the adapter answers `loopscope/snapshot` (issue #3).
+// and under Loopscope through the adapter, interleaved; snapshot size and time at 10,000 and
+// 100,000 tasks (issue #3); and what the views ask for at a stop at those sizes (issue #13): the
+// snapshot without tasks, the task groups and the first page of the biggest group, then a filter
+// and a grouping by what tasks wait on, each answered by the runtime over every task.
 import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { LoopscopeSession } from '../lib/dap.mjs';
 import { parseBenchLine, runPlain } from '../lib/util.mjs';
 import { launchLiveTasks, LIVE_TASKS, SNAPSHOT_TIMEOUT_MS, trySnapshot } from './step.mjs';
@@ -50,6 +53,23 @@ export async function runMemory({ pythons, count, reps, log }) {
  * request. A size whose snapshot would pass the request timeout (judged from the size before it,
  * assuming linear growth) is skipped with a note, so a slow snapshot cannot hold the run for minutes.
  */
+/** The requests the VS Code views make at a stop, timed: { stopView, filter, byBlocker } in ms. */
+async function viewRequests(session) {
+  const timed = async (command, args) => {
+    const started = performance.now();
+    const response = await session.request(command, args, SNAPSHOT_TIMEOUT_MS);
+    return { ms: performance.now() - started, body: response.body };
+  };
+  const snapshot = await timed('loopscope/snapshot', { maxTasks: 0 });
+  const loopId = snapshot.body.loops[0].id;
+  const groups = await timed('loopscope/tasks', { loopId });
+  const biggest = [...groups.body.groups].sort((a, b) => b.count - a.count)[0];
+  const page = await timed('loopscope/tasks', { loopId, group: biggest.key, start: 0, count: 200 });
+  const filter = await timed('loopscope/tasks', { loopId, filter: 'no-such-task' });
+  const byBlocker = await timed('loopscope/tasks', { loopId, groupBy: 'blocker' });
+  return { stopView: snapshot.ms + groups.ms + page.ms, filter: filter.ms, byBlocker: byBlocker.ms };
+}
+
 export async function runSnapshots({ python, sizes, reps, supported, log }) {
   if (!supported) return { supported: false };
   const results = { supported: true, python: python.label, rows: [] };
@@ -63,7 +83,8 @@ export async function runSnapshots({ python, sizes, reps, supported, log }) {
     try {
       const launched = await launchLiveTasks(python, count, 'event');
       session = launched.session;
-      const row = { tasks: count, first1000: [], all: [] };
+      const row = { tasks: count, first1000: [], all: [], views: [] };
+      for (let rep = 0; rep < reps; rep++) row.views.push(await viewRequests(session));
       for (let rep = 0; rep < reps; rep++) {
         const first = await trySnapshot(session, 1000);
         row.first1000.push(first);

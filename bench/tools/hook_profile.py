@@ -1,9 +1,11 @@
 """Runs a workload in-process with Loopscope's hooks installed as a debug session would configure
 them, without the adapter: to time or profile the runtime's hot paths by themselves.
 
-usage: python bench/tools/hook_profile.py [--mode plain|hooks|taskbp|funcbp|linebp] [--clock wall|frozen|virtual] [--profile] [--runtime DIR] WORKLOAD.py [ARGS...]
+usage: python bench/tools/hook_profile.py [--mode plain|hooks|nowatch|stats|taskbp|funcbp|linebp] [--clock wall|frozen|virtual] [--profile] [--runtime DIR] WORKLOAD.py [ARGS...]
   plain   no hooks at all
   hooks   hooks installed, nothing watched (a session with no breakpoints)
+  nowatch hooks, with loopBlockedWarnings false (no blocked-loop detection)
+  stats   hooks, with stepStatistics "tasks" (per-task statistics)
   taskbp  hooks installed and a task-switch function breakpoint 'no-such-task' that never matches
   funcbp  hooks installed and a function breakpoint 'no_such_function', which also watches where
           functions of that name start (none is ever called)
@@ -22,7 +24,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NEVER_RUNS = os.path.join(ROOT, "bench", "fixtures", "never_runs.py")
-MODES = ("plain", "hooks", "taskbp", "funcbp", "linebp")
+MODES = ("plain", "hooks", "nowatch", "stats", "taskbp", "funcbp", "linebp")
 
 
 def never_runs_line():
@@ -57,7 +59,12 @@ def main(argv):
             debugger.set_function_breakpoints([{"name": "no-such-task" if mode == "taskbp" else "no_such_function"}])
         elif mode == "linebp":
             debugger.set_line_breakpoints(NEVER_RUNS, [{"line": never_runs_line()}])
-        debugger.start({"clock": clock} if clock else {})  # else the defaults of a launch (frozen clock)
+        settings = {"clock": clock} if clock else {}  # else the defaults of a launch (frozen clock)
+        if mode == "nowatch":
+            settings["loopBlockedWarnings"] = False
+        elif mode == "stats":
+            settings["stepStatistics"] = "tasks"
+        debugger.start(settings)
     path = argv[0]
     sys.argv[:] = argv
     sys.path[0] = os.path.dirname(os.path.abspath(path))

@@ -28,6 +28,12 @@ export interface LoopscopeLaunchOptions {
   justMyCode?: boolean;
   /** When Loopscope records task switches for the Task Switches view. */
   taskSwitchHistory?: "whileStepping" | "always";
+  /** Record who holds each asyncio Lock and Semaphore slot, who last set an Event or put into a Queue, and where the program made them: the Asyncio Tasks view names the holder a task waits for, and lock-order inversions and deadlocks through locks are reported. Off, those primitives run at asyncio's own speed. */
+  trackOwners?: boolean;
+  /** What Loopscope measures while the program runs: per event loop only (free), or per task and callback too (step times, scheduling delays, the timeline's task steps; about 3 µs per handle). */
+  stepStatistics?: "loops" | "tasks";
+  /** Warn in the Debug Console, and in the Problems panel, when code holds an event loop longer than the Loop blocked threshold (100 ms, or the Loop blocked breakpoint's condition). To stop there instead, tick Loop blocked in the Breakpoints view. */
+  loopBlockedWarnings?: boolean;
 }
 
 export type LaunchRequestArguments = DebugProtocol.LaunchRequestArguments & LoopscopeLaunchOptions;
@@ -120,6 +126,29 @@ export const LAUNCH_OPTIONS_SCHEMA = {
       ],
       "default": "whileStepping",
       "description": "When Loopscope records task switches for the Task Switches view."
+    },
+    "trackOwners": {
+      "type": "boolean",
+      "default": true,
+      "description": "Record who holds each asyncio Lock and Semaphore slot, who last set an Event or put into a Queue, and where the program made them: the Asyncio Tasks view names the holder a task waits for, and lock-order inversions and deadlocks through locks are reported. Off, those primitives run at asyncio's own speed."
+    },
+    "stepStatistics": {
+      "type": "string",
+      "enum": [
+        "loops",
+        "tasks"
+      ],
+      "enumDescriptions": [
+        "per event loop: iterations per second, time in select() and in running handles, the longest iteration; costs nothing measurable",
+        "also per task and per callback: steps, total and longest step time, histograms of step times and scheduling delays, who woke whom (the timeline's task steps); about 3 µs per handle, 2-4x on programs that do nothing but switch tasks"
+      ],
+      "default": "loops",
+      "description": "What Loopscope measures while the program runs: per event loop only (free), or per task and callback too (step times, scheduling delays, the timeline's task steps; about 3 µs per handle)."
+    },
+    "loopBlockedWarnings": {
+      "type": "boolean",
+      "default": true,
+      "description": "Warn in the Debug Console, and in the Problems panel, when code holds an event loop longer than the Loop blocked threshold (100 ms, or the Loop blocked breakpoint's condition). To stop there instead, tick Loop blocked in the Breakpoints view."
     }
   }
 } as const;

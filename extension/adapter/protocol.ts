@@ -7,13 +7,13 @@ export const PROTOCOL_VERSION = 1;
 export const SUPPORTED_PYTHONS = {"oldest":"3.8","newest":"3.15"} as const;
 
 /** Why the program stopped: DAP's stopped-event reason. The runtime writes the sentence and the short label for each (loopscope/stops.py). */
-export type StopReason = "entry" | "step" | "pause" | "breakpoint" | "function breakpoint" | "exception" | "task created" | "task switch" | "task done";
+export type StopReason = "entry" | "step" | "pause" | "breakpoint" | "function breakpoint" | "exception" | "task created" | "task switch" | "task done" | "deadlock" | "loop blocked";
 
 /** Where a held loop is held. */
 export type StopPlace = "iteration" | "handle" | "code";
 
-/** The task events and exception filters that can stop the program, offered as DAP exception breakpoint filters. */
-export type TaskFilter = "taskSwitch" | "taskCreated" | "taskDone" | "taskException" | "raised" | "uncaught";
+/** The task events and exception filters that can stop the program, offered as DAP exception breakpoint filters. enumConditionDescriptions: the filters that take a condition, and what it means. */
+export type TaskFilter = "taskSwitch" | "taskCreated" | "taskDone" | "taskException" | "raised" | "uncaught" | "deadlock" | "loopBlocked";
 
 /** The event loop's clock. time.monotonic() in the program's own code is never changed (loopscope/clock.py). */
 export type ClockMode = "frozen" | "wall" | "virtual";
@@ -28,7 +28,10 @@ export type ResumeMode = "continue" | "iteration" | "handle" | "over" | "into" |
 export type TaskState = "running" | "ready" | "waiting" | "done" | "cancelled" | "failed";
 
 /** How the Asyncio Tasks view groups tasks. */
-export type TaskGroupBy = "state" | "coroutine" | "location" | "creator";
+export type TaskGroupBy = "state" | "coroutine" | "location" | "creator" | "blocker";
+
+/** How the Asyncio Tasks view orders the tasks of a group: by step statistics, which need stepStatistics "tasks" (tasks without statistics come last). */
+export type TaskSort = "created" | "busiest" | "slowestStep" | "mostDelayed";
 
 export type Location = {
   path: string;
@@ -68,7 +71,7 @@ export type BreakpointResult = {
 
 /** A filter with a condition (DAP's ExceptionFilterOptions): exception class names, or a Python expression with `exception` bound. */
 export type ExceptionFilterOption = {
-  /** The task events and exception filters that can stop the program, offered as DAP exception breakpoint filters. */
+  /** The task events and exception filters that can stop the program, offered as DAP exception breakpoint filters. enumConditionDescriptions: the filters that take a condition, and what it means. */
   filter: TaskFilter;
   condition?: string;
 };
@@ -125,6 +128,58 @@ export type TaskRef = {
   location?: Location;
 };
 
+/** What a waiting task is ultimately blocked on (loopscope/blockers.py). */
+export type BlockerKind = "task" | "timer" | "lock" | "semaphore" | "condition" | "event" | "barrier" | "queueGet" | "queuePut" | "queueJoin" | "streamRead" | "streamWrite" | "socket" | "subprocess" | "executor" | "future";
+
+/** Who did something through a primitive (acquired, released, set, put), where, and in which loop iteration. */
+export type Actor = {
+  taskName: string;
+  taskId?: number;
+  /** 'acquired', 'set it', 'released Lock', 'put into Queue'… */
+  what: string;
+  location?: Location;
+  iteration?: number;
+};
+
+/** The leaf a waiting task waits on, with identity: the same object is the same id for every task waiting on it. */
+export type Blocker = {
+  /** What a waiting task is ultimately blocked on (loopscope/blockers.py). */
+  kind: BlockerKind;
+  id: number;
+  /** 'Queue jobs, get: 0/100 items', 'Lock db, held by writer', 'socket fd 7 (peer 127.0.0.1:80), waiting until readable'. */
+  description: string;
+  /** How the program names it: 'jobs', 'self.lock'. */
+  name?: string;
+  /** Where the program made it (primitives with trackOwners, futures made with loop.create_future). */
+  createdAt?: Location;
+  /** The task holding a lock, the tasks holding semaphore slots, the awaited task. */
+  owners?: TaskRef[];
+  /** Who last acquired it, set it or put into it. */
+  lastActor?: Actor;
+  /** The executor thread running the job. */
+  thread?: string;
+  /** Where the executor job's thread is now. */
+  location?: Location;
+};
+
+/** A task that created a task (or its creator, and so on), as it was then. */
+export type Creator = {
+  taskId: number;
+  taskName: string;
+  createdAt?: Location;
+};
+
+export type DeadlockKind = "awaitCycle" | "lockCycle" | "idleLoop" | "lostWakeup" | "lockOrderInversion";
+
+export type Deadlock = {
+  kind: DeadlockKind;
+  description: string;
+  /** The tasks stuck, at most 50. */
+  tasks: TaskRef[];
+  /** How many tasks are stuck. */
+  total: number;
+};
+
 /** One task of a loop. id equals the task's DAP thread id. */
 export type TaskSnapshot = {
   id: number;
@@ -158,6 +213,14 @@ export type TaskSnapshot = {
   exception?: string;
   /** Cancel was asked for and the task has not taken it yet: it raises CancelledError at its next step. */
   cancelling?: boolean;
+  /** What a waiting task is ultimately blocked on. */
+  blockedOn?: Blocker;
+  /** The last time a primitive woke this task: who released, set or put, and where. */
+  wokenBy?: Actor;
+  /** The task that created this one, then its creator, and so on. */
+  createdBy?: Creator[];
+  /** Its step statistics (stepStatistics "tasks"). */
+  stats?: StepStats;
 };
 
 /** A name that holds a future, and the task whose frame has it when it is not a global. */
@@ -179,6 +242,8 @@ export type FutureSnapshot = {
   createdAt?: Location;
   /** Names under which the waiting tasks' innermost user frames hold it: locals, self attributes, module globals. */
   heldBy: HolderRef[];
+  /** Nothing but the tasks waiting on it refers to it: nothing can ever complete it. */
+  lostWakeup?: boolean;
 };
 
 export type LoopSnapshot = {
@@ -229,8 +294,12 @@ export type LoopSnapshot = {
   futures: FutureSnapshot[];
   /** Pending futures tasks wait on, listed or not (futures lists at most maxTasks). */
   futuresTotal: number;
-  /** Cycles in the await graph: each a list of tasks that wait for each other. */
-  deadlocks: TaskRef[][];
+  /** Deadlocks of every kind found at this stop. */
+  deadlocks: Deadlock[];
+  /** Statistics of one event loop, always measured (loopscope/loopstats.py). Time the debugger held the loop is left out. */
+  stats?: LoopStats;
+  /** Plain callbacks by function, busiest first (stepStatistics "tasks"; at most 50). */
+  callbackStats?: CallbackStats[];
 };
 
 /** One task step (or callback) from the recorded history, or (with gap) a stretch of iterations that was not recorded. */
@@ -256,8 +325,10 @@ export type TaskSwitch = {
 
 export type SnapshotArguments = {
   loopId?: number;
-  /** At most this many live tasks per loop. */
+  /** At most this many live tasks per loop (the Asyncio Tasks view asks for none: it pages them with the tasks request). */
   maxTasks?: number;
+  /** At most this many of the futures tasks wait on, per loop. */
+  maxFutures?: number;
 };
 
 export type SnapshotBody = {
@@ -329,6 +400,8 @@ export type TasksArguments = {
   filter?: string;
   /** The key of one group: answer a page of its tasks instead of the groups. */
   group?: string;
+  /** The order of a group's tasks, over all of them, before the page is cut. */
+  sort?: TaskSort;
   start?: number;
   /** At most this many tasks of the group. */
   count?: number;
@@ -355,17 +428,148 @@ export type TasksBody = {
   tasks?: TaskSnapshot[];
 };
 
-export const STOP_REASON_VALUES: readonly StopReason[] = ["entry","step","pause","breakpoint","function breakpoint","exception","task created","task switch","task done"];
-export const STOP_REASON_DESCRIPTIONS: Readonly<Record<StopReason, string>> = {"entry":"before the first iteration of the first loop (stopOnEntry)","step":"a step ended: an iteration, a handle, or a line","pause":"the user paused","breakpoint":"a line breakpoint","function breakpoint":"a function breakpoint: a function or coroutine it names starts, or a task whose name or await chain matches is about to resume","exception":"an exception: raised (raised), that nothing catches (uncaught), or that ended a task (taskException)","task created":"a task is being created (taskCreated)","task switch":"a task is about to resume (taskSwitch)","task done":"a task finished, was cancelled or failed (taskDone)"};
+/** What Loopscope measures while the program runs freely (loopscope/loopstats.py, loopscope/stepstats.py). */
+export type StepStatistics = "loops" | "tasks";
+
+/** The kinds of asyncio mistakes Loopscope reports as problems at a source line (loopscope/lints.py): in VS Code's Problems panel and by `loopscope trace --lint`. */
+export type LintKind = "neverAwaited" | "exceptionNeverRetrieved" | "destroyedPending" | "neverYields" | "selfWakes" | "blockingCall" | "taskNotKept";
+
+/** Counts per duration bucket (durationBuckets: <10 µs, 10-100 µs, 0.1-1 ms, 1-10 ms, 10-100 ms, 0.1-1 s, >=1 s). */
+export type DurationHistogram = number[];
+
+/** Step statistics of one task or one kind of callback (stepStatistics "tasks"), kept in constant memory from its first step on. */
+export type StepStats = {
+  steps: number;
+  /** Time spent running its steps. */
+  totalMs: number;
+  /** Its longest step. */
+  longestMs: number;
+  /** Where the task suspended after its longest step. */
+  longestAt?: Location;
+  /** Scheduling delay: from ready to running, summed over its steps. A handle is ready when the handle that scheduled it ends, when its timer is due (a task woken by a timer counts from the timer), or when select() returned for I/O. */
+  delayTotalMs: number;
+  delayLongestMs: number;
+  /** Steps the task scheduled itself (a bare yield: asyncio.sleep(0)), not counting its first. */
+  selfWakes: number;
+  /** Counts per duration bucket (durationBuckets: <10 µs, 10-100 µs, 0.1-1 ms, 1-10 ms, 10-100 ms, 0.1-1 s, >=1 s). */
+  durations: DurationHistogram;
+  /** Counts per duration bucket (durationBuckets: <10 µs, 10-100 µs, 0.1-1 ms, 1-10 ms, 10-100 ms, 0.1-1 s, >=1 s). */
+  delays: DurationHistogram;
+};
+
+/** Step statistics of the plain callbacks (not task steps) of one function. */
+export type CallbackStats = {
+  callback: string;
+  /** Step statistics of one task or one kind of callback (stepStatistics "tasks"), kept in constant memory from its first step on. */
+  stats: StepStats;
+};
+
+/** Statistics of one event loop, always measured (loopscope/loopstats.py). Time the debugger held the loop is left out. */
+export type LoopStats = {
+  iterations: number;
+  /** Time spent in its iterations (what the debugger held left out): from its first to its latest iteration while it runs. */
+  seconds: number;
+  iterationsPerSecond: number;
+  /** Time in select(): waiting for I/O or the next timer. */
+  selectSeconds: number;
+  /** Time running handles (task steps and callbacks) and the loop's own bookkeeping. */
+  handleSeconds: number;
+  /** The longest time the loop ran handles without going back to select(): the longest it could not react to I/O. */
+  longestIterationMs: number;
+  /** Which iteration that was. */
+  longestIteration: number;
+  /** The handle phase of each iteration (from select() returning to the iteration's end). */
+  iterationTimes: DurationHistogram;
+  /** Times the loop was found blocked past the Loop blocked threshold. */
+  blocked: number;
+};
+
+/** One asyncio mistake at a source line. Sent once per kind and line. */
+export type Lint = {
+  /** The kinds of asyncio mistakes Loopscope reports as problems at a source line (loopscope/lints.py): in VS Code's Problems panel and by `loopscope trace --lint`. */
+  kind: LintKind;
+  message: string;
+  location: Location;
+  /** Other places that explain it: where the task was created, where the coroutine is defined. */
+  related?: {
+    location: Location;
+    message: string;
+  }[];
+};
+
+/** The recent history of the event loops, for the timeline (Chrome Trace Event JSON is made from it on the TypeScript side). Times are microseconds since origin. */
+export type Timeline = {
+  /** The clock reading (seconds, time.perf_counter in the program) that every time below counts from. */
+  origin: number;
+  loops: TimelineLoop[];
+  /** The tasks and callbacks the steps name. */
+  subjects: TimelineSubject[];
+  /** Recent task steps and callbacks, oldest first (stepStatistics "tasks"; empty otherwise). */
+  steps: TimelineStep[];
+  /** Where the debugger stopped. */
+  stops: TimelineMark[];
+  /** Where the loop was found blocked. */
+  blocked: TimelineMark[];
+  /** Task steps are recorded (stepStatistics "tasks"). */
+  stepsRecorded: boolean;
+};
+
+export type TimelineLoop = {
+  id: number;
+  name: string;
+  /** Recent iterations, oldest first: [iteration, start, select end, end] in µs; select end equals start when the loop did not report it. */
+  iterations: number[][];
+};
+
+export type TimelineSubject = {
+  /** A task's id (its DAP thread id), or a negative id for a kind of callback. */
+  id: number;
+  name: string;
+  coroutine?: string;
+  loopId: number;
+  createdAt?: Location;
+};
+
+export type TimelineStep = {
+  subject: number;
+  loopId: number;
+  iteration: number;
+  start: number;
+  duration: number;
+  kind: "step" | "wakeup" | "callback";
+  /** The subject whose step made this one ready. */
+  wokenBy?: number;
+  /** When it was made ready (the end of the waker's step, or the timer's due time). */
+  wokenAt?: number;
+  /** Where the task suspended after this step (kept for steps of 0.5 ms or more), or the callback's function. */
+  location?: Location;
+};
+
+export type TimelineMark = {
+  time: number;
+  loopId: number;
+  label: string;
+  description: string;
+  /** How long the loop had been blocked when it was found (blocked marks). */
+  duration?: number;
+  location?: Location;
+};
+
+export type TimelineArguments = {
+  loopId?: number;
+};
+
+export const STOP_REASON_VALUES: readonly StopReason[] = ["entry","step","pause","breakpoint","function breakpoint","exception","task created","task switch","task done","deadlock","loop blocked"];
+export const STOP_REASON_DESCRIPTIONS: Readonly<Record<StopReason, string>> = {"entry":"before the first iteration of the first loop (stopOnEntry)","step":"a step ended: an iteration, a handle, or a line","pause":"the user paused","breakpoint":"a line breakpoint","function breakpoint":"a function breakpoint: a function or coroutine it names starts, or a task whose name or await chain matches is about to resume","exception":"an exception: raised (raised), that nothing catches (uncaught), or that ended a task (taskException)","task created":"a task is being created (taskCreated)","task switch":"a task is about to resume (taskSwitch)","task done":"a task finished, was cancelled or failed (taskDone)","deadlock":"every waiting task of a loop can never resume, or tasks wait for each other in a cycle (deadlock)","loop blocked":"code has held the event loop longer than the Loop blocked threshold (loopBlocked): the stop is inside it, while it runs"};
 
 export const STOP_PLACE_VALUES: readonly StopPlace[] = ["iteration","handle","code"];
 export const STOP_PLACE_DESCRIPTIONS: Readonly<Record<StopPlace, string>> = {"iteration":"between two loop iterations","handle":"before a ready handle runs","code":"inside running Python code (a line, a pause in a busy callback, a task being created, a task that just finished)"};
 
-export const TASK_FILTER_VALUES: readonly TaskFilter[] = ["taskSwitch","taskCreated","taskDone","taskException","raised","uncaught"];
-export const TASK_FILTER_LABELS: Readonly<Record<TaskFilter, string>> = {"taskSwitch":"Task switch","taskCreated":"Task created","taskDone":"Task done","taskException":"Task exception","raised":"Raised exceptions","uncaught":"Uncaught exceptions"};
-export const TASK_FILTER_DESCRIPTIONS: Readonly<Record<TaskFilter, string>> = {"taskSwitch":"Stop whenever any task is about to resume.","taskCreated":"Stop when a task is created, in the code that creates it.","taskDone":"Stop when a task finishes, is cancelled or fails.","taskException":"Stop when a task ends with an exception (not CancelledError), showing the frames it passed through.","raised":"Stop wherever your code raises an exception, caught or not, on any thread (with justMyCode, also where an exception from a library first reaches your code; not CancelledError, StopIteration or KeyboardInterrupt). Slows the program before Python 3.12.","uncaught":"Stop before an exception that nothing catches ends the program (module level) or a thread, or reaches the event loop's exception handler from a callback. A task's exception is Task exception's."};
-/** The values that take a condition, and what it means. */
-export const TASK_FILTER_CONDITION_DESCRIPTIONS: Readonly<Partial<Record<TaskFilter, string>>> = {"taskException":"Stop only for these exception classes (ValueError, json.JSONDecodeError), or when this Python expression, evaluated where the exception is with `exception` and `task` bound, is true.","raised":"Stop only for these exception classes (ValueError, KeyError), or when this Python expression, evaluated where the exception is raised with `exception` bound, is true.","uncaught":"Stop only for these exception classes (ValueError, KeyError), or when this Python expression, evaluated in the innermost frame of its traceback with `exception` bound, is true."};
+export const TASK_FILTER_VALUES: readonly TaskFilter[] = ["taskSwitch","taskCreated","taskDone","taskException","raised","uncaught","deadlock","loopBlocked"];
+export const TASK_FILTER_LABELS: Readonly<Record<TaskFilter, string>> = {"taskSwitch":"Task switch","taskCreated":"Task created","taskDone":"Task done","taskException":"Task exception","raised":"Raised exceptions","uncaught":"Uncaught exceptions","deadlock":"Deadlock","loopBlocked":"Loop blocked"};
+export const TASK_FILTER_DESCRIPTIONS: Readonly<Record<TaskFilter, string>> = {"taskSwitch":"Stop whenever any task is about to resume.","taskCreated":"Stop when a task is created, in the code that creates it.","taskDone":"Stop when a task finishes, is cancelled or fails.","taskException":"Stop when a task ends with an exception (not CancelledError), showing the frames it passed through.","raised":"Stop wherever your code raises an exception, caught or not, on any thread (with justMyCode, also where an exception from a library first reaches your code; not CancelledError, StopIteration or KeyboardInterrupt). Slows the program before Python 3.12.","uncaught":"Stop before an exception that nothing catches ends the program (module level) or a thread, or reaches the event loop's exception handler from a callback. A task's exception is Task exception's.","deadlock":"Stop the moment a deadlock exists: tasks that wait for each other through awaits or locks, or a loop that would wait for ever with tasks waiting (nothing ready, no timer, no file descriptor, no other thread).","loopBlocked":"Stop inside code that holds the event loop longer than a threshold (100 ms unless the condition says otherwise), while it still runs: a time.sleep, a synchronous call, a CPU-heavy loop."};
+/** The values that take a condition, and what the condition means. */
+export const TASK_FILTER_CONDITIONS: Readonly<Partial<Record<TaskFilter, string>>> = {"taskException":"Stop only for these exception classes (ValueError, json.JSONDecodeError), or when this Python expression, evaluated where the exception is with `exception` and `task` bound, is true.","raised":"Stop only for these exception classes (ValueError, KeyError), or when this Python expression, evaluated where the exception is raised with `exception` bound, is true.","uncaught":"Stop only for these exception classes (ValueError, KeyError), or when this Python expression, evaluated in the innermost frame of its traceback with `exception` bound, is true.","loopBlocked":"The threshold: milliseconds, or a number with ms or s, e.g. 250, 250ms or 0.5s (default 100 ms)"};
 
 export const CLOCK_MODE_VALUES: readonly ClockMode[] = ["frozen","wall","virtual"];
 export const CLOCK_MODE_DESCRIPTIONS: Readonly<Record<ClockMode, string>> = {"frozen":"loop.time() leaves out the time spent paused: a pause in the debugger does not fire timeouts","wall":"the plain clock: timeouts fire after a long pause","virtual":"like frozen, and when nothing is ready and no file descriptor is watched, time jumps to the next timer: sleeps finish at once"};
@@ -379,14 +583,34 @@ export const RESUME_MODE_DESCRIPTIONS: Readonly<Record<ResumeMode, string>> = {"
 export const TASK_STATE_VALUES: readonly TaskState[] = ["running","ready","waiting","done","cancelled","failed"];
 export const TASK_STATE_DESCRIPTIONS: Readonly<Record<TaskState, string>> = {"running":"its step is running now","ready":"a handle that steps it is in the ready queue","waiting":"suspended, waiting for something","done":"returned","cancelled":"was cancelled","failed":"ended with an exception"};
 
-export const TASK_GROUP_BY_VALUES: readonly TaskGroupBy[] = ["state","coroutine","location","creator"];
-export const TASK_GROUP_BY_DESCRIPTIONS: Readonly<Record<TaskGroupBy, string>> = {"state":"by state: running, ready, waiting, failed, cancelled, done","coroutine":"by the task's own coroutine","location":"identical tasks together: the same coroutine, suspended at the same line in the same call","creator":"by the line of user code that created the task"};
+export const TASK_GROUP_BY_VALUES: readonly TaskGroupBy[] = ["state","coroutine","location","creator","blocker"];
+export const TASK_GROUP_BY_DESCRIPTIONS: Readonly<Record<TaskGroupBy, string>> = {"state":"by state: running, ready, waiting, failed, cancelled, done","coroutine":"by the task's own coroutine","location":"identical tasks together: the same coroutine, suspended at the same line in the same call","creator":"by the line of user code that created the task","blocker":"by what each task ultimately waits on: the same lock, queue, event, socket or future together"};
+
+export const TASK_SORT_VALUES: readonly TaskSort[] = ["created","busiest","slowestStep","mostDelayed"];
+export const TASK_SORT_LABELS: Readonly<Record<TaskSort, string>> = {"created":"Creation order","busiest":"Busiest","slowestStep":"Slowest step","mostDelayed":"Most delayed"};
+export const TASK_SORT_DESCRIPTIONS: Readonly<Record<TaskSort, string>> = {"created":"oldest first","busiest":"most time spent running steps first","slowestStep":"the longest single step first","mostDelayed":"the longest wait from ready to running first"};
+
+export const BLOCKER_KIND_VALUES: readonly BlockerKind[] = ["task","timer","lock","semaphore","condition","event","barrier","queueGet","queuePut","queueJoin","streamRead","streamWrite","socket","subprocess","executor","future"];
+export const BLOCKER_KIND_DESCRIPTIONS: Readonly<Record<BlockerKind, string>> = {"task":"another task to finish","timer":"asyncio.sleep's timer","lock":"an asyncio.Lock","semaphore":"an asyncio.Semaphore or BoundedSemaphore slot","condition":"an asyncio.Condition's notify","event":"an asyncio.Event to be set","barrier":"an asyncio.Barrier to fill","queueGet":"an item from an asyncio.Queue","queuePut":"room in a full asyncio.Queue","queueJoin":"an asyncio.Queue's unfinished items (join)","streamRead":"data from a stream (StreamReader)","streamWrite":"a stream's write buffer to drain","socket":"a socket (loop.sock_recv, sock_sendall…)","subprocess":"a subprocess to exit","executor":"a job run in an executor thread (run_in_executor, to_thread)","future":"a plain future"};
+
+export const DEADLOCK_KIND_VALUES: readonly DeadlockKind[] = ["awaitCycle","lockCycle","idleLoop","lostWakeup","lockOrderInversion"];
+export const DEADLOCK_KIND_DESCRIPTIONS: Readonly<Record<DeadlockKind, string>> = {"awaitCycle":"tasks that await each other in a cycle","lockCycle":"tasks that wait for each other through tasks and locks or semaphores","idleLoop":"a loop that would wait for ever with tasks waiting","lostWakeup":"a future nothing but its waiters refers to: nothing can complete it","lockOrderInversion":"two locks taken in both orders: two tasks doing both at once deadlock"};
+
+export const STEP_STATISTICS_VALUES: readonly StepStatistics[] = ["loops","tasks"];
+export const STEP_STATISTICS_DESCRIPTIONS: Readonly<Record<StepStatistics, string>> = {"loops":"per event loop: iterations per second, time in select() and in running handles, the longest iteration; costs nothing measurable","tasks":"also per task and per callback: steps, total and longest step time, histograms of step times and scheduling delays, who woke whom (the timeline's task steps); about 3 µs per handle, 2-4x on programs that do nothing but switch tasks"};
+
+export const LINT_KIND_VALUES: readonly LintKind[] = ["neverAwaited","exceptionNeverRetrieved","destroyedPending","neverYields","selfWakes","blockingCall","taskNotKept"];
+export const LINT_KIND_LABELS: Readonly<Record<LintKind, string>> = {"neverAwaited":"coroutine never awaited","exceptionNeverRetrieved":"exception never retrieved","destroyedPending":"task destroyed while pending","neverYields":"task never yields","selfWakes":"task keeps waking itself","blockingCall":"blocking call","taskNotKept":"task not kept"};
+export const LINT_KIND_DESCRIPTIONS: Readonly<Record<LintKind, string>> = {"neverAwaited":"a coroutine object was created and dropped without being awaited: its code never ran","exceptionNeverRetrieved":"a task or future failed and nothing ever asked for its exception","destroyedPending":"a task was garbage-collected while still pending: it never finished","neverYields":"a task ran Python code for longer than the Loop blocked threshold without yielding to the event loop","selfWakes":"a task keeps scheduling its own next step (asyncio.sleep(0) in a loop): it polls instead of waiting","blockingCall":"a call held the event loop longer than the Loop blocked threshold (time.sleep, a synchronous client, a heavy C call)","taskNotKept":"the result of create_task or ensure_future was dropped: asyncio keeps only a weak reference, so the task can be garbage-collected before it finishes"};
+
+/** Upper bounds in seconds of the buckets of every duration histogram (step times, scheduling delays, iterations); a histogram has one count more than there are bounds, for durations at or above the last. loopscope/loopstats.py counts into them; the views label them. */
+export const DURATION_BUCKET_BOUNDS: readonly number[] = [0.00001,0.0001,0.001,0.01,0.1,1];
 
 /** What the runtime assumes for a start argument left out; the adapter fills launch configurations with the same. */
-export const START_DEFAULTS = {"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping"} as const;
+export const START_DEFAULTS = {"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping","trackOwners":true,"stepStatistics":"loops","loopBlockedWarnings":true} as const;
 
 /** What a request's arguments are when left out, per request. */
-export const ARGUMENT_DEFAULTS = {"start":{"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping"},"stackTrace":{"startFrame":0,"levels":0},"variables":{"start":0,"count":0},"snapshot":{"maxTasks":1000},"tasks":{"groupBy":"state","start":0,"count":200},"taskSwitches":{"limit":200}} as const;
+export const ARGUMENT_DEFAULTS = {"setTaskFilters":{"loopBlockedMs":100},"start":{"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping","trackOwners":true,"stepStatistics":"loops","loopBlockedWarnings":true},"stackTrace":{"startFrame":0,"levels":0},"variables":{"start":0,"count":0},"snapshot":{"maxTasks":1000,"maxFutures":500},"tasks":{"groupBy":"state","sort":"created","start":0,"count":200},"taskSwitches":{"limit":200}} as const;
 
 export type Hello = {
   type: "hello";
@@ -410,6 +634,8 @@ export interface RuntimeRequests {
       filters: TaskFilter[];
       filterOptions?: ExceptionFilterOption[];
       exceptionOptions?: ExceptionClassOption[];
+      /** The Loop blocked threshold in milliseconds: for the loopBlocked filter's stops and for the warnings. */
+      loopBlockedMs?: number;
     }; body: {
       results?: FilterResult[];
     } };
@@ -425,6 +651,12 @@ export interface RuntimeRequests {
       justMyCode?: boolean;
       /** When Loopscope records task switches for the Task Switches view. */
       taskSwitchHistory?: TaskSwitchHistory;
+      /** Record who holds each asyncio Lock and Semaphore slot, who last set an Event or put into a Queue, where the program made each, and the order tasks take locks in (lock-order inversions). Costs one Python call per use of those primitives. */
+      trackOwners?: boolean;
+      /** What Loopscope measures while the program runs freely (loopscope/loopstats.py, loopscope/stepstats.py). */
+      stepStatistics?: StepStatistics;
+      /** Warn in the Debug Console when code holds an event loop longer than the Loop blocked threshold, and report it as a problem. */
+      loopBlockedWarnings?: boolean;
     }; body: Record<string, never> };
   /** One thread per live event loop, one per Python thread of the program that runs no loop (the main thread outside asyncio.run, threading threads, executor workers), then one per live task (at most maxTaskThreads tasks). */
   threads: { arguments: Record<string, never>; body: {
@@ -510,6 +742,12 @@ export interface RuntimeRequests {
         stackTrace?: string;
       };
     } };
+  /** The recent history of the loops: iterations, task steps with who woke them, stops and blocked spans. Answered while the program runs too. */
+  timeline: { arguments: TimelineArguments; body: Timeline };
+  /** What the runtime sends as the program exits, after the program's own exit handlers: the timeline event (loopscope trace --timeline). Lints found and not yet sent always go out then. */
+  exitReport: { arguments: {
+      timeline: boolean;
+    }; body: Record<string, never> };
 }
 
 export interface RuntimeEvents {
@@ -560,6 +798,15 @@ export interface RuntimeEvents {
     path: string;
     line: number;
   };
+  /** A deadlock seen as it happened (an idle loop with waiting tasks, a lock-order inversion): the adapter forwards it as the DAP event loopscope/deadlock. */
+  deadlock: {
+    loopId: number;
+    deadlock: Deadlock;
+  };
+  /** An asyncio mistake found at a source line (Problems panel, loopscope trace --lint). */
+  lint: Lint;
+  /** The timeline as the program exits (exitReport). */
+  timeline: Timeline;
 }
 
 export type RuntimeRequestName = keyof RuntimeRequests;
@@ -581,18 +828,27 @@ export interface CustomDapRequests {
     }; body: Record<string, never> };
   /** Forwarded to the runtime's advanceClock request. */
   "loopscope/advanceClock": { arguments: AdvanceClockArguments; body: AdvanceClockBody };
+  /** Forwarded to the runtime's timeline request. */
+  "loopscope/timeline": { arguments: TimelineArguments; body: Timeline };
 }
 
-export const CUSTOM_DAP_REQUEST_NAMES: readonly (keyof CustomDapRequests)[] = ["loopscope/snapshot","loopscope/tasks","loopscope/taskSwitches","loopscope/cancelTask","loopscope/stepIteration","loopscope/advanceClock"];
+export const CUSTOM_DAP_REQUEST_NAMES: readonly (keyof CustomDapRequests)[] = ["loopscope/snapshot","loopscope/tasks","loopscope/taskSwitches","loopscope/cancelTask","loopscope/stepIteration","loopscope/advanceClock","loopscope/timeline"];
 
 /** Custom DAP requests the adapter passes to the runtime as they are: DAP name -> runtime request. */
-export const FORWARDED_DAP_REQUESTS = {"loopscope/snapshot":"snapshot","loopscope/tasks":"tasks","loopscope/taskSwitches":"taskSwitches","loopscope/cancelTask":"cancelTask","loopscope/advanceClock":"advanceClock"} as const;
+export const FORWARDED_DAP_REQUESTS = {"loopscope/snapshot":"snapshot","loopscope/tasks":"tasks","loopscope/taskSwitches":"taskSwitches","loopscope/cancelTask":"cancelTask","loopscope/advanceClock":"advanceClock","loopscope/timeline":"timeline"} as const;
 
-/** What Loopscope adds to DAP's own events' bodies. */
+/** What Loopscope adds to DAP's own events' bodies, and the bodies of its own events (loopscope/…). */
 export interface DapEventExtensions {
   /** DAP's stopped event. Loopscope adds its own facts as body.loopscope. */
   stopped: {
     /** Loopscope's own facts about a stop, which the adapter adds to DAP's stopped event as body.loopscope (the views read them). */
     loopscope?: StopDetails;
   };
+  /** Forwarded from the runtime's deadlock event: VS Code shows a notification. */
+  "loopscope/deadlock": {
+    loopId: number;
+    deadlock: Deadlock;
+  };
+  /** Loopscope's own event: an asyncio mistake at a source line, for the Problems panel. */
+  "loopscope/lint": Lint;
 }

@@ -10,22 +10,25 @@ import * as path from 'node:path';
 import { basename } from 'node:path';
 import { checkLaunchArguments } from './launchCheck';
 import { LaunchRequestArguments } from './launchOptions';
+import { parseLoopBlockedThreshold } from './loopBlockedThreshold';
 import {
-  CustomDapRequests, DapEventExtensions, ExceptionClassOption, FORWARDED_DAP_REQUESTS, RuntimeEvents, RuntimeRequestName, RuntimeRequests,
-  SourceBreakpoint, START_DEFAULTS, TASK_FILTER_CONDITION_DESCRIPTIONS, TASK_FILTER_DESCRIPTIONS,
+  ARGUMENT_DEFAULTS, CustomDapRequests, DapEventExtensions, ExceptionClassOption, ExceptionFilterOption, FORWARDED_DAP_REQUESTS,
+  RuntimeEvents, RuntimeRequestName, RuntimeRequests, SourceBreakpoint, START_DEFAULTS, TASK_FILTER_CONDITIONS, TASK_FILTER_DESCRIPTIONS,
   TASK_FILTER_LABELS, TASK_FILTER_VALUES, TaskFilter,
 } from './protocol';
 import { checkDapRequest } from './requestCheck';
 import { launchWithPythonFallback, OutputSink, RuntimeConnection } from './runtimeConnection';
 
-/** The task filters and exception filters, offered as exception breakpoint filters; the exception filters take a condition. */
+/** The task filters and exception filters, offered as exception breakpoint filters (those that take a condition say what it means). */
 export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FILTER_VALUES.map((filter) => {
-  const conditionDescription = TASK_FILTER_CONDITION_DESCRIPTIONS[filter];
+  const condition = TASK_FILTER_CONDITIONS[filter];
   return {
     filter, label: TASK_FILTER_LABELS[filter], description: TASK_FILTER_DESCRIPTIONS[filter], default: false,
-    ...(conditionDescription ? { supportsCondition: true, conditionDescription } : {}),
+    ...(condition ? { supportsCondition: true, conditionDescription: condition } : {}),
   };
 });
+
+const DEFAULT_LOOP_BLOCKED_MS: number = ARGUMENT_DEFAULTS.setTaskFilters.loopBlockedMs;
 
 type ExceptionSettings = RuntimeRequests['setTaskFilters']['arguments'];
 
@@ -64,7 +67,7 @@ export class LoopscopeSession extends DebugSession {
   private functionBreakpoints: DebugProtocol.FunctionBreakpoint[] = [];
   /** Line breakpoints by file, kept to send again when the runtime connects. */
   private readonly lineBreakpoints = new Map<string, SourceBreakpoint[]>();
-  private exceptionSettings: ExceptionSettings = { filters: [] };
+  private exceptionSettings: ExceptionSettings = { filters: [], loopBlockedMs: DEFAULT_LOOP_BLOCKED_MS };
   private terminating = false;
   private maxTaskThreads: number = START_DEFAULTS.maxTaskThreads;
   private lastTasksNotListed = 0;
@@ -200,7 +203,7 @@ export class LoopscopeSession extends DebugSession {
       }
       const start = {
         stopOnEntry: args.stopOnEntry, maxTaskThreads: args.maxTaskThreads, clock: args.clock, justMyCode: args.justMyCode,
-        taskSwitchHistory: args.taskSwitchHistory,
+        taskSwitchHistory: args.taskSwitchHistory, stepStatistics: args.stepStatistics, loopBlockedWarnings: args.loopBlockedWarnings,
       };
       // Left out, an option takes the runtime's default (START_DEFAULTS), the same as launch.json's.
       await this.runtime.request('start', Object.fromEntries(Object.entries(start).filter(([, v]) => v !== undefined)));
@@ -235,28 +238,54 @@ export class LoopscopeSession extends DebugSession {
     });
   }
 
+  /** The filters ticked in the Breakpoints view; filterOptions carry a condition (Loop blocked's threshold). */
   protected async setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse,
     args: DebugProtocol.SetExceptionBreakpointsArguments): Promise<void> {
     const known = new Set<string>(TASK_FILTER_VALUES);
-    const named = [...args.filters, ...(args.filterOptions ?? []).map((option) => option.filterId)];
-    const unknown = named.filter((f) => !known.has(f));
+    const options = args.filterOptions ?? [];
+    const unknown = [...args.filters, ...options.map((o) => o.filterId)].filter((f) => !known.has(f));
     if (unknown.length) {
       return this.fail(response, ErrorId.Unsupported, `Unknown exception filter ${unknown.join(', ')}; Loopscope offers ${[...known].join(', ')}.`);
     }
-    const settings: ExceptionSettings = { filters: args.filters as TaskFilter[] };
-    if (args.filterOptions?.length) {
-      settings.filterOptions = args.filterOptions.map((option) => ({
-        filter: option.filterId as TaskFilter, ...(option.condition ? { condition: option.condition } : {}),
-      }));
+    // Loop blocked's threshold is read here; the exception filters' conditions (Python) go to the runtime, which answers
+    // for them (and for the exception options); the other filters take no condition.
+    const results: (DebugProtocol.Breakpoint | 'runtime')[] = args.filters.map(() => ({ verified: true }));
+    const filters = new Set(args.filters as TaskFilter[]);
+    const forwarded: ExceptionFilterOption[] = [];
+    let loopBlockedMs = DEFAULT_LOOP_BLOCKED_MS;
+    for (const option of options) {
+      const filter = option.filterId as TaskFilter;
+      if (filter === 'loopBlocked') {
+        const threshold = parseLoopBlockedThreshold(option.condition, DEFAULT_LOOP_BLOCKED_MS);
+        if ('error' in threshold) {
+          results.push({ verified: false, message: threshold.error });
+          continue;
+        }
+        loopBlockedMs = threshold.ms;
+        filters.add(filter);
+        results.push({ verified: true });
+      } else if (TASK_FILTER_CONDITIONS[filter]) {
+        forwarded.push({ filter, ...(option.condition ? { condition: option.condition } : {}) });
+        results.push('runtime');
+      } else {
+        results.push(option.condition ? { verified: false, message: `${TASK_FILTER_LABELS[filter]} takes no condition.` } : { verified: true });
+        if (!option.condition) filters.add(filter);
+      }
     }
+    const settings: ExceptionSettings = { filters: [...filters], loopBlockedMs };
+    if (forwarded.length) settings.filterOptions = forwarded;
     if (args.exceptionOptions?.length) settings.exceptionOptions = args.exceptionOptions.map(toClassOption);
     this.exceptionSettings = settings;
-    const count = args.filters.length + (args.filterOptions?.length ?? 0) + (args.exceptionOptions?.length ?? 0);
-    response.body = { breakpoints: Array.from({ length: count }, () => ({ verified: true })) };
+    const answer = (fromRuntime: DebugProtocol.Breakpoint[]) => {
+      const runtimeOptions = fromRuntime.slice(settings.filters.length); // its answers for the forwarded options, then the exception options
+      const breakpoints = results.map((result) => result === 'runtime' ? runtimeOptions.shift() ?? { verified: true } : result);
+      return { breakpoints: [...breakpoints, ...(args.exceptionOptions ?? []).map(() => runtimeOptions.shift() ?? { verified: true })] };
+    };
+    response.body = answer([]);
     if (!this.runtime || this.runtime.hasExited) return this.sendResponse(response);
     await this.forward(response, async () => {
-      const { results } = await this.runtime!.request('setTaskFilters', settings);
-      if (results) response.body = { breakpoints: results };
+      const { results: fromRuntime } = await this.runtime!.request('setTaskFilters', settings);
+      if (fromRuntime) response.body = answer(fromRuntime);
     });
   }
 
@@ -409,6 +438,15 @@ export class LoopscopeSession extends DebugSession {
     runtime.onEvent('loopStarted', (body) => this.sendEvent(new ThreadEvent('started', body.threadId)));
     runtime.onEvent('loopClosed', (body) => this.sendEvent(new ThreadEvent('exited', body.threadId)));
     runtime.onEvent('log', (body) => this.sendEvent(new OutputEvent(`[loopscope] ${body.message}\n`, 'console')));
+    runtime.onEvent('deadlock', (body) => {
+      const { deadlock } = body;
+      const tasks = deadlock.tasks.map((t) => t.name).join(', ');
+      const more = deadlock.total > deadlock.tasks.length ? ` and ${deadlock.total - deadlock.tasks.length} more` : '';
+      this.sendEvent(new OutputEvent(`[loopscope] ${deadlock.description}${tasks ? ` Tasks: ${tasks}${more}.` : ''}\n`, 'important'));
+      this.sendEvent(new Event('loopscope/deadlock', body));
+    });
+    // Lints go to the client as Loopscope's own event (VS Code's Problems panel shows them).
+    runtime.onEvent('lint', (body) => this.sendEvent(new Event('loopscope/lint', body)));
     runtime.onEvent('logpoint', (body) => {
       const event = new OutputEvent(`${body.message}\n`, 'console') as DebugProtocol.OutputEvent;
       event.body.source = new Source(basename(body.path), body.path);

@@ -1,9 +1,14 @@
 // `loopscope trace`: steps the program handle by handle through the same runtime requests the
 // debug adapter uses for stepIn, and prints one block per loop iteration with the program's
-// output in place between the steps that printed it.
+// output in place between the steps that printed it. With --lint or --timeline the program runs
+// freely instead (timings are real): the lints are listed at the end, the timeline written as
+// Chrome Trace Event JSON.
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { HandleInfo, Location, RuntimeEvents } from '../adapter/protocol';
+import { HandleInfo, Lint, Location, RuntimeEvents } from '../adapter/protocol';
 import { LaunchError, launchWithPythonFallback, OutputSink, RuntimeConnection } from '../adapter/runtimeConnection';
+import { lintLine } from '../problems/lintDiagnostics';
+import { chromeTrace } from '../timeline/chromeTrace';
 
 export interface TraceOptions {
   python?: string;
@@ -11,6 +16,12 @@ export interface TraceOptions {
   module?: string;
   args: string[];
   maxIterations: number;
+  /** Run freely and list the lints at the end. */
+  lint?: boolean;
+  /** Run freely (recording task steps) and write the timeline here as the program exits. */
+  timeline?: string;
+  /** The Loop blocked threshold for --lint, in ms. */
+  blockedMs?: number;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
 }
@@ -98,7 +109,12 @@ export async function runTrace(options: TraceOptions): Promise<number> {
     if (lines.length && !atLineStart) { options.out.write('\n'); atLineStart = true; }
     write(lines);
   };
+  if (options.lint || options.timeline) return runFreely(runtime, options, emit, cwd);
   runtime.onEvent('loopClosed', (body) => emit(formatter.onEnd(body.threadId, body.lastHandle)));
+  runtime.onEvent('deadlock', ({ deadlock }) => {
+    const names = deadlock.tasks.map((t) => t.name).join(', ');
+    emit([`  ⚠ ${deadlock.description}${names ? ` Stuck: ${names}${deadlock.total > deadlock.tasks.length ? ` and ${deadlock.total - deadlock.tasks.length} more` : ''}.` : ''}`]);
+  });
   runtime.onEvent('stopped', (stop) => {
     if (!isLoopStop(stop)) {
       runtime.request('resume', { mode: 'continue', threadId: stop.threadId }).catch(() => undefined);
@@ -114,6 +130,33 @@ export async function runTrace(options: TraceOptions): Promise<number> {
   await runtime.request('start', { stopOnEntry: true });  // the other options take the runtime's defaults, as in VS Code
   const exit = await runtime.whenExited();
   emit(formatter.onEnd(undefined, undefined));
+  emit([`── program exited with code ${exit.code}${exit.signal ? ` (${exit.signal})` : ''} ──`]);
+  return exit.code;
+}
+
+/** --lint / --timeline: the program runs at full speed; what Loopscope found is printed at its end. */
+async function runFreely(runtime: RuntimeConnection, options: TraceOptions, emit: (lines: string[]) => void, cwd: string): Promise<number> {
+  const lints: Lint[] = [];
+  let timelineWritten: string | undefined;
+  runtime.onEvent('lint', (lint) => lints.push(lint));
+  runtime.onEvent('timeline', (timeline) => {
+    const program = options.module ? `-m ${options.module}` : options.program ?? 'program';
+    writeFileSync(options.timeline!, JSON.stringify(chromeTrace(timeline, program)));
+    timelineWritten = options.timeline;
+  });
+  const what = [options.lint && 'lints', options.timeline && 'the timeline'].filter(Boolean).join(' and ');
+  emit([`Loopscope ${what} of ${options.module ? `-m ${options.module}` : options.program} (Python ${runtime.hello.python}); the program runs freely`]);
+  await runtime.request('setTaskFilters', { filters: [], ...(options.blockedMs !== undefined ? { loopBlockedMs: options.blockedMs } : {}) });
+  if (options.timeline) await runtime.request('exitReport', { timeline: true });
+  await runtime.request('start', { stepStatistics: options.timeline ? 'tasks' : 'loops' });
+  const exit = await runtime.whenExited();
+  if (options.lint) {
+    emit([`── ${lints.length} lint${lints.length === 1 ? '' : 's'} ──`, ...lints.map((lint) => lintLine(lint, cwd))]);
+  }
+  if (options.timeline) {
+    emit([timelineWritten ? `── timeline written to ${timelineWritten} (open it in https://ui.perfetto.dev or chrome://tracing) ──`
+      : '── no timeline: the program ended before Loopscope could write it (os._exit or a signal) ──']);
+  }
   emit([`── program exited with code ${exit.code}${exit.signal ? ` (${exit.signal})` : ''} ──`]);
   return exit.code;
 }

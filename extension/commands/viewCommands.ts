@@ -5,6 +5,7 @@ import { TASK_GROUP_BY_DESCRIPTIONS, TASK_GROUP_BY_VALUES, type Location, type T
 import { COMMANDS } from '../contributionIds';
 import { FuturesView } from '../views/futuresView';
 import { LoopscopeSessions } from '../views/sessions';
+import { TASK_SORTS, TaskSort } from '../views/stepStatsText';
 import { TasksView } from '../views/tasksView';
 import { ViewFilter } from '../views/viewFilter';
 import { ViewItem } from '../views/viewItem';
@@ -28,6 +29,16 @@ export function registerViewCommands(sessions: LoopscopeSessions, tasksView: Tas
         label: by, description: TASK_GROUP_BY_DESCRIPTIONS[by], picked: by === tasksView.groupBy,
       })), { title: 'Group Asyncio Tasks By' });
       if (picked) tasksView.setGroupBy(picked.label as TaskGroupBy);
+    }),
+
+    vscode.commands.registerCommand(COMMANDS.sortTasks, async () => {
+      const picked = await vscode.window.showQuickPick(
+        (Object.entries(TASK_SORTS) as [TaskSort, { label: string; detail: string }][]).map(([sort, { label, detail }]) => ({
+          label, detail, sort, picked: sort === tasksView.sort,
+        })),
+        { title: 'Sort Asyncio Tasks', placeHolder: 'By step statistics (set "stepStatistics": "tasks" in launch.json to measure them)' },
+      );
+      if (picked) tasksView.setSort(picked.sort);
     }),
 
     vscode.commands.registerCommand(COMMANDS.refreshViews, () => sessions.active?.phase.refresh()),

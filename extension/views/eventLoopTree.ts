@@ -1,10 +1,11 @@
 // The Event Loop view as a pure function of the snapshot: per loop its time and clock, iteration,
-// ready queue, timers by due time and watched file descriptors. No `vscode` import.
+// ready queue, timers by due time, watched file descriptors and statistics. No `vscode` import.
 import type { LoopSnapshot } from '../adapter/protocol';
 import { SnapshotIndex, loopLabel, taskContextValue } from './snapshotIndex';
+import { loopStatsRows } from './stepStatsText';
 import { PageLimits, ViewItem, capitalized, count, joined, loopPosition, messageItem, paged, plural } from './viewItem';
 
-export type LoopPart = 'ready' | 'timers' | 'watched';
+export type LoopPart = 'ready' | 'timers' | 'watched' | 'stats';
 
 export type EventLoopKey =
   | { kind: 'loop'; loopId: number }
@@ -37,6 +38,8 @@ export function eventLoopChildren(index: SnapshotIndex, parent: EventLoopItem | 
           : timer.never ? `Never: this timer is due at an infinite loop time. ${timer.callback}` : timer.callback,
         icon: { id: 'clock' },
       }));
+    case 'stats':
+      return loopStatsRows(loop);
     case 'watched':
       return paged(parent.id, loop.watched, limits, (entry) => ({
         id: `${parent.id}/${entry.fd}`, label: `fd ${entry.fd}`, description: joined(entry.events, entry.callback),
@@ -72,6 +75,7 @@ function loopParts(loop: LoopSnapshot): ViewItem[] {
     part('ready', 'Ready queue', loop.ready.length, 'list-ordered'),
     part('timers', 'Timers', loop.timers.length, 'clock'),
     part('watched', 'Watched file descriptors', loop.watched.length, 'plug'),
+    ...(loop.stats ? [{ ...part('stats', 'Statistics', loopStatsRows(loop).length, 'graph'), description: undefined }] : []),
   ];
 }
 

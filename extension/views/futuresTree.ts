@@ -92,9 +92,11 @@ function futureItem(loop: LoopSnapshot, future: FutureSnapshot, id: string): Fut
       future.createdAt && `created at ${shortLocation(future.createdAt)}`,
       future.awaitedBy.length ? `awaited by ${future.awaitedBy.map((t) => t.name).join(', ')}` : 'awaited by no task',
       future.heldBy.length > 0 && `held as ${future.heldBy.map(holderText).join('; ')}`,
+      future.lostWakeup && 'Nothing but the tasks waiting on it refers to it: nothing can ever complete it (a lost wake-up).',
       future.callbacks.length ? `callbacks: ${future.callbacks.join(', ')}` : 'no callbacks',
     ].filter(Boolean).join('\n'),
-    icon: { id: future.state === 'pending' ? 'circle-large-outline' : future.state === 'done' ? 'pass' : 'circle-slash' },
+    icon: future.lostWakeup ? { id: 'warning', color: 'problemsWarningIcon.foreground' }
+      : { id: future.state === 'pending' ? 'circle-large-outline' : future.state === 'done' ? 'pass' : 'circle-slash' },
     collapsible: future.awaitedBy.length + future.heldBy.length + future.callbacks.length > 0 || future.createdAt
       ? 'collapsed' : 'none',
     key: { kind: 'future', loopId: loop.id, futureId: future.id },
@@ -109,7 +111,8 @@ function holderText(holder: HolderRef): string {
 /** 'awaited by a, b' — and the state, when it is no longer pending. */
 export function futureDescription(future: FutureSnapshot): string {
   const names = future.awaitedBy.map((t) => t.name);
-  return joined(future.state !== 'pending' && future.state, names.length > 0 && `awaited by ${someNames(names)}`);
+  return joined(future.lostWakeup && 'lost: nothing can complete it', future.state !== 'pending' && future.state,
+    names.length > 0 && `awaited by ${someNames(names)}`);
 }
 
 function futureDetails(future: FutureSnapshot, parentId: string): ViewItem[] {

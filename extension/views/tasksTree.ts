@@ -2,9 +2,10 @@
 // groups of tasks with counts over all of them (per loop when there are several), a page of a group,
 // and under each task its await chain and the tasks it waits for or is awaited by. No `vscode`
 // import; tasksView.ts fetches (loopscope/snapshot, loopscope/tasks) and calls these.
-import type { LoopSnapshot, TaskGroupBy, TaskRef, TaskSnapshot, TasksBody } from '../adapter/protocol';
+import type { Actor, Blocker, Deadlock, LoopSnapshot, TaskGroupBy, TaskRef, TaskSnapshot, TasksBody } from '../adapter/protocol';
 import { CONTEXT_VALUES } from '../contributionIds';
 import { TaskState, isFinished, loopLabel, taskContextValue } from './snapshotIndex';
+import { stepStatsLines, stepStatsRows, stepStatsShort } from './stepStatsText';
 import {
   PAGE_SIZE, PageLimits, ViewIcon, ViewItem, count, joined, longLocation, messageItem, plural, shortLocation,
 } from './viewItem';
@@ -12,7 +13,7 @@ import {
 export type TaskKey =
   | { kind: 'loop'; loopId: number }
   | { kind: 'group'; loopId: number; group: string }
-  | { kind: 'deadlock'; loopId: number; cycle: TaskRef[] }
+  | { kind: 'deadlock'; loopId: number; deadlock: Deadlock }
   /** A task; its snapshot when the row was made from one, else the view fetches it by id. */
   | { kind: 'task'; loopId: number; taskId: number; task?: TaskSnapshot };
 
@@ -40,6 +41,7 @@ export const STATE_ICONS: Record<TaskState, ViewIcon> = {
 
 export const GROUP_BY_TITLES: Record<TaskGroupBy, string> = {
   state: 'state', coroutine: 'coroutine', location: 'identical tasks (coroutine, place, call)', creator: 'creator',
+  blocker: 'what they wait on (lock, queue, event, socket…)',
 };
 
 /**
@@ -48,7 +50,7 @@ export const GROUP_BY_TITLES: Record<TaskGroupBy, string> = {
  */
 export function taskRoots(loops: readonly LoopSnapshot[], groups: ReadonlyMap<number, TasksBody>, options: TaskTreeOptions): ViewItem[] {
   const rows: ViewItem[] = [];
-  for (const loop of loops) loop.deadlocks.forEach((cycle, i) => rows.push(deadlockItem(loop, cycle, i)));
+  for (const loop of loops) loop.deadlocks.forEach((deadlock, i) => rows.push(deadlockItem(loop, deadlock, i)));
   const shown = loops.filter((loop) => loop.state !== 'closed');
   if (shown.length === 1) {
     const body = groups.get(shown[0].id);
@@ -64,26 +66,50 @@ export function taskRoots(loops: readonly LoopSnapshot[], groups: ReadonlyMap<nu
   return rows;
 }
 
-/** 'Deadlock: a → b → a': tasks that wait for each other, so none of them can resume. */
-export function deadlockLabel(cycle: readonly TaskRef[]): string {
-  const names = cycle.map((t) => t.name);
-  return `Deadlock: ${[...names, names[0]].join(' → ')}`;
+/** The warning row of a deadlock: 'Deadlock: a → b → a', 'Deadlock: event loop 1 waits for ever (3 tasks)'. */
+export function deadlockLabel(deadlock: Deadlock): string {
+  const names = deadlock.tasks.map((t) => t.name);
+  switch (deadlock.kind) {
+    case 'awaitCycle':
+    case 'lockCycle':
+      return `Deadlock: ${[...names, names[0]].join(' → ')}`;
+    case 'idleLoop':
+      return `Deadlock: the loop waits for ever (${plural(deadlock.total, 'task')} waiting)`;
+    case 'lostWakeup':
+      return `Lost wake-up: ${names.join(', ')} ${names.length === 1 ? 'waits' : 'wait'} on a future nothing can complete`;
+    case 'lockOrderInversion':
+      return 'Lock order inversion';
+  }
 }
 
-function deadlockItem(loop: LoopSnapshot, cycle: TaskRef[], i: number): TaskItem {
+/** The notification when a session reports a deadlock as it happens (DAP event loopscope/deadlock). */
+export function deadlockNoticeText(deadlock: Deadlock): string {
+  const names = deadlock.tasks.map((t) => t.name);
+  const shown = names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${count(deadlock.total - 5)} more` : names.join(', ');
+  return `${deadlock.description}${shown ? ` Stuck: ${shown}.` : ''}`;
+}
+
+function deadlockItem(loop: LoopSnapshot, deadlock: Deadlock, i: number): TaskItem {
+  const advice = deadlock.kind === 'lostWakeup' ? 'Nothing refers to the future but the tasks waiting on it: whatever should have completed it has let it go.'
+    : 'None of these tasks can resume. Cancel one to break the deadlock.';
   return {
     id: `deadlock/${loop.id}/${i}`,
-    label: deadlockLabel(cycle),
-    tooltip: `These tasks of ${loopLabel(loop)} wait for each other: none of them can resume. Cancel one to break the cycle.`,
+    label: deadlockLabel(deadlock),
+    tooltip: `${deadlock.description}\n${advice}`,
     icon: { id: 'warning', color: 'problemsWarningIcon.foreground' },
-    collapsible: 'collapsed',
-    key: { kind: 'deadlock', loopId: loop.id, cycle },
+    collapsible: deadlock.tasks.length ? 'collapsed' : 'none',
+    key: { kind: 'deadlock', loopId: loop.id, deadlock },
   };
 }
 
-/** The rows under a deadlock: the tasks in the cycle. */
-export function deadlockChildren(parent: TaskItem, loopId: number, cycle: readonly TaskRef[]): ViewItem[] {
-  return cycle.map((ref, i) => refItem(ref, loopId, `${parent.id}/${i}`, 'in cycle'));
+/** The rows under a deadlock: the tasks stuck in it, and how many more there are. */
+export function deadlockChildren(parent: TaskItem, loopId: number, deadlock: Deadlock): ViewItem[] {
+  const rows: ViewItem[] = deadlock.tasks.map((ref, i) => refItem(ref, loopId, `${parent.id}/${i}`, 'stuck'));
+  if (deadlock.total > deadlock.tasks.length) {
+    rows.push(messageItem(`${parent.id}/more`, `${plural(deadlock.total - deadlock.tasks.length, 'more task')} stuck`, { id: 'info' },
+      'Group the tasks by what they wait on to see them all.'));
+  }
+  return rows;
 }
 
 function loopItem(loop: LoopSnapshot, body: TasksBody | undefined): TaskItem {
@@ -141,20 +167,40 @@ export function groupChildren(parent: TaskItem, loopId: number, page: TasksBody,
 /** 'consume · app.py:12 · Queue.get()': the coroutine, where it is suspended, what it awaits. */
 export function taskDescription(task: TaskSnapshot): string {
   const where = task.location ? shortLocation(task.location) : undefined;
-  if (task.state === 'failed') return joined(task.coroutine, where, task.exception && `raised ${task.exception}`);
-  if (task.state === 'done') return joined(task.coroutine, where, task.result !== undefined && `returned ${task.result}`);
-  return joined(task.coroutine, where, task.cancelling ? 'cancelling' : task.awaiting?.description);
+  const stats = task.stats && stepStatsShort(task.stats);
+  if (task.state === 'failed') return joined(task.coroutine, where, task.exception && `raised ${task.exception}`, stats);
+  if (task.state === 'done') return joined(task.coroutine, where, task.result !== undefined && `returned ${task.result}`, stats);
+  return joined(task.coroutine, where, task.cancelling ? 'cancelling' : waitText(task), stats);
+}
+
+/** What a pending task waits on: its blocker ('Queue jobs, get: 0/3 items'), with the timeout it has. */
+export function waitText(task: TaskSnapshot): string | undefined {
+  const awaiting = task.awaiting?.description;
+  if (!task.blockedOn) return awaiting;
+  const timeout = awaiting && /(times out in [\d.]+ s|never times out)$/.exec(awaiting)?.[1];
+  return timeout && task.blockedOn.kind !== 'timer' ? `${task.blockedOn.description}, ${timeout}` : task.blockedOn.description;
+}
+
+/** 'producer put into it at app.py:40 (iteration 12)'. */
+export function actorText(actor: Actor): string {
+  return joined(`${actor.taskName} ${actor.what}`, actor.location && `at ${shortLocation(actor.location)}`,
+    actor.iteration !== undefined && `(iteration ${count(actor.iteration)})`).replace(/ · /g, ' ');
 }
 
 export function taskTooltip(task: TaskSnapshot): string {
   const lines = [`Task ${task.name} (id ${task.id}): ${task.cancelling ? 'cancelling' : task.state}`, `coroutine ${task.coroutine}`];
   if (task.cancelling) lines.push('Cancel was asked for: it raises CancelledError at its next step.');
   if (task.location) lines.push(`suspended at ${longLocation(task.location)}`);
-  if (task.awaiting) lines.push(`awaits ${task.awaiting.description}`);
+  const waiting = waitText(task);
+  if (waiting) lines.push(`waits on ${waiting}`);
+  if (task.blockedOn?.createdAt) lines.push(`  made at ${longLocation(task.blockedOn.createdAt)}`);
+  if (task.blockedOn?.lastActor) lines.push(`  last: ${actorText(task.blockedOn.lastActor)}`);
+  if (task.wokenBy) lines.push(`last woken by ${actorText(task.wokenBy)}`);
   if (task.awaits?.length) lines.push(`waits for ${task.awaits.map((t) => t.name).join(', ')}`);
   if (task.awaitedBy.length) lines.push(`awaited by ${task.awaitedBy.map((t) => t.name).join(', ')}`);
-  if (task.createdAt) lines.push(`created at ${longLocation(task.createdAt)}`);
+  if (task.createdAt) lines.push(`created at ${longLocation(task.createdAt)}${task.createdBy?.length ? ` by ${task.createdBy[0].taskName}` : ''}`);
   lines.push(`${plural(task.steps, 'step')} in the recorded history`);
+  if (task.stats) lines.push(...stepStatsLines(task.stats));
   if (task.result !== undefined) lines.push(`result ${task.result}`);
   if (task.exception !== undefined) lines.push(`exception ${task.exception}`);
   return lines.join('\n');
@@ -206,22 +252,66 @@ export function taskDetails(task: TaskSnapshot, loopId: number, parentId: string
   });
   const awaits = task.awaits ?? [];
   for (const ref of awaits) rows.push(refItem(ref, loopId, `${parentId}/awaits${ref.id}`, 'awaits'));
-  if (task.awaiting && !(task.awaiting.kind === 'task' && awaits.some((ref) => ref.id === task.awaiting!.id))) {
+  if (task.blockedOn && task.blockedOn.kind !== 'task') {
+    rows.push(...blockerRows(task.blockedOn, loopId, `${parentId}/blocker`, waitText(task)!));
+  } else if (task.awaiting && !(task.awaiting.kind === 'task' && awaits.some((ref) => ref.id === task.awaiting!.id))) {
     rows.push(messageItem(`${parentId}/awaiting`, `awaits: ${task.awaiting.description}`,
       { id: task.awaiting.kind === 'sleep' ? 'clock' : 'circle-large-outline' }, task.awaiting.description));
   }
   for (const ref of task.awaitedBy) rows.push(refItem(ref, loopId, `${parentId}/awaitedBy${ref.id}`, 'awaited by'));
+  if (task.wokenBy) rows.push(actorRow(task.wokenBy, `${parentId}/woken`, 'woken by', 'history'));
   if (task.createdAt) {
     rows.push({
       id: `${parentId}/created`, label: 'created at', description: shortLocation(task.createdAt),
       tooltip: longLocation(task.createdAt), icon: { id: 'add' }, collapsible: 'none', reveal: task.createdAt,
     });
   }
+  (task.createdBy ?? []).forEach((creator, i) => {
+    const row: ViewItem = {
+      id: `${parentId}/creator${i}`, label: `created by: ${creator.taskName}`,
+      description: creator.createdAt && `itself created at ${shortLocation(creator.createdAt)}`,
+      icon: { id: 'type-hierarchy-super' }, collapsible: 'none', taskId: creator.taskId,
+    };
+    if (creator.createdAt) row.reveal = creator.createdAt;
+    rows.push(row);
+  });
+  if (task.stats) rows.push(...stepStatsRows(parentId, task.stats));
   if (task.result !== undefined) rows.push(messageItem(`${parentId}/result`, `returned ${task.result}`, { id: 'pass' }, task.result));
   if (task.exception !== undefined) {
     rows.push(messageItem(`${parentId}/exception`, `raised ${task.exception}`, { id: 'error', color: 'errorForeground' }, task.exception));
   }
   return rows;
+}
+
+/** What a task waits on, its holders and who acted on it last. */
+function blockerRows(blocker: Blocker, loopId: number, id: string, text: string): ViewItem[] {
+  const row: ViewItem = {
+    id, label: `waits on: ${text}`, tooltip: blocker.createdAt ? `${text}\nmade at ${longLocation(blocker.createdAt)}` : text,
+    icon: { id: BLOCKER_ICONS[blocker.kind] ?? 'circle-large-outline' }, collapsible: 'none',
+    description: blocker.createdAt && `made at ${shortLocation(blocker.createdAt)}`,
+  };
+  const reveal = blocker.location ?? blocker.createdAt;
+  if (reveal) row.reveal = reveal;
+  const rows: ViewItem[] = [row];
+  for (const owner of blocker.owners ?? []) rows.push(refItem(owner, loopId, `${id}/owner${owner.id}`, 'held by'));
+  if (blocker.lastActor) rows.push(actorRow(blocker.lastActor, `${id}/actor`, 'last', 'history'));
+  return rows;
+}
+
+const BLOCKER_ICONS: Partial<Record<Blocker['kind'], string>> = {
+  timer: 'clock', lock: 'lock', semaphore: 'lock', condition: 'bell', event: 'bell', barrier: 'debug-pause',
+  queueGet: 'inbox', queuePut: 'inbox', queueJoin: 'inbox', streamRead: 'plug', streamWrite: 'plug', socket: 'plug',
+  subprocess: 'terminal', executor: 'server-process', future: 'circle-large-outline',
+};
+
+function actorRow(actor: Actor, id: string, relation: string, icon: string): ViewItem {
+  const row: ViewItem = {
+    id, label: `${relation}: ${actor.taskName}`, description: actorText(actor).slice(actor.taskName.length + 1),
+    icon: { id: icon }, collapsible: 'none',
+  };
+  if (actor.taskId !== undefined) row.taskId = actor.taskId;
+  if (actor.location) row.reveal = actor.location;
+  return row;
 }
 
 /**
@@ -233,7 +323,8 @@ export function taskDetails(task: TaskSnapshot, loopId: number, parentId: string
  */
 export function awaitChainText(task: TaskSnapshot, sourceLine: (path: string, line: number) => string | undefined = () => undefined): string {
   const state = task.cancelling ? 'cancelling' : task.state;
-  const head = `Task ${task.name} (${task.coroutine}), ${state}${task.awaiting ? `: ${task.awaiting.description}` : ''}`;
+  const waiting = waitText(task);
+  const head = `Task ${task.name} (${task.coroutine}), ${state}${waiting ? `: ${waiting}` : ''}`;
   const frames = [...task.stack].reverse().flatMap((f) => {
     const text = f.path ? sourceLine(f.path, f.line)?.trim() : undefined;
     const where = f.path ? `  File "${f.path}", line ${f.line}, in ${f.name}` : `  line ${f.line}, in ${f.name}`;

@@ -11,11 +11,13 @@ import {
   TaskItem, TaskKey, TaskTreeOptions, deadlockChildren, groupChildren, taskDetails, taskRoots, groupRows,
 } from './tasksTree';
 import { PAGE_SIZE, PageLimits, ViewItem } from './viewItem';
+import { TASK_SORTS, TaskSort } from './stepStatsText';
 import { ViewFilter } from './viewFilter';
 
 export class TasksView extends LoopscopeTreeView<TaskKey, never> {
   readonly filter = new ViewFilter(CONTEXT_KEYS.tasksFiltered, () => this.showSettings());
   private grouping: TaskGroupBy = 'state';
+  private sortBy: TaskSort = 'created';
   /** The session the grouping was chosen in: a new session starts grouped by state. */
   private groupingSession: string | undefined;
 
@@ -43,8 +45,20 @@ export class TasksView extends LoopscopeTreeView<TaskKey, never> {
     }
   }
 
+  get sort(): TaskSort {
+    return this.sortBy;
+  }
+
+  /** Orders by step statistics, in the runtime over every task of a group; they need
+   * "stepStatistics": "tasks" (tasks without statistics come last). */
+  setSort(sort: TaskSort): void {
+    this.sortBy = sort;
+    this.showSettings();
+  }
+
   private showSettings(): void {
-    const notes = [this.filter.text && `filter: ${this.filter.text}`, this.grouping !== 'state' && `by ${this.grouping}`];
+    const notes = [this.filter.text && `filter: ${this.filter.text}`, this.grouping !== 'state' && `by ${this.grouping}`,
+      this.sortBy !== 'created' && `${TASK_SORTS[this.sortBy].label.toLowerCase()} first`];
     this.view.description = notes.filter(Boolean).join(' · ') || undefined;
     this.refresh();
   }
@@ -52,7 +66,7 @@ export class TasksView extends LoopscopeTreeView<TaskKey, never> {
   private async rowsUnder(model: LoopscopeSessionModel, parent: TaskItem | undefined, limits: PageLimits): Promise<ViewItem[]> {
     const filter = this.filter.text;
     const options: TaskTreeOptions = { groupBy: this.grouping, filter, limits };
-    const base = { groupBy: this.grouping, ...(filter ? { filter } : {}) };
+    const base = { groupBy: this.grouping, ...(filter ? { filter } : {}), ...(this.sortBy !== 'created' ? { sort: this.sortBy } : {}) };
     const ask = (args: TasksArguments) => fetchedValue(model.tasks(args));
     const key = parent?.key;
     if (!key) {
@@ -73,7 +87,7 @@ export class TasksView extends LoopscopeTreeView<TaskKey, never> {
         return groupChildren(parent!, key.loopId, page, limits);
       }
       case 'deadlock':
-        return deadlockChildren(parent!, key.loopId, key.cycle);
+        return deadlockChildren(parent!, key.loopId, key.deadlock);
       case 'task': {
         const task = key.task ?? (await ask({ loopId: key.loopId, ids: [key.taskId] })).tasks?.[0];
         return task ? taskDetails(task, key.loopId, parent!.id) : [];

@@ -9,11 +9,12 @@ a function call would cost a tenth of the hook, and the methods instrument.py re
 """
 
 import asyncio
+import concurrent.futures
 import gc
 import operator
 import sys
 import types
-from asyncio import base_events, events, futures
+from asyncio import base_events, events, futures, selector_events
 
 from .vocabulary import NEWEST_PYTHON, OLDEST_PYTHON
 
@@ -43,7 +44,7 @@ PY_TASKS_APART = VERSION >= (3, 14)
 DEFAULT_LOOP_CLASS = getattr(asyncio, "EventLoop", None)
 
 # Attributes the per-handle hooks read inline (see the module docstring).
-HOT_PATH = ("Handle._callback", "Handle._loop")
+HOT_PATH = ("Handle._callback", "Handle._loop", "BaseEventLoop._ready", "BaseEventLoop._scheduled")
 # The methods instrument.py replaces on asyncio's classes, and asyncio's originals.
 PATCHED_METHODS = {
     "run_once": (base_events.BaseEventLoop, "_run_once"),
@@ -52,6 +53,8 @@ PATCHED_METHODS = {
     "create_task": (base_events.BaseEventLoop, "create_task"),
     "create_future": (base_events.BaseEventLoop, "create_future"),
     "handle_run": (events.Handle, "_run"),
+    # select() has returned: the iteration's handle phase begins (selector loops, every Unix loop).
+    "process_events": (selector_events.BaseSelectorEventLoop, "_process_events"),
     "call_exception_handler": (base_events.BaseEventLoop, "call_exception_handler"),
 }
 ORIGINALS = {name: vars(owner)[attribute] for name, (owner, attribute) in PATCHED_METHODS.items()}
@@ -98,6 +101,7 @@ TASK_TYPES = tuple(t for t in (getattr(asyncio.tasks, "_CTask", None), getattr(a
 FUTURE_TYPES = tuple(t for t in (getattr(futures, "_CFuture", None), getattr(futures, "_PyFuture", None),
                                  asyncio.Future) if t is not None)
 BaseEventLoop = base_events.BaseEventLoop
+TimerHandle = events.TimerHandle
 
 
 # --- loops ----------------------------------------------------------------------------------
@@ -330,3 +334,139 @@ def task_coroutine(task):
     if GET_CORO_MAY_CRASH and task.done():
         return next((r for r in gc.get_referents(task) if type(r) in (_COROUTINE, _GENERATOR)), None)
     return get_coro(task)
+
+
+# --- primitives: locks, queues, streams, subprocesses (blockers.py, ownership.py, deadlocks.py) --
+
+_GETSET_DESCRIPTOR = type(type.__dict__["__dict__"])
+
+
+def instance_dict(value):
+    """An object's attribute dict, read through CPython's own descriptor only (a class whose
+    __dict__ is a property, or an object without one, gives None): no program code runs."""
+    if value is None:
+        return None
+    for klass in type(value).__mro__:
+        descriptor = vars(klass).get("__dict__")
+        if descriptor is not None:
+            if type(descriptor) is not _GETSET_DESCRIPTOR:
+                return None
+            attributes = descriptor.__get__(value, type(value))
+            return attributes if type(attributes) is dict else None
+    return None
+
+
+_MEMBER_DESCRIPTOR = type(type("_Slotted", (), {"__slots__": ("x",)}).__dict__["x"])
+
+
+def private(obj, name, default=None):
+    """One private attribute of an asyncio object, from its instance dict or its __slots__ (asyncio's
+    transports have both): never a property or a __getattr__ of a subclass."""
+    attributes = instance_dict(obj)
+    if attributes is not None and name in attributes:
+        return attributes[name]
+    for klass in type(obj).__mro__:
+        slot = vars(klass).get(name)
+        if slot is not None:
+            if type(slot) is not _MEMBER_DESCRIPTOR:
+                return default
+            try:
+                return slot.__get__(obj, type(obj))
+            except AttributeError:
+                return default
+    return default
+
+
+# The one attribute each pure-Python primitive keeps its state in: ownership.py watches them.
+PRIMITIVE_STATE = ((asyncio.Lock, "_locked"), (asyncio.Semaphore, "_value"), (asyncio.Event, "_value"),
+                   (asyncio.Queue, "_unfinished_tasks"))
+
+
+def is_sleep_timer(timer):
+    """A timer that completes the future asyncio.sleep awaits (not a timeout's)."""
+    return getattr(handle_callback(timer), "__name__", "") == "_set_result_unless_cancelled"
+
+
+def primitive_waiters(primitive):
+    """The futures of the tasks waiting on a Lock, Semaphore, Event or Condition, oldest first."""
+    return tuple(private(primitive, "_waiters") or ())
+
+
+def queue_getters(queue):
+    return tuple(private(queue, "_getters") or ())
+
+
+def lock_is_locked(lock):
+    return bool(private(lock, "_locked"))
+
+
+def event_is_set(event):
+    return bool(private(event, "_value"))
+
+
+def semaphore_slots(semaphore):
+    """(free slots, bound or None): a BoundedSemaphore knows how many it started with."""
+    return private(semaphore, "_value", 0), private(semaphore, "_bound_value")
+
+
+def barrier_fill(barrier):
+    """(tasks waiting, parties) of an asyncio.Barrier."""
+    return private(barrier, "_count"), private(barrier, "_parties")
+
+
+def queue_fill(queue):
+    """(items, maxsize, unfinished) of an asyncio.Queue."""
+    items = private(queue, "_queue")
+    return len(items) if items is not None else 0, private(queue, "_maxsize", 0), private(queue, "_unfinished_tasks", 0)
+
+
+def transport_of(obj):
+    """The transport of a StreamReader, a stream protocol or an asyncio.subprocess.Process."""
+    return private(obj, "_transport")
+
+
+def transport_peer(transport):
+    """The peer address a socket transport was made with, or None."""
+    extra = private(transport, "_extra") if transport is not None else None
+    return extra.get("peername") if isinstance(extra, dict) else None
+
+
+def subprocess_of(transport):
+    """(pid, the subprocess.Popen) of a subprocess transport."""
+    return private(transport, "_pid"), private(transport, "_proc")
+
+
+def watched_fds(loop):
+    """{fd: selector key} the loop's selector watches, other than the loop's own wake-up pipe;
+    None when it cannot tell (no selector: a proactor)."""
+    selector = getattr(loop, "_selector", None)
+    if selector is None:
+        return None
+    try:
+        watched = dict(selector.get_map())
+    except Exception:
+        return None
+    own = getattr(loop, "_ssock", None)
+    if own is not None:
+        watched.pop(own.fileno(), None)
+    return watched
+
+
+def signal_handlers(loop):
+    return getattr(loop, "_signal_handlers", None) or {}
+
+
+def executor_source(future):
+    """The concurrent.futures.Future an asyncio future was chained to (run_in_executor, to_thread,
+    wrap_future), from the closure of its _call_check_cancel callback."""
+    for callback in future_callbacks(future):
+        if getattr(callback, "__name__", "") != "_call_check_cancel":
+            continue
+        for cell in getattr(callback, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            if isinstance(value, concurrent.futures.Future):
+                return value
+    return None

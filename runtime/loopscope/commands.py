@@ -46,9 +46,17 @@ class CommandHandlers:
         return {"breakpoints": self._debugger.set_function_breakpoints(arguments["breakpoints"])}
 
     def on_setTaskFilters(self, arguments, _request):
-        results = self._debugger.set_task_filters(arguments["filters"], arguments.get("filterOptions", ()),
-                                                  arguments.get("exceptionOptions", ()))
+        results = self._debugger.set_task_filters(arguments["filters"], arguments["loopBlockedMs"],
+                                                  arguments.get("filterOptions", ()), arguments.get("exceptionOptions", ()))
         return {"results": results}
+
+    def on_exitReport(self, arguments, _request):
+        self._debugger.health.timeline_at_exit = arguments["timeline"]
+        return {}
+
+    def on_timeline(self, arguments, _request):
+        # Loopscope's own records only: answered on the channel thread, running or held.
+        return self._debugger.timeline(arguments.get("loopId"))
 
     def on_start(self, arguments, _request):
         self._debugger.start(arguments)
@@ -64,7 +72,7 @@ class CommandHandlers:
 
     def on_snapshot(self, arguments, request):
         debugger = self._debugger
-        work = lambda: debugger.snapshot(arguments.get("loopId"), arguments["maxTasks"])
+        work = lambda: debugger.snapshot(arguments.get("loopId"), arguments["maxTasks"], arguments["maxFutures"])
         if debugger.holding.primary is None:
             return work()  # nothing held: every loop reports 'running', no user code runs
         return self._on_held_thread(work, request)
@@ -161,7 +169,7 @@ class CommandHandlers:
     def on_tasks(self, arguments, request):
         work = lambda: self._debugger.tasks(arguments.get("loopId"), arguments["groupBy"], arguments.get("filter"),
                                             arguments.get("group"), arguments["start"], arguments["count"],
-                                            arguments.get("ids"))
+                                            arguments.get("ids"), arguments["sort"])
         return self._on_held_thread(work, request)
 
     def _inspection(self):

@@ -4,10 +4,11 @@ Each concern is a part with its own module: holding.py (the all-stop and the hel
 stepping.py (steps), breakpoints.py (function breakpoints and task filters), exceptionrules.py
 (which exceptions stop), linetrace.py (line breakpoints and the tracer), plainthreads.py (threads
 that run no loop), pausing.py (pause), stops.py (each stop reason's stop and its words), stacks.py
-(call stacks), switches.py (the Task Switches history), snapshot.py (what the views show), clock.py.
-This module decides, at each hook moment, whether the program stops there, and which hooks run at
-all (hook_plan()). Requests from the adapter arrive on the channel thread (commands.py); work that
-touches the program's state runs on a held thread.
+(call stacks), switches.py (the Task Switches history), snapshot.py (what the views show), clock.py,
+health.py (statistics, the blocked-loop watchdog, lints, the timeline). This module decides, at each
+hook moment, whether the program stops there, and which hooks run at all (hook_plan()). Requests
+from the adapter arrive on the channel thread (commands.py); work that touches the program's state
+runs on a held thread.
 
 A stop is on a loop (its state is the loop's registry.LoopState) when a loop Loopscope knows runs on
 the thread that stops, else on that thread itself (a plainthreads.ThreadState). All-stop: the other
@@ -19,13 +20,17 @@ import json
 import os
 import sys
 import threading
+import time
 import weakref
 
 from . import asyncio_internals as internals
+from . import blockedloop
 from . import clock as clock_tools
+from . import deadlocks
 from . import frames as frame_tools
 from . import instrument
 from . import linetrace
+from . import ownership
 from . import plainthreads
 from . import registry
 from . import snapshot as snapshot_tools
@@ -37,6 +42,7 @@ from .awaitgraph import AwaitGraph
 from .breakpoints import TaskBreakpoints
 from .channel import MAX_OUTGOING_FRAME
 from .exceptionrules import ExceptionRules
+from .health import LoopHealth
 from .holding import Holding
 from .inspection import StopInspection, condition_holds, frame_names, safe_repr
 from .instrument import HandleHook, HookPlan, callback_name
@@ -55,7 +61,11 @@ _ENDINGS = _FLOW_EXCEPTIONS + (SystemExit,)
 # What the Task Switches history gets under each weight of the per-handle hook.
 _RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_STEPS: "matching", HandleHook.OFF: "none"}
 
-Settings = collections.namedtuple("Settings", "stop_on_entry max_task_threads clock just_my_code record_always")
+Settings = collections.namedtuple("Settings", "stop_on_entry max_task_threads clock just_my_code record_always "
+                                               "track_owners step_statistics loop_blocked_warnings")
+
+
+_monotonic = time.monotonic
 
 
 def settings_from(arguments):
@@ -63,15 +73,19 @@ def settings_from(arguments):
     given = dict(START_DEFAULTS, **(arguments or {}))
     return Settings(stop_on_entry=bool(given["stopOnEntry"]), max_task_threads=given["maxTaskThreads"],
                     clock=given["clock"], just_my_code=given["justMyCode"],
-                    record_always=given["taskSwitchHistory"] == TaskSwitchHistory.ALWAYS)
+                    record_always=given["taskSwitchHistory"] == TaskSwitchHistory.ALWAYS,
+                    track_owners=bool(given["trackOwners"]), step_statistics=given["stepStatistics"],
+                    loop_blocked_warnings=given["loopBlockedWarnings"])
 
 
-def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, record_always, clock, switch_log):
+def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, record_always, clock, switch_log,
+              health=None):
     """Which hooks must run, derived from what each part needs now (see instrument.HookPlan)."""
     whole_iterations = stepper.records_whole_iterations
     names = breakpoints.names
+    blocked_stop_pending = bool(health is not None and health.pending)  # at the next handle or boundary
     every_handle = (pausing or stopping or stepper.needs_every_handle or breakpoints.needs_every_handle()
-                    or record_always
+                    or record_always or blocked_stop_pending
                     # Stepping whole iterations records its task switches: by the full hook if
                     # function breakpoints need it anyway, else only logged.
                     or (whole_iterations and bool(names)))
@@ -84,11 +98,13 @@ def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, re
     else:
         handles = HandleHook.OFF
     return HookPlan(
-        iterations=bool(entry_pending or pausing or stopping or whole_iterations
+        iterations=bool(entry_pending or pausing or stopping or whole_iterations or blocked_stop_pending
                         or (tracer.needs_thread_sync and tracer.active)),
         handles=handles, after_handles=every_handle or bool(names),
         creation=breakpoints.stops_on(TaskFilter.TASK_CREATED), task_step_names=names,
-        switch_log=switch_log if handles == HandleHook.LOGGED else None, autojump=clock == ClockMode.VIRTUAL)
+        switch_log=switch_log if handles == HandleHook.LOGGED else None, autojump=clock == ClockMode.VIRTUAL,
+        idle=True, measure=health.measure if health is not None else None, lints=health is not None,
+        sample_ready=health is not None and health.sample_ready)
 
 
 class Debugger(instrument.Listener):
@@ -109,12 +125,16 @@ class Debugger(instrument.Listener):
         self.pausing = Pausing(self._hold_busy_code)
         self.switches = SwitchRecorder()
         self.finished = registry.FinishedTasks()
+        self._deadlocks_told = {}     # loop id -> {deadlocks already told}
+        self._next_cycle_check = {}   # loop id -> monotonic time of the next look for cycles
         self._seen_pending = weakref.WeakSet()
         self._loop_views = {}  # loop id -> snapshot.LoopView, for the stop being shown
         # id(exception) -> the task a taskException stop was made for. The task awaiting a failed
         # task often ends with the same exception: one exception to the user, not two. (Exceptions
         # take no weak references; the task, held weakly, vouches that the id is still that one.)
         self._exceptions_stopped_on = weakref.WeakValueDictionary()
+        # Events through self._send_event as it is when sent: a forked child replaces it.
+        self.health = LoopHealth(lambda event, body: self._send_event(event, body), self._stop_blocked)
         timelimit.start()  # the watchdog for reprs and evaluate, there from the start
         me = weakref.ref(self)
         uncaught.listen(lambda thread, error: me() is not None and me().uncaught_in_thread(thread, error))
@@ -131,13 +151,16 @@ class Debugger(instrument.Listener):
         self._main_thread_catches_up()
         return results
 
-    def set_task_filters(self, filters, filter_options=(), exception_options=()):
+    def set_task_filters(self, filters, loop_blocked_ms=None, filter_options=(), exception_options=()):
         """The task filters and exception rules (protocol.json setTaskFilters); a FilterResult for
         each filter, filter option and exception option."""
         with self._lock:
             results = self.exceptions.set(filters, filter_options, exception_options)
-            self.breakpoints.set_filters(set(filters) | {option["filter"] for option in filter_options})
+            taken = [option["filter"] for option, result in zip(filter_options, results[len(filters):])
+                     if result["verified"]]  # a filter whose condition was refused stays off
+            self.breakpoints.set_filters(set(filters) | set(taken))
             self.tracer.update(catching=self.exceptions.catching)
+            self.health.set_filter(self.breakpoints.stops_on(TaskFilter.LOOP_BLOCKED), loop_blocked_ms)
             self._apply_hooks()
         self._main_thread_catches_up()
         return results
@@ -168,6 +191,10 @@ class Debugger(instrument.Listener):
         self.settings = settings_from(arguments)
         self.started = True
         clock_tools.install(self.settings.clock)
+        if self.settings.track_owners:
+            ownership.ownership.on_inversion = self._lock_order_inversion
+            ownership.install(on_failure=self._warn)
+        self.health.start(self.settings.step_statistics, self.settings.loop_blocked_warnings)
         with self._lock:
             self.entry_pending = self.settings.stop_on_entry
             self.tracer.update(any_code=not self.settings.just_my_code)
@@ -180,7 +207,7 @@ class Debugger(instrument.Listener):
         """With the lock held: switch the hooks on only where something needs them."""
         plan = hook_plan(self.entry_pending, self.pausing.pending, self.holding.stopping, self.stepper,
                          self.breakpoints, self.tracer, self.settings.record_always, self.settings.clock,
-                         self.switches.log)
+                         self.switches.log, self.health)
         instrument.apply(plan)
         self.switches.recording(_RECORDS[plan.handles], registry.loop_states())
 
@@ -193,8 +220,10 @@ class Debugger(instrument.Listener):
         self.exceptions.set(())
         self.plain_threads.forget_all()
         self.tracer.update(stepping=False, catching=False, suspending=False, entries=None)
+        self.health.forked()
         if instrument.listening(self):
             instrument.uninstall()
+        ownership.uninstall()
 
     # --- moments (loop threads) ---------------------------------------------------------------
 
@@ -202,6 +231,7 @@ class Debugger(instrument.Listener):
         self._send_event("loopStarted", {"threadId": state.id, "name": state.name})
 
     def loop_closed(self, state):
+        self.health.marks.loop_closed(state)
         body = {"threadId": state.id}
         last = self.switches.last(state.id)
         if last is not None:
@@ -228,6 +258,8 @@ class Debugger(instrument.Listener):
         self.tracer.sync_thread()
         if self.holding.stopping:
             return self._hold(stops.quiet(state, StopPlace.ITERATION))
+        if state.id in self.health.pending:
+            return self._hold_blocked_later(state, StopPlace.ITERATION)
         if self.entry_pending:
             self.entry_pending = False
             return self._hold(stops.entry(state))
@@ -235,6 +267,44 @@ class Debugger(instrument.Listener):
             return self._hold(stops.pause(state, StopPlace.ITERATION))
         if self.stepper.ends_at_boundary(state):
             self._hold(stops.step(state, StopPlace.ITERATION))
+
+    def loop_idle(self, state):
+        """Nothing is ready and no timer is due: a loop that would now wait for ever while tasks
+        wait is deadlocked. Said once per deadlock; a stop when the Deadlock filter is ticked."""
+        deadlock = deadlocks.idle_deadlock(state, snapshot_tools.task_ref)
+        if deadlock is None:
+            self.loop_checkpoint(state)  # waiting on a socket, say, while two tasks wait on each other
+            return
+        self._tell_deadlocks(state, [deadlock])
+
+    def loop_checkpoint(self, state, every=1.0):
+        """At most once a second per loop, while it runs: cycles among its tasks, said at once."""
+        now = _monotonic()
+        if now < self._next_cycle_check.get(state.id, 0.0):
+            return
+        self._next_cycle_check[state.id] = now + every
+        self._tell_deadlocks(state, deadlocks.running_cycles(state, snapshot_tools.task_ref))
+
+    def _tell_deadlocks(self, state, found):
+        """Each deadlock once: an event (a notification in VS Code), and a stop with the Deadlock filter."""
+        told = self._deadlocks_told.setdefault(state.id, set())
+        new = []
+        for deadlock in found:
+            key = (deadlock["kind"], deadlock["total"], tuple(ref["id"] for ref in deadlock["tasks"]))
+            if key not in told:
+                told.add(key)
+                new.append(deadlock)
+        for deadlock in new:
+            self._send_event("deadlock", {"loopId": state.id, "deadlock": deadlock})
+        if new and self.breakpoints.stops_on(TaskFilter.DEADLOCK):
+            self._hold(stops.deadlock(state, new[0]))
+
+    def _lock_order_inversion(self, text):
+        """ownership.py saw two locks taken in both orders (on the thread of the task that did it)."""
+        loop = internals.get_running_loop()
+        state = registry.state_of(loop) if loop is not None else None
+        self._send_event("deadlock", {"loopId": state.id if state is not None else 0, "deadlock": {
+            "kind": "lockOrderInversion", "description": text, "tasks": [], "total": 0}})
 
     def before_handle(self, state, handle):
         self._stop_before_handle(state, handle)
@@ -244,6 +314,8 @@ class Debugger(instrument.Listener):
     def _stop_before_handle(self, state, handle):
         if self.holding.stopping:
             return self._hold(stops.quiet(state, StopPlace.HANDLE, handle))
+        if state.id in self.health.pending:
+            return self._hold_blocked_later(state, StopPlace.HANDLE, handle)
         if self.pausing.pending:
             if internals.handle_owner(handle) is state.loop:
                 return  # the wake-up the pause itself caused: the pause lands after it
@@ -306,6 +378,15 @@ class Debugger(instrument.Listener):
                                          "stopping anyway." % (moment, condition.text if condition else "",
                                                                type(problem).__name__, problem)})
                 return True
+
+    def task_made(self, state, task, frame, callee):
+        self.health.task_made(task, frame, callee)
+
+    def ready_sample(self, state):
+        self.health.ready_sample(state)
+
+    def loop_exception(self, context):
+        self.health.loop_exception(context)
 
     def task_created(self, state, task):
         if not self.breakpoints.stops_on(TaskFilter.TASK_CREATED):
@@ -492,9 +573,19 @@ class Debugger(instrument.Listener):
                 if other is not stop.state:
                     internals.wake(other.loop)
             body = stops.event_body(stop, self.switches.last(stop.state.id) if stop.state.is_loop else None)
+            self.health.on_stop(stop, body)
             flush_and_drain()
             self._send_event("stopped", body)
-        self._serve_while_held(stop)
+        if not stop.state.is_loop:
+            self._serve_while_held(stop)
+            return shown
+        stats = stop.state.stats
+        stats.held_since = time.perf_counter()  # the time held is not the loop's (loopstats, blockedloop)
+        try:
+            self._serve_while_held(stop)
+        finally:
+            stats.held_seconds += time.perf_counter() - stats.held_since
+            stats.held_since = 0.0
         return shown
 
     def _new_inspection(self, stop):
@@ -516,6 +607,43 @@ class Debugger(instrument.Listener):
             if state is None:
                 return
         self._hold(stops.pause(state, StopPlace.CODE, frame=frames[0]))
+
+    # --- a step that blocks its loop (blockedloop.py finds it, on the watchdog thread) ------------
+
+    def _stop_blocked(self, episode):
+        """Bring a stop about inside the blocked step: on the main thread through the pause signal
+        (which also interrupts a call blocked in C), on another thread (3.12+) at its next line in
+        the step's frames. Should neither land inside the step, the stop is at the loop's next handle
+        or boundary after it, which is asked for first."""
+        state = episode.state
+        with self._lock:
+            if self.holding.stopping:
+                return
+            self.health.pending[state.id] = episode
+            self._apply_hooks()
+        hold = lambda frame: self._hold_blocked(episode, frame)  # noqa: E731
+        if state.thread_ident == self.pausing.main_ident and self.pausing.can_interrupt_main:
+            self.pausing.interrupt_main(hold)
+        elif self.health.line_stop is not None:
+            self.health.line_stop.arm(state.thread_ident, blockedloop.watchdog.step_frames(state), hold, episode)
+
+    def _hold_blocked(self, episode, frame):
+        """On the blocked loop's thread, inside the step (a signal handler or a line event). Code of
+        Loopscope's own may be running there, even inside the debugger's lock: then nothing is done
+        here, and the stop lands at the next safe point instead."""
+        if frame is None or frame_tools.is_loopscope_file(frame.f_code.co_filename) or self.holding.stopping \
+                or self.holding.serving_here or not episode.still_running() \
+                or self.health.pending.get(episode.state.id) is not episode:
+            return
+        del self.health.pending[episode.state.id]
+        description = self.health.describe(episode)
+        self._hold(stops.loop_blocked(episode.state, description, frame=frame))
+
+    def _hold_blocked_later(self, state, where, handle=None):
+        episode = self.health.pending.pop(state.id)
+        description = "%s; it is over, and Loopscope stops at the loop's next %s" % (
+            self.health.describe(episode), "handle" if where == StopPlace.HANDLE else "iteration")
+        return self._hold(stops.loop_blocked(state, description, where=where, handle=handle))
 
     def _serve_while_held(self, stop):
         self.holding.serve(stop)
@@ -639,7 +767,7 @@ class Debugger(instrument.Listener):
                 "details": {"message": safe_repr(str(error), 1000), "typeName": kind.__qualname__,
                             "fullTypeName": name, "stackTrace": text}}
 
-    def snapshot(self, loop_id, max_tasks):
+    def snapshot(self, loop_id, max_tasks, max_futures=500):
         """Runs on the primary held thread; loops that are not held report 'running'."""
         loops = []
         for state in registry.loop_states():
@@ -648,10 +776,15 @@ class Debugger(instrument.Listener):
             stop = self.holding.held.get(state.id)
             view = self._loop_view(state) if stop is not None else None
             loops.append(snapshot_tools.snapshot_loop(state, view, self.settings.clock, max_tasks, self.switches,
-                                                      stop.where if stop is not None else None))
+                                                      stop.where if stop is not None else None, max_futures))
+        self.health.annotate_snapshot(loops)
         return {"loops": loops}
 
-    def tasks(self, loop_id, group_by, text, group, start, count, ids=None):
+    def timeline(self, loop_id=None):
+        """The timeline (protocol.json): Loopscope's own records only, so any thread may ask."""
+        return self.health.timeline(loop_id)
+
+    def tasks(self, loop_id, group_by, text, group, start, count, ids=None, sort=None):
         """One loop's tasks, grouped and filtered, or a page of one group, or tasks by id
         (protocol.json: tasks)."""
         if loop_id is None:
@@ -667,7 +800,8 @@ class Debugger(instrument.Listener):
         if state.id not in self.holding.held:
             raise LookupError("%s is running; its tasks are shown while it is held" % state.label)
         steps, _ended = self.switches.steps()
-        return snapshot_tools.task_page(self._loop_view(state), group_by, text, group, start, count, steps, ids)
+        return snapshot_tools.task_page(self._loop_view(state), group_by, text, group, start, count, steps, ids,
+                                        self.health.sort_key(sort))
 
     def _loop_view(self, state):
         """The held loop's tasks and await graph, worked out once for the stop."""
@@ -677,6 +811,7 @@ class Debugger(instrument.Listener):
             stop = self.holding.held.get(state.id)
             handle = stop.handle if stop is not None and stop.where == StopPlace.HANDLE else None
             view = self._loop_views[state.id] = snapshot_tools.LoopView(state, handle, self.finished)
+            view.stats_of = self.health.stats_of
             self._seen_pending.update(view.index.pending)
         return view
 

@@ -8,6 +8,7 @@ asked. A listener that raises is switched off and told, never allowed to break t
 """
 
 import collections
+import functools
 import sys
 import time
 import weakref
@@ -23,11 +24,13 @@ _original_run_forever = internals.ORIGINALS["run_forever"]
 _original_close = internals.ORIGINALS["close"]
 _original_create_task = internals.ORIGINALS["create_task"]
 _original_create_future = internals.ORIGINALS["create_future"]
+_original_process_events = internals.ORIGINALS["process_events"]
 _original_call_exception_handler = internals.ORIGINALS["call_exception_handler"]
 _TASK_TYPES = internals.TASK_TYPES
 _task_name = internals.task_name  # asyncio's name for the task: a subclass's get_name is never called
 _C_TASK = internals.C_TASK
 _states = registry.states
+_perf_counter = time.perf_counter
 
 
 class Listener:
@@ -39,11 +42,20 @@ class Listener:
     before_iteration(state)      at each iteration boundary, on the loop's thread (plan.iterations);
                                  blocking here holds the loop between iterations; setting
                                  state.no_wait makes the iteration's select() not wait
+    loop_idle(state)             at a boundary where nothing is ready and no timer is scheduled, so
+                                 that select() may wait for ever (plan.idle); may hold like before_iteration
+    loop_checkpoint(state)       every 64th boundary of a loop that is not idle (plan.idle): for
+                                 checks that must not wait for a stop; may hold like before_iteration
     before_handle(state, handle) before a ready handle runs (per-handle hook 'every', or a task
                                  step that may match a function breakpoint); blocking holds it there
     after_handle(state, handle)  after it ran (plan.after_handles)
     task_created(state, task)    inside loop.create_task, on the creating thread (plan.creation)
     task_finished(task)          a task finished in a step the listener did not see run
+    task_made(state, task, frame, callee)  a task was made by user code in frame, which called callee
+                                 (None: loop.create_task itself) (plan.lints)
+    ready_sample(state)          at an iteration boundary, about every SAMPLE_EVERY seconds (plan.sample_ready)
+    loop_exception(context)      loop.call_exception_handler(context), on any thread, possibly inside a
+                                 finalizer: do no I/O and take no lock (plan.lints)
     exception_reported(state, context)  loop.call_exception_handler(context) was called (a callback
                                  raised, a transport failed...), before the handler runs, on the
                                  thread that called it; state is None for a loop not seen yet
@@ -60,6 +72,12 @@ class Listener:
     def before_iteration(self, state):
         pass
 
+    def loop_idle(self, state):
+        pass
+
+    def loop_checkpoint(self, state):
+        pass
+
     def before_handle(self, state, handle):
         pass
 
@@ -70,6 +88,15 @@ class Listener:
         pass
 
     def task_finished(self, task):
+        pass
+
+    def task_made(self, state, task, frame, callee):
+        pass
+
+    def ready_sample(self, state):
+        pass
+
+    def loop_exception(self, context):
         pass
 
     def exception_reported(self, state, context):
@@ -98,8 +125,15 @@ HookPlan = collections.namedtuple("HookPlan", [
     "task_step_names",  # the function breakpoint names: marks (3.12+) follow them whatever the handle hook
     "switch_log",       # the deque of HandleHook.LOGGED, else None
     "autojump",         # the virtual clock skips idle waits at each boundary
-])
+    "idle",             # call loop_idle when an iteration's select() may wait for ever
+    "measure",          # a function(handle, run) that runs a handle with run, timing it
+                        # (stepstats.measured_run), under whichever per-handle hook runs; or None
+    "lints",            # call task_made and loop_exception
+    "sample_ready",     # call ready_sample now and then
+], defaults=(False, None, False, False))
 HookPlan.NOTHING = HookPlan(False, HandleHook.OFF, False, False, frozenset(), None, False)
+# How often, at most, ready_sample is called on a loop.
+SAMPLE_EVERY = 0.01
 
 
 class Watch:
@@ -110,6 +144,9 @@ class Watch:
     after_handles = False
     creation = False
     autojump = False
+    idle = False
+    lints = False
+    sample_ready = False
     task_step_names = frozenset()  # with HandleHook.TASK_STEPS
     switch_log = None              # with HandleHook.LOGGED
 
@@ -120,15 +157,19 @@ _task_marks = TaskMarks()
 # None; and watch.task_step_names again, as a module global for _handle_run_task_steps.
 _marks, _step_names = None, frozenset()
 _listener = None
+_measure = None  # plan.measure
 
 
 def apply(plan):
     """Switch the hooks as the plan says; Handle._run is looked up per call, so this is instant."""
-    global _marks, _step_names
+    global _marks, _step_names, _measure
     watch.iterations = plan.iterations
+    watch.lints = plan.lints
+    watch.sample_ready = plan.sample_ready
     watch.after_handles = plan.after_handles
     watch.creation = plan.creation
     watch.autojump = plan.autojump
+    watch.idle = plan.idle
     watch.handles = plan.handles == HandleHook.EVERY
     # Marks are kept while any function breakpoint exists, whichever hook runs, so that they are
     # right when the program runs freely again.
@@ -136,8 +177,10 @@ def apply(plan):
     watch.task_step_names = _step_names = frozenset(plan.task_step_names) if plan.handles == HandleHook.TASK_STEPS \
         else frozenset()
     watch.switch_log = plan.switch_log if plan.handles == HandleHook.LOGGED else None
-    _select_handle_hook({HandleHook.OFF: None, HandleHook.LOGGED: _handle_run_logged,
-                         HandleHook.TASK_STEPS: _handle_run_task_steps, HandleHook.EVERY: _handle_run}[plan.handles])
+    _measure = plan.measure
+    _select_handle_hook({HandleHook.OFF: _handle_run_measured if _measure is not None else None,
+                         HandleHook.LOGGED: _handle_run_logged, HandleHook.TASK_STEPS: _handle_run_task_steps,
+                         HandleHook.EVERY: _handle_run}[plan.handles])
 
 
 # --- Handle._run, shared with the program -------------------------------------------------------
@@ -149,6 +192,7 @@ def apply(plan):
 _inner_run = internals.ORIGINALS["handle_run"]  # what the hook wraps: asyncio's, or the program's wrapper
 _selected = _inner_run    # what a handle that reaches one of the hooks gets: a hook, or _inner_run when off
 _installed = None         # the hook Loopscope last put on Handle._run itself, until it put back _inner_run
+_run_handle = _inner_run  # what the hooks call to run a handle (see _set_run_handle)
 
 
 def _select_handle_hook(hook):
@@ -165,6 +209,7 @@ def _select_handle_hook(hook):
             setattr(owner, attribute, _inner_run)
             _installed = None
         _selected = _inner_run  # a hook left inside the program's wrapper now hands every handle on
+        _set_run_handle()
         return
     if not wrapped_by_the_program:
         if current is not _installed:
@@ -173,6 +218,21 @@ def _select_handle_hook(hook):
         _installed = hook
     # else the program's wrapper calls the hook that was on, which hands each handle on to this one.
     _selected = hook
+    _set_run_handle()
+
+
+def _set_run_handle():
+    """What the hooks call to run a handle: what they wrap, timed by plan.measure when it is set."""
+    global _run_handle
+    _run_handle = functools.partial(_measure, run=_inner_run) if _measure is not None else _inner_run
+
+
+def _handle_run_measured(self):
+    """The per-handle hook when only step statistics watch handles (plan.measure)."""
+    if _selected is not _handle_run_measured:  # see _select_handle_hook
+        return _selected(self)
+    _run_handle(self)
+    self = None  # as in _handle_run
 
 
 def _refers_to(function, targets):
@@ -268,12 +328,45 @@ def _run_once(self):
         _notify("before_iteration", state)
     if watch.autojump:
         clock_tools.autojump(self, state)
+    if watch.idle:
+        if not self._ready and not self._scheduled:
+            _notify("loop_idle", state)
+        elif not state.iteration & 63:
+            _notify("loop_checkpoint", state)
     state.iteration += 1
-    if state.no_wait:  # set by a step that must not sleep in select() (see Listener.before_iteration)
-        state.no_wait = False
-        internals.run_once_without_waiting(self, _original_run_once)
-    else:
-        _original_run_once(self)
+    stats = state.stats
+    started = _perf_counter()
+    if watch.sample_ready and started >= stats.next_sample:
+        stats.next_sample = started + SAMPLE_EVERY
+        _notify("ready_sample", state)
+    stats.iteration_started = started  # stats.begin(started), inline
+    stats.handles_started = 0.0
+    stats.held_at_iteration = stats.held_seconds
+    try:
+        if state.no_wait:  # set by a step that must not sleep in select() (see Listener.before_iteration)
+            state.no_wait = False
+            internals.run_once_without_waiting(self, _original_run_once)
+        else:
+            _original_run_once(self)
+    finally:
+        stats.end(state.iteration, _perf_counter())
+
+
+def _process_events(self, event_list):
+    # select() has returned: from here the iteration runs handles (the blocked-loop watchdog looks).
+    state = _states.get(id(self))
+    if state is not None:
+        state.stats.handles_started = _perf_counter()
+    return _original_process_events(self, event_list)
+
+
+def _call_exception_handler(self, context):
+    # Only on errors, so it costs nothing while the program runs well.
+    if watch.lints:  # "Task exception was never retrieved", "Task was destroyed but it is pending!"
+        _notify("loop_exception", context)
+    if _listener is not None:
+        _notify("exception_reported", registry.state_of(self), context)
+    return _original_call_exception_handler(self, context)
 
 
 def _run_forever(self):
@@ -297,10 +390,14 @@ def _create_task(self, *args, **kwargs):
     if state is None or state.loop_ref() is not self:
         state = _register(self)  # before the task, so a loop's id comes before its tasks' ids
     task = _original_create_task(self, *args, **kwargs)
-    frame = sys._getframe(1)
+    frame, callee = sys._getframe(1), None
     while frame is not None and not frames.is_user_file(frame.f_code.co_filename):
-        frame = frame.f_back
-    registry.record_created(task, (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None)
+        frame, callee = frame.f_back, frame
+    registry.record_created(task, (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None,
+                            internals.current_task(self) if internals.get_running_loop() is self else None)
+    if watch.lints and frame is not None:
+        _notify("task_made", state, task, frame, callee)
+    callee = None
     # Its own coroutine matches? (A task factory may return something else than a Task; an eager
     # task may have finished already.)
     if _marks is not None and isinstance(task, _TASK_TYPES) and not task.done() \
@@ -332,7 +429,7 @@ def _report_handle(self):
     listener = _listener
     state = _states.get(id(self._loop))
     if state is None or listener is None:
-        _inner_run(self)
+        _run_handle(self)
         self = None  # see the end of this function
         return
     try:
@@ -341,7 +438,7 @@ def _report_handle(self):
         _disable("before_handle hook failed: %r" % (error,))
     state.current_handle = self
     try:
-        _inner_run(self)
+        _run_handle(self)
     finally:
         state.current_handle = None
         if watch.after_handles:
@@ -363,7 +460,7 @@ def _handle_run_task_steps(self):
         return _selected(self)
     task = getattr(self._callback, "__self__", None)
     if not isinstance(task, _TASK_TYPES):
-        _inner_run(self)
+        _run_handle(self)
         self = None  # as in _handle_run
         return
     marks = _marks  # module globals: cheaper than watch's attributes on this path
@@ -375,7 +472,7 @@ def _handle_run_task_steps(self):
             return
         if marks is not None:
             marks.discard(id(task))  # before the step, which may mark it again
-    _inner_run(self)
+    _run_handle(self)
     if task.done():  # the views list recently finished tasks
         if marks is not None:
             marks.discard(id(task))
@@ -383,7 +480,6 @@ def _handle_run_task_steps(self):
     self = task = None  # as in _handle_run
 
 
-_perf_counter = time.perf_counter
 _weakref = weakref.ref
 
 
@@ -398,7 +494,7 @@ def _handle_run_logged(self):
     log = watch.switch_log
     state = _states.get(id(self._loop))
     if log is None or state is None:
-        _inner_run(self)
+        _run_handle(self)
         self = None  # as in _handle_run
         return
     stamp = state.log_stamp  # (iteration, loop time at its first handle)
@@ -412,7 +508,7 @@ def _handle_run_logged(self):
         subject, kind, task = None, callback_name(callback), None
     callback = None
     started = _perf_counter()
-    _inner_run(self)
+    _run_handle(self)
     ended = _perf_counter()
     place = None
     if task is not None:
@@ -424,13 +520,6 @@ def _handle_run_logged(self):
             place = frames.resume_site(task)[0]  # where it suspended: (filename, line)
     log.append((state.id, stamp[0], stamp[1], subject, kind, started, ended, place))
     self = task = subject = None  # as in _handle_run
-
-
-def _call_exception_handler(self, context):
-    # Only on errors, so it costs nothing while the program runs well.
-    if _listener is not None:
-        _notify("exception_reported", registry.state_of(self), context)
-    return _original_call_exception_handler(self, context)
 
 
 _foreign_loop_types = set()
@@ -446,8 +535,9 @@ def _set_running_loop(loop):
 
 
 _HOOKS = {"run_once": _run_once, "run_forever": _run_forever, "close": _close, "create_task": _create_task,
-          "create_future": _create_future, "call_exception_handler": _call_exception_handler}
-_HANDLE_HOOKS = (_handle_run, _handle_run_task_steps, _handle_run_logged)
+          "create_future": _create_future, "process_events": _process_events,
+          "call_exception_handler": _call_exception_handler}
+_HANDLE_HOOKS = (_handle_run, _handle_run_task_steps, _handle_run_logged, _handle_run_measured)
 
 
 def install(listener):
@@ -474,5 +564,5 @@ def uninstall():
 def hook_code_objects():
     """Code objects of the hooks, so stack walks can leave Loopscope's frames out."""
     return {f.__code__ for f in (_run_once, _run_forever, _close, _create_task, _create_future, _handle_run,
-                                 _report_handle, _handle_run_task_steps, _handle_run_logged, _notify,
-                                 _set_running_loop, _call_exception_handler)}
+                                 _report_handle, _handle_run_task_steps, _handle_run_logged, _handle_run_measured,
+                                 _notify, _set_running_loop, _process_events, _call_exception_handler)}

@@ -3,11 +3,13 @@ holds at its next boundary; a loop busy in a callback on the main thread, or the
 without a loop, is interrupted by a real-time signal whose handler holds right there, in the busy
 frame. (A loop on another thread that never yields holds at its next handle: signals only reach the
 main thread. Other threads that run no loop hold at their next line of user code: see linetrace.py.)
-The same signal lets the main thread, when it runs no loop, take up new trace settings before 3.12,
-where a thread can only set its own trace function (run_on_main_thread).
+The same signal runs other work in the main thread's running frame (interrupt_main): the blocked-loop
+watchdog's stop inside a blocked step, and, before 3.12, where a thread can only set its own trace
+function, the main thread taking up new trace settings when it runs no loop (run_on_main_thread).
 """
 
 import _thread
+import collections
 import signal
 import threading
 import time
@@ -30,7 +32,7 @@ class Pausing:
         self._hold_busy_code = hold_busy_code
         self._main_ident = threading.main_thread().ident
         self._signal_installed = False
-        self._on_main_thread = None   # work(frame) the next signal runs on the main thread
+        self._requests = collections.deque()  # interrupt_main's: each runs in the main thread's running frame
 
     def install_busy_pause(self):
         """On the main thread, before user code: the handler that stops busy code for pause."""
@@ -45,6 +47,28 @@ class Pausing:
         if self._signal_installed:
             _thread.start_new_thread(self._interrupt_busy_main_thread, ())
 
+    @property
+    def main_ident(self):
+        return self._main_ident
+
+    @property
+    def can_interrupt_main(self):
+        return self._signal_installed
+
+    def interrupt_main(self, request):
+        """Now: request(frame) runs in the main thread, in the frame it is running (a call blocked
+        in C, such as time.sleep, is interrupted; it carries on after request returns)."""
+        self._requests.append(request)  # several may come before the handler runs: one signal, each runs
+        try:
+            signal.pthread_kill(self._main_ident, PAUSE_SIGNAL)
+        except (OSError, ValueError):
+            try:
+                self._requests.remove(request)
+            except ValueError:
+                pass
+            return False
+        return True
+
     def _interrupt_busy_main_thread(self):
         _sleep(BUSY_PAUSE_DELAY)
         if self.pending:
@@ -56,19 +80,12 @@ class Pausing:
     def run_on_main_thread(self, work):
         """work(frame) runs on the main thread at once, in the frame it is running (interrupting a
         sleep or a wait, which then goes on). False if the signal is not Loopscope's to send."""
-        if not self._signal_installed:
-            return False
-        self._on_main_thread = work
-        try:
-            signal.pthread_kill(self._main_ident, PAUSE_SIGNAL)
-        except (OSError, ValueError):
-            return False
-        return True
+        return self._signal_installed and self.interrupt_main(work)
 
     def _on_signal(self, _signum, frame):
-        work, self._on_main_thread = self._on_main_thread, None
-        if work is not None:
-            work(frame)
+        requests = self._requests
+        while requests:  # one signal may stand for several requests; a later one sends its own
+            requests.popleft()(frame)
         if not self.pending:
             return
         main_loops = [s for s in registry.loop_states() if s.thread_ident == self._main_ident]

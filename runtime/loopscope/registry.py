@@ -13,13 +13,21 @@ import threading
 import weakref
 
 from . import asyncio_internals as internals
+from .loopstats import LoopStats
 
 _ids = itertools.count(1)
 _run_numbers = itertools.count(1)
 # id(loop) -> LoopState. Read by the hooks and the clock on every iteration; written only here.
 states = {}
-# task or future -> (id, (filename, line) of the user code that made it, or None)
+# task or future -> (id, (filename, line) of the user code that made it, or None, Creator or None[,
+# the last ownership.Wake])
 _info = weakref.WeakKeyDictionary()
+_as_creator = weakref.WeakKeyDictionary()  # task -> the Creator the tasks it creates share
+
+Creator = collections.namedtuple("Creator", "id name place creator ref")
+Creator.__doc__ = """The task that created a task, as it was then: its id, name, the place of its own
+creation, its own Creator, and a weak reference to it. Kept as values, so that the chain outlives
+the tasks in it."""
 
 
 def new_id():
@@ -32,7 +40,7 @@ class LoopState:
 
     is_loop = True  # a stop's state is a LoopState or a plainthreads.ThreadState
     __slots__ = ("id", "loop_ref", "thread_ident", "thread_name", "iteration", "run_number", "clock_skew",
-                 "current_handle", "log_stamp", "no_wait", "__weakref__")
+                 "current_handle", "log_stamp", "no_wait", "stats", "__weakref__")
 
     def __init__(self, loop):
         self.id = next(_ids)
@@ -46,6 +54,7 @@ class LoopState:
         self.current_handle = None  # the handle running now, while handles are watched
         self.log_stamp = (-1, 0.0)  # (iteration, loop time at its first handle): instrument._handle_run_logged
         self.no_wait = False        # the next iteration is a step: its select() must not wait
+        self.stats = LoopStats()    # timings of its iterations (loopstats.py)
 
     @property
     def loop(self):
@@ -108,12 +117,47 @@ def is_task(obj):
     return isinstance(obj, internals.TASK_TYPES)
 
 
-def record_created(task, where):
-    """A task (or future) just created, with the (filename, line) of the user code that created it."""
+def record_created(task, where, creator=None):
+    """A task (or future) just created, with the (filename, line) of the user code that created it,
+    and the task that was running then (creator), if any. The tasks one task creates share one
+    Creator (100,000 tasks made by main cost one)."""
+    link = None
+    if creator is not None:
+        name = task_name(creator)
+        link = _as_creator.get(creator)
+        if link is None or link.name != name:
+            info = _info.get(creator)
+            link = Creator(task_id(creator), name, info[1] if info else None, info[2] if info else None, _weak(creator))
+            try:
+                _as_creator[creator] = link
+            except TypeError:
+                pass
     try:
-        _info[task] = (next(_ids), where)
+        _info[task] = (next(_ids), where, link)
     except TypeError:
         pass
+
+
+def record_wake(task, wake):
+    """What last woke a task through a primitive (ownership.Wake), kept with its other facts."""
+    info = _info.get(task)
+    if info is None:
+        task_id(task)  # a task made without loop.create_task gets its id now
+        info = _info.get(task)
+    if info is not None:
+        _info[task] = info[:3] + (wake,)
+
+
+def last_wake(task):
+    info = _info.get(task)
+    return info[3] if info is not None and len(info) > 3 else None
+
+
+def _weak(obj):
+    try:
+        return weakref.ref(obj)
+    except TypeError:
+        return None
 
 
 def task_id(task):
@@ -121,7 +165,7 @@ def task_id(task):
     try:
         return _info[task][0]
     except KeyError:
-        info = _info[task] = (next(_ids), None)
+        info = _info[task] = (next(_ids), None, None)
         return info[0]
     except TypeError:
         return 0
@@ -130,6 +174,16 @@ def task_id(task):
 def created_at(task):
     info = _info.get(task)
     return info[1] if info is not None else None
+
+
+def creators(task, limit=16):
+    """[Creator] of a task: the task that created it, then that task's creator, and so on."""
+    info = _info.get(task)
+    link, chain = info[2] if info is not None else None, []
+    while link is not None and len(chain) < limit:
+        chain.append(link)
+        link = link.creator
+    return chain
 
 
 def task_by_id(ident, tasks_only=True):

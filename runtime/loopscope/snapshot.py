@@ -7,16 +7,18 @@ code: values show through passive_repr, futures by their type and state.
 """
 
 import asyncio
-import collections
 import math
 import os
 
 from . import asyncio_internals as internals
+from . import deadlocks as deadlock_tools
 from . import frames as frame_tools
 from . import registry
 from .awaitgraph import AwaitGraph
-from .inspection import frame_locals, passive_repr
+from .blockers import Blockers, actor, describe_future
+from .inspection import passive_repr
 from .instrument import callback_name
+from .names import Holders
 from .taskindex import TaskIndex
 
 
@@ -71,32 +73,6 @@ def _seconds(due):
     return max(due, 0.0) if math.isfinite(due) else 0.0
 
 
-def describe_future(future, chain=None):
-    """What a future stands for: the library call that made it when the await chain shows one."""
-    if chain:
-        for coro, frame in reversed(chain):
-            if not frame_tools.is_user_file(frame.f_code.co_filename):
-                name = frame_tools.coroutine_name(coro)
-                if name not in ("sleep", "wait_for", "gather", "shield"):
-                    return "%s()" % name
-            else:
-                break
-    children = internals.gather_children(future)
-    if children is not None:
-        return "gather of %d" % len(children)
-    names = [callback_name(cb) for cb in internals.future_callbacks(future)]
-    if any("_chain_future" in name for name in names):
-        return "result from another thread (run_in_executor or wrap_future)"
-    if any(name.endswith("_release_waiter") for name in names) or chain and any(
-            frame_tools.coroutine_name(c) == "wait_for" for c, _f in chain):
-        return "wait_for"
-    state = "cancelled" if future.cancelled() else "done" if future.done() else "pending"
-    made = registry.created_at(future)
-    if made is not None:  # the program made it itself: where tells which one it is
-        return "%s from %s:%d (%s)" % (type(future).__qualname__, os.path.basename(made[0]), made[1], state)
-    return "%s (%s)" % (type(future).__qualname__, state)
-
-
 def task_stack(task):
     chain = frame_tools.await_chain(internals.task_coroutine(task))
     user = [(c, f) for c, f in chain if frame_tools.is_user_file(f.f_code.co_filename)] or chain[-1:]
@@ -117,9 +93,12 @@ class LoopView:
         self.index = TaskIndex(loop, held_handle, finished)
         self.timers = sorted((t for t in internals.scheduled_timers(loop) if not t.cancelled()), key=lambda t: t.when())
         self.graph = AwaitGraph(self.index.pending, self.timers)
+        self.blockers = Blockers(loop, self.graph, lambda task: task_ref(task, self.index))
+        self.index.blocker_of = self.blockers.of
+        self.stats_of = lambda task: None  # task -> StepStats (protocol.json): the debugger sets it
 
 
-def snapshot_loop(state, view, clock, max_tasks, switches=None, held_at=None):
+def snapshot_loop(state, view, clock, max_tasks, switches=None, held_at=None, max_futures=500):
     """LoopSnapshot (protocol.json) of one loop; view is its LoopView when the loop is held, else
     None, and held_at the StopPlace it is held at."""
     loop = state.loop
@@ -167,8 +146,8 @@ def snapshot_loop(state, view, clock, max_tasks, switches=None, held_at=None):
     body["tasks"] = [task_snapshot(task, view, steps) for task in listed]
     body["tasksTotal"] = len(index.pending)
     body["taskCounts"] = index.counts()
-    body["futures"], body["futuresTotal"] = _futures(view, max_tasks)
-    body["deadlocks"] = [[task_ref(task, index) for task in cycle] for cycle in graph.cycles()]
+    body["futures"], body["futuresTotal"], lost = _futures(view, max_futures)
+    body["deadlocks"] = _deadlocks(state, view, lost)
     return body
 
 
@@ -186,9 +165,9 @@ def _timer_task(timer, graph):
     return None
 
 
-def task_page(view, by, text, group, start, count, steps, ids=None):
-    """The tasks request (protocol.json): the groups of matching tasks, one page of a group, or
-    the tasks with these ids."""
+def task_page(view, by, text, group, start, count, steps, ids=None, sort_key=None):
+    """The tasks request (protocol.json): the groups of matching tasks, one page of a group (in
+    id order, or sorted over the whole group by sort_key), or the tasks with these ids."""
     index = view.index
     matching = index.groups(by, text)
     body = {"total": len(index.tasks), "matching": sum(n for _key, _label, n in matching)}
@@ -200,6 +179,8 @@ def task_page(view, by, text, group, start, count, steps, ids=None):
         body["groups"] = [{"key": key, "label": label, "count": n} for key, label, n in matching]
         return body
     members = index.members(by, text, group)
+    if sort_key is not None:
+        members = sorted(members, key=sort_key)  # stable: ties keep id order
     body["groupTotal"] = len(members)
     body["tasks"] = [task_snapshot(task, view, steps) for task in members[start:start + count]]
     return body
@@ -220,11 +201,24 @@ def task_snapshot(task, view, steps):
     awaiting = _awaiting(task, graph, chain) if not task.done() else None
     if awaiting is not None:
         entry["awaiting"] = awaiting
-    if not task.done() and internals.task_cancelling(task):
-        entry["cancelling"] = True
+    if not task.done():
+        blocker = view.blockers.of(task, chain)
+        if blocker is not None:
+            entry["blockedOn"] = blocker
+        if internals.task_cancelling(task):
+            entry["cancelling"] = True
+    woken = registry.last_wake(task)
+    if woken is not None:
+        entry["wokenBy"] = actor(woken.by, woken.what)
     where = _location(registry.created_at(task))
     if where is not None:
         entry["createdAt"] = where
+    creators = registry.creators(task)
+    if creators:
+        entry["createdBy"] = [_creator(link) for link in creators]
+    stats = view.stats_of(task)
+    if stats is not None:
+        entry["stats"] = stats
     if state == "done":
         entry["result"] = passive_repr(internals.future_result(task), 200)
     elif state == "failed":
@@ -232,9 +226,17 @@ def task_snapshot(task, view, steps):
     return entry
 
 
+def _creator(link):
+    entry = {"taskId": link.id, "taskName": link.name}
+    place = _location(link.place)
+    if place is not None:
+        entry["createdAt"] = place
+    return entry
+
+
 def _futures(view, limit):
-    """(FutureSnapshots, how many there are): pending non-task futures that tasks wait on, other
-    than sleeps (which the waiting task's row says)."""
+    """(FutureSnapshots, how many there are, {id: future} of those nothing can complete): pending
+    non-task futures that tasks wait on, other than sleeps (which the waiting task's row says)."""
     graph, index = view.graph, view.index
     listed, total = [], 0
     for future in graph.awaited():
@@ -248,80 +250,51 @@ def _futures(view, limit):
         for task in graph.waiters_of(future):
             if task not in chains:
                 chains[task] = frame_tools.await_chain(internals.task_coroutine(task))
-    holders = _Holders(chains, listed, index)
-    futures = []
+    holders = Holders(chains, listed)
+    plain = [f for f in listed if not f.done() and view.blockers.leaf(graph.waiters_of(f)[0]) == ("future", f)]
+    lost_ids = deadlock_tools.lost_wakeups(plain, graph.waiters_of, (graph, view.blockers, listed)) if plain else set()
+    futures, lost = [], {}
     for future in listed:
         waiters = graph.waiters_of(future)
         state = "cancelled" if future.cancelled() else ("done" if future.done() else "pending")
         entry = {"id": registry.task_id(future), "description": describe_future(future, chains[waiters[0]]),
                  "state": state, "awaitedBy": [task_ref(t, index) for t in waiters],
                  "callbacks": [_describe_callback(cb) for cb in internals.future_callbacks(future)],
-                 "heldBy": holders.of(future)}
+                 "heldBy": [_holder_ref(holder, index) for holder in holders.of(future)]}
         created = _location(registry.created_at(future))
         if created is not None:
             entry["createdAt"] = created
+        if id(future) in lost_ids:
+            entry["lostWakeup"] = True
+            lost[id(future)] = future
         futures.append(entry)
     futures.sort(key=lambda f: f["id"])
-    return futures, total
+    return futures, total, lost
 
 
-class _Holders:
-    """The names under which the tasks waiting on listed futures hold those futures: a local of
-    their innermost user frame, an attribute of its `self`, a global of its module. Two tasks
-    each awaiting a future the other would set show up here as each holding the other's future.
-    One pass over those names, whatever the number of futures; nothing of the program's is called."""
-
-    def __init__(self, chains, futures, index):
-        wanted = {id(future) for future in futures}
-        self._found = collections.defaultdict(list)  # id(future) -> HolderRefs
-        modules = {}
-        for task, chain in chains.items():
-            user = [f for _c, f in chain if frame_tools.is_user_file(f.f_code.co_filename)]
-            if not user:
-                continue
-            frame, ref = user[-1], None
-            local_items = frame_locals(frame)
-            for name, value in local_items:
-                if id(value) in wanted:
-                    ref = ref or task_ref(task, index)
-                    self._found[id(value)].append(
-                        {"description": "local %s of %s()" % (name, frame.f_code.co_name), "task": ref})
-            owner = dict(local_items).get("self")
-            attributes = _instance_dict(owner)
-            if attributes is not None:
-                for name, value in list(attributes.items()):
-                    if id(value) in wanted:
-                        ref = ref or task_ref(task, index)
-                        self._found[id(value)].append(
-                            {"description": "self.%s of %s" % (name, type(owner).__qualname__), "task": ref})
-            modules.setdefault(id(frame.f_globals), (frame.f_code.co_filename, frame.f_globals))
-        for filename, names in modules.values():
-            for name, value in list(names.items()):
-                if id(value) in wanted:
-                    self._found[id(value)].append(
-                        {"description": "global %s of %s" % (name, os.path.basename(filename))})
-
-    def of(self, future):
-        """HolderRefs (protocol.json) for one listed future."""
-        return self._found.get(id(future), [])
+def _deadlocks(state, view, lost):
+    """[Deadlock] of a held loop: cycles, the idle loop, and futures nothing can complete."""
+    ref = lambda task: task_ref(task, view.index)
+    found = deadlock_tools.cycles(view, ref)
+    if not view.index.ready_handles and not view.timers:
+        idle = deadlock_tools.idle_deadlock(state, ref)
+        if idle is not None:
+            found.append(idle)
+    for future in lost.values():
+        waiters = view.graph.waiters_of(future)
+        description = "%s can never complete: nothing but the task%s waiting on it refers to it" % (
+            describe_future(future), "" if len(waiters) == 1 else "s")
+        found.append({"kind": "lostWakeup", "description": description, "tasks": [ref(t) for t in waiters],
+                      "total": len(waiters)})
+    return found
 
 
-_GETSET_DESCRIPTOR = type(type.__dict__["__dict__"])
-
-
-def _instance_dict(value):
-    """An object's attribute dict, read through CPython's own descriptor only (a class whose
-    __dict__ is a property, or an object without one, gives None): no program code runs."""
-    if value is None:
-        return None
-    for klass in type(value).__mro__:
-        descriptor = vars(klass).get("__dict__")
-        if descriptor is not None:
-            if type(descriptor) is not _GETSET_DESCRIPTOR:
-                return None
-            attributes = descriptor.__get__(value, type(value))
-            return attributes if type(attributes) is dict else None
-    return None
+def _holder_ref(holder, index):
+    """HolderRef (protocol.json)."""
+    ref = {"description": holder.description}
+    if holder.task is not None:
+        ref["task"] = task_ref(holder.task, index)
+    return ref
 
 
 def _describe_callback(callback):

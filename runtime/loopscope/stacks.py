@@ -154,8 +154,12 @@ def frame_entry(inspection, frame, name=None, task=None, state=None, loop_only=F
             "path": where["path"], "line": where["line"]}
 
 
-def label(inspection, text):
-    return {"id": inspection.add_frame(None), "name": text, "line": 0, "presentationHint": "label"}
+def label(inspection, text, place=None):
+    """A frame that only says something; with place, (filename, line), clicking it shows that line."""
+    entry = {"id": inspection.add_frame(None), "name": text, "line": 0, "presentationHint": "label"}
+    if place is not None:
+        entry.update(path=frame_tools.absolute(place[0]), line=place[1])
+    return entry
 
 
 def task_frames(inspection, task, state, with_label=True):
@@ -165,6 +169,25 @@ def task_frames(inspection, task, state, with_label=True):
     frames = [frame_entry(inspection, f, frame_tools.coroutine_name(c), task, state) for c, f in reversed(user)]
     if with_label:
         frames.append(label(inspection, "task %s on %s" % (registry.task_name(task), state.label)))
+    frames.extend(provenance_frames(inspection, task))
+    return frames
+
+
+def provenance_frames(inspection, task):
+    """Labels below a task's frames, each at its place in the source: what last woke it through
+    a lock, event, semaphore or queue (ownership.py), then who created it, and who created that
+    task, up the chain."""
+    frames = []
+    woken = registry.last_wake(task)
+    if woken is not None:
+        by = woken.by
+        text = "woken by %s: %s%s" % (by.task_name, woken.what,
+                                      " (iteration %d)" % by.iteration if by.iteration is not None else "")
+        frames.append(label(inspection, text, by.place))
+    place = registry.created_at(task)
+    for creator in registry.creators(task):
+        frames.append(label(inspection, "created by %s" % creator.name, place))
+        place = creator.place
     return frames
 
 

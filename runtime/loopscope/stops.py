@@ -119,6 +119,12 @@ def function_entry(state, frame, hit_ids, names):
     return stop
 
 
+def deadlock(state, found):
+    """The loop would wait for ever with tasks waiting (the Deadlock filter): held before the
+    iteration whose select() would never return."""
+    return Stop(state, StopPlace.ITERATION, StopReason.DEADLOCK, description="Deadlock: %s" % found["description"])
+
+
 def task_switch(state, handle):
     return Stop(state, StopPlace.HANDLE, StopReason.TASK_SWITCH, handle=handle)
 
@@ -148,6 +154,12 @@ def task_exception(state, task, error, frame):
                 from_traceback=True)
     stop.task = task
     return stop
+
+
+def loop_blocked(state, description, frame=None, where=StopPlace.CODE, handle=None):
+    """Inside the step that holds the loop (frame), or, where it could not be reached, at the loop's
+    next handle or boundary after it."""
+    return Stop(state, where, StopReason.LOOP_BLOCKED, handle=handle, frame=frame, description=description)
 
 
 def raised(state, frame, error):

@@ -40,6 +40,8 @@ class TaskIndex:
                 self.ready.setdefault(owner, handle)
         self._facts = {}      # fact name -> {task: value}
         self._members = {}    # (by, filter) -> OrderedDict key -> [tasks]
+        self.blocker_of = lambda task: None  # task -> Blocker (protocol.json); the LoopView sets it
+        self._blocker_labels = {}  # blocker id -> its description
 
     @property
     def tasks(self):
@@ -118,7 +120,8 @@ class TaskIndex:
             for task in tasks:
                 buckets[self.state(task)].append(task)
             return collections.OrderedDict((k, v) for k, v in buckets.items() if v)
-        key_of = {"coroutine": self._coroutine_key, "location": self._location_key, "creator": self._creator_key}[by]
+        key_of = {"coroutine": self._coroutine_key, "location": self._location_key, "creator": self._creator_key,
+                  "blocker": self._blocker_key}[by]
         buckets = collections.defaultdict(list)
         for task in tasks:
             buckets[key_of(task)].append(task)
@@ -137,9 +140,21 @@ class TaskIndex:
         created = self._fact("creator")[task]
         return "%s:%d" % created if created else ""
 
+    def _blocker_key(self, task):
+        if task.done():
+            return "|%s" % registry.how_task_ended(task)
+        blocker = self.blocker_of(task)
+        if blocker is None:
+            return "|%s" % self.state(task)  # running or ready: waiting on nothing
+        self._blocker_labels.setdefault(blocker["id"], blocker["description"])
+        return "%d|%s" % (blocker["id"], blocker["kind"])
+
     def _label(self, by, key):
         if by == "state":
             return key
+        if by == "blocker":
+            ident, _, kind = key.partition("|")
+            return self._blocker_labels.get(int(ident), kind) if ident else "not waiting: %s" % kind
         if by == "coroutine":
             return key
         if by == "creator":

@@ -21,9 +21,11 @@ class StopReason:
     TASK_CREATED = "task created"
     TASK_SWITCH = "task switch"
     TASK_DONE = "task done"
+    DEADLOCK = "deadlock"
+    LOOP_BLOCKED = "loop blocked"
 
 
-STOP_REASON_VALUES = ("entry", "step", "pause", "breakpoint", "function breakpoint", "exception", "task created", "task switch", "task done",)
+STOP_REASON_VALUES = ("entry", "step", "pause", "breakpoint", "function breakpoint", "exception", "task created", "task switch", "task done", "deadlock", "loop blocked",)
 
 
 class StopPlace:
@@ -37,16 +39,18 @@ STOP_PLACE_VALUES = ("iteration", "handle", "code",)
 
 
 class TaskFilter:
-    """The task events and exception filters that can stop the program, offered as DAP exception breakpoint filters."""
+    """The task events and exception filters that can stop the program, offered as DAP exception breakpoint filters. enumConditionDescriptions: the filters that take a condition, and what it means."""
     TASK_SWITCH = "taskSwitch"
     TASK_CREATED = "taskCreated"
     TASK_DONE = "taskDone"
     TASK_EXCEPTION = "taskException"
     RAISED = "raised"
     UNCAUGHT = "uncaught"
+    DEADLOCK = "deadlock"
+    LOOP_BLOCKED = "loopBlocked"
 
 
-TASK_FILTER_VALUES = ("taskSwitch", "taskCreated", "taskDone", "taskException", "raised", "uncaught",)
+TASK_FILTER_VALUES = ("taskSwitch", "taskCreated", "taskDone", "taskException", "raised", "uncaught", "deadlock", "loopBlocked",)
 
 
 class ClockMode:
@@ -100,9 +104,82 @@ class TaskGroupBy:
     COROUTINE = "coroutine"
     LOCATION = "location"
     CREATOR = "creator"
+    BLOCKER = "blocker"
 
 
-TASK_GROUP_BY_VALUES = ("state", "coroutine", "location", "creator",)
+TASK_GROUP_BY_VALUES = ("state", "coroutine", "location", "creator", "blocker",)
+
+
+class TaskSort:
+    """How the Asyncio Tasks view orders the tasks of a group: by step statistics, which need stepStatistics "tasks" (tasks without statistics come last)."""
+    CREATED = "created"
+    BUSIEST = "busiest"
+    SLOWEST_STEP = "slowestStep"
+    MOST_DELAYED = "mostDelayed"
+
+
+TASK_SORT_VALUES = ("created", "busiest", "slowestStep", "mostDelayed",)
+
+
+class BlockerKind:
+    """What a waiting task is ultimately blocked on (loopscope/blockers.py)."""
+    TASK = "task"
+    TIMER = "timer"
+    LOCK = "lock"
+    SEMAPHORE = "semaphore"
+    CONDITION = "condition"
+    EVENT = "event"
+    BARRIER = "barrier"
+    QUEUE_GET = "queueGet"
+    QUEUE_PUT = "queuePut"
+    QUEUE_JOIN = "queueJoin"
+    STREAM_READ = "streamRead"
+    STREAM_WRITE = "streamWrite"
+    SOCKET = "socket"
+    SUBPROCESS = "subprocess"
+    EXECUTOR = "executor"
+    FUTURE = "future"
+
+
+BLOCKER_KIND_VALUES = ("task", "timer", "lock", "semaphore", "condition", "event", "barrier", "queueGet", "queuePut", "queueJoin", "streamRead", "streamWrite", "socket", "subprocess", "executor", "future",)
+
+
+class DeadlockKind:
+    """DeadlockKind"""
+    AWAIT_CYCLE = "awaitCycle"
+    LOCK_CYCLE = "lockCycle"
+    IDLE_LOOP = "idleLoop"
+    LOST_WAKEUP = "lostWakeup"
+    LOCK_ORDER_INVERSION = "lockOrderInversion"
+
+
+DEADLOCK_KIND_VALUES = ("awaitCycle", "lockCycle", "idleLoop", "lostWakeup", "lockOrderInversion",)
+
+
+class StepStatistics:
+    """What Loopscope measures while the program runs freely (loopscope/loopstats.py, loopscope/stepstats.py)."""
+    LOOPS = "loops"
+    TASKS = "tasks"
+
+
+STEP_STATISTICS_VALUES = ("loops", "tasks",)
+
+
+class LintKind:
+    """The kinds of asyncio mistakes Loopscope reports as problems at a source line (loopscope/lints.py): in VS Code's Problems panel and by `loopscope trace --lint`."""
+    NEVER_AWAITED = "neverAwaited"
+    EXCEPTION_NEVER_RETRIEVED = "exceptionNeverRetrieved"
+    DESTROYED_PENDING = "destroyedPending"
+    NEVER_YIELDS = "neverYields"
+    SELF_WAKES = "selfWakes"
+    BLOCKING_CALL = "blockingCall"
+    TASK_NOT_KEPT = "taskNotKept"
+
+
+LINT_KIND_VALUES = ("neverAwaited", "exceptionNeverRetrieved", "destroyedPending", "neverYields", "selfWakes", "blockingCall", "taskNotKept",)
+
+# Upper bounds in seconds of the buckets of every duration histogram (step times, scheduling delays, iterations); a histogram has one count more than there are bounds, for durations at or above the last. loopscope/loopstats.py counts into them; the views label them.
+DURATION_BUCKET_BOUNDS = (0.00001, 0.0001, 0.001, 0.01, 0.1, 1,)
 
 # What the runtime assumes for a start argument left out (a launch configuration's defaults too).
 START_DEFAULTS = {
@@ -111,17 +188,21 @@ START_DEFAULTS = {
     "clock": "frozen",
     "justMyCode": True,
     "taskSwitchHistory": "whileStepping",
+    "trackOwners": True,
+    "stepStatistics": "loops",
+    "loopBlockedWarnings": True,
 }
 
 # What a request's arguments are when left out, per request (start's are START_DEFAULTS).
 ARGUMENT_DEFAULTS = {
-    "start": {"stopOnEntry": False, "maxTaskThreads": 256, "clock": "frozen", "justMyCode": True, "taskSwitchHistory": "whileStepping"},
+    "setTaskFilters": {"loopBlockedMs": 100},
+    "start": {"stopOnEntry": False, "maxTaskThreads": 256, "clock": "frozen", "justMyCode": True, "taskSwitchHistory": "whileStepping", "trackOwners": True, "stepStatistics": "loops", "loopBlockedWarnings": True},
     "stackTrace": {"startFrame": 0, "levels": 0},
     "variables": {"start": 0, "count": 0},
-    "snapshot": {"maxTasks": 1000},
-    "tasks": {"groupBy": "state", "start": 0, "count": 200},
+    "snapshot": {"maxTasks": 1000, "maxFutures": 500},
+    "tasks": {"groupBy": "state", "sort": "created", "start": 0, "count": 200},
     "taskSwitches": {"limit": 200},
 }
 
-REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "tasks", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo"))
-EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint"))
+REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "tasks", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo", "timeline", "exitReport"))
+EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint", "deadlock", "lint", "timeline"))

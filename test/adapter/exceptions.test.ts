@@ -89,6 +89,27 @@ describe('exception filters everywhere', () => {
     assert.deepEqual((await everyStop(s)).map((x) => x.line), [line('callback_raise'), line('thread_raise'), line('final_raise')]);
   }));
 
+  it('answers for each filter and exception option in order, whichever side reads its condition', () => withSession(async (s) => {
+    // Loop blocked's threshold is read by the adapter, the exception filters' conditions by the runtime.
+    let answer: DebugProtocol.SetExceptionBreakpointsResponse['body'] | undefined;
+    await s.launch({ program: PROGRAM }, async () => {
+      answer = (await filters(s, {
+        filters: [],
+        filterOptions: [{ filterId: 'loopBlocked', condition: 'soon' }, { filterId: 'raised', condition: 'KeyError' },
+          { filterId: 'taskSwitch', condition: 'x' }, { filterId: 'uncaught', condition: 'a b' }],
+        exceptionOptions: [{ path: [{ names: ['Python Exceptions'] }, { names: ['RuntimeError'] }], breakMode: 'never' }],
+      })).body;
+    });
+    assert.deepEqual(answer?.breakpoints?.map((b) => b.verified), [false, true, false, false, true]);
+    const messages = answer!.breakpoints!.map((b) => b.message ?? '');
+    assert.match(messages[0], /"soon" is not one/);
+    assert.match(messages[2], /^Task switch takes no condition\.$/);
+    assert.match(messages[3], /condition is not a Python expression/);
+    // Only raised, for KeyError, is on: not Task switch, not Uncaught, not Loop blocked.
+    assert.deepEqual((await everyStop(s)).map((x) => x.line), [line('module_raise')]);
+    assert.equal((await s.next('exited')).body.exitCode, 1);
+  }));
+
   it('exception options: always for one class stops where it is raised and where nothing catches it', () => withSession(async (s) => {
     await s.launch({ program: PROGRAM }, () => filters(s, {
       exceptionOptions: [{ path: [{ names: ['Python Exceptions'] }, { names: ['RuntimeError'] }], breakMode: 'always' }],

@@ -72,7 +72,7 @@ export class Session {
    * recordOutput false: output events are not kept (a test that reads hundreds of MB counts them itself). */
   constructor(adapterEnv: Record<string, string> = {}, { recordOutput = true } = {}) {
     this.client = new DebugClient('node', ADAPTER, 'loopscope', { env: { ...process.env, ...adapterEnv } }, true);
-    for (const kind of ['stopped', 'output', 'exited', 'terminated', 'thread', 'initialized', 'continued', 'process']) {
+    for (const kind of ['stopped', 'output', 'exited', 'terminated', 'thread', 'initialized', 'continued', 'process', 'loopscope/deadlock']) {
       if (kind === 'output' && !recordOutput) continue;
       this.client.on(kind, (event: DebugProtocol.Event) => this.record(kind, event));
     }

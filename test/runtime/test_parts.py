@@ -184,10 +184,13 @@ class Vocabulary(unittest.TestCase):
     def test_start_defaults(self):
         settings = settings_from({})
         self.assertEqual((settings.stop_on_entry, settings.max_task_threads, settings.clock, settings.just_my_code,
-                          settings.record_always),
+                          settings.record_always, settings.track_owners),
                          (START_DEFAULTS["stopOnEntry"], START_DEFAULTS["maxTaskThreads"], START_DEFAULTS["clock"],
-                          START_DEFAULTS["justMyCode"], False))
-        self.assertEqual(settings_from({"clock": "wall", "taskSwitchHistory": "always"})[2:], ("wall", True, True))
+                          START_DEFAULTS["justMyCode"], False, START_DEFAULTS["trackOwners"]))
+        self.assertEqual(settings_from({"clock": "wall", "taskSwitchHistory": "always", "trackOwners": False})[2:6],
+                         ("wall", True, True, False))
+        self.assertEqual((settings.step_statistics, settings.loop_blocked_warnings),
+                         (START_DEFAULTS["stepStatistics"], True))
 
 
 if __name__ == "__main__":

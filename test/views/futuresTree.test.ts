@@ -65,6 +65,14 @@ describe('Futures view', () => {
     assert.deepEqual(labels(futureChildren(deadlocked, undefined, { ...plain, filter: 'done of' })), ['Future from lock.py:8 (pending)']);
   });
 
+  it('flags a future nothing can complete', () => {
+    const lost = snapshot(loop(1, { futures: [{ id: 1, description: 'Future from app.py:9 (pending)', state: 'pending',
+      awaitedBy: refs('forgotten'), callbacks: [], heldBy: [], lostWakeup: true }] }));
+    const [row] = futureChildren(lost, undefined, plain);
+    assert.equal(row.description, 'lost: nothing can complete it · awaited by forgotten');
+    assert.equal(row.icon?.id, 'warning');
+  });
+
   it('filters by description, awaiting task or callback, and says when nothing matches', () => {
     assert.deepEqual(labels(futureChildren(index, undefined, { ...plain, filter: 'G4' })), ['Event.wait()']);
     assert.deepEqual(labels(futureChildren(index, undefined, { ...plain, filter: 'nope' })), ['No future matches "nope"']);

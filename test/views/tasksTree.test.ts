@@ -1,9 +1,9 @@
 // The Asyncio Tasks view's mapping: groups with counts over every task (the runtime's answer),
 // pages of a group, task rows and their children, deadlocks, grouping and filter, traceback text.
 import * as assert from 'node:assert/strict';
-import type { TaskSnapshot } from '../../extension/adapter/protocol';
+import type { Deadlock, TaskSnapshot } from '../../extension/adapter/protocol';
 import {
-  TaskItem, TaskTreeOptions, awaitChainText, deadlockChildren, deadlockLabel, groupChildren, groupRows, taskDetails, taskItem, taskRoots,
+  TaskItem, TaskTreeOptions, awaitChainText, deadlockChildren, deadlockLabel, deadlockNoticeText, groupChildren, groupRows, taskDetails, taskItem, taskRoots,
 } from '../../extension/views/tasksTree';
 import { PAGE_SIZE, ViewItem } from '../../extension/views/viewItem';
 import { labels, loop, page, ref, stateGroups, task } from './snapshots';
@@ -62,7 +62,7 @@ describe('Asyncio Tasks view', () => {
     assert.equal(mainRow.contextValue, 'task.live');
     assert.equal(mainRow.taskId, 1);
     assert.deepEqual(mainRow.reveal, { path: app, line: 30 });
-    assert.match(mainRow.tooltip ?? '', /awaits gather of 2\nwaits for worker-1, worker-2\ncreated at \/home\/me\/app.py:40\n3 steps/);
+    assert.match(mainRow.tooltip ?? '', /waits on gather of 2\nwaits for worker-1, worker-2\ncreated at \/home\/me\/app.py:40\n3 steps/);
   });
 
   it('says what finished tasks returned or raised, and offers no Cancel on them', () => {
@@ -98,14 +98,50 @@ describe('Asyncio Tasks view', () => {
     const a = task(1, 'a', { awaiting: { kind: 'task', id: 2, description: 'task b' } });
     const b = task(2, 'b', { awaiting: { kind: 'task', id: 1, description: 'task a' } });
     a.awaits = [ref(b)]; b.awaits = [ref(a)]; a.awaitedBy = [ref(b)]; b.awaitedBy = [ref(a)];
-    const stuck = loop(1, { tasks: [a, b], deadlocks: [[ref(a), ref(b)]] });
+    const cycle: Deadlock = { kind: 'awaitCycle', description: 'a awaits b; b awaits a', tasks: [ref(a), ref(b)], total: 2 };
+    const idle: Deadlock = { kind: 'idleLoop', description: 'Event loop 1 would wait for ever: 3 tasks wait', tasks: [ref(a), ref(b)], total: 3 };
+    const stuck = loop(1, { tasks: [a, b], deadlocks: [cycle, idle] });
     const rows = taskRoots([stuck], new Map([[1, stateGroups([a, b])]]), byState);
-    assert.deepEqual(labels(rows), ['Deadlock: a → b → a', 'Waiting (2)']);
+    assert.deepEqual(labels(rows), ['Deadlock: a → b → a', 'Deadlock: the loop waits for ever (3 tasks waiting)', 'Waiting (2)']);
     assert.equal(rows[0].icon?.id, 'warning');
-    assert.deepEqual(labels(deadlockChildren(rows[0] as TaskItem, 1, [ref(a), ref(b)])), ['in cycle: a', 'in cycle: b']);
-    assert.equal(deadlockLabel([ref(a), ref(b), { id: 99, name: 'c', state: 'waiting' }]), 'Deadlock: a → b → c → a');
+    assert.match(String(rows[1].tooltip), /^Event loop 1 would wait for ever: 3 tasks wait\nNone of these tasks can resume/);
+    assert.deepEqual(labels(deadlockChildren(rows[0] as TaskItem, 1, cycle)), ['stuck: a', 'stuck: b']);
+    assert.deepEqual(labels(deadlockChildren(rows[1] as TaskItem, 1, idle)), ['stuck: a', 'stuck: b', '1 more task stuck']);
+    assert.equal(deadlockLabel({ ...cycle, tasks: [ref(a), ref(b), { id: 99, name: 'c', state: 'waiting' }] }), 'Deadlock: a → b → c → a');
+    assert.equal(deadlockLabel({ kind: 'lostWakeup', description: '', tasks: [ref(a)], total: 1 }),
+      'Lost wake-up: a waits on a future nothing can complete');
+    const many = { ...idle, tasks: Array.from({ length: 7 }, (_, i) => ({ id: i, name: `t${i}`, state: 'waiting' as const })), total: 9 };
+    assert.equal(deadlockNoticeText(many), 'Event loop 1 would wait for ever: 3 tasks wait Stuck: t0, t1, t2, t3, t4 and 4 more.');
     // A task that awaits another directly is listed once, not also as a bare 'awaits' row.
     assert.deepEqual(labels(taskDetails(a, 1, 'a')), ['awaits: b', 'awaited by: b']);
+  });
+
+  it('says what a task ultimately waits on, who holds it, who acted on it last, who woke the task and who made it', () => {
+    const writer = task(7, 'writer', { state: 'waiting', location: { path: '/app/db.py', line: 30 } });
+    const reader = task(8, 'reader', {
+      location: { path: '/app/db.py', line: 12 },
+      awaiting: { kind: 'future', id: 40, description: 'Lock.acquire(), times out in 4.500 s' },
+      blockedOn: {
+        kind: 'lock', id: 41, description: 'Lock db_lock, held by writer', name: 'db_lock',
+        createdAt: { path: '/app/db.py', line: 3 }, owners: [ref(writer)],
+        lastActor: { taskName: 'writer', taskId: 7, what: 'acquired', location: { path: '/app/db.py', line: 29 }, iteration: 12 },
+      },
+      wokenBy: { taskName: 'producer', taskId: 5, what: 'put into Queue', location: { path: '/app/pipe.py', line: 40 }, iteration: 9 },
+      createdAt: { path: '/app/main.py', line: 20 },
+      createdBy: [{ taskId: 1, taskName: 'Task-1', createdAt: { path: '/app/main.py', line: 50 } }],
+    });
+    const row = taskItem(reader, 1, 'r');
+    assert.equal(row.description, 'reader · db.py:12 · Lock db_lock, held by writer, times out in 4.500 s');
+    assert.match(String(row.tooltip), /waits on Lock db_lock, held by writer, times out in 4\.500 s\n {2}made at \/app\/db\.py:3\n {2}last: writer acquired at db\.py:29 \(iteration 12\)\nlast woken by producer put into Queue at pipe\.py:40 \(iteration 9\)/);
+    const children = taskDetails(reader, 1, 'r');
+    assert.deepEqual(labels(children), ['waits on: Lock db_lock, held by writer, times out in 4.500 s', 'held by: writer', 'last: writer',
+      'woken by: producer', 'created at', 'created by: Task-1']);
+    assert.deepEqual(children[0].reveal, { path: '/app/db.py', line: 3 });
+    assert.equal(children[0].icon?.id, 'lock');
+    assert.equal(children[1].taskId, 7);
+    assert.equal(children[2].description, 'acquired at db.py:29 (iteration 12)');
+    assert.deepEqual(children[3].reveal, { path: '/app/pipe.py', line: 40 });
+    assert.equal(children[5].description, 'itself created at main.py:50');
   });
 
   it('shows a long group a page at a time, with a Show more… row that asks for the next', () => {
