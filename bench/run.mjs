@@ -4,7 +4,8 @@
 // docs/benchmarks.md (a --quick pass writes bench/results/quick.md instead). A benchmark, not a test:
 // nothing here fails on a slow number.
 //
-//   node bench/run.mjs [--quick] [--python 3.12[,3.8]] [--only free,step,scale,startup] [--out FILE] [--no-write] [--build]
+//   node bench/run.mjs [--quick] [--python 3.12[,3.8]] [--only free,step,scale,startup,attach] [--out FILE] [--no-write] [--build]
+//   node bench/run.mjs --only attach --merge   (measure one section; the others come from bench/results/full.json)
 //   node bench/run.mjs --from-json bench/results/full.json   (render the tables and the doc again, e.g. after editing bench/analysis.md)
 // dist/ is rebuilt first when it is missing or older than extension/ (or with --build).
 import { execFileSync } from 'node:child_process';
@@ -18,11 +19,12 @@ import { modesFor, probeLineBreakpoints, runFreeRunning } from './sections/free.
 import { runMemory, runSnapshots } from './sections/scale.mjs';
 import { runStepLatency } from './sections/step.mjs';
 import { bundleSizes, runStartup } from './sections/startup.mjs';
+import { runAttach } from './sections/attach.mjs';
 
-const SECTIONS = ['free', 'step', 'scale', 'startup'];
+const SECTIONS = ['free', 'step', 'scale', 'startup', 'attach'];
 
 function parseArgs(argv) {
-  const options = { quick: false, pythons: undefined, only: SECTIONS, out: undefined, write: true, build: false };
+  const options = { quick: false, pythons: undefined, only: SECTIONS, out: undefined, write: true, build: false, merge: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -35,9 +37,10 @@ function parseArgs(argv) {
     else if (arg === '--out') options.out = value();
     else if (arg === '--no-write') options.write = false;
     else if (arg === '--build') options.build = true;
+    else if (arg === '--merge') options.merge = true;
     else if (arg === '--from-json') options.fromJson = value();
     else if (arg === '-h' || arg === '--help') {
-      console.log('usage: node bench/run.mjs [--quick] [--python 3.12[,3.8]] [--only free,step,scale,startup] [--out FILE] [--no-write] [--build] [--from-json bench/results/full.json]');
+      console.log('usage: node bench/run.mjs [--quick] [--python 3.12[,3.8]] [--only free,step,scale,startup,attach] [--merge] [--out FILE] [--no-write] [--build] [--from-json bench/results/full.json]');
       process.exit(0);
     } else throw new Error(`unknown option ${arg}; see --help`);
   }
@@ -49,8 +52,8 @@ function parseArgs(argv) {
 /** How much to run (the one place to change it): the full pass aims at 15–20 minutes on 2 cores and six interpreters, the quick one at about 2. */
 function plan(quick) {
   return quick
-    ? { reps: 3, scale: 0.5, steps: 10, memoryReps: 1, startupReps: 3, snapshotReps: 1, snapshotSizes: [10_000], snapshotBudgetMs: 1_000, stepSizes: [10, 1000, 10000] }
-    : { reps: 5, scale: 1, steps: 30, memoryReps: 3, startupReps: 5, snapshotReps: 3, snapshotSizes: [10_000, 100_000], snapshotBudgetMs: 5_000, stepSizes: [10, 1000, 10000] };
+    ? { reps: 3, scale: 0.5, steps: 10, memoryReps: 1, startupReps: 3, snapshotReps: 1, snapshotSizes: [10_000], snapshotBudgetMs: 1_000, stepSizes: [10, 1000, 10000], attachReps: 1 }
+    : { reps: 5, scale: 1, steps: 30, memoryReps: 3, startupReps: 5, snapshotReps: 3, snapshotSizes: [10_000, 100_000], snapshotBudgetMs: 5_000, stepSizes: [10, 1000, 10000], attachReps: 5 };
 }
 
 const log = (message) => process.stderr.write(`${message}\n`);
@@ -157,6 +160,13 @@ async function main() {
     results.startup = await runStartup({ pythons, reps: settings.startupReps, log });
     results.bundles = bundleSizes();
   }
+  if (options.only.includes('attach')) {
+    log('5. attach');
+    // Every CPython the attach covers, not only the bench's usual four.
+    const { found } = findPythons([8, 9, 10, 11, 12, 13, 14, 15]);
+    const attachPythons = options.pythons ? found.filter((p) => options.pythons.some((want) => p.version.startsWith(want))) : options.quick ? found.slice(-1) : found;
+    results.attach = await runAttach({ pythons: attachPythons, reps: settings.attachReps, log, quickRounds: options.quick ? 20 : undefined });
+  }
 
   const durationS = (Date.now() - t0) / 1000;
   clearInterval(sampler);
@@ -166,6 +176,15 @@ async function main() {
     reps: settings.reps, scale: settings.scale, lineBreakpoints,
     load: { min: Math.min(...loads), max: Math.max(...loads), median: median(loads) },
   };
+  if (options.merge) {
+    // One section measured now; the rest of the report from the last full run.
+    const previous = JSON.parse(readFileSync(path.join(ROOT, 'bench', 'results', 'full.json'), 'utf8'));
+    previous.context.startedAt = new Date(previous.context.startedAt);
+    Object.assign(previous.results, results);
+    console.log(`\n${renderText(previous.results, previous.context)}\n`);
+    if (options.write) writeReport({ ...options, merged: true }, previous.results, previous.context);
+    return;
+  }
   console.log(`\n${renderText(results, context)}\n`);
   console.log(`(${options.quick ? 'quick' : 'full'} pass took ${durationS.toFixed(0)} s; 1-minute load average ${context.load.min.toFixed(1)}–${context.load.max.toFixed(1)} on ${context.machine.nproc} cores)`);
 

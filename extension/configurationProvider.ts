@@ -17,7 +17,7 @@ export class LoopscopeConfigurationProvider implements vscode.DebugConfiguration
       config.name = 'Loopscope: current file';
       config.program = editor.document.uri.fsPath;
     }
-    if (!config.python) {
+    if (!config.python && config.request !== 'attach') {
       const selected = await selectedPythonInterpreter(folder);
       if (selected) config.python = selected;
     }

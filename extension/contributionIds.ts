@@ -15,6 +15,7 @@ export const COMMANDS = {
   "showMore": "loopscope.showMore",
   "showLocation": "loopscope.showLocation",
   "advanceClock": "loopscope.advanceClock",
+  "pickProcess": "loopscope.pickProcess",
   "sortTasks": "loopscope.tasks.sort",
   "showTimeline": "loopscope.showTimeline",
   "exportTimeline": "loopscope.exportTimeline"

@@ -3,6 +3,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { registerAdvanceClock } from './commands/advanceClock';
+import { registerEndAttachedProgram } from './commands/endAttachedProgram';
+import { registerPickProcess } from './commands/pickProcess';
 import { registerStepIteration } from './commands/stepIteration';
 import { registerTaskCommands } from './commands/taskCommands';
 import { registerTimelineCommands } from './commands/timelineCommands';
@@ -47,6 +49,8 @@ export function activate(context: vscode.ExtensionContext): void {
     new LoopStatusBar(sessions),
     registerStepIteration(),
     registerAdvanceClock(),
+    registerPickProcess(),
+    registerEndAttachedProgram(),
     ...registerTaskCommands(sessions, tasksView),
     ...registerViewCommands(sessions, tasksView, futuresView, views),
     new LintProblems(),

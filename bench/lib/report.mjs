@@ -2,6 +2,7 @@
 // against the targets of issue #6, raised on 3.12+ by issue #12, saying for each missed target what
 // bounds it.
 import { MODES, WORKLOADS } from '../sections/free.mjs';
+import { attachTables, attachTarget } from './attachReport.mjs';
 import { median, percentile } from './util.mjs';
 import { markdownTable, textTable } from './table.mjs';
 
@@ -36,7 +37,7 @@ function perHandleMicros(cell, plainCell, key = 'seconds') {
   return ((median(cell[key]) - median(plainCell[key])) / steps) * 1e6;
 }
 
-const FREE_MODES = ['loopscope', 'nowatch', 'stats', 'taskbp', 'funcbp', 'linebp', 'debugpy', 'debugpyLinebp'];
+const FREE_MODES = ['loopscope', 'nowatch', 'stats', 'taskbp', 'funcbp', 'record', 'linebp', 'debugpy', 'debugpyLinebp'];
 const DEBUGPY_MODES = ['debugpy', 'debugpyLinebp'];
 
 /** The workloads every interpreter of these results ran (results saved before a workload was added lack it). */
@@ -308,6 +309,10 @@ export function evaluateTargets(results, context) {
       'The watchdog thread (blockedloop.py) wakes every 20 ms and takes the GIL from the busy loop thread for a few microseconds; the ratio is Loopscope with detection on (the default) over Loopscope with loopBlockedWarnings false, run side by side.', 'nowatch'));
     targets.push(freeTarget(free, 'taskbp', 'Never-matching task breakpoint ≤ 1.10× on 3.12+, ≤ 1.25× before', limits(1.10, 1.25),
       'Function breakpoints alone swap in a light per-handle hook (instrument._handle_run_task_steps): a plain callback passes through after a type test; a task step pays a Python frame and a lookup of the task\'s name. Before 3.12 it also pays frames.task_matches, a walk of the task\'s await chain comparing names (three levels for `await asyncio.sleep(0)`, 0.6–1.2 µs); from 3.12 only tasks marked through sys.monitoring are walked (runtime/loopscope/taskmarks.py). A plain task step costs about 1.5–3 µs, so on code that does nothing but switch tasks the walk alone is +30–60%. See "Analysis" below.'));
+    if (Object.values(free).some((cells) => Object.values(cells).some((cell) => cell.record))) {
+      targets.push(freeTarget(free, 'record', 'Recording the schedule (`"record"`) ≤ 1.25× on every interpreter', limits(1.25, 1.25),
+        'A recording loop codes its ready queue once per iteration (handlecodes.py: a C-speed map over the deque for known tasks), appends every loop-clock reading to an array, and wraps the selector and connected sockets; nothing runs per handle. Chunks go to disk zlib-compressed every 4,096 iterations.'));
+    }
     if (context.lineBreakpoints.implemented) {
       targets.push(freeTarget(free, 'linebp', LINE_BP_TARGET, limits(1.05, 2),
         'Before 3.12 a line breakpoint needs sys.settrace, whose `call` event on every coroutine resumed costs several µs per task step whatever the trace function returns. From 3.12 sys.monitoring PY_START and PY_RESUME events find the code of the breakpoint\'s file, and only that code gets LINE events; every other code location costs one event the first time it runs (and again after each change of breakpoints, or a step). See "Analysis" below.'));
@@ -389,6 +394,7 @@ export function evaluateTargets(results, context) {
       bound: w && w.value > 300 ? 'launch→entry covers spawning Python, importing asyncio and the runtime, connecting back with the token and the configuration round trips.' : '',
     });
   }
+  if (results.attach) targets.push(attachTarget(results.attach));
   return targets;
 }
 
@@ -409,6 +415,7 @@ export function allTables(results, context) {
   if (results.memory) tables.push(memoryTable(results.memory));
   if (results.snapshots) tables.push(snapshotTable(results.snapshots));
   if (results.startup) tables.push(...startupTables(results.startup, results.bundles));
+  if (results.attach) tables.push(...attachTables(results.attach));
   tables.push(targetTable(evaluateTargets(results, context)));
   return tables;
 }

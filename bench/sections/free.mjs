@@ -2,7 +2,8 @@
 // Loopscope, Loopscope + task breakpoint, ..., debugpy, plain, ...) with the order rotated every
 // round, and each mode is compared with plain Python on the same interpreter. debugpy runs on every
 // interpreter that can import it, through its own adapter as VS Code launches it.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DebugpySession, LoopscopeSession, ROOT } from '../lib/dap.mjs';
 import { parseBenchLine, runPlain } from '../lib/util.mjs';
@@ -30,12 +31,13 @@ export const MODES = {
   taskbp: { title: "Loopscope, task breakpoint 'no-such-task' (never matches)" },
   funcbp: { title: "Loopscope, function breakpoint 'no_such_function' (never called)" },
   linebp: { title: 'Loopscope, line breakpoint in a file that never runs' },
+  record: { title: 'Loopscope, recording the schedule (`"record"`)' },
   debugpy: { title: 'debugpy, no breakpoints' },
   debugpyLinebp: { title: 'debugpy, line breakpoint in a file that never runs' },
 };
 /** The modes each interpreter runs: debugpy's where it can import debugpy. */
 export function modesFor(python, lineBreakpoints) {
-  return ['plain', 'loopscope', 'nowatch', 'stats', 'taskbp', 'funcbp', ...(lineBreakpoints ? ['linebp'] : []),
+  return ['plain', 'loopscope', 'nowatch', 'stats', 'taskbp', 'funcbp', 'record', ...(lineBreakpoints ? ['linebp'] : []),
     ...(python.debugpy ? ['debugpy', 'debugpyLinebp'] : [])];
 }
 
@@ -109,6 +111,14 @@ export async function runWorkload(mode, python, workload, scale) {
       let verified;
       const result = await underLoopscope(python, program, args, withNeverRunsBreakpoint((v) => { verified = v; }));
       return { ...result, verified };
+    }
+    case 'record': {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'loopscope-bench-'));
+      try {
+        return await underLoopscope(python, program, args, undefined, { record: path.join(dir, 'run.lsrec') });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
     case 'debugpy':
       return underDebugpy(python, program, args);

@@ -19,6 +19,12 @@ export const DAP_REQUESTS: Readonly<Record<string, { argumentsRequired: boolean;
       "$ref": "LaunchRequestArguments"
     }
   },
+  "attach": {
+    "argumentsRequired": true,
+    "arguments": {
+      "$ref": "AttachRequestArguments"
+    }
+  },
   "configurationDone": {
     "argumentsRequired": false,
     "arguments": {
@@ -109,6 +115,24 @@ export const DAP_REQUESTS: Readonly<Record<string, { argumentsRequired: boolean;
       "$ref": "EvaluateArguments"
     }
   },
+  "setVariable": {
+    "argumentsRequired": true,
+    "arguments": {
+      "$ref": "SetVariableArguments"
+    }
+  },
+  "setExpression": {
+    "argumentsRequired": true,
+    "arguments": {
+      "$ref": "SetExpressionArguments"
+    }
+  },
+  "completions": {
+    "argumentsRequired": true,
+    "arguments": {
+      "$ref": "CompletionsArguments"
+    }
+  },
   "disconnect": {
     "argumentsRequired": false,
     "arguments": {
@@ -119,6 +143,18 @@ export const DAP_REQUESTS: Readonly<Record<string, { argumentsRequired: boolean;
     "argumentsRequired": false,
     "arguments": {
       "$ref": "TerminateArguments"
+    }
+  },
+  "stepBack": {
+    "argumentsRequired": true,
+    "arguments": {
+      "$ref": "StepBackArguments"
+    }
+  },
+  "reverseContinue": {
+    "argumentsRequired": true,
+    "arguments": {
+      "$ref": "ReverseContinueArguments"
     }
   }
 };
@@ -190,6 +226,12 @@ export const DAP_DEFINITIONS: Readonly<Record<string, Schema>> = {
       "noDebug": {
         "type": "boolean"
       },
+      "__restart": {}
+    }
+  },
+  "AttachRequestArguments": {
+    "type": "object",
+    "properties": {
       "__restart": {}
     }
   },
@@ -645,6 +687,70 @@ export const DAP_DEFINITIONS: Readonly<Record<string, Schema>> = {
       "expression"
     ]
   },
+  "SetVariableArguments": {
+    "type": "object",
+    "properties": {
+      "variablesReference": {
+        "type": "integer"
+      },
+      "name": {
+        "type": "string"
+      },
+      "value": {
+        "type": "string"
+      },
+      "format": {
+        "$ref": "ValueFormat"
+      }
+    },
+    "required": [
+      "variablesReference",
+      "name",
+      "value"
+    ]
+  },
+  "SetExpressionArguments": {
+    "type": "object",
+    "properties": {
+      "expression": {
+        "type": "string"
+      },
+      "value": {
+        "type": "string"
+      },
+      "frameId": {
+        "type": "integer"
+      },
+      "format": {
+        "$ref": "ValueFormat"
+      }
+    },
+    "required": [
+      "expression",
+      "value"
+    ]
+  },
+  "CompletionsArguments": {
+    "type": "object",
+    "properties": {
+      "frameId": {
+        "type": "integer"
+      },
+      "text": {
+        "type": "string"
+      },
+      "column": {
+        "type": "integer"
+      },
+      "line": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "text",
+      "column"
+    ]
+  },
   "DisconnectArguments": {
     "type": "object",
     "properties": {
@@ -666,6 +772,37 @@ export const DAP_DEFINITIONS: Readonly<Record<string, Schema>> = {
         "type": "boolean"
       }
     }
+  },
+  "StepBackArguments": {
+    "type": "object",
+    "properties": {
+      "threadId": {
+        "type": "integer"
+      },
+      "singleThread": {
+        "type": "boolean"
+      },
+      "granularity": {
+        "$ref": "SteppingGranularity"
+      }
+    },
+    "required": [
+      "threadId"
+    ]
+  },
+  "ReverseContinueArguments": {
+    "type": "object",
+    "properties": {
+      "threadId": {
+        "type": "integer"
+      },
+      "singleThread": {
+        "type": "boolean"
+      }
+    },
+    "required": [
+      "threadId"
+    ]
   }
 };
 

@@ -1,5 +1,6 @@
 // Checks a launch configuration against the launch options' schema (generated from
-// extension/launchOptions.json) and says, in launch.json's terms, what to change.
+// extension/launchOptions.json) and says, in launch.json's terms, what to change. checkOptions()
+// does the same for any configuration schema (attachCheck.ts).
 import { LAUNCH_OPTIONS_SCHEMA } from './launchOptions';
 import { check, ProtocolError, Schema } from './schemaCheck';
 
@@ -12,16 +13,32 @@ export function checkLaunchArguments(args: object): string | undefined {
   if (given.program !== undefined && given.module !== undefined) {
     return 'Set either "program" or "module" in launch.json, not both.';
   }
-  const properties = LAUNCH_OPTIONS_SCHEMA.properties as unknown as Record<string, Schema>;
-  for (const [name, schema] of Object.entries(properties)) {
-    if (given[name] === undefined) continue;
+  return checkOptions(given, LAUNCH_OPTIONS_SCHEMA.properties as unknown as Record<string, Schema>);
+}
+
+/** The first option of given that breaks its schema, said in launch.json's terms; undefined when all
+ * are usable. An object's own options are checked one by one ("connect.port"). */
+export function checkOptions(given: Record<string, unknown>, properties: Record<string, Schema>, prefix = ''): string | undefined {
+  for (const [option, schema] of Object.entries(properties)) {
+    const name = prefix + option;
+    const value = given[option];
+    if (value === undefined) continue;
+    if (schema.properties && value && typeof value === 'object' && !Array.isArray(value)) {
+      const missing = schema.required?.find((field) => (value as Record<string, unknown>)[field] === undefined);
+      if (missing) return `"${name}" in launch.json needs "${missing}".`;
+      const unknown = schema.additionalProperties === false && Object.keys(value).find((field) => !(field in schema.properties!));
+      if (unknown) return `"${name}" in launch.json has no option "${unknown}"; it takes ${Object.keys(schema.properties).map((f) => `"${f}"`).join(', ')}.`;
+      const inner = checkOptions(value as Record<string, unknown>, schema.properties, `${name}.`);
+      if (inner) return inner;
+      continue;
+    }
     try {
-      check(given[name], schema, name);
+      check(value, schema, name);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       return `"${name}" in launch.json must be ${expected(schema)}.`;
     }
-    const nul = nulByteIn(given[name]);
+    const nul = nulByteIn(value);
     if (nul !== undefined) return `"${name}${nul}" in launch.json contains a NUL character (\\0), which no process can be given.`;
   }
   return undefined;

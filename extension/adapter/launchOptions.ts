@@ -34,6 +34,17 @@ export interface LoopscopeLaunchOptions {
   stepStatistics?: "loops" | "tasks";
   /** Warn in the Debug Console, and in the Problems panel, when code holds an event loop longer than the Loop blocked threshold (100 ms, or the Loop blocked breakpoint's condition). To stop there instead, tick Loop blocked in the Breakpoints view. */
   loopBlockedWarnings?: boolean;
+  /** What runs while the Debug Console or a watch awaits an expression (`await fetch(3)`): only what the expression needs, the program's other tasks staying held, or the whole loop. */
+  consoleAwait?: "holdOthers" | "runLoop";
+  /** Record the run's schedule (each iteration's handles, loop-clock readings, what select() returned, data connections received, random's seed) to this file, or with true to .loopscope/PROGRAM.lsrec beside the program. A recorded session can step back (Step Back, Reverse Continue) and be replayed with "replay". See docs/timetravel.md. */
+  record?: string | boolean;
+  /** Replay a recording made with "record": the recorded clock, selector results and connection data are fed back (no server is needed), each iteration is compared with the recording, and the first difference stops the program with what differs. The session can step back. */
+  replay?: string;
+  /** Debug one run of `loopscope explore`: {"seed": S} perturbs the schedule as explore's run with seed S did (timers a little late, ready descriptors and tasks woken by different sources in another order), so a failure explore found can be watched as it happens. To replay the failing run exactly, use "replay" with the recording explore kept. */
+  explore?: {
+    seed: number;
+    jitter?: number;
+  };
 }
 
 export type LaunchRequestArguments = DebugProtocol.LaunchRequestArguments & LoopscopeLaunchOptions;
@@ -149,6 +160,51 @@ export const LAUNCH_OPTIONS_SCHEMA = {
       "type": "boolean",
       "default": true,
       "description": "Warn in the Debug Console, and in the Problems panel, when code holds an event loop longer than the Loop blocked threshold (100 ms, or the Loop blocked breakpoint's condition). To stop there instead, tick Loop blocked in the Breakpoints view."
+    },
+    "consoleAwait": {
+      "type": "string",
+      "enum": [
+        "holdOthers",
+        "runLoop"
+      ],
+      "enumDescriptions": [
+        "only what the expression needs: its own task, the tasks it starts, its timers, its sockets and the callbacks they schedule; the program's other tasks, callbacks, timers and I/O stay held, and its schedule afterwards is what it would have been",
+        "the whole loop runs, every task of the program included, until the expression finishes; then the loop is held again (breakpoints do not stop meanwhile)"
+      ],
+      "default": "holdOthers",
+      "description": "What runs while the Debug Console or a watch awaits an expression (`await fetch(3)`): only what the expression needs, the program's other tasks staying held, or the whole loop."
+    },
+    "record": {
+      "type": [
+        "string",
+        "boolean"
+      ],
+      "minLength": 1,
+      "description": "Record the run's schedule (each iteration's handles, loop-clock readings, what select() returned, data connections received, random's seed) to this file, or with true to .loopscope/PROGRAM.lsrec beside the program. A recorded session can step back (Step Back, Reverse Continue) and be replayed with \"replay\". See docs/timetravel.md."
+    },
+    "replay": {
+      "type": "string",
+      "minLength": 1,
+      "description": "Replay a recording made with \"record\": the recorded clock, selector results and connection data are fed back (no server is needed), each iteration is compared with the recording, and the first difference stops the program with what differs. The session can step back."
+    },
+    "explore": {
+      "type": "object",
+      "properties": {
+        "seed": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "jitter": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1
+        }
+      },
+      "required": [
+        "seed"
+      ],
+      "additionalProperties": false,
+      "description": "Debug one run of `loopscope explore`: {\"seed\": S} perturbs the schedule as explore's run with seed S did (timers a little late, ready descriptors and tasks woken by different sources in another order), so a failure explore found can be watched as it happens. To replay the failing run exactly, use \"replay\" with the recording explore kept."
     }
   }
 } as const;

@@ -6,8 +6,11 @@ export const PROTOCOL_VERSION = 1;
 /** The CPython versions Loopscope supports, oldest and newest: the runtime, the test runners and the benchmarks read them from here. */
 export const SUPPORTED_PYTHONS = {"oldest":"3.8","newest":"3.15"} as const;
 
+/** Where an attach and a listening runtime keep what only their user may read: a directory per user, mode 0700, owned by that user (anything else there is refused); {uid} is the numeric user id. Tickets are written by the adapter for the program's user; a listener writes its token file there. */
+export const ATTACH_FILES = {"directory":"/tmp/loopscope-{uid}","ticketFile":"attach-{pid}-{id}.py","listenTokenFile":"listen-{port}.token"} as const;
+
 /** Why the program stopped: DAP's stopped-event reason. The runtime writes the sentence and the short label for each (loopscope/stops.py). */
-export type StopReason = "entry" | "step" | "pause" | "breakpoint" | "function breakpoint" | "exception" | "task created" | "task switch" | "task done" | "deadlock" | "loop blocked";
+export type StopReason = "entry" | "step" | "pause" | "breakpoint" | "function breakpoint" | "exception" | "task created" | "task switch" | "task done" | "deadlock" | "loop blocked" | "divergence";
 
 /** Where a held loop is held. */
 export type StopPlace = "iteration" | "handle" | "code";
@@ -389,6 +392,10 @@ export type StopDetails = {
   handle?: HandleInfo;
   /** A ready handle: a task step or a plain callback. */
   lastHandle?: HandleInfo;
+  /** While the session records or replays: the loop's place among the loops the program ran, as recordings name loops. */
+  loopIndex?: number;
+  /** While the session replays: this loop still follows the recording here (it has neither diverged nor run past the recording's end). Going back replays the same recording again then. */
+  replaying?: boolean;
 };
 
 export type TasksArguments = {
@@ -559,8 +566,60 @@ export type TimelineArguments = {
   loopId?: number;
 };
 
-export const STOP_REASON_VALUES: readonly StopReason[] = ["entry","step","pause","breakpoint","function breakpoint","exception","task created","task switch","task done","deadlock","loop blocked"];
-export const STOP_REASON_DESCRIPTIONS: Readonly<Record<StopReason, string>> = {"entry":"before the first iteration of the first loop (stopOnEntry)","step":"a step ended: an iteration, a handle, or a line","pause":"the user paused","breakpoint":"a line breakpoint","function breakpoint":"a function breakpoint: a function or coroutine it names starts, or a task whose name or await chain matches is about to resume","exception":"an exception: raised (raised), that nothing catches (uncaught), or that ended a task (taskException)","task created":"a task is being created (taskCreated)","task switch":"a task is about to resume (taskSwitch)","task done":"a task finished, was cancelled or failed (taskDone)","deadlock":"every waiting task of a loop can never resume, or tasks wait for each other in a cycle (deadlock)","loop blocked":"code has held the event loop longer than the Loop blocked threshold (loopBlocked): the stop is inside it, while it runs"};
+/** What an attach by process id hands the program it attaches to, in a script only the program's user can read (docs/security.md): bootstrap.py runs with it, deletes the token from the disk at once, and connects to the adapter with it. */
+export type AttachTicket = {
+  /** This attach's id: a second delivery of the same ticket does nothing. */
+  id: string;
+  /** The directory holding the runtime package (loopscope/). */
+  runtime: string;
+  /** The adapter's port on 127.0.0.1. */
+  port: number;
+  /** The one-time token the runtime's hello must carry. */
+  token: string;
+  protocolVersion: number;
+};
+
+/** Listen mode: the first frame of the adapter that connects to a listening runtime, with the token from the listener's token file. The runtime answers with its hello, or closes the connection. */
+export type ClientHello = {
+  type: "hello";
+  token: string;
+  protocolVersion: number;
+};
+
+/** Why the attach helper (loopscope/outside/inject) could not get the ticket run in the program; its message says it for the user. */
+export type InjectionFailure = "not-permitted" | "exited" | "not-python" | "no-gdb" | "not-initialized" | "remote-debug-disabled" | "timeout" | "gdb-failed" | "unsupported";
+
+/** The attach helper's answer, one JSON line on its stdout. */
+export type InjectionResult = {
+  ok: boolean;
+  /** How the ticket went in: sys.remote_exec (3.14+), or gdb calling it on the main thread or queuing it as a pending call. */
+  method?: "remote_exec" | "gdb direct" | "gdb pending";
+  /** Why the attach helper (loopscope/outside/inject) could not get the ticket run in the program; its message says it for the user. */
+  reason?: InjectionFailure;
+  message?: string;
+  seconds?: number;
+};
+
+/** What runs on the held loop while an expression with await, typed in the Debug Console or a watch, is awaited (loopscope/consoleawait.py). */
+export type ConsoleAwait = "holdOthers" | "runLoop";
+
+/** The value a variable or expression has after setVariable or setExpression. */
+export type ValueSet = {
+  value: string;
+  type?: string;
+  variablesReference: number;
+  namedVariables?: number;
+  indexedVariables?: number;
+};
+
+/** One completion: the text that replaces the fragment, and what kind of thing it names (a DAP CompletionItemType). */
+export type CompletionTarget = {
+  label: string;
+  type?: string;
+};
+
+export const STOP_REASON_VALUES: readonly StopReason[] = ["entry","step","pause","breakpoint","function breakpoint","exception","task created","task switch","task done","deadlock","loop blocked","divergence"];
+export const STOP_REASON_DESCRIPTIONS: Readonly<Record<StopReason, string>> = {"entry":"before the first iteration of the first loop (stopOnEntry)","step":"a step ended: an iteration, a handle, or a line","pause":"the user paused","breakpoint":"a line breakpoint","function breakpoint":"a function breakpoint: a function or coroutine it names starts, or a task whose name or await chain matches is about to resume","exception":"an exception: raised (raised), that nothing catches (uncaught), or that ended a task (taskException)","task created":"a task is being created (taskCreated)","task switch":"a task is about to resume (taskSwitch)","task done":"a task finished, was cancelled or failed (taskDone)","deadlock":"every waiting task of a loop can never resume, or tasks wait for each other in a cycle (deadlock)","loop blocked":"code has held the event loop longer than the Loop blocked threshold (loopBlocked): the stop is inside it, while it runs","divergence":"a replay reached an iteration whose ready queue (or clock, selector or connection data) differs from the recording"};
 
 export const STOP_PLACE_VALUES: readonly StopPlace[] = ["iteration","handle","code"];
 export const STOP_PLACE_DESCRIPTIONS: Readonly<Record<StopPlace, string>> = {"iteration":"between two loop iterations","handle":"before a ready handle runs","code":"inside running Python code (a line, a pause in a busy callback, a task being created, a task that just finished)"};
@@ -603,14 +662,20 @@ export const LINT_KIND_VALUES: readonly LintKind[] = ["neverAwaited","exceptionN
 export const LINT_KIND_LABELS: Readonly<Record<LintKind, string>> = {"neverAwaited":"coroutine never awaited","exceptionNeverRetrieved":"exception never retrieved","destroyedPending":"task destroyed while pending","neverYields":"task never yields","selfWakes":"task keeps waking itself","blockingCall":"blocking call","taskNotKept":"task not kept"};
 export const LINT_KIND_DESCRIPTIONS: Readonly<Record<LintKind, string>> = {"neverAwaited":"a coroutine object was created and dropped without being awaited: its code never ran","exceptionNeverRetrieved":"a task or future failed and nothing ever asked for its exception","destroyedPending":"a task was garbage-collected while still pending: it never finished","neverYields":"a task ran Python code for longer than the Loop blocked threshold without yielding to the event loop","selfWakes":"a task keeps scheduling its own next step (asyncio.sleep(0) in a loop): it polls instead of waiting","blockingCall":"a call held the event loop longer than the Loop blocked threshold (time.sleep, a synchronous client, a heavy C call)","taskNotKept":"the result of create_task or ensure_future was dropped: asyncio keeps only a weak reference, so the task can be garbage-collected before it finishes"};
 
+export const INJECTION_FAILURE_VALUES: readonly InjectionFailure[] = ["not-permitted","exited","not-python","no-gdb","not-initialized","remote-debug-disabled","timeout","gdb-failed","unsupported"];
+export const INJECTION_FAILURE_DESCRIPTIONS: Readonly<Record<InjectionFailure, string>> = {"not-permitted":"the operating system does not let this user trace the program (another user, not dumpable, Yama's ptrace_scope, a debugger attached)","exited":"the process exited, or was exiting","not-python":"no CPython interpreter to call into","no-gdb":"gdb is missing (needed before Python 3.14)","not-initialized":"the interpreter is starting up or shutting down","remote-debug-disabled":"the program was started with PYTHON_DISABLE_REMOTE_DEBUG or -X disable-remote-debug: it runs no code from outside (3.14+: a read-only view is offered)","timeout":"gdb did not finish in time; it was stopped and detached","gdb-failed":"gdb failed in another way (its output is in the message)","unsupported":"this machine or interpreter cannot be attached to this way"};
+
+export const CONSOLE_AWAIT_VALUES: readonly ConsoleAwait[] = ["holdOthers","runLoop"];
+export const CONSOLE_AWAIT_DESCRIPTIONS: Readonly<Record<ConsoleAwait, string>> = {"holdOthers":"only what the expression needs: its own task, the tasks it starts, its timers, its sockets and the callbacks they schedule; the program's other tasks, callbacks, timers and I/O stay held, and its schedule afterwards is what it would have been","runLoop":"the whole loop runs, every task of the program included, until the expression finishes; then the loop is held again (breakpoints do not stop meanwhile)"};
+
 /** Upper bounds in seconds of the buckets of every duration histogram (step times, scheduling delays, iterations); a histogram has one count more than there are bounds, for durations at or above the last. loopscope/loopstats.py counts into them; the views label them. */
 export const DURATION_BUCKET_BOUNDS: readonly number[] = [0.00001,0.0001,0.001,0.01,0.1,1];
 
 /** What the runtime assumes for a start argument left out; the adapter fills launch configurations with the same. */
-export const START_DEFAULTS = {"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping","trackOwners":true,"stepStatistics":"loops","loopBlockedWarnings":true} as const;
+export const START_DEFAULTS = {"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping","trackOwners":true,"stepStatistics":"loops","loopBlockedWarnings":true,"consoleAwait":"holdOthers"} as const;
 
 /** What a request's arguments are when left out, per request. */
-export const ARGUMENT_DEFAULTS = {"setTaskFilters":{"loopBlockedMs":100},"start":{"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping","trackOwners":true,"stepStatistics":"loops","loopBlockedWarnings":true},"stackTrace":{"startFrame":0,"levels":0},"variables":{"start":0,"count":0},"snapshot":{"maxTasks":1000,"maxFutures":500},"tasks":{"groupBy":"state","sort":"created","start":0,"count":200},"taskSwitches":{"limit":200}} as const;
+export const ARGUMENT_DEFAULTS = {"setTaskFilters":{"loopBlockedMs":100},"start":{"stopOnEntry":false,"maxTaskThreads":256,"clock":"frozen","justMyCode":true,"taskSwitchHistory":"whileStepping","trackOwners":true,"stepStatistics":"loops","loopBlockedWarnings":true,"consoleAwait":"holdOthers"},"stackTrace":{"startFrame":0,"levels":0},"variables":{"start":0,"count":0},"snapshot":{"maxTasks":1000,"maxFutures":500},"tasks":{"groupBy":"state","sort":"created","start":0,"count":200},"taskSwitches":{"limit":200}} as const;
 
 export type Hello = {
   type: "hello";
@@ -620,6 +685,10 @@ export type Hello = {
   /** sys.version_info as 'major.minor.micro'. */
   python: string;
   executable: string;
+  /** Attaching only: why the runtime cannot serve this program (another debugger, no asyncio, ...). The connection closes after the hello; the adapter fails the attach with this text. */
+  refusal?: string;
+  /** The runtime joined a program that was already running (attach or listen mode): the session ends with detach, which leaves the program running. */
+  attached?: boolean;
 };
 
 export interface RuntimeRequests {
@@ -657,6 +726,22 @@ export interface RuntimeRequests {
       stepStatistics?: StepStatistics;
       /** Warn in the Debug Console when code holds an event loop longer than the Loop blocked threshold, and report it as a problem. */
       loopBlockedWarnings?: boolean;
+      /** What runs on the held loop while an expression with await, typed in the Debug Console or a watch, is awaited (loopscope/consoleawait.py). */
+      consoleAwait?: ConsoleAwait;
+      /** Record the run's schedule to this file (docs/timetravel.md): written in chunks, at every stop, and when the program exits. */
+      record?: string;
+      /** Replay this recording: the recorded loop clock, selector results, connection data and thread callbacks are fed back, and each iteration's ready queue is compared with it; the first difference stops the program (reason divergence). */
+      replay?: string;
+      /** With replay: hold (a step stop) at the iteration boundary where this loop has run this many iterations. Used to go back in time. */
+      replayTo?: {
+        loop: number;
+        iteration: number;
+      };
+      /** Run under the schedule perturbation of `loopscope explore` with this seed (docs/timetravel.md): timers up to jitter seconds late, ready descriptors and tasks woken by different sources in another order. The decisions are recorded with the rest when record is set. */
+      explore?: {
+        seed: number;
+        jitter?: number;
+      };
     }; body: Record<string, never> };
   /** One thread per live event loop, one per Python thread of the program that runs no loop (the main thread outside asyncio.run, threading threads, executor workers), then one per live task (at most maxTaskThreads tasks). */
   threads: { arguments: Record<string, never>; body: {
@@ -703,7 +788,7 @@ export interface RuntimeRequests {
     }; body: {
       variables: Variable[];
     } };
-  /** Evaluate what the user typed, in a frame of a held loop. The only code the runtime ever runs on a peer's behalf. */
+  /** Evaluate what the user typed, in a frame of a held loop; an expression with await runs as a task on the frame's loop (consoleAwait says what else runs meanwhile). The only code the runtime ever runs on a peer's behalf, with setVariable and setExpression. */
   evaluate: { arguments: {
       expression: string;
       frameId?: number;
@@ -748,6 +833,32 @@ export interface RuntimeRequests {
   exitReport: { arguments: {
       timeline: boolean;
     }; body: Record<string, never> };
+  /** End an attached session and leave the program running as it was without Loopscope: held loops run on, and every hook, trace function, monitoring tool, signal handler, thread and socket of Loopscope's goes. The runtime answers once that is done, then closes the connection. Launched programs refuse it (the adapter ends them instead). */
+  detach: { arguments: Record<string, never>; body: {
+      /** What could not be put back, for the user (a loop that stayed busy in a callback, and so on). */
+      notes?: string[];
+    } };
+  /** Give a variable a new value: a local of any frame (a suspended task's too), a global, an item of a list or dict, an attribute. value is an expression, evaluated in the frame the variable was reached from. */
+  setVariable: { arguments: {
+      variablesReference: number;
+      name: string;
+      value: string;
+    }; body: ValueSet };
+  /** Assign to what expression names (a variable, an attribute, an item) the value of the value expression, both evaluated in the frame. */
+  setExpression: { arguments: {
+      expression: string;
+      value: string;
+      frameId?: number;
+    }; body: ValueSet };
+  /** Completions for the end of text (what the Debug Console holds before the cursor), from the frame's names, the attributes a value's type and instance dict define, or a dict's keys. Runs none of the program's code. */
+  completions: { arguments: {
+      text: string;
+      frameId?: number;
+    }; body: {
+      targets: CompletionTarget[];
+      /** The end of text that each target replaces. */
+      fragment: string;
+    } };
 }
 
 export interface RuntimeEvents {
@@ -773,6 +884,10 @@ export interface RuntimeEvents {
     hitBreakpointIds?: number[];
     /** The held loop's own thread id (threadId is the task's when the stop is about a task); absent when the stop is on a thread that runs no loop. */
     loopId?: number;
+    /** While the session records or replays: the loop's place among the loops the program ran (0 for the first), as recordings and replayTo name loops. */
+    loopIndex?: number;
+    /** While the session replays: this loop still follows the recording here (it has neither diverged nor run past the recording's end). Going back replays the same recording again then. */
+    replaying?: boolean;
   };
   continued: {
     threadId: number;
@@ -802,6 +917,8 @@ export interface RuntimeEvents {
   deadlock: {
     loopId: number;
     deadlock: Deadlock;
+    /** The Deadlock filter stops the program here: a stopped event follows. */
+    stops?: boolean;
   };
   /** An asyncio mistake found at a source line (Problems panel, loopscope trace --lint). */
   lint: Lint;
@@ -848,6 +965,8 @@ export interface DapEventExtensions {
   "loopscope/deadlock": {
     loopId: number;
     deadlock: Deadlock;
+    /** The Deadlock filter stops the program here: a stopped event follows. */
+    stops?: boolean;
   };
   /** Loopscope's own event: an asyncio mistake at a source line, for the Problems panel. */
   "loopscope/lint": Lint;

@@ -1,8 +1,9 @@
-// The link to the Python runtime: spawns `python -u .../loopscope/__main__.py --connect ...`, accepts
-// its one authenticated connection on loopback, and turns frames into typed requests and events.
-// Knows nothing of DAP; the debug session and the `loopscope trace` CLI both drive it.
+// The link to the Python runtime: spawns `python -u .../loopscope/__main__.py --connect ...` (or,
+// attaching, waits for a runtime that processAttach.ts got into a running program, or connects to a
+// listening one: listenConnection.ts), accepts its one authenticated connection on loopback, and
+// turns frames into typed requests and events. Knows nothing of DAP; the debug session and the
+// `loopscope trace` CLI both drive it.
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
 import * as net from 'node:net';
@@ -10,14 +11,11 @@ import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { encodeFrame, FrameDecoder, FrameError } from './framing';
-import { Hello, PROTOCOL_VERSION, RuntimeEventName, RuntimeEvents, RuntimeRequestName, RuntimeRequests } from './protocol';
-import { checkEvent, checkHello, checkingProtocol, checkRequest, checkResponse } from './schemaCheck';
+import { Hello, RuntimeEventName, RuntimeEvents, RuntimeRequestName, RuntimeRequests } from './protocol';
+import { RuntimeListener } from './runtimeListener';
+import { checkEvent, checkingProtocol, checkRequest, checkResponse } from './schemaCheck';
 
-/** Frames from the runtime before it has proved itself are tiny; anything bigger is refused. */
-const MAX_HELLO_BYTES = 64 * 1024;
 const CONNECT_DEADLINE_MS = 30_000;
-/** How long a connection to the control port may take to prove itself (docs/security.md). */
-const HELLO_DEADLINE_MS = 5_000;
 /** Output the adapter lets wait for its client before it stops reading the program's (back-pressure). */
 const OUTPUT_BACKLOG_BYTES = 1 << 20;
 const TERMINATE_GRACE_MS = 2_000;
@@ -41,6 +39,8 @@ export interface ProgramExit {
   /** The exit code, or 128 + signal number when a signal ended the program. */
   code: number;
   signal: NodeJS.Signals | null;
+  /** An attached program: its connection closed; whether it exited, and how, is not known here. */
+  connectionOnly?: boolean;
 }
 
 export interface RuntimeConnectionEvents {
@@ -52,6 +52,19 @@ export interface RuntimeConnectionEvents {
 
 type Pending = { command: string; resolve: (body: unknown) => void; reject: (error: Error) => void };
 
+/** What a debug session needs of its runtime: a RuntimeConnection, or readOnlyRuntime.ts's stand-in
+ * for a program that can only be read from outside. */
+export interface RuntimeLink extends EventEmitter<RuntimeConnectionEvents> {
+  readonly hello: Hello;
+  readonly pid: number | undefined;
+  readonly hasExited: boolean;
+  request<K extends RuntimeRequestName>(command: K, args: RuntimeRequests[K]['arguments']): Promise<RuntimeRequests[K]['body']>;
+  onEvent<K extends RuntimeEventName>(event: K, listener: (body: RuntimeEvents[K]) => void): this;
+  whenExited(): Promise<ProgramExit>;
+  terminate(): Promise<ProgramExit>;
+  throttleOutputBy(sink: OutputSink): void;
+}
+
 export function findRuntimeDir(start = __dirname): string {
   for (let dir = start; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'runtime');
@@ -60,7 +73,7 @@ export function findRuntimeDir(start = __dirname): string {
   }
 }
 
-export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
+export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> implements RuntimeLink {
   private seq = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly eventHandlers = new EventEmitter();
@@ -71,7 +84,8 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
   private replaying = false;
 
   private constructor(
-    private readonly child: ChildProcess,
+    /** The program Loopscope started; undefined for a program it attached to. */
+    private readonly child: ChildProcess | undefined,
     private socket: net.Socket | undefined,
     readonly hello: Hello,
     exited: Promise<ProgramExit>,
@@ -81,34 +95,37 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
     this.exited = exited;
   }
 
+  /** A runtime that joined a running program (attach, listen mode), on its proven connection.
+   * "Exited" here means the connection closed: the program itself may run on. */
+  static attached(socket: net.Socket, hello: Hello, leftover: Buffer): RuntimeConnection {
+    const closed = new Promise<ProgramExit>((resolve) => socket.once('close', () => resolve({ code: 0, signal: null, connectionOnly: true })));
+    const connection = new RuntimeConnection(undefined, socket, hello, closed, new OutputFlow());
+    connection.readFrom(socket, leftover);
+    return connection;
+  }
+
   /** Start the program under the runtime and wait until the runtime has connected and proved its token. */
   static async launch(options: RuntimeLaunchOptions): Promise<RuntimeConnection> {
     const runtimeDir = options.runtimeDir ?? findRuntimeDir();
     // Checked before anything listens: spawn() would say a missing cwd is a missing interpreter.
     const cwdProblem = checkWorkingDirectory(options.cwd);
     if (cwdProblem) throw new LaunchError(cwdProblem);
-    const token = randomBytes(32).toString('hex');
-    const server = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolve());
-    });
-    const port = (server.address() as net.AddressInfo).port;
+    const listener = await RuntimeListener.open();
     const target = options.module !== undefined ? ['-m', options.module] : [options.program!];
-    const argv = ['-u', path.join(runtimeDir, 'loopscope', '__main__.py'), '--connect', `127.0.0.1:${port}`, ...target, ...options.args];
+    const argv = ['-u', path.join(runtimeDir, 'loopscope', '__main__.py'), '--connect', `127.0.0.1:${listener.port}`, ...target, ...options.args];
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const [name, value] of Object.entries(options.env)) {
       if (value === null) delete env[name];
       else env[name] = value;
     }
-    env.LOOPSCOPE_TOKEN = token;
+    env.LOOPSCOPE_TOKEN = listener.token;
 
     let child: ChildProcess;
     try {
       child = spawn(options.python, argv, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error) {
       // A NUL byte in an argument, a path too long: spawn() throws before any process exists.
-      server.close();
+      listener.close();
       throw new LaunchError(`Could not start "${options.python}": ${(error as Error).message}`);
     }
     const flow = new OutputFlow();
@@ -117,89 +134,32 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
     // No process outlives the session: what the program left running in its process group (children
     // it did not wait for, a child forked from the Debug Console) ends with it, however it ended.
     exited.then(() => endGroup(child));
-    // Refusals are told to the connection's owner once there is one; until then they are kept.
-    const refusals: string[] = [];
-    let owner: RuntimeConnection | undefined;
-    const log = (message: string) => (owner ? owner.emit('log', message) : refusals.push(message));
-    const refuse = (socket: net.Socket, why: string) => {
-      if (socket.destroyed) return;
-      log(`Refused a connection to the control channel from ${socket.remoteAddress}:${socket.remotePort}: ${why}`);
-      socket.destroy();
-    };
-
     try {
-      const { socket, hello, leftover } = await new Promise<{ socket: net.Socket; hello: Hello; leftover: Buffer }>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new LaunchError(
-          `${options.python} did not start the Loopscope runtime within ${CONNECT_DEADLINE_MS / 1000} s. ` +
-          `Is it a Python 3.8+ interpreter? Set "python" in launch.json.${early.tail()}`)), CONNECT_DEADLINE_MS);
+      const failed = new Promise<never>((_resolve, reject) => {
         child.once('error', (error: NodeJS.ErrnoException) => {
-          clearTimeout(timer);
           reject(new LaunchError(error.code === 'ENOENT'
             ? `Python interpreter "${options.python}" was not found. Set "python" in launch.json to a Python 3.8+ interpreter.`
             : `Could not start "${options.python}": ${error.message}`));
         });
-        exited.then((exit) => {
-          clearTimeout(timer);
-          reject(new LaunchError(describeEarlyExit(options, exit, early.tail())));
-        });
-        server.on('connection', (socket) => {
-          const decoder = new FrameDecoder(MAX_HELLO_BYTES);
-          let proved = false;
-          socket.on('error', () => undefined);
-          // A deadline from the connection on, not an idle timeout: a byte every few seconds does not keep it open.
-          const deadline = setTimeout(() => { if (!proved) refuse(socket, `no hello within ${HELLO_DEADLINE_MS / 1000} s`); }, HELLO_DEADLINE_MS);
-          socket.once('close', () => clearTimeout(deadline));
-          const onData = (chunk: Buffer) => {
-            let messages: Record<string, unknown>[];
-            try {
-              messages = decoder.feed(chunk);
-            } catch (error) {
-              refuse(socket, (error as Error).message);
-              return;
-            }
-            if (messages.length === 0) return;
-            const hello = messages[0];
-            if (hello.type !== 'hello' || typeof hello.token !== 'string' || !tokensMatch(hello.token, token)) {
-              refuse(socket, 'wrong or missing token');
-              return;
-            }
-            if (hello.protocolVersion !== PROTOCOL_VERSION) {
-              refuse(socket, `protocol version ${hello.protocolVersion}, expected ${PROTOCOL_VERSION}`);
-              clearTimeout(timer);
-              reject(new LaunchError(`The Loopscope runtime speaks protocol ${hello.protocolVersion}, this adapter ${PROTOCOL_VERSION}; reinstall the extension.`));
-              return;
-            }
-            if (checkingProtocol) checkHello(hello);
-            proved = true;
-            clearTimeout(deadline);
-            socket.off('data', onData);
-            clearTimeout(timer);
-            // Frames that came in the same chunk as the hello are replayed by the connection.
-            resolve({ socket, hello: hello as unknown as Hello, leftover: reencode(messages.slice(1)) });
-          };
-          socket.on('data', onData);
-        });
+        exited.then((exit) => reject(new LaunchError(describeEarlyExit(options, exit, early.tail()))));
       });
-      // One connection only: stop listening (strangers still being refused keep their own deadlines).
-      server.close();
+      const { socket, hello, leftover } = await listener.accept(CONNECT_DEADLINE_MS, failed, () => new LaunchError(
+        `${options.python} did not start the Loopscope runtime within ${CONNECT_DEADLINE_MS / 1000} s. ` +
+        `Is it a Python 3.8+ interpreter? Set "python" in launch.json.${early.tail()}`));
       const connection = new RuntimeConnection(child, socket, hello, exited, flow);
       early.handOver(connection);
-      // Told on the next tick, once the owner has subscribed (as the early output is).
-      setImmediate(() => {
-        owner = connection;
-        for (const message of refusals.splice(0)) connection.emit('log', message);
-      });
-      connection.attach(socket, leftover);
+      listener.tellRefusalsTo(connection);
+      connection.readFrom(socket, leftover);
       return connection;
     } catch (error) {
-      server.close();
+      listener.close();
       killGroup(child, 'SIGKILL');
       throw error;
     }
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.child ? this.child.pid : this.hello.pid;
   }
 
   /** Send a request to the runtime; resolves with the response body or rejects with its message. */
@@ -231,13 +191,19 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
   /** End the program and every process it started; resolves once it is gone. */
   async terminate(): Promise<ProgramExit> {
     if (this.exitInfo) return this.exitInfo;
-    killGroup(this.child, 'SIGTERM');
-    const timer = setTimeout(() => killGroup(this.child, 'SIGKILL'), TERMINATE_GRACE_MS);
+    const child = this.child;
+    if (!child) {
+      // Not Loopscope's to end (session.ts detaches instead): only the connection goes.
+      this.socket?.destroy();
+      return this.exited;
+    }
+    killGroup(child, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), TERMINATE_GRACE_MS);
     try {
       return await this.exited;
     } finally {
       clearTimeout(timer);
-      killGroup(this.child, 'SIGKILL'); // grandchildren that ignored SIGTERM
+      killGroup(child, 'SIGKILL'); // grandchildren that ignored SIGTERM
     }
   }
 
@@ -260,15 +226,15 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
 
   private holdOutput(sink: OutputSink): void {
     this.flow.held = true;
-    this.child.stdout?.pause();
-    this.child.stderr?.pause();
+    this.child?.stdout?.pause();
+    this.child?.stderr?.pause();
     this.tellOutputHeld(true);
     sink.once('drain', () => {
       this.flow.held = false;
       // The output read meanwhile is passed on first (resume() delivers it on the next tick), then
       // the events that came while it was held, then the runtime hears that the output flows again.
-      this.child.stdout?.resume();
-      this.child.stderr?.resume();
+      this.child?.stdout?.resume();
+      this.child?.stderr?.resume();
       setImmediate(() => {
         if (this.flow.held) return; // held again already: the next drain carries on from here
         this.replaying = true;
@@ -286,7 +252,7 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
     if (this.socket && !this.socket.destroyed) this.request('outputHeld', { held }).catch(() => undefined);
   }
 
-  private attach(socket: net.Socket, leftover: Buffer): void {
+  private readFrom(socket: net.Socket, leftover: Buffer): void {
     const decoder = new FrameDecoder();
     let broken = false;
     const onData = (chunk: Buffer) => {
@@ -353,16 +319,6 @@ export class RuntimeConnection extends EventEmitter<RuntimeConnectionEvents> {
       this.emit('log', `Protocol fault: ${(error as Error).message}`);
     }
   }
-}
-
-function tokensMatch(given: string, expected: string): boolean {
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function reencode(messages: Record<string, unknown>[]): Buffer {
-  return Buffer.concat(messages.map((m) => encodeFrame(m)));
 }
 
 /** SIGTERM to the process group, then SIGKILL to whatever ignored it. */

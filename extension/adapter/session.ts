@@ -8,16 +8,24 @@ import {
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as path from 'node:path';
 import { basename } from 'node:path';
+import { ATTACH_OPTIONS_SCHEMA, AttachRequestArguments } from './attachOptions';
+import { checkAttachArguments, processIdOf } from './attachCheck';
 import { checkLaunchArguments } from './launchCheck';
 import { LaunchRequestArguments } from './launchOptions';
+import { connectToListener } from './listenConnection';
 import { parseLoopBlockedThreshold } from './loopBlockedThreshold';
+import { attachToProcess } from './processAttach';
 import {
   ARGUMENT_DEFAULTS, CustomDapRequests, DapEventExtensions, ExceptionClassOption, ExceptionFilterOption, FORWARDED_DAP_REQUESTS,
   RuntimeEvents, RuntimeRequestName, RuntimeRequests, SourceBreakpoint, START_DEFAULTS, TASK_FILTER_CONDITIONS, TASK_FILTER_DESCRIPTIONS,
   TASK_FILTER_LABELS, TASK_FILTER_VALUES, TaskFilter,
 } from './protocol';
 import { checkDapRequest } from './requestCheck';
-import { launchWithPythonFallback, OutputSink, RuntimeConnection } from './runtimeConnection';
+import { describeProcess } from './pythonProcess';
+import { ReadOnlyRuntime } from './readOnlyRuntime';
+import { startArguments } from './startArguments';
+import { launchWithPythonFallback, OutputSink, RuntimeConnection, RuntimeLink } from './runtimeConnection';
+import { hashSeedEnvironment, removeSessionFiles, sessionRecordingPath, snapshotRecording, WayBack } from './timeTravel';
 
 /** The task filters and exception filters, offered as exception breakpoint filters (those that take a condition say what it means). */
 export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FILTER_VALUES.map((filter) => {
@@ -61,7 +69,7 @@ type Handler = (response: any, args: any, request: DebugProtocol.Request) => voi
 // DebugSession, not LoggingDebugSession: the latter stringifies every message for its logger and
 // keeps them all until the logger is set up (the soak test saw the adapter's heap grow with each stop).
 export class LoopscopeSession extends DebugSession {
-  private runtime: RuntimeConnection | undefined;
+  private runtime: RuntimeLink | undefined;
   private configurationDone!: () => void;
   private readonly configured = new Promise<void>((resolve) => { this.configurationDone = resolve; });
   private functionBreakpoints: DebugProtocol.FunctionBreakpoint[] = [];
@@ -73,12 +81,26 @@ export class LoopscopeSession extends DebugSession {
   private lastTasksNotListed = 0;
   private lastStoppedThread: number | undefined;
   private endedSent = false;
+  /** Attached to a program Loopscope did not start: the session ends with a detach, never by ending it. */
+  private attached: { pid: number; local: boolean } | undefined;
+  private detaching = false;
   /** Where DAP messages go (the adapter's stdout): the program's output waits while it is backed up. */
   private clientStream: OutputSink | undefined;
+  /** How the program was launched: a step back launches it again the same way. */
+  private launchArgs: LaunchRequestArguments | undefined;
+  /** The file this session records to (record, or a replay's own): what a step back replays. */
+  private recording: string | undefined;
+  /** The recording the running program replays (launch.json's replay, or a copy going back made). */
+  private replaying: string | undefined;
+  /** The last stop shown, while the program is held there: where a step back starts from. */
+  private heldAt: RuntimeEvents['stopped'] | undefined;
+  /** A re-run on its way back in time: which of its stops are shown (timeTravel.ts). */
+  private wayBack: { route: WayBack; shown: (stop: RuntimeEvents['stopped']) => boolean; started: number } | undefined;
 
   /** The handler of each standard request Loopscope answers (requestCheck.ts has checked its arguments). */
   private readonly handlers: Readonly<Record<string, Handler>> = {
     launch: this.launchRequest,
+    attach: this.attachRequest,
     configurationDone: this.configurationDoneRequest,
     setBreakpoints: this.setBreakPointsRequest,
     setFunctionBreakpoints: this.setFunctionBreakPointsRequest,
@@ -89,11 +111,16 @@ export class LoopscopeSession extends DebugSession {
     next: this.nextRequest,
     stepIn: this.stepInRequest,
     stepOut: this.stepOutRequest,
+    stepBack: this.stepBackRequest,
+    reverseContinue: this.reverseContinueRequest,
     pause: this.pauseRequest,
     stackTrace: this.stackTraceRequest,
     scopes: this.scopesRequest,
     variables: this.variablesRequest,
     evaluate: this.evaluateRequest,
+    setVariable: this.setVariableRequest,
+    setExpression: this.setExpressionRequest,
+    completions: this.completionsRequest,
     disconnect: this.disconnectRequest,
     terminate: this.terminateRequest,
   };
@@ -156,68 +183,222 @@ export class LoopscopeSession extends DebugSession {
       supportsHitConditionalBreakpoints: true,
       supportsEvaluateForHovers: true,
       supportsTerminateRequest: true,
+      // Stop on an attached session: VS Code then says terminateDebuggee, and the adapter detaches;
+      // the extension asks before ending a program Loopscope did not start (endAttachedProgram.ts).
+      supportTerminateDebuggee: true,
       supportsLogPoints: true,
       supportsExceptionInfoRequest: true,
       supportsExceptionOptions: true,
       supportsExceptionFilterOptions: true,
+      supportsSetVariable: true,
+      supportsSetExpression: true,
+      supportsCompletionsRequest: true,
+      completionTriggerCharacters: ['.', '['],
+      supportsStepBack: true,
       exceptionBreakpointFilters: TASK_FILTERS,
     };
     this.sendResponse(response);
   }
 
   protected async launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchRequestArguments): Promise<void> {
+    if (this.runtime) return this.fail(response, ErrorId.BadLaunch, ONE_PROGRAM);
     const problem = checkLaunchArguments(args);
     if (problem) return this.fail(response, ErrorId.BadLaunch, problem);
     // A relative program is taken from cwd when one is given, else from the adapter's own directory.
     const program = args.program !== undefined ? path.resolve(args.cwd ?? process.cwd(), args.program) : undefined;
     const cwd = args.cwd ?? (program ? path.dirname(program) : process.cwd());
+    this.launchArgs = { ...args, program, cwd };
+    if (args.replay !== undefined) this.launchArgs.replay = path.resolve(cwd, args.replay);
+    this.recording = sessionRecordingPath({ record: args.record, replay: args.replay, explore: args.explore, program, module: args.module, cwd });
+    this.replaying = this.launchArgs.replay;
     try {
-      this.runtime = await launchWithPythonFallback({
-        python: args.python,
-        program,
-        module: args.module,
-        args: args.args ?? [],
-        cwd,
-        env: args.env ?? {},
-      });
+      this.runtime = await this.launchRuntime(this.launchArgs.replay);
     } catch (error) {
       return this.fail(response, ErrorId.BadLaunch, (error as Error).message);
     }
-    this.listen(this.runtime);
-    if (this.clientStream) this.runtime.throttleOutputBy(this.clientStream);
     // DAP's process event: clients show the program's name and pid (and tests find the process).
     const processBody: DebugProtocol.ProcessEvent['body'] = {
       name: program ?? args.module ?? 'python', systemProcessId: this.runtime.pid, isLocalProcess: true, startMethod: 'launch',
     };
     this.sendEvent(new Event('process', processBody));
+    await this.configureAndStart(response, args);
+  }
+
+  /** Attach to a running program: by process id (processAttach.ts), or to one that listens for Loopscope
+   * (listenConnection.ts). From then on the session is a launched one's, but that it ends by detaching. */
+  protected async attachRequest(response: DebugProtocol.AttachResponse, args: AttachRequestArguments): Promise<void> {
+    if (this.runtime) return this.fail(response, ErrorId.BadLaunch, ONE_PROGRAM);
+    const problem = checkAttachArguments(args);
+    if (problem) return this.fail(response, ErrorId.BadLaunch, problem);
+    const pid = processIdOf(args.processId);
+    try {
+      if (pid !== undefined) {
+        const attached = await attachToProcess({ pid, gdb: args.gdb ?? ATTACH_OPTIONS_SCHEMA.properties.gdb.default });
+        this.attached = { pid, local: true };
+        if (attached.kind === 'read-only') {
+          this.runtime = await ReadOnlyRuntime.open(pid, attached.facts.python!.join('.'), attached.interpreter);
+          this.log(`${attached.why}\nRead-only: Loopscope shows the program's threads, loops and tasks, read from outside as ` +
+            '`python -m asyncio pstree` reads them; it cannot hold, step or evaluate anything there. Pause reads them again.');
+        } else {
+          this.runtime = attached.connection;
+          this.log(`Attached to process ${pid} (Python ${attached.facts.python!.join('.')}, ${attached.method}) in ${attached.seconds.toFixed(2)} s.`);
+        }
+      } else {
+        const connect = args.connect!;
+        this.runtime = await connectToListener(connect);
+        this.attached = { pid: this.runtime.hello.pid, local: isLoopback(connect.host ?? ATTACH_OPTIONS_SCHEMA.properties.connect.properties.host.default) };
+        this.log(`Connected to process ${this.runtime.hello.pid} (Python ${this.runtime.hello.python}) listening on ${connect.host ?? '127.0.0.1'}:${connect.port}.`);
+      }
+    } catch (error) {
+      return this.fail(response, ErrorId.BadLaunch, (error as Error).message);
+    }
+    this.listen(this.runtime);
+    const processBody: DebugProtocol.ProcessEvent['body'] = {
+      name: this.runtime.hello.executable, systemProcessId: this.attached.pid, isLocalProcess: this.attached.local, startMethod: 'attach',
+    };
+    this.sendEvent(new Event('process', processBody));
+    // An attach holds every loop unless told not to: its own default, declared in attachOptions.json.
+    await this.configureAndStart(response, { ...args, stopOnEntry: args.stopOnEntry ?? ATTACH_OPTIONS_SCHEMA.properties.stopOnEntry.default });
+  }
+
+  /** The configuration sequence, then the runtime's start; the launch or attach answers after it. */
+  private async configureAndStart(response: DebugProtocol.Response, args: Partial<Record<keyof typeof START_DEFAULTS, unknown>>): Promise<void> {
+    const runtime = this.runtime!;
     this.sendEvent(new InitializedEvent());
     await this.configured;
     try {
-      await this.runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
-      await this.runtime.request('setTaskFilters', this.exceptionSettings);
-      for (const [path, breakpoints] of this.lineBreakpoints) {
-        const { breakpoints: results } = await this.runtime.request('setBreakpoints', { path, breakpoints });
-        for (const result of results) {
-          this.sendEvent(new BreakpointEvent('changed', { ...result, source: new Source(basename(path), path) } as DebugProtocol.Breakpoint));
-        }
-      }
-      const start = {
-        stopOnEntry: args.stopOnEntry, maxTaskThreads: args.maxTaskThreads, clock: args.clock, justMyCode: args.justMyCode,
-        taskSwitchHistory: args.taskSwitchHistory, stepStatistics: args.stepStatistics, loopBlockedWarnings: args.loopBlockedWarnings,
-      };
-      // Left out, an option takes the runtime's default (START_DEFAULTS), the same as launch.json's.
-      await this.runtime.request('start', Object.fromEntries(Object.entries(start).filter(([, v]) => v !== undefined)));
-      this.maxTaskThreads = args.maxTaskThreads ?? START_DEFAULTS.maxTaskThreads;
+      const launched = this.launchArgs;
+      await this.startRuntime(runtime, args, launched ? { replay: launched.replay, record: this.recording, explore: launched.explore } : {});
+      this.maxTaskThreads = (args.maxTaskThreads as number | undefined) ?? START_DEFAULTS.maxTaskThreads;
     } catch (error) {
+      const ended = runtime.hasExited;
+      if (this.attached) {
+        // Never end a program Loopscope did not start: take everything out of it again.
+        await this.detach();
+        return this.fail(response, ErrorId.Runtime, `Loopscope could not start its session and detached: ${(error as Error).message}`);
+      }
       // The program must not live on, held before its start, behind a session that failed.
-      const ended = this.runtime.hasExited;
       this.terminating = true;
-      await this.runtime.terminate();
+      await runtime.terminate();
       return this.fail(response, ErrorId.Runtime, ended
         ? `The program ended before it could start: ${(error as Error).message}`
         : `Loopscope could not start the program, and ended it: ${(error as Error).message}`);
     }
     this.sendResponse(response);
+  }
+
+  /** A runtime for the launch configuration, listened to; not started yet. replaying: the recording
+   * it will replay, whose hash seed it takes. */
+  private async launchRuntime(replaying?: string): Promise<RuntimeConnection> {
+    const args = this.launchArgs!;
+    const env = { ...args.env ?? {}, ...(this.recording ? hashSeedEnvironment(args.env ?? {}, replaying) : {}) };
+    const runtime = await launchWithPythonFallback({
+      python: args.python, program: args.program, module: args.module, args: args.args ?? [], cwd: args.cwd!, env,
+    });
+    this.listen(runtime);
+    if (this.clientStream) runtime.throttleOutputBy(this.clientStream);
+    return runtime;
+  }
+
+  /** The configuration (breakpoints, filters), then the start request with the configuration's
+   * settings and a recording's (time travel): the program runs. */
+  private async startRuntime(runtime: RuntimeLink, configuration: Record<string, unknown>, extra: { replay?: string; record?: string;
+    replayTo?: { loop: number; iteration: number }; explore?: { seed: number; jitter?: number } }): Promise<void> {
+    await runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
+    await runtime.request('setTaskFilters', this.exceptionSettings);
+    for (const [path, breakpoints] of this.lineBreakpoints) {
+      const { breakpoints: results } = await runtime.request('setBreakpoints', { path, breakpoints });
+      for (const result of results) {
+        this.sendEvent(new BreakpointEvent('changed', { ...result, source: new Source(basename(path), path) } as DebugProtocol.Breakpoint));
+      }
+    }
+    const timeTravel = Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined));
+    await runtime.request('start', { ...startArguments(configuration), ...timeTravel });
+  }
+
+  /** stepBack: to the boundary before the iteration the program is held in (or the one before it, when
+   * held at a boundary), by running the program again under replay of the session's recording. */
+  protected async stepBackRequest(response: DebugProtocol.StepBackResponse): Promise<void> {
+    const from = this.backFrom(response);
+    if (!from) return;
+    await this.goBack(response, from, new WayBack('to iteration'), { loop: from.loopIndex ?? 0, iteration: from.iteration - 1 }, () => true);
+  }
+
+  /** reverseContinue: to the latest hit of a breakpoint (or filter) before the iteration the program is
+   * held in. Two re-runs: one to that iteration, counting the hits on the way, one to the last of them. */
+  protected async reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): Promise<void> {
+    const from = this.backFrom(response);
+    if (!from) return;
+    const target = { loop: from.loopIndex ?? 0, iteration: from.iteration - 1 };
+    const first = new WayBack('to iteration');
+    await this.goBack(response, from, first, target, (arrived) => {
+      if (first.hits === 0) {
+        this.sendEvent(new OutputEvent(`[loopscope] No breakpoint was hit before iteration ${from.iteration}: held where it began.\n`, 'console'));
+        return true;
+      }
+      void this.goBack(undefined, arrived, new WayBack('to hit', first.hits), undefined, () => true);
+      return false;
+    });
+  }
+
+  /** Where the program is held, if the session can go back from there; else answers the request. */
+  private backFrom(response: DebugProtocol.Response): (RuntimeEvents['stopped'] & { iteration: number }) | undefined {
+    if (!this.recording) {
+      this.fail(response, ErrorId.Unsupported, 'Going back needs a recording: set "record": true (or "replay": FILE) in launch.json and debug again.');
+      return undefined;
+    }
+    const from = this.heldAt;
+    if (!from || !this.runtime || this.runtime.hasExited) {
+      this.fail(response, ErrorId.NotRunning, 'The program is not held: pause it first, then step back.');
+      return undefined;
+    }
+    if (from.iteration === undefined) {
+      this.fail(response, ErrorId.Unsupported, 'Going back works from a stop on an event loop; this stop is on a thread that runs no loop: continue to a stop in a loop first.');
+      return undefined;
+    }
+    if (from.iteration < 1) {
+      this.fail(response, ErrorId.Unsupported, 'The program is at its first iteration: there is nothing before it to go back to.');
+      return undefined;
+    }
+    return { ...from, iteration: from.iteration };
+  }
+
+  /** End this run of the program and run it again, replaying the session's recording (and recording
+   * anew to the same file), until the way back shows a stop. */
+  private async goBack(response: DebugProtocol.Response | undefined, from: RuntimeEvents['stopped'], route: WayBack,
+    target: { loop: number; iteration: number } | undefined, shown: (stop: RuntimeEvents['stopped']) => boolean): Promise<void> {
+    const started = Date.now();
+    const old = this.runtime;
+    this.runtime = undefined; // its last events and its exit are no longer the session's
+    this.heldAt = undefined;
+    if (old) {
+      this.sendEvent(new ContinuedEvent(this.lastStoppedThread ?? 0, true));
+      await old.terminate();
+    }
+    try {
+      // Still inside the replayed recording: that one holds the run beyond this point too (the new
+      // recording stops where the program was ended). Past it: the new recording is the timeline.
+      const source = from.replaying && this.replaying ? this.replaying : snapshotRecording(this.recording!);
+      this.replaying = source;
+      const runtime = await this.launchRuntime(source);
+      if (this.terminating) {
+        await runtime.terminate(); // the user ended the session meanwhile
+        return;
+      }
+      this.runtime = runtime;
+      this.wayBack = { route, shown, started };
+      // A way back holds where it arrives, not at the program's entry.
+      await this.startRuntime(runtime, { ...this.launchArgs, stopOnEntry: false }, { replay: source, record: this.recording, replayTo: target });
+    } catch (error) {
+      this.wayBack = undefined;
+      const message = `Loopscope could not go back: ${(error as Error).message}`;
+      this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'important'));
+      if (response) this.fail(response, ErrorId.Runtime, message);
+      if (this.runtime) await this.runtime.terminate();
+      this.sendEnded(1);
+      return;
+    }
+    if (response) this.sendResponse(response);
   }
 
   protected configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
@@ -397,13 +578,64 @@ export class LoopscopeSession extends DebugSession {
     });
   }
 
-  protected async disconnectRequest(response: DebugProtocol.DisconnectResponse): Promise<void> {
-    await this.end();
+  /** setVariable: the value is an expression, evaluated in the frame the variable was reached from. */
+  protected async setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): Promise<void> {
+    await this.forward(response, async () => {
+      response.body = await this.live().request('setVariable', {
+        variablesReference: args.variablesReference, name: args.name, value: args.value,
+      });
+    });
+  }
+
+  protected async setExpressionRequest(response: DebugProtocol.SetExpressionResponse, args: DebugProtocol.SetExpressionArguments): Promise<void> {
+    await this.forward(response, async () => {
+      const request: { expression: string; value: string; frameId?: number } = { expression: args.expression, value: args.value };
+      if (args.frameId !== undefined) request.frameId = args.frameId;
+      response.body = await this.live().request('setExpression', request);
+    });
+  }
+
+  /** completions: the runtime completes the end of the cursor's line up to the cursor; each target
+   * replaces that fragment (length, in UTF-16 code units like DAP's columns; no start, so that the
+   * client inserts at the cursor). */
+  protected async completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): Promise<void> {
+    await this.forward(response, async () => {
+      const lines = args.text.split('\n');
+      const lineIndex = Math.min(Math.max((args.line !== undefined ? this.convertClientLineToDebugger(args.line) : 1) - 1, 0), lines.length - 1);
+      const column = this.convertClientColumnToDebugger(args.column);
+      const before = lines[lineIndex].slice(0, Math.max(column - 1, 0));
+      const request: { text: string; frameId?: number } = { text: before };
+      if (args.frameId !== undefined) request.frameId = args.frameId;
+      const { targets, fragment } = await this.live().request('completions', request);
+      const width = String(targets.length).length;
+      response.body = {
+        targets: targets.map((target, index) => {
+          const item: DebugProtocol.CompletionItem = { label: target.label, text: target.label, sortText: String(index).padStart(width, '0') };
+          if (target.type) item.type = target.type as DebugProtocol.CompletionItemType;
+          if (fragment.length) item.length = fragment.length;
+          return item;
+        }),
+      };
+    });
+  }
+
+  protected async disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments): Promise<void> {
+    if (this.attached) {
+      await this.detach(args.terminateDebuggee === true);
+    } else {
+      await this.end();
+    }
     this.sendResponse(response);
   }
 
+  /** Ends a program Loopscope started. One it attached to is left running: the client asks its user
+   * before ending it (extension/commands/endAttachedProgram.ts). */
   protected async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
-    await this.end();
+    if (this.attached) {
+      await this.detach(true);
+    } else {
+      await this.end();
+    }
     this.sendResponse(response);
   }
 
@@ -427,14 +659,34 @@ export class LoopscopeSession extends DebugSession {
 
   // --- helpers ---
 
-  private listen(runtime: RuntimeConnection): void {
-    runtime.on('output', (category, text) => this.sendEvent(new OutputEvent(text, category)));
+  private listen(runtime: RuntimeLink): void {
+    runtime.on('output', (category, text) => {
+      // A re-run on its way back prints again what the user has seen: only what comes after is shown.
+      if (runtime === this.runtime && !this.wayBack) this.sendEvent(new OutputEvent(text, category));
+    });
     runtime.on('log', (message) => this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'console')));
     runtime.onEvent('stopped', (body) => {
+      if (runtime !== this.runtime) return; // a run ended by a step back
+      const way = this.wayBack;
+      if (way) {
+        if (way.route.onStop(body) === 'pass') {
+          runtime.request('resume', { mode: 'continue', threadId: body.loopId }).catch(() => undefined);
+          return;
+        }
+        this.wayBack = undefined;
+        if (!way.shown(body)) return;
+        this.sendEvent(new OutputEvent(`[loopscope] Back at iteration ${body.iteration} of loop ${body.loopIndex ?? 0}: the program ran again `
+          + `from its start under replay in ${Date.now() - way.started} ms.\n`, 'console'));
+      }
       this.lastStoppedThread = body.threadId;
+      this.heldAt = body;
       this.sendEvent(stoppedEvent(body));
     });
-    runtime.onEvent('continued', (body) => this.sendEvent(new ContinuedEvent(body.threadId, true)));
+    runtime.onEvent('continued', (body) => {
+      if (runtime !== this.runtime || this.wayBack) return;
+      this.heldAt = undefined;
+      this.sendEvent(new ContinuedEvent(body.threadId, true));
+    });
     runtime.onEvent('loopStarted', (body) => this.sendEvent(new ThreadEvent('started', body.threadId)));
     runtime.onEvent('loopClosed', (body) => this.sendEvent(new ThreadEvent('exited', body.threadId)));
     runtime.onEvent('log', (body) => this.sendEvent(new OutputEvent(`[loopscope] ${body.message}\n`, 'console')));
@@ -442,7 +694,9 @@ export class LoopscopeSession extends DebugSession {
       const { deadlock } = body;
       const tasks = deadlock.tasks.map((t) => t.name).join(', ');
       const more = deadlock.total > deadlock.tasks.length ? ` and ${deadlock.total - deadlock.tasks.length} more` : '';
-      this.sendEvent(new OutputEvent(`[loopscope] ${deadlock.description}${tasks ? ` Tasks: ${tasks}${more}.` : ''}\n`, 'important'));
+      // 'console', not 'important': VS Code shows important output as a notification, and the
+      // extension shows one of its own (deadlockNotice.ts), with Pause and Show Asyncio Tasks.
+      this.sendEvent(new OutputEvent(`[loopscope] ${deadlock.description}${tasks ? ` Tasks: ${tasks}${more}.` : ''}\n`, 'console'));
       this.sendEvent(new Event('loopscope/deadlock', body));
     });
     // Lints go to the client as Loopscope's own event (VS Code's Problems panel shows them).
@@ -453,7 +707,13 @@ export class LoopscopeSession extends DebugSession {
       event.body.line = body.line;
       this.sendEvent(event);
     });
-    runtime.whenExited().then((exit) => {
+    runtime.whenExited().then(async (exit) => {
+      if (runtime !== this.runtime && (this.runtime !== undefined || !this.terminating)) return; // replaced by a step back
+      if (exit.connectionOnly) {
+        if (!this.terminating) await this.tellConnectionLost();
+        this.sendEnded(0);
+        return;
+      }
       if (exit.signal && !this.terminating) {
         this.sendEvent(new OutputEvent(`Program was killed by ${exit.signal}.\n`, 'console'));
       } else if (!this.terminating) {
@@ -463,9 +723,22 @@ export class LoopscopeSession extends DebugSession {
     });
   }
 
+  /** An attached program's connection closed without a detach: it exited (its descriptors close as
+   * it exits: give it a moment to be gone), or Loopscope's runtime in it went. */
+  private async tellConnectionLost(): Promise<void> {
+    const pid = this.attached?.pid;
+    const gone = () => { const facts = describeProcess(pid!); return !facts || facts.state === 'Z' || facts.state === 'X'; };
+    for (let waited = 0; this.attached?.local && !gone() && waited < EXIT_GRACE_MS; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (this.attached?.local && gone()) this.log(`Process ${pid} exited.`);
+    else this.log(`The connection to process ${pid} closed; Loopscope is no longer attached to it.`);
+  }
+
   private sendEnded(exitCode: number): void {
     if (this.endedSent) return;
     this.endedSent = true;
+    if (this.recording) removeSessionFiles(this.recording, this.launchArgs?.record === undefined);
     this.sendEvent(new ExitedEvent(exitCode));
     this.sendEvent(new TerminatedEvent());
   }
@@ -476,12 +749,40 @@ export class LoopscopeSession extends DebugSession {
     if (this.runtime) await this.runtime.terminate();
   }
 
-  private live(): RuntimeConnection {
+  /** Leave an attached program as it was (the runtime's detach), then end the session. asked: the
+   * client wanted the program ended, which Loopscope does not do to a program it did not start. */
+  private async detach(asked = false): Promise<void> {
+    const runtime = this.runtime;
+    this.configurationDone();
+    if (!runtime || this.detaching) return;
+    this.detaching = true;
+    this.terminating = true;
+    const pid = this.attached?.pid;
+    if (!runtime.hasExited) {
+      try {
+        const answer = await withDeadline(runtime.request('detach', {}), DETACH_DEADLINE_MS);
+        for (const note of answer?.notes ?? []) this.log(note);
+        this.log(`Detached from process ${pid}${asked ? ', which Loopscope did not start, so it was not ended' : ''}; it runs on without Loopscope.`);
+      } catch (error) {
+        this.log(`Detaching from process ${pid} failed: ${(error as Error).message}. It runs on; Loopscope's runtime in it ` +
+          'detaches by itself when this connection closes.');
+      }
+    }
+    await runtime.terminate(); // the connection only: the program is not Loopscope's to end
+    this.sendEnded(0);
+  }
+
+  private log(message: string): void {
+    this.sendEvent(new OutputEvent(`[loopscope] ${message}\n`, 'console'));
+  }
+
+  private live(): RuntimeLink {
     if (!this.runtime || this.runtime.hasExited) throw new NotRunning('The program is not running.');
     return this.runtime;
   }
 
   private async resume(response: DebugProtocol.Response, mode: RuntimeRequests['resume']['arguments']['mode'], threadId: number): Promise<void> {
+    this.heldAt = undefined;
     // Said before the program can stop again, so that no client keeps a finished stop's details.
     if (this.runtime && !this.runtime.hasExited) this.sendEvent(new ContinuedEvent(threadId, true));
     await this.forward(response, () => this.live().request('resume', { mode, threadId }));
@@ -508,6 +809,24 @@ export class LoopscopeSession extends DebugSession {
 
 class NotRunning extends Error {}
 
+const ONE_PROGRAM = 'A Loopscope session debugs one program, and this one has its program already: start another session for another.';
+
+/** How long an attached program whose connection closed gets to be seen gone before it is said to live on. */
+const EXIT_GRACE_MS = 1_000;
+/** How long a detach may take: VS Code gives up on disconnect after 2 s. */
+const DETACH_DEADLINE_MS = 1_800;
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+    work.then((value) => { clearTimeout(timer); resolve(value); }, (error) => { clearTimeout(timer); reject(error); });
+  });
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
 function toRuntimeBreakpoint(bp: DebugProtocol.FunctionBreakpoint) {
   const result: { name: string; condition?: string; hitCondition?: string } = { name: bp.name };
   if (bp.condition) result.condition = bp.condition;
@@ -530,6 +849,8 @@ function stoppedEvent(body: RuntimeEvents['stopped']): DebugProtocol.StoppedEven
   if (body.time !== undefined) loopscope.time = body.time;
   if (body.handle) loopscope.handle = body.handle;
   if (body.lastHandle) loopscope.lastHandle = body.lastHandle;
+  if (body.loopIndex !== undefined) loopscope.loopIndex = body.loopIndex;
+  if (body.replaying !== undefined) loopscope.replaying = body.replaying;
   (event.body as DapEventExtensions['stopped']).loopscope = loopscope;
   return event;
 }

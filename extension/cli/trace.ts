@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { HandleInfo, Lint, Location, RuntimeEvents } from '../adapter/protocol';
+import { hashSeedEnvironment } from '../adapter/timeTravel';
 import { LaunchError, launchWithPythonFallback, OutputSink, RuntimeConnection } from '../adapter/runtimeConnection';
 import { lintLine } from '../problems/lintDiagnostics';
 import { chromeTrace } from '../timeline/chromeTrace';
@@ -22,6 +23,8 @@ export interface TraceOptions {
   timeline?: string;
   /** The Loop blocked threshold for --lint, in ms. */
   blockedMs?: number;
+  /** Also record the run's schedule to this file (launch.json's "record"). */
+  record?: string;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
 }
@@ -86,7 +89,9 @@ export class TraceFormatter {
 export async function runTrace(options: TraceOptions): Promise<number> {
   const cwd = process.cwd();
   const write = (lines: string[]) => { if (lines.length) options.out.write(lines.join('\n') + '\n'); };
-  const launch = { program: options.program && path.resolve(options.program), module: options.module, args: options.args, cwd, env: {} };
+  // A recording keeps the hash seed too, as in VS Code (timeTravel.ts).
+  const env = options.record ? hashSeedEnvironment({}, undefined) : {};
+  const launch = { program: options.program && path.resolve(options.program), module: options.module, args: options.args, cwd, env };
   let runtime: RuntimeConnection;
   try {
     runtime = await launchWithPythonFallback({ ...launch, python: options.python });
@@ -127,7 +132,14 @@ export async function runTrace(options: TraceOptions): Promise<number> {
   });
   emit([`Loopscope trace of ${options.module ? `-m ${options.module}` : options.program} (Python ${runtime.hello.python})`]);
   await runtime.request('setTaskFilters', { filters: [] });
-  await runtime.request('start', { stopOnEntry: true });  // the other options take the runtime's defaults, as in VS Code
+  try {
+    // The other options take the runtime's defaults, as in VS Code.
+    await runtime.request('start', options.record ? { stopOnEntry: true, record: options.record } : { stopOnEntry: true });
+  } catch (error) {
+    options.err.write(`loopscope: ${(error as Error).message}\n`);
+    await runtime.terminate();
+    return 2;
+  }
   const exit = await runtime.whenExited();
   emit(formatter.onEnd(undefined, undefined));
   emit([`── program exited with code ${exit.code}${exit.signal ? ` (${exit.signal})` : ''} ──`]);
@@ -148,7 +160,7 @@ async function runFreely(runtime: RuntimeConnection, options: TraceOptions, emit
   emit([`Loopscope ${what} of ${options.module ? `-m ${options.module}` : options.program} (Python ${runtime.hello.python}); the program runs freely`]);
   await runtime.request('setTaskFilters', { filters: [], ...(options.blockedMs !== undefined ? { loopBlockedMs: options.blockedMs } : {}) });
   if (options.timeline) await runtime.request('exitReport', { timeline: true });
-  await runtime.request('start', { stepStatistics: options.timeline ? 'tasks' : 'loops' });
+  await runtime.request('start', { stepStatistics: options.timeline ? 'tasks' : 'loops', ...(options.record ? { record: options.record } : {}) });
   const exit = await runtime.whenExited();
   if (options.lint) {
     emit([`── ${lints.length} lint${lints.length === 1 ? '' : 's'} ──`, ...lints.map((lint) => lintLine(lint, cwd))]);

@@ -106,7 +106,10 @@ export class SessionPhase {
 function stopFacts(body: Record<string, unknown>): StopFacts {
   const facts: StopFacts = { reason: typeof body.reason === 'string' ? body.reason : 'stopped' };
   if (typeof body.threadId === 'number') facts.threadId = body.threadId;
-  if (typeof body.description === 'string') facts.description = body.description;
+  // The adapter puts the stop's short label in description (beside the thread's name) and its
+  // sentence in text; the status bar's tooltip wants the sentence.
+  const sentence = typeof body.text === 'string' ? body.text : body.description;
+  if (typeof sentence === 'string') facts.description = sentence;
   return { ...facts, ...(body as DapEventExtensions['stopped']).loopscope };
 }
 

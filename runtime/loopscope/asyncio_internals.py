@@ -11,6 +11,7 @@ a function call would cost a tenth of the hook, and the methods instrument.py re
 import asyncio
 import concurrent.futures
 import gc
+import heapq
 import operator
 import sys
 import types
@@ -116,6 +117,13 @@ def scheduled_timers(loop):
     return loop._scheduled
 
 
+def shift_timers(loop, seconds):
+    """Move every timer of the loop by seconds (all alike, so the heap stays ordered). On the
+    loop's own thread only: it is the one that pushes and pops them."""
+    for timer in loop._scheduled:
+        timer._when += seconds
+
+
 def is_stopping(loop):
     """loop.stop() was called: this iteration is the last of run_forever, and select() won't wait."""
     return loop._stopping
@@ -124,6 +132,30 @@ def is_stopping(loop):
 def selector_of(loop):
     """The selector a selector loop polls, or None (a proactor or a foreign loop)."""
     return getattr(loop, "_selector", None)
+
+
+def set_selector(loop, selector):
+    """Give one loop a selector of Loopscope's (recording.py wraps the loop's own)."""
+    loop._selector = selector
+
+
+def clock_resolution(loop):
+    """How early a timer may run: _run_once runs those due before time() + this."""
+    return loop._clock_resolution
+
+
+def loop_thread_id(loop):
+    """The thread running the loop now (run_forever sets it), or None while it does not run."""
+    return getattr(loop, "_thread_id", None)
+
+
+# The handle call_soon_threadsafe makes: its own class from 3.14 (thread-safe cancel).
+_THREADSAFE_HANDLE = getattr(events, "_ThreadSafeHandle", events.Handle)
+
+
+def new_threadsafe_handle(callback, args, loop, context):
+    """The handle call_soon_threadsafe would append to the ready queue (recording.py lets it in later)."""
+    return _THREADSAFE_HANDLE(callback, args, loop, context)
 
 
 def self_pipe_fd(loop):
@@ -202,6 +234,10 @@ def handle_callback(handle):
     return handle._callback
 
 
+# handle_callback at C speed, for map() over a whole ready queue (handlecodes.py).
+HANDLE_CALLBACK = operator.attrgetter("_callback")
+
+
 def handle_args(handle):
     return handle._args or ()
 
@@ -262,6 +298,12 @@ def task_cancelling(task):
     # Before 3.11, cancel() cancels the future the task waits on instead, when it can.
     waiter = getattr(task, "_fut_waiter", None)
     return waiter is not None and waiter.cancelled()
+
+
+def future_callback_entries(future):
+    """A future's done-callbacks with their contexts: [(callback, context or None)]."""
+    callbacks = getattr(future, "_callbacks", None) or ()
+    return [entry if isinstance(entry, tuple) else (entry, None) for entry in callbacks]
 
 
 def future_callbacks(future):
@@ -470,3 +512,85 @@ def executor_source(future):
             if isinstance(value, concurrent.futures.Future):
                 return value
     return None
+# --- running handles by hand (an await in the Debug Console, consoleawait.py) ----------------
+
+def call_handle(handle):
+    """Run a handle's callback in its context, as Handle._run does, but without its catch-all (the
+    caller decides what an exception means) and without the per-handle hooks."""
+    return handle._context.run(handle._callback, *handle._args)
+
+
+def report_callback_error(loop, handle, error):
+    """What Handle._run does with an exception its callback raised: the loop's exception handler."""
+    context = {"message": "Exception in callback %r" % (handle,), "exception": error, "handle": handle}
+    loop.call_exception_handler(context)
+
+
+def take_timer(loop, timer):
+    """Take one timer out of the loop's heap, with the bookkeeping _run_once does when it pops one
+    (a cancelled timer was counted in _timer_cancelled_count)."""
+    heap = loop._scheduled
+    index = next((i for i, item in enumerate(heap) if item is timer), None)  # by identity: TimerHandle has __eq__
+    if index is None:
+        return False
+    del heap[index]
+    heapq.heapify(heap)
+    if timer._scheduled:
+        timer._scheduled = False
+        if timer.cancelled():
+            loop._timer_cancelled_count = max(0, loop._timer_cancelled_count - 1)
+    return True
+
+
+def clock_resolution(loop):
+    return getattr(loop, "_clock_resolution", 1e-9)
+
+
+def watched_io(loop):
+    """[(selector key, reader handle or None, writer handle or None)] of a selector loop."""
+    selector = selector_of(loop)
+    if selector is None:
+        return []
+    watched = []
+    for key in list(selector.get_map().values()):
+        data = key.data
+        reader, writer = data if isinstance(data, tuple) and len(data) == 2 else (None, None)
+        watched.append((key, reader, writer))
+    return watched
+
+
+def process_io(loop, event_list):
+    """Hand (selector key, event mask) pairs to the loop as its own select() would: their reader
+    and writer handles join the ready queue (or are dropped, if cancelled)."""
+    loop._process_events(event_list)
+
+
+def leave_current_task(loop):
+    """Make no task current on loop (the held task's step is still running below the debugger) so
+    that another task can step; returns what enter_task_again needs."""
+    task = current_task(loop)
+    if task is None:
+        return None
+    leave = asyncio.tasks._leave_task
+    if PY_TASKS_APART and asyncio.current_task(loop) is not task:  # a pure-Python task keeps its own
+        leave = asyncio.tasks._py_leave_task
+    leave(loop, task)
+    return task, leave
+
+
+def quiet_if_left_pending(task):
+    """A task Loopscope leaves pending on purpose: no "Task was destroyed but it is pending!" for it."""
+    try:
+        task._log_destroy_pending = False
+    except AttributeError:
+        pass
+
+
+def enter_task_again(loop, left):
+    if left is None:
+        return
+    task, leave = left
+    enter = asyncio.tasks._py_enter_task if leave is getattr(asyncio.tasks, "_py_leave_task", None) \
+        else asyncio.tasks._enter_task
+    enter(loop, task)
+

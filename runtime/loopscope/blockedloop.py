@@ -1,6 +1,8 @@
-"""Blocked-loop detection: a watchdog thread of Loopscope's (a forking.ResidentThread, like timelimit's:
-threading.enumerate() does not list it, and it steps aside while the program forks) looks at every loop each round and finds a
-step that has held its loop past the threshold while it still runs.
+"""Blocked-loop detection: a watchdog thread of Loopscope's (a forking.ResidentThread, like
+timelimit's: threading.enumerate() does not list it, and it steps aside while the program forks)
+looks at every loop each round and finds a step that has held its loop past the threshold while it
+still runs. The stop inside such a step is made by pausing.py (the main thread) and busycode.py
+(other threads).
 
 It costs the loops nothing: it reads what instrument's iteration hooks write anyway (whether the
 loop is in select() or running handles, loopstats.LoopStats) and which task is current. Only a
@@ -13,7 +15,6 @@ stop inside it, or a warning.
 import _thread
 import os
 import sys
-import threading
 import time
 import weakref
 
@@ -21,7 +22,6 @@ from . import asyncio_internals as internals
 from . import frames as frame_tools
 from . import registry
 from .forking import ResidentThread
-from .linetrace import claim_monitoring_tool
 
 _perf_counter = time.perf_counter
 _STEP_BOUNDARY_CODES = frozenset(internals.ORIGINALS[name].__code__ for name in ("handle_run", "run_once"))
@@ -120,6 +120,12 @@ class BlockedLoops:
             self._episodes.clear()
             self._thread.start()
 
+    def stop(self):
+        """Detach: the thread leaves at once; start() brings it back."""
+        self._pid = None
+        self._episodes.clear()
+        self._wake_up()
+
     def _run(self, stepping_aside):
         pid = os.getpid()
         while self._pid == pid and not stepping_aside():
@@ -210,16 +216,6 @@ class BlockedLoops:
             frame = frame.f_back
         return code
 
-    def step_frames(self, state):
-        """The code objects of the frames of the step the loop's thread runs now (for a line stop)."""
-        frame = sys._current_frames().get(state.thread_ident)
-        codes = []
-        while frame is not None and frame.f_code not in _STEP_BOUNDARY_CODES:
-            if not frame_tools.is_loopscope_file(frame.f_code.co_filename):
-                codes.append(frame.f_code)
-            frame = frame.f_back
-        return codes
-
 
 def _cpu_reading(thread_ident):
     """(clock, CPU time of the thread, wall time), or () where threads' CPU clocks are not readable."""
@@ -245,67 +241,3 @@ def _cpu_share(episode, now):
 
 
 watchdog = BlockedLoops()
-HAS_LINE_STOPS = internals.HAS_MONITORING
-
-
-class LineStop:
-    """3.12+: make another thread stop at its next line within the frames it runs now, through
-    sys.monitoring LINE events switched on for those code objects only (a tool id of its own,
-    claimed for the moment). A thread blocked inside a call reaches that line when the call returns."""
-
-    def __init__(self):
-        self._tool = None
-        self._codes = ()
-        self._target = None
-        self._on_line = None
-        self._owner = None
-        self._lock = threading.Lock()
-
-    def arm(self, thread_ident, codes, on_line, owner=None):
-        """on_line(frame) runs on that thread at the line; returns False if no tool id is free.
-        owner: what the stop is for (disarm_for)."""
-        monitoring = sys.monitoring
-        with self._lock:
-            self._disarm()
-            tool = claim_monitoring_tool("loopscope blocked-loop stop", 4)
-            if tool is None:
-                return False
-            self._tool, self._codes, self._target, self._on_line = tool, tuple(codes), thread_ident, on_line
-            self._owner = owner
-            monitoring.register_callback(tool, monitoring.events.LINE, self._line)
-            for code in self._codes:
-                monitoring.set_local_events(tool, code, monitoring.events.LINE)
-            return True
-
-    def disarm(self):
-        with self._lock:
-            self._disarm()
-
-    def disarm_for(self, owner):
-        """Disarm, if armed for owner."""
-        with self._lock:
-            if self._tool is not None and self._owner is owner:
-                self._disarm()
-
-    def _disarm(self):
-        tool = self._tool
-        if tool is None:
-            return
-        monitoring = sys.monitoring
-        for code in self._codes:
-            try:
-                monitoring.set_local_events(tool, code, 0)
-            except ValueError:
-                pass
-        monitoring.register_callback(tool, monitoring.events.LINE, None)
-        monitoring.free_tool_id(tool)
-        self._tool, self._codes, self._target, self._on_line, self._owner = None, (), None, None, None
-
-    def _line(self, _code, _line):
-        if _thread.get_ident() != self._target:
-            return None  # not DISABLE: that would switch the line off for the target thread too
-        on_line = self._on_line
-        self.disarm()
-        if on_line is not None:
-            on_line(sys._getframe(1))
-        return None

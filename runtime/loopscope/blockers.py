@@ -18,6 +18,7 @@ import sys
 import threading
 
 from . import asyncio_internals as internals
+from . import clock as clock_tools
 from . import frames as frame_tools
 from . import registry
 from .inspection import frame_locals
@@ -160,7 +161,7 @@ class Blockers:
 
     def _describe_timer(self, blocker, future, _name):
         timer = self._graph.sleeping[future]
-        due = timer.when() - internals.timer_loop(timer).time()
+        due = timer.when() - clock_tools.peek(internals.timer_loop(timer))
         blocker["description"] = "sleep, due in %.3f s" % max(due, 0.0) if due < float("inf") else "sleep, forever"
 
     def _describe_lock(self, blocker, lock, name):

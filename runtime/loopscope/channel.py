@@ -117,15 +117,27 @@ class Channel:
     def __init__(self, host, port, token, on_request, on_close):
         if not _is_loopback(host):
             raise ChannelError("refusing to connect to %s: the control channel is loopback only" % host)
+        try:
+            connection = socket.create_connection((host, port), timeout=10)
+        except OSError as error:
+            raise ChannelError("cannot reach the Loopscope adapter at %s:%s: %s" % (host, port, error))
+        self._adopt(connection, token, on_request, on_close)
+
+    @classmethod
+    def over(cls, connection, token, on_request, on_close):
+        """A channel on a connection the runtime accepted (listen mode: listening.py) whose peer has
+        proved itself already."""
+        channel = cls.__new__(cls)
+        channel._adopt(connection, token, on_request, on_close)
+        return channel
+
+    def _adopt(self, connection, token, on_request, on_close):
         self._token = token
         self._on_request = on_request
         self._on_close = on_close
         self._send_lock = _thread.allocate_lock()
         self._closed = False
-        try:
-            self._socket = socket.create_connection((host, port), timeout=10)
-        except OSError as error:
-            raise ChannelError("cannot reach the Loopscope adapter at %s:%s: %s" % (host, port, error))
+        self._socket = connection
         self._socket.settimeout(None)
         self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._decoder = FrameDecoder()  # kept across the serving threads, which a fork may change

@@ -6,6 +6,17 @@
 - virtual: as frozen, and when a loop has nothing ready and watches no file descriptor, its time
   jumps straight to the next timer (trio's MockClock with autojump_threshold=0).
 time.monotonic() called by the program itself is never changed.
+
+While the Debug Console awaits an expression on a held loop (consoleawait.py) the clock runs from
+where it stopped, so that the expression's own sleeps and timeouts come due (virtual: jump to
+them). When the expression held the rest of the program, the clock then goes back to where it
+stopped: the program sees no time pass, as with any other look around. When it let the whole
+loop run, the time that passed stays, as after a resume.
+
+While a session records or replays (recording.py), BaseEventLoop.time is the recording's, which
+writes each reading down or hands out the recorded one; live_time() is then the clock below.
+Loopscope's own reads (views, stops, the virtual clock's jumps) go through peek(), so that they are
+neither recorded nor taken from a replay.
 """
 
 import math
@@ -29,6 +40,7 @@ class Clock:
         self.mode = ClockMode.WALL
         self.paused_at = None   # monotonic() when the current pause began
         self.offset = 0.0       # seconds taken out of every loop's time (pauses; advanceClock adds them back)
+        self._console = None    # while the console awaits: [depth, paused_at, started, jumped, resumed meanwhile]
 
     def now(self):
         paused_at = self.paused_at
@@ -39,6 +51,8 @@ class Clock:
             self.paused_at = _monotonic()
 
     def resume(self):
+        if self._console is not None:
+            self._console[4] = True  # the program was let go while the console awaited: see console_ended
         paused_at, self.paused_at = self.paused_at, None
         if paused_at is not None:
             self.offset += _monotonic() - paused_at
@@ -58,12 +72,71 @@ class Clock:
         self.offset -= seconds
 
 
+    def console_started(self):
+        """An await in the Debug Console begins: a paused clock runs on from where it stopped."""
+        if self._console is not None:
+            self._console[0] += 1
+            return
+        now = _monotonic()
+        paused_at = self.paused_at
+        if paused_at is not None:
+            self.offset += now - paused_at
+            self.paused_at = None
+        self._console = [1, paused_at, now, 0.0, False]
+
+    def console_jump(self, seconds):
+        """Virtual clock, console await: nothing of the expression is ready, only its timers."""
+        if self._console is not None and self.mode == ClockMode.VIRTUAL and seconds > 0 and math.isfinite(seconds):
+            self.offset -= seconds
+            self._console[3] += seconds
+
+    def console_ended(self, keep_time):
+        """keep_time: the whole loop ran, so the time stays; else the clock goes back to where it
+        stopped (plus any advanceClock meanwhile). A clock that was running stays running."""
+        console = self._console
+        if console is None:
+            return
+        console[0] -= 1
+        if console[0] > 0:
+            return
+        self._console = None
+        _depth, paused_at, started, jumped, resumed = console
+        if paused_at is None:
+            return  # the wall clock, or not paused: nothing was changed
+        now = _monotonic()
+        if not keep_time:
+            self.offset += (now - started) + jumped
+        if not resumed:
+            self.paused_at = now
+
+
 clock = Clock()
 
 
 def _loop_time(self):
     state = _states.get(id(self))
     return clock.now() + (state.clock_skew if state is not None else 0.0)
+
+
+live_time = _loop_time  # the clock under a recording: frozen (wall: never paused) plus the loop's skew
+_peek = None  # while recording or replaying: the recorder's peek(loop)
+
+
+def peek(loop):
+    """The loop's time now, as Loopscope itself reads it (never recorded, never taken from a replay)."""
+    reader = _peek
+    return reader(loop) if reader is not None else loop.time()
+
+
+def install_taped(time_function, peek_function):
+    """A recording session: loop.time() is time_function from now on; Loopscope reads through peek_function."""
+    global _peek
+    _peek = peek_function
+    _taped_time[0] = time_function
+    internals.BaseEventLoop.time = time_function
+
+
+_taped_time = [None]
 
 
 def autojump(loop, state):
@@ -79,9 +152,24 @@ def autojump(loop, state):
                default=None)
     if when is None:
         return
-    ahead = when - loop.time()
+    ahead = when - peek(loop)
     if ahead > 0 and math.isfinite(state.clock_skew + ahead):
         state.clock_skew += ahead
+
+
+def return_to_plain_clock(state):
+    """Detach, on the loop's own thread at a boundary: from now on the loop's time is the plain
+    clock's, and each of its timers keeps the time it had left (a frozen or virtual loop time runs
+    behind the plain clock by the pauses taken out, or ahead by the virtual jumps). The loop's skew
+    is set so that its time already equals the plain clock until uninstall() puts asyncio's own
+    time() back for every loop."""
+    loop = state.loop
+    if clock.mode == ClockMode.WALL or loop is None or clock.paused_at is not None:
+        return
+    behind = clock.offset - state.clock_skew
+    if behind and math.isfinite(behind):
+        internals.shift_timers(loop, behind)
+    state.clock_skew = clock.offset
 
 
 def install(mode):
@@ -93,6 +181,9 @@ def install(mode):
 
 
 def uninstall():
+    global _peek
     clock.mode = ClockMode.WALL
-    if vars(internals.BaseEventLoop)["time"] is _loop_time:  # a program's own wrapper of it stays
+    current = vars(internals.BaseEventLoop)["time"]
+    if current is _loop_time or (_peek is not None and current is _taped_time[0]):  # a program's own wrapper stays
         internals.BaseEventLoop.time = _original_time
+    _peek = None

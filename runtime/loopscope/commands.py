@@ -9,6 +9,7 @@ import threading
 
 from . import output
 from . import registry
+from .recordfile import RecordingError
 from .sourcefiles import SourceReader
 from .vocabulary import ARGUMENT_DEFAULTS
 
@@ -17,10 +18,13 @@ MAX_VARIABLES_PER_REQUEST = 10000
 
 
 class CommandHandlers:
-    def __init__(self, debugger, channel_ref):
+    def __init__(self, debugger, channel_ref, attachment=None):
+        """attachment: the session's attachment.Attachment when Loopscope joined a running program;
+        None when it started the program, which then cannot be detached from."""
         self._debugger = debugger
         self._channel = channel_ref
         self._sources = SourceReader()
+        self._attachment = attachment
         self.started = threading.Event()
 
     def handle(self, request):
@@ -59,9 +63,21 @@ class CommandHandlers:
         return self._debugger.timeline(arguments.get("loopId"))
 
     def on_start(self, arguments, _request):
-        self._debugger.start(arguments)
+        try:
+            self._debugger.start(arguments)
+        except RecordingError as error:
+            raise LookupError(str(error))
         self.started.set()
         return {}
+
+    def on_detach(self, _arguments, request):
+        if self._attachment is None:
+            raise LookupError("Loopscope started this program: end the session to end it (detach is for attached programs)")
+        notes = self._attachment.detach()
+        # Answered once everything is out; then the connection closes.
+        self._channel().send_response(request, {"notes": notes} if notes else {})
+        self._attachment.finish()
+        return _ANSWERS_LATER
 
     def on_threads(self, _arguments, _request):
         threads, left_out = self._debugger.threads()
@@ -164,7 +180,36 @@ class CommandHandlers:
                                                    arguments.get("context"))
             finally:
                 self._debugger.forget_loop_views()  # what the user typed may have changed anything
-        return self._on_held_thread(work, request)
+        return self._on_held_thread(work, request, self._frame_loop(frame_id=arguments.get("frameId")))
+
+    def on_setVariable(self, arguments, request):
+        def work():
+            try:
+                return self._inspection().set_variable(arguments["variablesReference"], arguments["name"],
+                                                       arguments["value"])
+            finally:
+                self._debugger.forget_loop_views()
+        return self._on_held_thread(work, request, self._frame_loop(reference=arguments["variablesReference"]))
+
+    def on_setExpression(self, arguments, request):
+        def work():
+            try:
+                return self._inspection().set_expression(arguments["expression"], arguments["value"],
+                                                         arguments.get("frameId"))
+            finally:
+                self._debugger.forget_loop_views()
+        return self._on_held_thread(work, request, self._frame_loop(frame_id=arguments.get("frameId")))
+
+    def on_completions(self, arguments, request):
+        work = lambda: self._inspection().completions(arguments["text"], arguments.get("frameId"))
+        return self._on_held_thread(work, request, self._frame_loop(frame_id=arguments.get("frameId")))
+
+    def _frame_loop(self, frame_id=None, reference=None):
+        """The id of the loop a frame belongs to, so that what is typed in it runs on that loop's held
+        thread (an await needs its own loop); None: the stop the user sees."""
+        inspection = self._debugger.inspection
+        state = inspection.loop_of(frame_id, reference) if inspection is not None else None
+        return state.id if state is not None else None
 
     def on_tasks(self, arguments, request):
         work = lambda: self._debugger.tasks(arguments.get("loopId"), arguments["groupBy"], arguments.get("filter"),

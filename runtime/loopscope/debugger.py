@@ -15,6 +15,7 @@ the thread that stops, else on that thread itself (a plainthreads.ThreadState). 
 loops hold at their next boundary or handle, the other threads at their next line of user code.
 """
 
+import atexit
 import collections
 import json
 import os
@@ -24,14 +25,17 @@ import time
 import weakref
 
 from . import asyncio_internals as internals
-from . import blockedloop
 from . import clock as clock_tools
 from . import deadlocks
 from . import frames as frame_tools
 from . import instrument
 from . import linetrace
+from . import output
 from . import ownership
 from . import plainthreads
+from . import processhooks
+from . import recording
+from .perturbation import DEFAULT_JITTER, Perturbation
 from . import registry
 from . import snapshot as snapshot_tools
 from . import stacks
@@ -41,6 +45,7 @@ from . import uncaught
 from .awaitgraph import AwaitGraph
 from .breakpoints import TaskBreakpoints
 from .channel import MAX_OUTGOING_FRAME
+from .consoleawait import await_on_held_loop
 from .exceptionrules import ExceptionRules
 from .health import LoopHealth
 from .holding import Holding
@@ -51,18 +56,21 @@ from .pausing import Pausing
 from .plainthreads import PlainThreads
 from .stepping import Stepper
 from .switches import SwitchRecorder
-from .vocabulary import START_DEFAULTS, ClockMode, ResumeMode, StopPlace, TaskFilter, TaskSwitchHistory
+from .vocabulary import START_DEFAULTS, ClockMode, DeadlockKind, ResumeMode, StopPlace, TaskFilter, TaskSwitchHistory
 
 # Exceptions that are control flow, not errors: the exception filters pass them by.
+_CYCLES = (DeadlockKind.AWAIT_CYCLE, DeadlockKind.LOCK_CYCLE)
 _FLOW_EXCEPTIONS = (StopIteration, StopAsyncIteration, GeneratorExit, internals.asyncio.CancelledError,
                     KeyboardInterrupt)
 _ENDINGS = _FLOW_EXCEPTIONS + (SystemExit,)
 
 # What the Task Switches history gets under each weight of the per-handle hook.
-_RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_STEPS: "matching", HandleHook.OFF: "none"}
+_RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_STEPS: "matching", HandleHook.SOURCES: "none",
+            HandleHook.OFF: "none"}
 
 Settings = collections.namedtuple("Settings", "stop_on_entry max_task_threads clock just_my_code record_always "
-                                               "track_owners step_statistics loop_blocked_warnings")
+                                               "track_owners step_statistics loop_blocked_warnings console_await "
+                                               "record replay replay_to explore")
 
 
 _monotonic = time.monotonic
@@ -75,11 +83,13 @@ def settings_from(arguments):
                     clock=given["clock"], just_my_code=given["justMyCode"],
                     record_always=given["taskSwitchHistory"] == TaskSwitchHistory.ALWAYS,
                     track_owners=bool(given["trackOwners"]), step_statistics=given["stepStatistics"],
-                    loop_blocked_warnings=given["loopBlockedWarnings"])
+                    loop_blocked_warnings=given["loopBlockedWarnings"], console_await=given["consoleAwait"],
+                    record=given.get("record"), replay=given.get("replay"), replay_to=given.get("replayTo"),
+                    explore=given.get("explore"))
 
 
 def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, record_always, clock, switch_log,
-              health=None):
+              health=None, sources=False):
     """Which hooks must run, derived from what each part needs now (see instrument.HookPlan)."""
     whole_iterations = stepper.records_whole_iterations
     names = breakpoints.names
@@ -95,6 +105,8 @@ def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, re
         handles = HandleHook.TASK_STEPS  # only task steps that may match reach the listener
     elif whole_iterations:
         handles = HandleHook.LOGGED
+    elif sources:
+        handles = HandleHook.SOURCES  # explore: which handle queued which
     else:
         handles = HandleHook.OFF
     return HookPlan(
@@ -104,16 +116,23 @@ def hook_plan(entry_pending, pausing, stopping, stepper, breakpoints, tracer, re
         creation=breakpoints.stops_on(TaskFilter.TASK_CREATED), task_step_names=names,
         switch_log=switch_log if handles == HandleHook.LOGGED else None, autojump=clock == ClockMode.VIRTUAL,
         idle=True, measure=health.measure if health is not None else None, lints=health is not None,
-        sample_ready=health is not None and health.sample_ready)
+        sample_ready=health is not None and health.sample_ready, sources=sources)
 
 
 class Debugger(instrument.Listener):
-    def __init__(self, send_event):
+    def __init__(self, send_event, attach_marker=None):
+        """attach_marker: the attach bootstrap's marker module when Loopscope joined a running
+        program (attachment.py), None when it started the program."""
         self._send_event = send_event
         self._lock = threading.Lock()
         self.settings = settings_from(None)
         self.started = False   # the program runs (the start request came)
         self.entry_pending = False
+        self.attached = False    # joined a running program (attachment.py): detach ends the session
+        self.attaching = False   # the stop that attaching asked for has not been shown yet
+        self.closing = False     # detaching: nothing holds any more (close())
+        self._unsettled = set()  # while closing: loop ids yet to pass a boundary (close())
+        self._settled = threading.Event()
         self.holding = Holding()
         self.breakpoints = TaskBreakpoints()
         self.exceptions = ExceptionRules()
@@ -122,7 +141,7 @@ class Debugger(instrument.Listener):
         self.tracer = linetrace.make_tracer(self.line_breakpoints, self.on_line, self.on_raise, self.on_return,
                                             self._warn, self.on_entry)
         self.stepper = Stepper(self.tracer)
-        self.pausing = Pausing(self._hold_busy_code)
+        self.pausing = Pausing(self._hold_busy_code, self._needs_hold, keep=attach_marker)
         self.switches = SwitchRecorder()
         self.finished = registry.FinishedTasks()
         self._deadlocks_told = {}     # loop id -> {deadlocks already told}
@@ -134,12 +153,18 @@ class Debugger(instrument.Listener):
         # take no weak references; the task, held weakly, vouches that the id is still that one.)
         self._exceptions_stopped_on = weakref.WeakValueDictionary()
         # Events through self._send_event as it is when sent: a forked child replaces it.
-        self.health = LoopHealth(lambda event, body: self._send_event(event, body), self._stop_blocked)
+        self.health = LoopHealth(lambda event, body: self._send_event(event, body), self._stop_blocked,
+                                 lambda episode: self.pausing.forget_busy_code_stop(episode.state.thread_ident, episode))
+        self.tape = None          # the session's recording.Recorder while it records or replays
+        self.connected = False    # an adapter is connected: stops can be shown (set by the launcher)
+        self.say = None           # without an adapter: where Loopscope's messages go (the launcher's stderr)
+        self.hash_seed = None     # the PYTHONHASHSEED Loopscope gave the program, if it did (launcher)
+        self.program = None       # the program's path (or "-m module"), for a recording's header
+        self._replay_held_at = None  # (loop id, iteration) of a boundary replay_news held: not held again
         timelimit.start()  # the watchdog for reprs and evaluate, there from the start
         me = weakref.ref(self)
         uncaught.listen(lambda thread, error: me() is not None and me().uncaught_in_thread(thread, error))
-        if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=lambda: me() is not None and me()._in_forked_child())
+        processhooks.after_fork_in_child(lambda: me() is not None and me()._in_forked_child())
 
     # --- configuration (channel thread) -------------------------------------------------------
 
@@ -186,17 +211,35 @@ class Debugger(instrument.Listener):
         if main not in plainthreads.running_loop_threads() and main != threading.get_ident():
             self.pausing.run_on_main_thread(lambda frame: self.tracer.sync_thread(frame, everything=False))
 
-    def start(self, arguments=None):
-        """The start request: settings (see protocol.json), then the program runs."""
+    def start(self, arguments=None, perturbation=None):
+        """The start request: settings (see protocol.json), then the program runs. Attached to a
+        running program, stopOnEntry is a pause of every loop wherever it is (pause_on_attach()).
+        perturbation: an explore run's perturbation.Perturbation (given on the command line, never
+        over the channel). A recording that cannot be read or written raises recordfile.RecordingError."""
         self.settings = settings_from(arguments)
         self.started = True
         clock_tools.install(self.settings.clock)
+        settings = self.settings
+        if perturbation is None and settings.explore is not None:
+            perturbation = Perturbation(settings.explore["seed"], settings.explore.get("jitter", DEFAULT_JITTER))
+        if settings.record or settings.replay or perturbation is not None:
+            target = settings.replay_to
+            self.tape = recording.Recorder(
+                record=settings.record, replay=settings.replay, perturbation=perturbation,
+                target=(target["loop"], target["iteration"]) if target else None, hash_seed=self.hash_seed,
+                program=self.program)
+            recording.install(self.tape, instrument.register)
+            instrument.set_tape(self.tape)
+            self.tape.start()
+            atexit.register(self.tape.finish)
+            for warning in self.tape.warnings:
+                self._tell("warning", warning)
         if self.settings.track_owners:
             ownership.ownership.on_inversion = self._lock_order_inversion
             ownership.install(on_failure=self._warn)
         self.health.start(self.settings.step_statistics, self.settings.loop_blocked_warnings)
         with self._lock:
-            self.entry_pending = self.settings.stop_on_entry
+            self.entry_pending = self.settings.stop_on_entry and not self.attached
             self.tracer.update(any_code=not self.settings.just_my_code)
             self._apply_hooks()
 
@@ -205,9 +248,14 @@ class Debugger(instrument.Listener):
 
     def _apply_hooks(self):
         """With the lock held: switch the hooks on only where something needs them."""
+        if self.closing:  # only the boundaries where loops settle (close())
+            instrument.apply(HookPlan.NOTHING._replace(iterations=bool(self._unsettled)))
+            self.switches.recording(_RECORDS[HandleHook.OFF], registry.loop_states())
+            return
         plan = hook_plan(self.entry_pending, self.pausing.pending, self.holding.stopping, self.stepper,
                          self.breakpoints, self.tracer, self.settings.record_always, self.settings.clock,
-                         self.switches.log, self.health)
+                         self.switches.log, self.health,
+                         sources=self.tape is not None and self.tape.perturbation is not None)
         instrument.apply(plan)
         self.switches.recording(_RECORDS[plan.handles], registry.loop_states())
 
@@ -221,6 +269,8 @@ class Debugger(instrument.Listener):
         self.plain_threads.forget_all()
         self.tracer.update(stepping=False, catching=False, suspending=False, entries=None)
         self.health.forked()
+        if self.tape is not None:
+            self.tape.abandon()
         if instrument.listening(self):
             instrument.uninstall()
         ownership.uninstall()
@@ -232,6 +282,8 @@ class Debugger(instrument.Listener):
 
     def loop_closed(self, state):
         self.health.marks.loop_closed(state)
+        if self.tape is not None:
+            self.tape.flush()
         body = {"threadId": state.id}
         last = self.switches.last(state.id)
         if last is not None:
@@ -239,7 +291,30 @@ class Debugger(instrument.Listener):
         self._send_event("loopClosed", body)
 
     def _warn(self, message):
-        self._send_event("log", {"level": "warning", "message": message})
+        self._tell("warning", message)
+
+    def _tell(self, level, message):
+        """A message for the user: the Debug Console, or stderr without an adapter."""
+        if self.connected:
+            self._send_event("log", {"level": level, "message": message})
+        elif self.say is not None:
+            self.say(message)
+
+    def replay_news(self, state, news, text):
+        """A recording session passed a boundary that matters (instrument.Listener.replay_news)."""
+        if news == "arrived":
+            if self.connected:
+                self._replay_held_at = (state.id, state.iteration)
+                self._hold(stops.arrived(state, live=state.record is not None and not state.record.replaying))
+        elif news == "diverged":
+            self._tell("warning", text)
+            if self.connected:
+                self._replay_held_at = (state.id, state.iteration)
+                self._hold(stops.divergence(state, text))
+        elif news == "failed":
+            self._tell("error", text)
+        else:
+            self._tell("info", text)
 
     def hooks_disabled(self, reason):
         self._send_event("log", {"level": "error", "message": "Loopscope switched its hooks off after an "
@@ -255,7 +330,13 @@ class Debugger(instrument.Listener):
             "skip uvloop.install() or uvloop.run(), or the policy it sets)." % name)})
 
     def before_iteration(self, state):
+        if self.closing:
+            return self._settle(state)
         self.tracer.sync_thread()
+        if self._replay_held_at == (state.id, state.iteration):
+            # replay_news held this boundary already: a step from there ends at the next one.
+            self._replay_held_at = None
+            return
         if self.holding.stopping:
             return self._hold(stops.quiet(state, StopPlace.ITERATION))
         if state.id in self.health.pending:
@@ -264,7 +345,7 @@ class Debugger(instrument.Listener):
             self.entry_pending = False
             return self._hold(stops.entry(state))
         if self.pausing.pending:
-            return self._hold(stops.pause(state, StopPlace.ITERATION))
+            return self._hold(stops.pause(state, StopPlace.ITERATION, attached=self.attaching))
         if self.stepper.ends_at_boundary(state):
             self._hold(stops.step(state, StopPlace.ITERATION))
 
@@ -294,9 +375,14 @@ class Debugger(instrument.Listener):
             if key not in told:
                 told.add(key)
                 new.append(deadlock)
+        # An idle loop whose waiting tasks all sit in a cycle already told is that cycle again.
+        in_cycles = {ident for kind, _total, ids in told if kind in _CYCLES for ident in ids}
+        new = [d for d in new if d["kind"] != DeadlockKind.IDLE_LOOP or d["total"] > len(d["tasks"])
+               or not {ref["id"] for ref in d["tasks"]} <= in_cycles]
+        stopping = bool(new) and self.breakpoints.stops_on(TaskFilter.DEADLOCK)
         for deadlock in new:
-            self._send_event("deadlock", {"loopId": state.id, "deadlock": deadlock})
-        if new and self.breakpoints.stops_on(TaskFilter.DEADLOCK):
+            self._send_event("deadlock", {"loopId": state.id, "deadlock": deadlock, "stops": stopping})
+        if stopping:
             self._hold(stops.deadlock(state, new[0]))
 
     def _lock_order_inversion(self, text):
@@ -319,7 +405,7 @@ class Debugger(instrument.Listener):
         if self.pausing.pending:
             if internals.handle_owner(handle) is state.loop:
                 return  # the wake-up the pause itself caused: the pause lands after it
-            return self._hold(stops.pause(state, StopPlace.HANDLE, handle=handle))
+            return self._hold(stops.pause(state, StopPlace.HANDLE, handle=handle, attached=self.attaching))
         if self.stepper.ends_before_handle(state):
             return self._hold(stops.step(state, StopPlace.HANDLE, handle=handle))
         task = registry.task_of_handle(handle)
@@ -554,14 +640,22 @@ class Debugger(instrument.Listener):
         """Hold this thread here until the user resumes, serving requests meanwhile. True if this
         was the stop the user sees, False if it was held quietly (another stop is shown), None if it
         was not held (a quiet hold whose stop was already over)."""
+        if self.holding.serving_here:
+            return None
         with self._lock:
+            if self.closing:
+                return
             shown = self.holding.begin(stop, self._new_inspection)
             if shown is None:
                 return None
+            self.pausing.holds(stop.state)
             if shown:
+                if self.tape is not None:
+                    self.tape.flush()  # going back from this stop replays the recording up to here
                 self._loop_views = {}
                 clock_tools.clock.pause()
                 self.pausing.pending = False
+                self.attaching = False
                 self.stepper.end()
                 # All-stop for the threads that run no loop: each holds at its next line of user code.
                 suspending = self.plain_threads.others_may_run()
@@ -574,6 +668,9 @@ class Debugger(instrument.Listener):
                     internals.wake(other.loop)
             body = stops.event_body(stop, self.switches.last(stop.state.id) if stop.state.is_loop else None)
             self.health.on_stop(stop, body)
+            if stop.state.record is not None:
+                body["loopIndex"] = stop.state.record.index
+                body["replaying"] = stop.state.record.replaying
             flush_and_drain()
             self._send_event("stopped", body)
         if not stop.state.is_loop:
@@ -592,28 +689,57 @@ class Debugger(instrument.Listener):
         def describe_loop(state):
             held = self.holding.held.get(state.id)
             return stacks.describe_loop(state, held.where if held is not None else None)
-        return StopInspection(stacks.describe_task, describe_loop, exception=stop.exception)
+        return StopInspection(stacks.describe_task, describe_loop, exception=stop.exception,
+                              run_awaited=self._run_awaited)
+
+    def _run_awaited(self, coroutine, limit):
+        """An expression with await, on the loop held on this thread (consoleawait.py)."""
+        ident = threading.get_ident()
+        with self._lock:
+            stop = next((s for s in self.holding.held.values() if s.state.thread_ident == ident), None)
+        where = stop.where if stop is not None else None
+        # Meanwhile threads that run no loop and are not held yet run on: executor jobs the expression
+        # starts, and the program's threads that hand the loop what the expression waits for.
+        with self._lock:
+            suspending = self.tracer.suspending
+            if suspending:
+                self.tracer.update(suspending=False)
+        try:
+            return await_on_held_loop(coroutine, where, self.settings.console_await, limit)
+        finally:
+            with self._lock:
+                if suspending and self.holding.stopping and not self.tracer.suspending:
+                    self.tracer.update(suspending=self.plain_threads.others_may_run())
 
     def _hold_busy_code(self, state, frame):
-        """The pause signal landed in busy code on the main thread; state is None when the main
-        thread runs no loop."""
-        if self.holding.stopping:
-            return
-        frames = frame_tools.thread_frames(frame)  # from the first frame that is not Loopscope's
-        if not frames:
-            return
+        """A pause reached busy code (pausing.py): a loop busy in a callback, inside that code, or
+        (state None) the main thread running no loop. The pause's stop, or a quiet hold when another
+        stop is shown already."""
         if state is None:
-            state = self.plain_threads.current(frames[0])
+            if self.holding.stopping:
+                return  # it holds at its next line of user code, as the other threads do
+            frames = frame_tools.thread_frames(frame)  # from the first frame that is not Loopscope's
+            state = self.plain_threads.current(frames[0]) if frames else None
             if state is None:
                 return
-        self._hold(stops.pause(state, StopPlace.CODE, frame=frames[0]))
+            frame = frames[0]
+        if self.holding.stopping:
+            self._hold(stops.quiet(state, StopPlace.CODE, frame=frame))
+        else:
+            self._hold(stops.pause(state, StopPlace.CODE, frame=frame, attached=self.attaching))
+
+    def _needs_hold(self, state):
+        """Whether a pause (or the all-stop after it) has yet to hold this loop."""
+        if self.closing:
+            return False
+        return self.pausing.pending or (self.holding.stopping and state.id not in self.holding.held)
 
     # --- a step that blocks its loop (blockedloop.py finds it, on the watchdog thread) ------------
 
     def _stop_blocked(self, episode):
         """Bring a stop about inside the blocked step: on the main thread through the pause signal
-        (which also interrupts a call blocked in C), on another thread (3.12+) at its next line in
-        the step's frames. Should neither land inside the step, the stop is at the loop's next handle
+        (which also interrupts a call blocked in C), on another thread (3.9+) at its next line in
+        the step's frames (busycode.py). Should neither land inside the step, the stop is at the loop's next handle
         or boundary after it, which is asked for first."""
         state = episode.state
         with self._lock:
@@ -624,8 +750,8 @@ class Debugger(instrument.Listener):
         hold = lambda frame: self._hold_blocked(episode, frame)  # noqa: E731
         if state.thread_ident == self.pausing.main_ident and self.pausing.can_interrupt_main:
             self.pausing.interrupt_main(hold)
-        elif self.health.line_stop is not None:
-            self.health.line_stop.arm(state.thread_ident, blockedloop.watchdog.step_frames(state), hold, episode)
+        else:
+            self.pausing.stop_in_busy_code(state.thread_ident, hold, episode)
 
     def _hold_blocked(self, episode, frame):
         """On the blocked loop's thread, inside the step (a signal handler or a line event). Code of
@@ -646,7 +772,11 @@ class Debugger(instrument.Listener):
         return self._hold(stops.loop_blocked(state, description, where=where, handle=handle))
 
     def _serve_while_held(self, stop):
-        self.holding.serve(stop)
+        stop.state.held = True  # clock readings meanwhile are the user's, not the run's (recording.py)
+        try:
+            self.holding.serve(stop)
+        finally:
+            stop.state.held = False
         if stop.state.is_loop and self.stepper.ends_before_handle(stop.state):
             self._tell_what_step_into_waits_for(stop.state)
         # Back to the program: trace this thread as the settings now say (a line step may start here).
@@ -699,6 +829,66 @@ class Debugger(instrument.Listener):
         if state is None and thread_id is not None:
             state = self.plain_threads.by_id(thread_id)
         return state
+
+    def pause_on_attach(self, busy_delay):
+        """Just attached: hold every loop where it is, and say so. A loop that has not reached a
+        boundary after busy_delay seconds is stopped inside the code it runs."""
+        with self._lock:
+            self.attaching = True
+            self.pausing.pending = True
+            self._apply_hooks()
+        self.pausing.interrupt(busy_delay)
+
+    # --- detach ---------------------------------------------------------------------------------
+
+    def close(self, settle_timeout=1.0):
+        """Detach: release every held loop and take everything of Loopscope's out, so that the
+        program runs on as it would have without it. Each loop passes one more boundary on its own
+        thread (settle()), where its trace function goes and its timers return to the plain clock;
+        a loop that has not done so within settle_timeout (busy in a callback) is left as it is.
+        Returns the states of the loops that did not settle."""
+        with self._lock:
+            if self.closing:
+                return []
+            self.closing = True
+            self.entry_pending = self.attaching = False
+            self._send_event = lambda event, body: None
+            self.breakpoints.set_function_breakpoints([])
+            self.breakpoints.set_filters([])
+            self.exceptions.set(())
+            uncaught.listen(None)
+            self.tracer.close()
+            self.stepper.end()
+            released = self.holding.release()
+            clock_tools.clock.resume()
+            self._unsettled = {state.id for state in registry.loop_states() if not state.loop.is_closed()}
+            if not self._unsettled:
+                self._settled.set()
+            self._apply_hooks()
+        self.holding.wake(released)
+        self.pausing.close()
+        for state in registry.loop_states():
+            internals.wake(state.loop)
+        self._settled.wait(settle_timeout)
+        with self._lock:
+            unsettled = [state for state in registry.loop_states() if state.id in self._unsettled]
+            self._unsettled = set()
+            self._apply_hooks()
+        output.set_held(False)
+        timelimit.stop()
+        self.health.close()
+        ownership.uninstall()
+        return unsettled
+
+    def _settle(self, state):
+        """Closing, at a loop's boundary on its own thread: its last moment with Loopscope."""
+        self.tracer.sync_thread()  # before 3.12: this thread's trace function goes
+        clock_tools.return_to_plain_clock(state)
+        with self._lock:
+            self._unsettled.discard(state.id)
+            if not self._unsettled:
+                self._settled.set()
+                self._apply_hooks()
 
     @property
     def inspection(self):
@@ -873,6 +1063,6 @@ def _frames_awaiting(frame, state):
 
 def _loop_time(loop):
     try:
-        return float(loop.time()) if loop is not None else 0.0
+        return float(clock_tools.peek(loop)) if loop is not None else 0.0
     except Exception:
         return 0.0

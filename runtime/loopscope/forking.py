@@ -10,6 +10,8 @@ import _thread
 import os
 import time
 
+from . import processhooks
+
 STEP_ASIDE_TIME_LIMIT = 2.0  # a thread busy for longer stays; the program forks with it (and is warned)
 _monotonic = time.monotonic
 _sleep = time.sleep
@@ -115,6 +117,4 @@ def _after_fork_in_child():
     del _residents[:]
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
-                        after_in_child=_after_fork_in_child)
+processhooks.at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)

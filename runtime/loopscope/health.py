@@ -54,11 +54,13 @@ _SORT_FIELDS = {"busiest": "total", "slowestStep": "longest", "mostDelayed": "de
 
 
 class LoopHealth:
-    def __init__(self, send_event, stop_blocked):
-        """send_event(event, body); stop_blocked(episode) brings a stop about inside a blocked step
-        (the Debugger's, called on the watchdog thread)."""
+    def __init__(self, send_event, stop_blocked, forget_blocked):
+        """send_event(event, body); stop_blocked(episode) brings a stop about inside a blocked step,
+        forget_blocked(episode) calls off one that has not landed when the step is over (the
+        Debugger's, called on the watchdog thread)."""
         self._send_event = send_event
         self._stop_blocked = stop_blocked
+        self._forget_blocked = forget_blocked
         self.lints = Lints()
         self.marks = timeline.TimelineMarks()
         self.statistics = StepStatistics.LOOPS
@@ -67,7 +69,6 @@ class LoopHealth:
         self.threshold = DEFAULT_THRESHOLD
         self.stop_on_blocked = False
         self.pending = {}       # loop id -> Episode: a blocked-loop stop at that loop's next handle or boundary
-        self.line_stop = blockedloop.LineStop() if blockedloop.HAS_LINE_STOPS else None
         self._rate = WarningRate()
         self._warning_hook = WarningHook(self.lints.never_awaited)
         self._exit_registered = False
@@ -95,6 +96,17 @@ class LoopHealth:
 
     def _configure(self):
         blockedloop.watchdog.configure(self.threshold, self.stop_on_blocked or self.warnings)
+
+    def close(self):
+        """Detach: the watchdog thread, the warning hook and the exit report go."""
+        self._warning_hook.uninstall()
+        self.timeline_at_exit = False
+        self.pending.clear()
+        stepstats.book.on_self_wakes = None
+        blockedloop.watchdog.stop()
+        if self._exit_registered:
+            self._exit_registered = False
+            atexit.unregister(self.at_exit)
 
     def forked(self):
         """In a forked child: no warning hook, no watchdog, no exit report."""
@@ -158,8 +170,7 @@ class LoopHealth:
     def _ended(self, episode):
         """A reported step is over: a line stop still waiting for it is not wanted any more (its stop,
         if it did not land, lands at the loop's next safe point)."""
-        if self.line_stop is not None:
-            self.line_stop.disarm_for(episode)
+        self._forget_blocked(episode)
 
     def describe(self, episode):
         """'Task worker (work) has blocked event loop 1 (MainThread) for 105 ms at app.py:12 in work'."""

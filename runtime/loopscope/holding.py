@@ -74,8 +74,7 @@ class Holding:
                 try:
                     result = work()
                 except BaseException as error:  # evaluate may raise anything, SystemExit included
-                    result, failure = None, ("%s: %s" % (type(error).__name__, error)
-                                             if not isinstance(error, LookupError) else str(error).strip("'\""))
+                    result, failure = None, _failure_text(error)
                 else:
                     failure = None
                 try:
@@ -99,6 +98,17 @@ class Holding:
         """A context in which code the debugger runs for itself (a breakpoint's condition, a
         logpoint) cannot stop the program again."""
         return _Serving(self._serving)
+
+
+def _failure_text(error):
+    """What the adapter tells the user: Loopscope's own refusals (a LookupError, or a subclass of
+    Loopscope's) as they are; anything else, what an evaluated expression raised (its KeyError
+    too), as `Type: message`, or `Type` when it says nothing."""
+    kind = type(error)
+    if kind is LookupError or (issubclass(kind, LookupError) and kind.__module__.startswith("loopscope")):
+        return str(error).strip("'\"")
+    text = str(error)
+    return "%s: %s" % (type(error).__name__, text) if text else type(error).__name__
 
 
 class _Serving:

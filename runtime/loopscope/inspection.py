@@ -1,15 +1,20 @@
-"""Frames, scopes, variables and evaluate for a held loop, valid until the program resumes.
+"""Frames, scopes, variables, evaluate, setVariable, setExpression and completions for a held
+loop, valid until the program resumes.
 
 Runs on the held loop's own thread (reprs and evaluate run user code). Every repr is guarded:
 an exception, an overlong run (timelimit.py) or an oversized result becomes a readable error
-text, never a broken session.
+text, never a broken session. What the user types runs in the frame's names (frameedit.py), and
+what it assigns sticks; an expression with await runs as a task on the held loop (the run_awaited
+the debugger gives, consoleawait.py).
 """
 
+import ast
 import itertools
 import sys
 import types
 
-from . import asyncio_internals as internals
+from .completions import complete
+from .frameedit import CannotChange, FrameNamespace, declared_global, frame_locals, is_function_frame, set_local
 from .timelimit import TimeLimitExceeded, run_limited, run_repr
 
 MAX_VALUE_LENGTH = 1000
@@ -18,31 +23,6 @@ REPR_TIME_LIMIT = 1.0
 CONSOLE_TIME_LIMIT = 30.0  # an expression typed in the Debug Console
 # Builtin reprs of scalars cannot run user code; containers can (their items' reprs), so they are timed.
 _TRUSTED_REPRS = frozenset(t.__repr__ for t in (int, float, complex, bool, str, bytes, type(None)))
-
-
-# A function's frame, whose locals are not its globals. Asking frame.f_locals to find out would, up to
-# 3.12, copy every local into a dict kept on the frame until it returns: a stale strong reference
-# to whatever the program later drops (its "Task exception was never retrieved" never comes).
-_CO_OPTIMIZED = 0x1
-
-
-def frame_locals(frame):
-    """A frame's locals as [(name, value)], leaving nothing behind. Up to 3.12, frame.f_locals of a
-    function's frame is a snapshot dict kept on the frame (the dict locals() returns) until the frame
-    returns: it would keep each value alive after the program rebinds or deletes the variable. So
-    it is emptied again, unless the program holds that dict itself (then it is the program's), or a
-    trace function runs on this thread: after a trace call CPython writes the dict back into the
-    frame's variables (PyFrame_LocalsToFast), and an emptied one would delete them."""
-    snapshot = frame.f_locals
-    items = list(snapshot.items())
-    if (internals.FRAME_LOCALS_IS_SNAPSHOT and frame.f_code.co_flags & _CO_OPTIMIZED and type(snapshot) is dict
-            and sys.gettrace() is None and sys.getrefcount(snapshot) <= _SNAPSHOT_REFS):
-        snapshot.clear()
-    return items
-
-
-# frame_locals' own references to an unshared snapshot: the frame's, its local name, getrefcount's argument
-_SNAPSHOT_REFS = 3
 
 
 def frame_names(frame, extra=()):
@@ -139,17 +119,21 @@ def type_name(value):
 
 class StopInspection:
     """The reference tables for one stop: DAP frame ids and variablesReferences. describe_task(task)
-    and describe_loop(state) give the rows, [(name, value)], of the Task and Event loop scopes."""
+    and describe_loop(state) give the rows, [(name, value)], of the Task and Event loop scopes;
+    run_awaited(coroutine, limit) runs a coroutine on the loop held on this thread to its result."""
 
-    def __init__(self, describe_task=None, describe_loop=None, exception=None):
+    def __init__(self, describe_task=None, describe_loop=None, exception=None, run_awaited=None):
         self._describe_task = describe_task
         self._describe_loop = describe_loop
         self._exception = exception  # the exception an exception stop is about: an Exception scope shows it
+        self._run_awaited = run_awaited
         self._ids = itertools.count(1)
         self.frames = {}      # frameId -> frame
         self._loop_only = set()
         self.context = {}     # frameId -> (task, loop state) the frame belongs to
         self.containers = {}  # variablesReference -> ("locals", frame) | ("value", object) | ("pairs", [...])
+        self.origins = {}     # variablesReference -> the frameId it was reached from (setVariable evaluates there)
+        self._keys = {}       # variablesReference of a dict -> {name shown: key}, for the pages listed
 
     def add_frame(self, frame, task=None, state=None, loop_only=False):
         """A DAP frame id for frame; loop_only: its scopes are the Event loop's alone (the loop's
@@ -161,10 +145,26 @@ class StopInspection:
             self._loop_only.add(ident)
         return ident
 
-    def _reference(self, kind, value):
+    def loop_of(self, frame_id=None, reference=None):
+        """The registry.LoopState a frame (or the frame a variable was reached from) belongs to, if known."""
+        if reference is not None:
+            frame_id = self.origins.get(reference)
+        if frame_id is None:
+            return None
+        return self.context.get(frame_id, (None, None))[1]
+
+    def _reference(self, kind, value, origin=None):
         ident = next(self._ids)
         self.containers[ident] = (kind, value)
+        if origin is not None:
+            self.origins[ident] = origin
         return ident
+
+    def _frame(self, frame_id):
+        frame = self.frames.get(frame_id) if frame_id is not None else None
+        if frame_id is not None and frame_id not in self.frames:
+            raise LookupError("frame %d is gone: the program resumed since it was listed" % frame_id)
+        return frame
 
     def scopes(self, frame_id):
         frame = self.frames.get(frame_id)
@@ -177,14 +177,18 @@ class StopInspection:
         if self._exception is not None:
             error = self._exception
             scopes.append({"name": "Exception", "variablesReference": self._reference("pairs", [
-                ("exception", error), ("type", type_name(error)), ("message", safe_repr(str(error)))])})
-        scopes.append({"name": "Locals", "variablesReference": self._reference("locals", frame), "presentationHint": "locals"})
+                ("exception", error), ("type", type_name(error)), ("message", safe_repr(str(error)))], frame_id)})
+        scopes.append({"name": "Locals", "variablesReference": self._reference("locals", frame, frame_id),
+                       "presentationHint": "locals"})
         if task is not None and self._describe_task is not None:
-            scopes.append({"name": "Task", "variablesReference": self._reference("pairs", self._describe_task(task))})
+            scopes.append({"name": "Task", "variablesReference": self._reference(
+                "pairs", self._describe_task(task), frame_id)})
         if state is not None and self._describe_loop is not None:
-            scopes.append({"name": "Event loop", "variablesReference": self._reference("pairs", self._describe_loop(state))})
-        if frame.f_code.co_flags & _CO_OPTIMIZED:  # not frame.f_locals: see _CO_OPTIMIZED
-            scopes.append({"name": "Globals", "variablesReference": self._reference("globals", frame), "expensive": True})
+            scopes.append({"name": "Event loop", "variablesReference": self._reference(
+                "pairs", self._describe_loop(state), frame_id)})
+        if is_function_frame(frame):  # not frame.f_locals: see frameedit._CO_OPTIMIZED
+            scopes.append({"name": "Globals", "variablesReference": self._reference("globals", frame, frame_id),
+                           "expensive": True})
         return scopes
 
     def variables(self, reference, start=0, count=0, only=None):
@@ -193,29 +197,31 @@ class StopInspection:
         if entry is None:
             raise LookupError("variables %d are gone: the program resumed since they were listed" % reference)
         kind, value = entry
+        origin = self.origins.get(reference)
         if only is not None and (only == "indexed") != (kind == "value" and isinstance(value, _INDEXED)):
             return []  # collections have only indexed children; scopes and objects only named ones
+        count = count or MAX_CHILDREN_PAGE
         if kind == "locals":
-            children = frame_locals(value)
+            children = frame_locals(value)[start:start + count]
         elif kind == "pairs":
-            return [self._pair(name, item) for name, item in value[start:start + (count or MAX_CHILDREN_PAGE)]]
+            return [self._pair(name, item, origin) for name, item in value[start:start + count]]
         elif kind == "globals":
             children = [(k, v) for k, v in value.f_globals.items() if not (k.startswith("__") and k.endswith("__"))]
+            children = children[start:start + count]
         else:
-            return [self.variable(name, child) for name, child in self._children(value, start, count or MAX_CHILDREN_PAGE)]
-        count = count or MAX_CHILDREN_PAGE
-        return [self.variable(name, child) for name, child in children[start:start + count]]
+            children = self._children(reference, value, start, count)
+        return [self.variable(name, child, origin) for name, child in children]
 
-    def _pair(self, name, item):
+    def _pair(self, name, item, origin=None):
         """A synthetic row: text shows as is; anything else is a real object to expand."""
         if isinstance(item, str):
             return {"name": name, "value": item, "variablesReference": 0}
-        return self.variable(name, item)
+        return self.variable(name, item, origin)
 
-    def variable(self, name, value):
+    def variable(self, name, value, origin=None):
         result = {"name": str(name), "value": safe_repr(value), "type": type_name(value), "variablesReference": 0}
         if self._expandable(value):
-            result["variablesReference"] = self._reference("value", value)
+            result["variablesReference"] = self._reference("value", value, origin)
             if isinstance(value, _INDEXED):
                 result["indexedVariables"] = len(value)  # VS Code pages them in ranges
         return result
@@ -232,13 +238,16 @@ class StopInspection:
         except BaseException:
             return False
 
-    @staticmethod
-    def _children(value, start, count):
+    def _children(self, reference, value, start, count):
         """One page of a value's children: only that page's items are read (a 100,000-item dict
-        costs what its first 100 do)."""
+        costs what its first 100 do). A dict's keys are kept by the names shown, for setVariable."""
         end = start + count
         if isinstance(value, dict):
-            return [(safe_repr(k, 100), v) for k, v in itertools.islice(value.items(), start, end)]
+            page = [(safe_repr(k, 100), k, v) for k, v in itertools.islice(value.items(), start, end)]
+            keys = self._keys.setdefault(reference, {})
+            for shown, key, _v in page:
+                keys.setdefault(shown, key)
+            return [(shown, v) for shown, _k, v in page]
         if isinstance(value, (list, tuple)):
             return [("[%d]" % i, value[i]) for i in range(start, min(end, len(value)))]
         if isinstance(value, (set, frozenset)):
@@ -249,29 +258,181 @@ class StopInspection:
             return []
         return sorted(attributes.items(), key=lambda item: str(item[0]))[start:end]
 
+    # --- what the user types ------------------------------------------------------------------
+
     def evaluate(self, expression, frame_id=None, context=None):
         """Run what the user typed in the debugger, in the chosen frame. The only code we run on
-        request. It gives up after a time limit (longer in the Debug Console than for hovers and
-        watches, which VS Code sends unasked) so that the session never hangs on an expression."""
-        frame = self.frames.get(frame_id) if frame_id is not None else None
-        if frame_id is not None and frame is None:
-            raise LookupError("frame %d is gone: the program resumed since it was listed" % frame_id)
-        global_names = frame.f_globals if frame is not None else sys.modules["__main__"].__dict__
-        local_names = frame.f_locals if frame is not None else global_names
-        try:
-            code = compile(expression, "<debug console>", "eval")
-            mode = eval
-        except SyntaxError:
-            code = compile(expression, "<debug console>", "exec")
-            mode = exec
-        limit = CONSOLE_TIME_LIMIT if context in (None, "repl") else REPR_TIME_LIMIT
-        try:
-            value = run_limited(limit, mode, code, global_names, local_names)
-        except TimeLimitExceeded:
-            raise LookupError("the expression ran longer than %g s and was stopped" % limit)
-        if mode is exec:
+        request (with setVariable and setExpression). It gives up after a time limit (longer in the
+        Debug Console than for hovers and watches, which VS Code sends unasked) so that the session
+        never hangs on an expression."""
+        frame = self._frame(frame_id)
+        limit = _limit(context)
+        code, is_expression, globals_declared = _compile(expression)
+        value = self._run(code, FrameNamespace(frame, globals_declared), limit)
+        if not is_expression:
             return {"result": "", "variablesReference": 0}
-        described = self.variable("result", value)
+        described = self.variable("result", value, frame_id)
         return {"result": described["value"], "type": described["type"],
                 "variablesReference": described["variablesReference"]}
 
+    def _run(self, code, namespace, limit):
+        """Run compiled code in namespace, awaiting it on the held loop if it awaits; what it
+        assigned is written back to the frame even when it fails half way (as in a REPL)."""
+        problems = []
+        try:
+            try:
+                value = run_limited(limit, namespace.run, code)
+                if code.co_flags & _CO_COROUTINE:
+                    if self._run_awaited is None:
+                        value.close()
+                        raise LookupError("await is not possible here: no event loop is held")
+                    value = self._run_awaited(value, limit)
+            except TimeLimitExceeded:
+                raise LookupError("the expression ran longer than %g s and was stopped" % limit)
+        finally:
+            problems = namespace.write_back()
+        if problems:
+            raise LookupError("; ".join(problems))
+        return value
+
+    def set_variable(self, reference, name, value_text):
+        """setVariable: name in the container reference stands for gets the value of value_text,
+        evaluated in the frame the container was reached from."""
+        entry = self.containers.get(reference)
+        if entry is None:
+            raise LookupError("variables %d are gone: the program resumed since they were listed" % reference)
+        kind, container = entry
+        origin = self.origins.get(reference)
+        if kind == "pairs":
+            raise LookupError("%s is one of Loopscope's facts about the task or loop, not a variable: it cannot be set"
+                              % name)
+        value = self._value_of(value_text, self.frames.get(origin) if origin is not None else None)
+        if kind == "locals":
+            if is_function_frame(container):
+                set_local(container, name, value)
+            else:
+                container.f_locals[name] = value
+        elif kind == "globals":
+            container.f_globals[name] = value
+        else:
+            self._set_item(reference, container, name, value)
+        return self._value_set(value, origin)
+
+    def _set_item(self, reference, container, name, value):
+        if isinstance(container, list):
+            index = _index_in(name)
+            if index is None:
+                raise LookupError("%s is not an item of the list" % name)
+            container[index] = value
+        elif isinstance(container, dict):
+            keys = self._keys.get(reference, {})
+            if name not in keys:
+                raise LookupError("no key shown as %s in this dict: list its items again" % name)
+            container[keys[name]] = value
+        elif isinstance(container, (tuple, frozenset, str, bytes)):
+            raise LookupError("a %s cannot be changed: give the variable that holds it a new one instead"
+                              % type(container).__name__)
+        elif isinstance(container, set):
+            raise LookupError("an item of a set has no place to assign to: use add() and discard() in the Debug Console")
+        else:
+            run_limited(CONSOLE_TIME_LIMIT, setattr, container, name, value)
+
+    def set_expression(self, expression, value_text, frame_id=None):
+        """setExpression: assign the value of value_text to what expression names, in the frame."""
+        frame = self._frame(frame_id)
+        try:
+            target = ast.parse(expression.strip(), mode="eval").body
+        except SyntaxError as error:
+            raise LookupError("%s cannot be assigned to: %s" % (expression, error.msg))
+        if not _assignable(target):
+            raise LookupError("%s cannot be assigned to: give a variable, an attribute or an item" % expression)
+        value = self._value_of(value_text, frame)
+        assignment = ast.parse("%s = 0" % _VALUE_NAME, mode="exec")
+        assignment.body[0].targets = [_as_target(target)]
+        assignment.body[0].value = ast.Name(id=_VALUE_NAME, ctx=ast.Load())
+        ast.fix_missing_locations(assignment)
+        code = compile(assignment, "<debug console>", "exec")
+        namespace = FrameNamespace(frame)
+        namespace.globals[_VALUE_NAME] = value
+        try:
+            run_limited(CONSOLE_TIME_LIMIT, namespace.run, code)
+        except TimeLimitExceeded:
+            raise LookupError("the assignment ran longer than %g s and was stopped" % CONSOLE_TIME_LIMIT)
+        finally:
+            namespace.globals.pop(_VALUE_NAME, None)
+            problems = namespace.write_back()
+        if problems:
+            raise LookupError("; ".join(problems))
+        return self._value_set(value, frame_id)
+
+    def _value_of(self, text, frame):
+        """The value of an expression typed as a new value, in frame (await allowed)."""
+        try:
+            code = compile(text, "<debug console>", "eval", _AWAIT_FLAGS)
+        except SyntaxError as error:
+            raise LookupError("the new value must be an expression: %s" % error.msg)
+        return self._run(code, FrameNamespace(frame), CONSOLE_TIME_LIMIT)
+
+    def _value_set(self, value, origin):
+        described = self.variable("", value, origin)
+        described.pop("name")
+        return described
+
+    def completions(self, text, frame_id=None):
+        """Completions for the end of text, from the frame's names; runs none of the program's code."""
+        fragment, targets = complete(text, self._frame(frame_id))
+        return {"targets": targets, "fragment": fragment}
+
+
+_VALUE_NAME = "__loopscope_new_value__"
+_CO_COROUTINE = 0x80  # inspect.CO_COROUTINE: the typed code awaits (compiled with top-level await allowed)
+_AWAIT_FLAGS = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)
+
+
+def _limit(context):
+    return CONSOLE_TIME_LIMIT if context in (None, "repl") else REPR_TIME_LIMIT
+
+
+def _compile(expression):
+    """(code, is an expression, names declared global) of what the user typed: an expression if it
+    is one, else statements; await is allowed at the top level."""
+    try:
+        return compile(expression, "<debug console>", "eval", _AWAIT_FLAGS), True, ()
+    except SyntaxError:
+        pass
+    code = compile(expression, "<debug console>", "exec", _AWAIT_FLAGS)
+    declared = declared_global(ast.parse(expression, mode="exec")) if "global" in expression else ()
+    return code, False, declared
+
+
+def _index_in(name):
+    text = name.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def _assignable(node):
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
+        return True
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return all(_assignable(element) or (isinstance(element, ast.Starred) and _assignable(element.value))
+                   for element in node.elts)
+    return False
+
+
+def _as_target(node):
+    """The same expression, as the target of an assignment."""
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
+        node.ctx = ast.Store()
+    elif isinstance(node, ast.Starred):
+        node.ctx = ast.Store()
+        _as_target(node.value)
+    elif isinstance(node, (ast.Tuple, ast.List)):
+        node.ctx = ast.Store()
+        for element in node.elts:
+            _as_target(element)
+    return node

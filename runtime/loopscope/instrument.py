@@ -60,6 +60,9 @@ class Listener:
                                  raised, a transport failed...), before the handler runs, on the
                                  thread that called it; state is None for a loop not seen yet
     foreign_loop(loop)           a loop that is not a BaseEventLoop (uvloop's) started, once per type
+    replay_news(state, news, text)  at a boundary of a recording session (set_tape): 'arrived' at the
+                                 iteration the replay was to stop at, 'diverged' from the recording
+                                 (text says how), 'ended' (the tape is over: the loop runs live)
     hooks_disabled(reason)       a moment raised: the listener has been switched off
     """
 
@@ -105,13 +108,17 @@ class Listener:
     def foreign_loop(self, loop):
         pass
 
+    def replay_news(self, state, news, text):
+        pass
+
     def hooks_disabled(self, reason):
         pass
 
 
 class HandleHook:
-    """The four weights of the per-handle hook, lightest first."""
+    """The weights of the per-handle hook, lightest first."""
     OFF = "off"                # asyncio's own Handle._run
+    SOURCES = "sources"        # explore: how many handles each handle queued (its recording deck's sources)
     LOGGED = "logged"          # each handle timed and appended raw to a deque (stepping whole iterations)
     TASK_STEPS = "task steps"  # only task steps whose task may match a function breakpoint reach the listener
     EVERY = "every"            # every handle reaches the listener
@@ -130,7 +137,8 @@ HookPlan = collections.namedtuple("HookPlan", [
                         # (stepstats.measured_run), under whichever per-handle hook runs; or None
     "lints",            # call task_made and loop_exception
     "sample_ready",     # call ready_sample now and then
-], defaults=(False, None, False, False))
+    "sources",          # explore: note how many handles each handle queued, whatever the handle hook
+], defaults=(False, None, False, False, False))
 HookPlan.NOTHING = HookPlan(False, HandleHook.OFF, False, False, frozenset(), None, False)
 # How often, at most, ready_sample is called on a loop.
 SAMPLE_EVERY = 0.01
@@ -147,6 +155,7 @@ class Watch:
     idle = False
     lints = False
     sample_ready = False
+    sources = False
     task_step_names = frozenset()  # with HandleHook.TASK_STEPS
     switch_log = None              # with HandleHook.LOGGED
 
@@ -170,6 +179,7 @@ def apply(plan):
     watch.creation = plan.creation
     watch.autojump = plan.autojump
     watch.idle = plan.idle
+    watch.sources = plan.sources
     watch.handles = plan.handles == HandleHook.EVERY
     # Marks are kept while any function breakpoint exists, whichever hook runs, so that they are
     # right when the program runs freely again.
@@ -179,6 +189,7 @@ def apply(plan):
     watch.switch_log = plan.switch_log if plan.handles == HandleHook.LOGGED else None
     _measure = plan.measure
     _select_handle_hook({HandleHook.OFF: _handle_run_measured if _measure is not None else None,
+                         HandleHook.SOURCES: _handle_run_sources,
                          HandleHook.LOGGED: _handle_run_logged, HandleHook.TASK_STEPS: _handle_run_task_steps,
                          HandleHook.EVERY: _handle_run}[plan.handles])
 
@@ -291,10 +302,25 @@ def callback_name(callback):
 
 # --- telling the listener -------------------------------------------------------------------
 
-def _register(loop):
-    state = registry.register_loop(loop, lambda collected: _notify("loop_closed", collected))
+def _register(loop, thread=None):
+    state = registry.register_loop(loop, lambda collected: _notify("loop_closed", collected), thread)
     _notify("loop_registered", state)
     return state
+
+
+def adopt_running_loop(loop, thread):
+    """A loop found already running when Loopscope attached, on thread (ident, name): its state,
+    registered now (from whichever thread attaches) rather than at its next iteration."""
+    state = registry.state_of(loop)
+    if state is None:
+        state = _register(loop, thread)
+        state.start_run()
+    return state
+
+
+def register(loop):
+    """The loop's LoopState, registering it now if it is new (recording.py: a first clock reading)."""
+    return registry.state_of(loop) or _register(loop)
 
 
 def _notify(moment, *args):
@@ -369,6 +395,76 @@ def _call_exception_handler(self, context):
     return _original_call_exception_handler(self, context)
 
 
+_tape = None  # the session's recording.Recorder while it records or replays (set_tape)
+
+
+def _run_once_taped(self):
+    """_run_once while the session records or replays: the deck sees each boundary first (a replay
+    compares the ready queue there), and codes the ready queue after any hold."""
+    state = _states.get(id(self))
+    if state is None or state.loop_ref() is not self:
+        state = _register(self)
+    deck = state.record
+    if deck is None and _tape is not None:
+        deck = _tape.deck(state)
+    if deck is not None and deck.boundary_work:
+        try:
+            news = deck.at_boundary(self)
+        except Exception as error:  # a Loopscope bug must not become the user's bug
+            deck = news = None
+            _drop_tape(state, error)
+        if news is not None:
+            _notify("replay_news", state, *news)
+    if watch.iterations:
+        _notify("before_iteration", state)
+    if watch.autojump and (deck is None or not deck.replaying):
+        clock_tools.autojump(self, state)
+    if watch.idle:
+        if not self._ready and not self._scheduled:
+            _notify("loop_idle", state)
+        elif not state.iteration & 63:
+            _notify("loop_checkpoint", state)
+    if deck is not None and _tape is not None:
+        try:
+            deck.begin_iteration(self)
+        except Exception as error:
+            _drop_tape(state, error)
+    # From here as _run_once.
+    state.iteration += 1
+    stats = state.stats
+    started = _perf_counter()
+    if watch.sample_ready and started >= stats.next_sample:
+        stats.next_sample = started + SAMPLE_EVERY
+        _notify("ready_sample", state)
+    stats.iteration_started = started
+    stats.handles_started = 0.0
+    stats.held_at_iteration = stats.held_seconds
+    try:
+        if state.no_wait:
+            state.no_wait = False
+            internals.run_once_without_waiting(self, _original_run_once)
+        else:
+            _original_run_once(self)
+    finally:
+        stats.end(state.iteration, _perf_counter())
+
+
+def _drop_tape(state, error):
+    """The recording failed: the session goes on without it, and says so."""
+    set_tape(None)
+    _notify("replay_news", state, "failed", "Loopscope stopped recording after an internal error: %r" % (error,))
+
+
+def set_tape(recorder):
+    """Record or replay the schedule with recorder (a recording.Recorder), or stop (None). The taped
+    _run_once goes in only then: a session that does not record pays nothing for it."""
+    global _tape
+    _tape = recorder
+    _HOOKS["run_once"] = _run_once_taped if recorder is not None else _run_once
+    if _listener is not None:
+        internals.patch("run_once", _HOOKS["run_once"])
+
+
 def _run_forever(self):
     state = registry.state_of(self) or _register(self)
     state.start_run()
@@ -403,6 +499,8 @@ def _create_task(self, *args, **kwargs):
     if _marks is not None and isinstance(task, _TASK_TYPES) and not task.done() \
             and frames.task_matches(task, _task_marks.names):
         _marks.add(id(task))
+    if _tape is not None:
+        _tape.task_created(self, task)  # its ordinal on the loop: tasks are coded by creation order
     if watch.creation:
         _notify("task_created", state, task)
     return task
@@ -437,9 +535,15 @@ def _report_handle(self):
     except Exception as error:
         _disable("before_handle hook failed: %r" % (error,))
     state.current_handle = self
+    counting = watch.sources
+    if counting:
+        ready = internals.ready_queue(self._loop)
+        before = len(ready)
     try:
         _run_handle(self)
     finally:
+        if counting and state.record is not None:
+            state.record.sources.append(len(ready) - before)
         state.current_handle = None
         if watch.after_handles:
             try:
@@ -480,6 +584,23 @@ def _handle_run_task_steps(self):
     self = task = None  # as in _handle_run
 
 
+def _handle_run_sources(self):
+    """The per-handle hook of explore runs: how many handles each handle queued, so that explore
+    interleaves only handles queued by different sources (perturbation.py)."""
+    if _selected is not _handle_run_sources:  # see _select_handle_hook
+        return _selected(self)
+    loop = self._loop
+    state = _states.get(id(loop))
+    ready = internals.ready_queue(loop)
+    before = len(ready)
+    try:
+        _run_handle(self)
+    finally:
+        if state is not None and state.record is not None:
+            state.record.sources.append(len(ready) - before)
+        self = None  # as in _handle_run
+
+
 _weakref = weakref.ref
 
 
@@ -499,7 +620,7 @@ def _handle_run_logged(self):
         return
     stamp = state.log_stamp  # (iteration, loop time at its first handle)
     if stamp[0] != state.iteration:
-        stamp = state.log_stamp = (state.iteration, state.loop_ref().time())
+        stamp = state.log_stamp = (state.iteration, clock_tools.peek(state.loop_ref()))
     callback = self._callback
     task = getattr(callback, "__self__", None)
     if isinstance(task, _TASK_TYPES):
@@ -537,7 +658,7 @@ def _set_running_loop(loop):
 _HOOKS = {"run_once": _run_once, "run_forever": _run_forever, "close": _close, "create_task": _create_task,
           "create_future": _create_future, "process_events": _process_events,
           "call_exception_handler": _call_exception_handler}
-_HANDLE_HOOKS = (_handle_run, _handle_run_task_steps, _handle_run_logged, _handle_run_measured)
+_HANDLE_HOOKS = (_handle_run, _handle_run_task_steps, _handle_run_logged, _handle_run_measured, _handle_run_sources)
 
 
 def install(listener):
@@ -551,8 +672,10 @@ def install(listener):
 
 def uninstall():
     """Put asyncio back as it was, and forget every loop."""
-    global _listener
+    global _listener, _tape
     _listener = None
+    _tape = None
+    _HOOKS["run_once"] = _run_once
     apply(HookPlan.NOTHING)
     clock_tools.uninstall()
     for name in _HOOKS:
@@ -563,6 +686,7 @@ def uninstall():
 
 def hook_code_objects():
     """Code objects of the hooks, so stack walks can leave Loopscope's frames out."""
-    return {f.__code__ for f in (_run_once, _run_forever, _close, _create_task, _create_future, _handle_run,
-                                 _report_handle, _handle_run_task_steps, _handle_run_logged, _handle_run_measured,
-                                 _notify, _set_running_loop, _process_events, _call_exception_handler)}
+    return {f.__code__ for f in (_run_once, _run_once_taped, _run_forever, _close, _create_task, _create_future,
+                                 _handle_run, _report_handle, _handle_run_task_steps, _handle_run_logged,
+                                 _handle_run_measured, _handle_run_sources, _notify, _set_running_loop,
+                                 _process_events, _call_exception_handler)}

@@ -12,22 +12,38 @@ try:
 except ImportError:  # a build without ctypes
     _ctypes = None
 
-from . import __version__, imports, instrument, program, schema, timelimit
+from . import __version__, imports, instrument, listening, processhooks, program, schema, timelimit
 from .channel import Channel, ChannelError
+from .recordfile import RecordingError
 from .commands import CommandHandlers
 from .debugger import Debugger
+from .perturbation import DEFAULT_JITTER, Perturbation
 
-USAGE = """usage: python -m loopscope [--connect HOST:PORT] (PROGRAM | -m MODULE) [ARGS...]
+USAGE = """usage: python -m loopscope [--connect HOST:PORT | --listen [HOST:]PORT [--wait-for-client]]
+                          [OPTIONS] (PROGRAM | -m MODULE) [ARGS...]
 
 Runs PROGRAM (or MODULE) as __main__ with every asyncio event loop instrumented.
   --connect HOST:PORT  serve a Loopscope debug adapter listening on this loopback address;
                        the one-time token is read from the LOOPSCOPE_TOKEN environment variable
+  --listen [HOST:]PORT wait for Loopscope to connect (an attach configuration with "connect"):
+                       loopback unless HOST says otherwise; the token goes in a file only this
+                       user can read (or is LOOPSCOPE_TOKEN's); each client's detach leaves the
+                       program running as it was
+  --wait-for-client    with --listen: start the program only once a client has connected
   -m MODULE            run a module, as python -m does
   --version            print the runtime version
 Without --connect the program runs freely with the hooks installed (useful to check that
-Loopscope changes nothing)."""
+Loopscope changes nothing), or, with these options, records or replays its schedule:
+  --record FILE        write the run's recording to FILE
+  --replay FILE        replay the recording FILE (a divergence is said on stderr)
+  --explore SEED       perturb the schedule as `loopscope explore` does, seeded with SEED
+  --jitter SECONDS     with --explore: the most a timer is delayed (default 0.001)
+  --clock MODE         the loop clock: frozen, wall or virtual (default frozen)"""
 
-_OWN_ENVIRONMENT = ("LOOPSCOPE_TOKEN", "LOOPSCOPE_CHECK_PROTOCOL")
+_OWN_ENVIRONMENT = ("LOOPSCOPE_TOKEN", "LOOPSCOPE_CHECK_PROTOCOL", "LOOPSCOPE_HASH_SEED")
+# Options of a run without an adapter: option -> (key, how its value is read).
+_STANDALONE_OPTIONS = {"--record": ("record", str), "--replay": ("replay", str), "--explore": ("explore", int),
+                       "--jitter": ("jitter", float), "--clock": ("clock", str)}
 
 
 class UsageError(Exception):
@@ -35,7 +51,8 @@ class UsageError(Exception):
 
 
 def parse(argv):
-    options = {"connect": None, "module": None, "program": None, "args": []}
+    options = {"connect": None, "listen": None, "wait": False, "module": None, "program": None, "args": [],
+               "record": None, "replay": None, "explore": None, "jitter": None, "clock": None}
     index = 0
     while index < len(argv):
         arg = argv[index]
@@ -54,6 +71,19 @@ def parse(argv):
         if arg.startswith("--connect="):
             options["connect"] = arg.split("=", 1)[1]
             index += 1
+            continue
+        if arg in ("--listen", "--wait-for-client") or arg.startswith("--listen="):
+            index = _parse_listen(argv, index, options)
+            continue
+        if arg in _STANDALONE_OPTIONS:
+            key, kind = _STANDALONE_OPTIONS[arg]
+            if index + 1 >= len(argv):
+                raise UsageError("%s needs a value" % arg)
+            try:
+                options[key] = kind(argv[index + 1])
+            except ValueError:
+                raise UsageError("%s takes a %s, not %r" % (arg, "number" if kind is not str else "value", argv[index + 1]))
+            index += 2
             continue
         if arg == "-m":
             if index + 1 >= len(argv):
@@ -74,6 +104,28 @@ def parse(argv):
     raise UsageError("no program to run")
 
 
+def _parse_listen(argv, index, options):
+    """--listen [HOST:]PORT, --listen=[HOST:]PORT, --wait-for-client; returns the next index."""
+    arg = argv[index]
+    if arg == "--wait-for-client":
+        options["wait"] = True
+        return index + 1
+    if arg == "--listen":
+        if index + 1 >= len(argv):
+            raise UsageError("--listen needs [HOST:]PORT")
+        options["listen"] = argv[index + 1]
+        return index + 2
+    options["listen"] = arg.split("=", 1)[1]
+    return index + 1
+
+
+def _listen_address(text):
+    host, _, port = text.rpartition(":")
+    if not port.isdigit() or int(port) > 65535:
+        raise UsageError("--listen wants [HOST:]PORT, got %r" % text)
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
 def _address(text):
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit():
@@ -90,10 +142,15 @@ def _fail(message, code=2):
 def main():
     # First, before anything that could run the program's code: a package's __init__ must not find
     # the token (it could connect to the adapter first and pass for the runtime).
-    token = _take_own_environment()
+    token, hash_seed = _take_own_environment()
     try:
         options = parse(sys.argv[1:])
         address = _address(options["connect"]) if options["connect"] else None
+        listen_at = _listen_address(options["listen"]) if options["listen"] else None
+        if listen_at and address:
+            raise UsageError("--connect and --listen exclude each other")
+        if options["wait"] and not listen_at:
+            raise UsageError("--wait-for-client goes with --listen")
     except UsageError as error:
         _fail("%s\n%s" % (error, USAGE))
     # The program's own sys.path[0] from here on, so that what it names is looked up where Python would.
@@ -106,9 +163,14 @@ def main():
     except program.ProgramNotFound as error:
         _fail(str(error), 1 if options["module"] else 2)
 
+    if listen_at is not None:
+        return _run_listening(listen_at, options)
     channel = None
     debugger = Debugger(lambda event, body: channel.send_event(event, body) if channel is not None else None)
+    debugger.hash_seed = hash_seed
+    debugger.program = os.path.abspath(options["program"]) if options["program"] else "-m " + options["module"]
     if address is not None:
+        debugger.connected = True
         if not token:
             _fail("--connect needs the one-time token in LOOPSCOPE_TOKEN (the adapter sets it)")
         handlers = CommandHandlers(debugger, lambda: channel)
@@ -119,12 +181,14 @@ def main():
         channel.start({"pid": os.getpid(), "python": "%d.%d.%d" % sys.version_info[:3],
                        "executable": sys.executable})
         handlers.started.wait()
+    elif options["record"] or options["replay"] or options["explore"] is not None:
+        _start_standalone(debugger, options)
     instrument.install(debugger)
     debugger.install_busy_pause()
     timelimit.install_interrupt()
-    if channel is not None and hasattr(os, "register_at_fork"):
+    if channel is not None:
         # The debugger goes quiet in a forked child by itself; the child's copy of the socket goes too.
-        os.register_at_fork(after_in_child=channel.abandon)
+        processhooks.after_fork_in_child(channel.abandon)
     debugger.tracer.sync_thread()  # line breakpoints set before start apply from the first line
 
     # The program starts with the modules a plain run starts with: python -m (and a directory or zip
@@ -136,16 +200,45 @@ def main():
         program.run_path(options["program"], options["args"], debugger.uncaught_at_top)
 
 
+def _start_standalone(debugger, options):
+    """A run without an adapter that records, replays or explores; what Loopscope says goes to stderr."""
+    debugger.say = lambda message: _say(message)
+    perturbation = None
+    if options["explore"] is not None:
+        jitter = options["jitter"] if options["jitter"] is not None else DEFAULT_JITTER
+        perturbation = Perturbation(options["explore"], jitter)
+    arguments = {key: options[key] for key in ("record", "replay", "clock") if options[key] is not None}
+    arguments["trackOwners"] = False  # no views to show owners in
+    try:
+        debugger.start(arguments, perturbation)
+    except (RecordingError, ValueError) as error:
+        _fail(str(error))
+
+
+def _say(message):
+    try:
+        sys.stderr.write("loopscope: %s\n" % message)
+        sys.stderr.flush()
+    except Exception:
+        pass
+
+
 def _take_own_environment():
     """Loopscope's variables, taken out of the environment: out of os.environ (so no child inherits
     them) and, for the token, out of the process's environment block too, which /proc/self/environ
-    shows and which unsetenv leaves as it was. Returns the token."""
+    shows and which unsetenv leaves as it was. Returns the token, and the hash seed the program runs
+    with if one is set (PYTHONHASHSEED, which is taken out too when Loopscope set it:
+    LOOPSCOPE_HASH_SEED says so)."""
     token = os.environ.get("LOOPSCOPE_TOKEN", "")
     if token:
         _blank_in_environment_block("LOOPSCOPE_TOKEN")
+    given = os.environ.get("PYTHONHASHSEED")
+    hash_seed = int(given) if given is not None and given.isdigit() else None
+    if given is not None and os.environ.get("LOOPSCOPE_HASH_SEED") == given:
+        os.environ.pop("PYTHONHASHSEED", None)
     for name in _OWN_ENVIRONMENT:
         os.environ.pop(name, None)
-    return token
+    return token, hash_seed
 
 
 def _blank_in_environment_block(name):
@@ -160,6 +253,20 @@ def _blank_in_environment_block(name):
             _ctypes.memset(address, ord("0"), len(_ctypes.string_at(address)))
     except (OSError, AttributeError, ValueError):
         pass  # no C library to ask: the value stays in the block, as on platforms without /proc
+
+
+def _run_listening(address, options):
+    """Listen mode (listening.py): sessions come and go while the program runs; each installs
+    Loopscope when it starts and takes it out again when it ends."""
+    try:
+        listening.start_listening(address[0], address[1], options["wait"])
+    except (listening.ListenError, listening.privatefiles.UnsafeDirectory, OSError) as error:
+        _fail(str(error))
+    os.environ.pop("LOOPSCOPE_CHECK_PROTOCOL", None)
+    if options["module"]:
+        program.run_module(options["module"], options["args"])
+    else:
+        program.run_path(options["program"], options["args"])
 
 
 def _on_channel_closed(reason):

@@ -181,6 +181,13 @@ class Tracer:
         self.suspending = False    # the program is held: other threads hold at their next user line
         self.entries = None        # breakpoints.FunctionNames, or None
         self.generation = 0   # bumped on every change; settrace threads catch up at loop boundaries
+        self.closed = False   # detached: every callback still installed takes itself out
+
+    def close(self):
+        """Detach: nothing is watched any more, and what is still installed goes at its next call."""
+        self.closed = True
+        self.table.by_path.clear()
+        self.update(stepping=False, catching=False, any_code=False, suspending=False, entries=None)
 
     def update(self, stepping=None, catching=None, any_code=None, suspending=None, entries=_KEEP):
         if stepping is not None:
@@ -434,6 +441,9 @@ class SettraceTracer(Tracer):
         return frame_tools.absolute(filename) in self.table.by_path
 
     def _global(self, frame, event, _arg):
+        if self.closed:  # detached: this thread's trace function takes itself out
+            sys.settrace(None)
+            return None
         if event != "call":
             return None
         code = frame.f_code
@@ -448,6 +458,8 @@ class SettraceTracer(Tracer):
 
     def _local(self, frame, event, arg):
         # Frames of any file get here: sync_thread gives every frame on a held thread this tracer.
+        if self.closed:
+            return None  # this frame is not traced any more
         if event == "line":
             entering = self._entering
             if entering and entering.pop(id(frame), None) is not None and self.on_entry(frame):

@@ -22,6 +22,9 @@ import time
 
 _pipe_fds = None
 _held = False
+# Whether stdout and stderr lead to the adapter: not in a program Loopscope attached to, whose
+# output goes wherever it went before (a terminal, a log): nothing to wait for there.
+_to_adapter = True
 # Saved before user code runs, so a program that patches the time module does not change us.
 _sleep = time.sleep
 _monotonic = time.monotonic
@@ -58,7 +61,16 @@ def set_held(held):
     _held = bool(held)
 
 
+def output_goes_elsewhere():
+    """Attached: the program's output is not the adapter's to deliver, and its buffers are the
+    program's business (a flush could block on a full pipe nobody reads)."""
+    global _to_adapter
+    _to_adapter = False
+
+
 def flush_and_drain(timeout=1.0):
+    if not _to_adapter:
+        return
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             if stream is not None:

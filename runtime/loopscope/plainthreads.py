@@ -32,7 +32,8 @@ class ThreadState:
     loop = None
     iteration = 0
     run_number = 0
-    __slots__ = ("id", "thread_ident", "thread_ref", "_fallback_name", "no_wait")
+    record = None  # recording.py records loops only
+    __slots__ = ("id", "thread_ident", "thread_ref", "_fallback_name", "no_wait", "held")
 
     def __init__(self, ident, thread):
         self.id = registry.new_id()
@@ -40,6 +41,7 @@ class ThreadState:
         self.thread_ref = weakref.ref(thread) if thread is not None else None
         self._fallback_name = "thread %d" % ident
         self.no_wait = False
+        self.held = False  # the debugger is serving a stop on this thread
 
     @property
     def thread_name(self):

@@ -40,14 +40,17 @@ class LoopState:
 
     is_loop = True  # a stop's state is a LoopState or a plainthreads.ThreadState
     __slots__ = ("id", "loop_ref", "thread_ident", "thread_name", "iteration", "run_number", "clock_skew",
-                 "current_handle", "log_stamp", "no_wait", "stats", "__weakref__")
+                 "current_handle", "log_stamp", "no_wait", "stats", "record", "held", "__weakref__")
 
-    def __init__(self, loop):
+    def __init__(self, loop, thread=None):
+        """thread: (ident, name) of the thread the loop runs on, when that is not this one (a loop
+        found running when Loopscope attached)."""
         self.id = next(_ids)
         self.loop_ref = weakref.ref(loop)
-        thread = threading.current_thread()
-        self.thread_ident = thread.ident
-        self.thread_name = thread.name
+        if thread is None:
+            current = threading.current_thread()
+            thread = (current.ident, current.name)
+        self.thread_ident, self.thread_name = thread
         self.iteration = 0          # iterations started
         self.run_number = 0         # which run_forever (numbered across loops) runs it now
         self.clock_skew = 0.0       # seconds the virtual clock jumped ahead on this loop
@@ -55,6 +58,8 @@ class LoopState:
         self.log_stamp = (-1, 0.0)  # (iteration, loop time at its first handle): instrument._handle_run_logged
         self.no_wait = False        # the next iteration is a step: its select() must not wait
         self.stats = LoopStats()    # timings of its iterations (loopstats.py)
+        self.record = None          # its recording.LoopDeck while the session records or replays
+        self.held = False           # the debugger is serving a stop on its thread
 
     @property
     def loop(self):
@@ -73,9 +78,9 @@ class LoopState:
         self.run_number = next(_run_numbers)
 
 
-def register_loop(loop, on_collected):
+def register_loop(loop, on_collected, thread=None):
     """A new LoopState for loop; on_collected(state) is called if the loop is collected unclosed."""
-    state = LoopState(loop)
+    state = LoopState(loop, thread)
     key = id(loop)
     states[key] = state
 

@@ -79,4 +79,8 @@ def check_hello(message):
     check(message, SCHEMA["hello"], "hello")
 
 
+def check_client_hello(message):
+    check(message, SCHEMA["definitions"]["ClientHello"], "the client's hello")
+
+
 CHECKING = os.environ.get("LOOPSCOPE_CHECK_PROTOCOL") == "1"

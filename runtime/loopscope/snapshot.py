@@ -11,6 +11,7 @@ import math
 import os
 
 from . import asyncio_internals as internals
+from . import clock as clock_tools
 from . import deadlocks as deadlock_tools
 from . import frames as frame_tools
 from . import registry
@@ -57,7 +58,7 @@ def _awaiting(task, graph, chain):
                 "description": "task %s" % registry.task_name(waiter)}
     timer = graph.sleeping.get(waiter)
     if timer is not None:
-        due = timer.when() - internals.timer_loop(timer).time()
+        due = timer.when() - clock_tools.peek(internals.timer_loop(timer))
         never = math.isinf(due) and due > 0  # asyncio.sleep(math.inf)
         if callback_name(internals.handle_callback(timer)).endswith("_set_result_unless_cancelled"):
             return {"kind": "sleep", "id": registry.task_id(waiter),
@@ -109,7 +110,7 @@ def snapshot_loop(state, view, clock, max_tasks, switches=None, held_at=None, ma
     if loop is None or loop.is_closed():
         body["state"] = "closed"
         return body
-    body["time"] = loop.time()
+    body["time"] = clock_tools.peek(loop)
     if view is None:
         return body
     if held_at is not None:
@@ -121,7 +122,7 @@ def snapshot_loop(state, view, clock, max_tasks, switches=None, held_at=None, ma
         if owner is not None and registry.is_task(owner):
             entry["taskId"], entry["taskName"] = registry.task_id(owner), registry.task_name(owner)
         body["ready"].append(entry)
-    now = loop.time()
+    now = clock_tools.peek(loop)
     for timer in view.timers:
         entry = {"callback": callback_name(internals.handle_callback(timer))}
         when = timer.when()
@@ -320,7 +321,7 @@ def what_wakes(loop):
             where = frame_tools.resume_location(task)
             at = " at %s:%d" % (os.path.basename(where["path"]), where["line"]) if where else ""
             what = "%s in task %s%s" % (kind, registry.task_name(task), at)
-        due = timer.when() - loop.time()
+        due = timer.when() - clock_tools.peek(loop)
         parts.append("the next timer is due in {:,.3f} s ({})".format(max(due, 0.0), what) if math.isfinite(due)
                      else "the next timer is never due (%s)" % what)
     else:

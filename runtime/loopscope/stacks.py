@@ -12,6 +12,7 @@ import os
 import traceback
 
 from . import asyncio_internals as internals
+from . import clock as clock_tools
 from . import frames as frame_tools
 from . import registry
 from .instrument import callback_name
@@ -241,10 +242,10 @@ def describe_loop(state, where=None):
     if loop is None:
         return [("state", "collected")]
     timers = [t for t in internals.scheduled_timers(loop) if not t.cancelled()]
-    rows = [("time", "%.6f" % loop.time()),
+    rows = [("time", "%.6f" % clock_tools.peek(loop)),
             ("iteration", position(state.iteration, where) if where else "%d started" % state.iteration),
             ("ready", _plural(len(internals.ready_queue(loop)), "handle")), ("timers", "%d scheduled" % len(timers))]
     if timers:
-        rows.append(("next timer", "due in %.3f s" % (min(t.when() for t in timers) - loop.time())))
+        rows.append(("next timer", "due in %.3f s" % (min(t.when() for t in timers) - clock_tools.peek(loop))))
     rows.append(("loop", loop))
     return rows

@@ -13,6 +13,7 @@ import os
 import queue
 
 from . import asyncio_internals as internals
+from . import clock as clock_tools
 from . import frames as frame_tools
 from . import registry
 from .inspection import safe_repr
@@ -24,7 +25,7 @@ class Stop:
     """One loop held at one place: between iterations, before a handle, or in running code."""
 
     __slots__ = ("state", "where", "reason", "handle", "frame", "exception", "from_traceback", "description",
-                 "detail", "hit_ids", "task", "inbox", "short", "break_mode", "thread_ident")
+                 "detail", "label", "hit_ids", "task", "inbox", "break_mode", "thread_ident")
 
     def __init__(self, state, where, reason=None, handle=None, frame=None, description=None, exception=None,
                  from_traceback=False, hit_ids=None):
@@ -35,12 +36,12 @@ class Stop:
         self.frame = frame                # the running frame (StopPlace.CODE)
         self.description = description    # None: said from the handle, or from where the loop is
         self.detail = None                # said after the description: " (breakpoint 'x')"
+        self.label = None                 # None: the label of its reason and place (label())
         self.exception = exception        # the exception of an exception stop
         self.from_traceback = from_traceback  # its frames are gone: show them from the traceback
         self.hit_ids = hit_ids            # breakpoints that caused it
         self.task = None                  # the task a task done or task exception stop is about
         self.inbox = queue.SimpleQueue()  # work for the held thread (holding.py)
-        self.short = None                 # the label, when it is not said from the reason
         self.break_mode = "always"        # exceptionInfo's: 'unhandled' for an exception nothing caught
         self.thread_ident = _thread.get_ident()  # stops are made on the thread they hold
 
@@ -77,12 +78,17 @@ def entry(state):
                 description="Paused before the first iteration of %s" % state.label)
 
 
-def pause(state, where, handle=None, frame=None):
+def pause(state, where, handle=None, frame=None, attached=False):
+    """The user paused; or, attached, the stop that attaching makes wherever the loops were."""
     description = None
     if where == StopPlace.CODE:
         description = "Paused in running code on %s" % state.label if state.is_loop else \
             "Paused at %s" % line_place(frame, state)
-    return Stop(state, where, StopReason.PAUSE, handle=handle, frame=frame, description=description)
+    stop = Stop(state, where, StopReason.PAUSE, handle=handle, frame=frame, description=description)
+    if attached:
+        stop.label = "attached"
+        stop.detail = " (Loopscope attached here)"
+    return stop
 
 
 def step(state, where, handle=None):
@@ -115,7 +121,7 @@ def function_entry(state, frame, hit_ids, names):
     stop = Stop(state, StopPlace.CODE, StopReason.FUNCTION_BREAKPOINT, frame=frame, hit_ids=hit_ids,
                 description="%s starts at %s" % (name, line_place(frame, state)))
     stop.detail = " (breakpoint %s)" % ", ".join(repr(n) for n in names)
-    stop.short = "breakpoint on %s" % name
+    stop.label = "breakpoint on %s" % name
     return stop
 
 
@@ -123,6 +129,20 @@ def deadlock(state, found):
     """The loop would wait for ever with tasks waiting (the Deadlock filter): held before the
     iteration whose select() would never return."""
     return Stop(state, StopPlace.ITERATION, StopReason.DEADLOCK, description="Deadlock: %s" % found["description"])
+
+
+def arrived(state, live=False):
+    """A replay reached the iteration it was asked to stop at (going back in time)."""
+    description = "Back %s of %s: replayed from the start of the recording" % (
+        position(state.iteration, StopPlace.ITERATION), state.label)
+    if live:
+        description += ", which ends here (from here on the program runs live)"
+    return Stop(state, StopPlace.ITERATION, StopReason.STEP, description=description)
+
+
+def divergence(state, text):
+    """A replay that no longer matches its recording, held at the boundary where that was seen."""
+    return Stop(state, StopPlace.ITERATION, StopReason.DIVERGENCE, description=text)
 
 
 def task_switch(state, handle):
@@ -175,7 +195,7 @@ def uncaught(state, frame, error, consequence):
     stop = Stop(state, StopPlace.CODE, StopReason.EXCEPTION, frame=frame, description=description, exception=error,
                 from_traceback=True)
     stop.break_mode = "unhandled"
-    stop.short = "uncaught exception"
+    stop.label = "uncaught exception"
     return stop
 
 
@@ -205,7 +225,7 @@ def event_body(stop, last_handle):
         description += stop.detail
     body["description"] = description
     body["text"] = description
-    body["label"] = stop.short or label(stop.reason, stop.where, state.iteration, body.get("handle"))
+    body["label"] = stop.label or label(stop.reason, stop.where, state.iteration, body.get("handle"))
     return body
 
 
@@ -280,6 +300,6 @@ def _name_being_given(task, frame):
 
 def _loop_time(loop):
     try:
-        return float(loop.time()) if loop is not None else 0.0
+        return float(clock_tools.peek(loop)) if loop is not None else 0.0
     except Exception:
         return 0.0

@@ -13,6 +13,7 @@ import time
 import weakref
 
 from . import asyncio_internals as internals
+from . import clock as clock_tools
 from . import frames as frame_tools
 from . import registry
 from .instrument import callback_name
@@ -212,6 +213,6 @@ def _describe_task(entry, task):
 def _loop_time(state):
     loop = state.loop
     try:
-        return float(loop.time()) if loop is not None else 0.0
+        return float(clock_tools.peek(loop)) if loop is not None else 0.0
     except Exception:
         return 0.0

@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 
+from . import processhooks
 from .forking import ResidentThread
 
 try:
@@ -85,6 +86,14 @@ class _Watchdog:
             self._pid = os.getpid()
             self._thread.start()
 
+    def stop(self):
+        with self._lock:
+            self._pid = None  # _watch() leaves its loop
+            self._deadlines.clear()
+            self.interrupt_main = False
+            if self._wake.locked():
+                self._wake.release()
+
     def _start_if_needed(self):
         if self._pid != os.getpid():
             self.start()
@@ -108,10 +117,7 @@ class _Watchdog:
                     if ident == _MAIN_IDENT and self.interrupt_main:
                         # The handler raises in the main thread itself, also out of a call
                         # blocked in C, and only while this deadline is the thread's own.
-                        try:
-                            signal.pthread_kill(ident, INTERRUPT_SIGNAL)
-                        except (OSError, ValueError):
-                            pass
+                        processhooks.interrupt_main(INTERRUPT_SIGNAL, ident)
                     else:
                         _set_async_exc(ident, id(TimeLimitExceeded))
                         self._fired.add(ident)
@@ -139,9 +145,8 @@ def _absorb_pending():
 
 
 _watchdog = _Watchdog()
-if hasattr(os, "register_at_fork"):
-    # A fork child has no watchdog thread, and a lock held at the fork would stay held.
-    os.register_at_fork(after_in_child=_watchdog.__init__)
+# A fork child has no watchdog thread, and a lock held at the fork would stay held.
+processhooks.after_fork_in_child(_watchdog.__init__)
 
 
 def start():
@@ -151,6 +156,16 @@ def start():
     if ctypes is not None:
         with _watchdog._lock:
             _watchdog.start()
+
+
+def stop():
+    """Detach: the watchdog thread and the idle repr worker end; nothing of them stays."""
+    global _worker
+    _watchdog.stop()
+    with _worker_lock:
+        if _worker is not None:
+            _worker.stop()
+        _worker = None
 
 
 def run_limited(seconds, function, *args):
@@ -163,10 +178,9 @@ def run_limited(seconds, function, *args):
 def install_interrupt():
     """On the main thread, before user code: the handler that lets the watchdog break a call
     blocked in C. Left alone if the program's environment already uses the signal."""
-    if ctypes is None or signal.getsignal(INTERRUPT_SIGNAL) not in (signal.SIG_DFL, None):
+    if ctypes is None:
         return
-    signal.signal(INTERRUPT_SIGNAL, _on_interrupt)
-    _watchdog.interrupt_main = True
+    _watchdog.interrupt_main = processhooks.handle_signal(INTERRUPT_SIGNAL, _on_interrupt)
 
 
 def _on_interrupt(_signum, _frame):
@@ -194,6 +208,8 @@ class _ReprWorker:
     def _serve(self):
         while not self.abandoned:
             self._start.acquire()
+            if self._job is None:
+                return  # stopped (detach)
             function, args, seconds, result, done = self._job
             self._job = None
             try:
@@ -202,6 +218,12 @@ class _ReprWorker:
                 result.append((False, error))
             done.release()
             function = args = result = done = None
+
+    def stop(self):
+        """End the thread if it waits for work; one still running an overrun repr finishes alone."""
+        self.abandoned = True
+        if self._job is None:
+            self._start.release()
 
     def call(self, seconds, function, *args):
         """function(*args) here; TimeLimitExceeded if it has not returned in time."""

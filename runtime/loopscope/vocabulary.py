@@ -8,6 +8,8 @@ PROTOCOL_VERSION = 1
 # The CPython versions Loopscope supports, oldest and newest: the runtime, the test runners and the benchmarks read them from here.
 OLDEST_PYTHON = (3, 8)
 NEWEST_PYTHON = (3, 15)
+# Where an attach and a listening runtime keep what only their user may read: a directory per user, mode 0700, owned by that user (anything else there is refused); {uid} is the numeric user id. Tickets are written by the adapter for the program's user; a listener writes its token file there.
+ATTACH_FILES = {"directory": "/tmp/loopscope-{uid}", "ticketFile": "attach-{pid}-{id}.py", "listenTokenFile": "listen-{port}.token"}
 
 
 class StopReason:
@@ -23,9 +25,10 @@ class StopReason:
     TASK_DONE = "task done"
     DEADLOCK = "deadlock"
     LOOP_BLOCKED = "loop blocked"
+    DIVERGENCE = "divergence"
 
 
-STOP_REASON_VALUES = ("entry", "step", "pause", "breakpoint", "function breakpoint", "exception", "task created", "task switch", "task done", "deadlock", "loop blocked",)
+STOP_REASON_VALUES = ("entry", "step", "pause", "breakpoint", "function breakpoint", "exception", "task created", "task switch", "task done", "deadlock", "loop blocked", "divergence",)
 
 
 class StopPlace:
@@ -178,6 +181,31 @@ class LintKind:
 
 LINT_KIND_VALUES = ("neverAwaited", "exceptionNeverRetrieved", "destroyedPending", "neverYields", "selfWakes", "blockingCall", "taskNotKept",)
 
+
+class InjectionFailure:
+    """Why the attach helper (loopscope/outside/inject) could not get the ticket run in the program; its message says it for the user."""
+    NOT_PERMITTED = "not-permitted"
+    EXITED = "exited"
+    NOT_PYTHON = "not-python"
+    NO_GDB = "no-gdb"
+    NOT_INITIALIZED = "not-initialized"
+    REMOTE_DEBUG_DISABLED = "remote-debug-disabled"
+    TIMEOUT = "timeout"
+    GDB_FAILED = "gdb-failed"
+    UNSUPPORTED = "unsupported"
+
+
+INJECTION_FAILURE_VALUES = ("not-permitted", "exited", "not-python", "no-gdb", "not-initialized", "remote-debug-disabled", "timeout", "gdb-failed", "unsupported",)
+
+
+class ConsoleAwait:
+    """What runs on the held loop while an expression with await, typed in the Debug Console or a watch, is awaited (loopscope/consoleawait.py)."""
+    HOLD_OTHERS = "holdOthers"
+    RUN_LOOP = "runLoop"
+
+
+CONSOLE_AWAIT_VALUES = ("holdOthers", "runLoop",)
+
 # Upper bounds in seconds of the buckets of every duration histogram (step times, scheduling delays, iterations); a histogram has one count more than there are bounds, for durations at or above the last. loopscope/loopstats.py counts into them; the views label them.
 DURATION_BUCKET_BOUNDS = (0.00001, 0.0001, 0.001, 0.01, 0.1, 1,)
 
@@ -191,12 +219,13 @@ START_DEFAULTS = {
     "trackOwners": True,
     "stepStatistics": "loops",
     "loopBlockedWarnings": True,
+    "consoleAwait": "holdOthers",
 }
 
 # What a request's arguments are when left out, per request (start's are START_DEFAULTS).
 ARGUMENT_DEFAULTS = {
     "setTaskFilters": {"loopBlockedMs": 100},
-    "start": {"stopOnEntry": False, "maxTaskThreads": 256, "clock": "frozen", "justMyCode": True, "taskSwitchHistory": "whileStepping", "trackOwners": True, "stepStatistics": "loops", "loopBlockedWarnings": True},
+    "start": {"stopOnEntry": False, "maxTaskThreads": 256, "clock": "frozen", "justMyCode": True, "taskSwitchHistory": "whileStepping", "trackOwners": True, "stepStatistics": "loops", "loopBlockedWarnings": True, "consoleAwait": "holdOthers"},
     "stackTrace": {"startFrame": 0, "levels": 0},
     "variables": {"start": 0, "count": 0},
     "snapshot": {"maxTasks": 1000, "maxFutures": 500},
@@ -204,5 +233,5 @@ ARGUMENT_DEFAULTS = {
     "taskSwitches": {"limit": 200},
 }
 
-REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "tasks", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo", "timeline", "exitReport"))
+REQUEST_NAMES = frozenset(("setFunctionBreakpoints", "setTaskFilters", "start", "threads", "resume", "pause", "outputHeld", "stackTrace", "scopes", "variables", "evaluate", "snapshot", "tasks", "taskSwitches", "cancelTask", "advanceClock", "setBreakpoints", "exceptionInfo", "timeline", "exitReport", "detach", "setVariable", "setExpression", "completions"))
 EVENT_NAMES = frozenset(("stopped", "continued", "loopStarted", "loopClosed", "log", "logpoint", "deadlock", "lint", "timeline"))

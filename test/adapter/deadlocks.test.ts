@@ -35,7 +35,10 @@ describe('deadlocks', function () {
         assert.match(stop.body.text!, /^Deadlock: Event loop \d+ \(MainThread\) would wait for ever: 3 tasks wait/);
         const event = (await session.next('loopscope/deadlock')) as DebugProtocol.Event;
         assert.equal(event.body.deadlock.kind, 'idleLoop');
-        assert.match(session.text('important'), /would wait for ever.*Tasks: .*left.*right/);
+        assert.equal(event.body.stops, true, 'the event says the Deadlock filter stops here');
+        // In the Debug Console, not as a second notification beside the extension's own.
+        assert.match(session.text('console'), /would wait for ever.*Tasks: .*left.*right/);
+        assert.equal(session.text('important'), '');
         const loop = await snapshot(session);
         const cycle = loop.deadlocks.find((d) => d.kind === 'lockCycle');
         assert.ok(cycle, `a lock cycle among ${JSON.stringify(loop.deadlocks)}`);

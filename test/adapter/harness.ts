@@ -156,6 +156,22 @@ export class Session {
     return response;
   }
 
+  /** Attach with these arguments (attachOptions.json) and run the configuration sequence; resolves
+   * with the attach response. */
+  async attach(args: Record<string, unknown>, configure?: () => Promise<unknown>): Promise<DebugProtocol.AttachResponse> {
+    await this.client.initializeRequest({ adapterID: 'loopscope', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    const attached = this.client.attachRequest(args as DebugProtocol.AttachRequestArguments);
+    // A failed attach sends no initialized event: its error is the answer.
+    const initialized = this.next('initialized', 60_000);
+    initialized.catch(() => undefined);
+    const first = await Promise.race([initialized.then(() => 'initialized'), attached.then(() => 'answered', () => 'answered')]);
+    if (first === 'initialized') {
+      if (configure) await configure();
+      await this.client.configurationDoneRequest();
+    }
+    return attached;
+  }
+
   /** Wait until the output so far matches `pattern`; resolves with the match. */
   async outputMatching(pattern: RegExp, ms = 20_000): Promise<RegExpExecArray> {
     const deadline = Date.now() + ms;

@@ -91,6 +91,9 @@ describe('hostile requests (#15.9)', () => {
       ['loopscope/advanceClock', { seconds: 'soon' }, /arguments\.seconds: expected number/],
       ['loopscope/cancelTask', {}, /arguments: missing "taskId"/],
       ['loopscope/snapshot', { maxTasks: 'all' }, /arguments\.maxTasks: expected integer/],
+      ['setVariable', { variablesReference: 1, name: 2, value: '1' }, /arguments\.name: expected string/],
+      ['setExpression', { expression: 'x' }, /arguments: missing "value"/],
+      ['completions', { text: 'pri' }, /arguments: missing "column"/],
       [42, {}, /needs a "command" string/],
     ];
     for (const [command, args, message] of cases) await refused(s.client, command, args, message);
@@ -101,13 +104,13 @@ describe('hostile requests (#15.9)', () => {
     assert.doesNotMatch(s.text('console'), /Internal error/);
   }));
 
-  it('refuses the standard requests it does not advertise instead of pretending to do them', () => withSession(async (s) => {
+  it('refuses the standard requests it does not advertise instead of pretending to do them, and a stale setVariable', () => withSession(async (s) => {
     await s.launch({ program: fixture('sleeper.py'), stopOnEntry: true });
     await s.nextStop();
-    await refused(s.client, 'setVariable', { variablesReference: 1, name: 'x', value: '1' }, /does not support the "setVariable" request/);
+    await refused(s.client, 'setVariable', { variablesReference: 987654, name: 'x', value: '1' }, /variables 987654 are gone/);
     await refused(s.client, 'restart', {}, /does not support the "restart" request/);
     await refused(s.client, 'goto', { threadId: 1, targetId: 1 }, /does not support the "goto" request/);
-    await refused(s.client, 'attach', {}, /does not support the "attach" request/);
+    await refused(s.client, 'attach', { processId: process.pid }, /debugs one program/);
     await refused(s.client, 'loopscope/nothing', {}, /does not know the request "loopscope\/nothing"/);
     const { body } = await s.client.stackTraceRequest({ threadId: 1 });
     assert.ok(body.stackFrames.length > 0);

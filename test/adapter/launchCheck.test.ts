@@ -3,7 +3,9 @@
 import * as assert from 'node:assert/strict';
 import { checkLaunchArguments, expected } from '../../extension/adapter/launchCheck';
 import { LAUNCH_OPTIONS_SCHEMA } from '../../extension/adapter/launchOptions';
+import { ATTACH_OPTIONS_SCHEMA } from '../../extension/adapter/attachOptions';
 import { START_DEFAULTS } from '../../extension/adapter/protocol';
+import { startArguments } from '../../extension/adapter/startArguments';
 
 describe('launch configuration check', () => {
   it('accepts a configuration that only names a program', () => {
@@ -33,5 +35,14 @@ describe('launch configuration check', () => {
     const properties = LAUNCH_OPTIONS_SCHEMA.properties as Record<string, { default?: unknown }>;
     for (const [name, value] of Object.entries(START_DEFAULTS)) assert.deepEqual(properties[name].default, value, name);
     assert.equal(expected({ type: 'array', items: { type: 'string' } }), 'a list of strings');
+  });
+
+  it('declares every setting of the start request for launch and attach, and passes each on', () => {
+    for (const name of Object.keys(START_DEFAULTS)) {
+      assert.ok(name in LAUNCH_OPTIONS_SCHEMA.properties, `"${name}" is a start setting but no launch option`);
+      assert.ok(name in ATTACH_OPTIONS_SCHEMA.properties, `"${name}" is a start setting but no attach option`);
+    }
+    const given = { program: 'a.py', trackOwners: false, consoleAwait: 'runLoop', clock: 'wall' };
+    assert.deepEqual(startArguments(given), { trackOwners: false, consoleAwait: 'runLoop', clock: 'wall' });
   });
 });

@@ -1,11 +1,13 @@
 // Real library programs on Debian's own Python, where Debian installs packages in
 // /usr/lib/python3/dist-packages (issue #15, 3): with justMyCode that code is library code, so
 // stepping goes over it, the call stack leaves it out and the raised filter ignores what it
-// raises and catches itself. Skipped, with a note, where python3-aiohttp is not installed.
+// raises and catches itself. And real clients awaited in the Debug Console (issue #18): aiohttp
+// and websockets calls complete on the held loop. Skipped, with a note, where python3-aiohttp or
+// python3-websockets is not installed (.ci/run installs both).
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { FIXTURES, markers, withSession } from './harness';
+import { FIXTURES, markers, Session, withSession } from './harness';
 
 const DEBIAN_PYTHON = '/usr/bin/python3';
 const AIOHTTP = path.join(FIXTURES, 'libraries', 'aiohttp_roundtrip.py');
@@ -67,5 +69,46 @@ describe('library code where Debian installs it', () => {
     const ended = await Promise.race([s.next('exited', 30_000).then(() => 'exited'), s.nextStop(30_000).then((stop) => `stopped: ${stop.body.text}`)]);
     assert.equal(ended, 'exited');
     assert.match(s.text('stdout'), /hello loopscope/);
+  }));
+});
+
+const CLIENTS = path.join(FIXTURES, 'libraries', 'console_clients.py');
+const clientLine = markers(CLIENTS);
+
+describe('real clients awaited in the Debug Console', () => {
+  before(needs('aiohttp'));
+  before(needs('websockets'));
+
+  async function heldInClients(s: Session, extra: Record<string, unknown> = {}): Promise<{ threadId: number; frameId: number }> {
+    await s.launch({ program: CLIENTS, python: DEBIAN_PYTHON, ...extra }, () =>
+      s.client.setBreakpointsRequest({ source: { path: CLIENTS }, breakpoints: [{ line: clientLine('held') }] }));
+    const stop = await s.nextStop(30_000);
+    const top = await s.topFrame(stop.body.threadId);
+    assert.equal(top.line, clientLine('held'));
+    return { threadId: stop.body.threadId, frameId: top.id };
+  }
+
+  const evaluate = async (s: Session, expression: string, frameId: number) =>
+    (await s.client.evaluateRequest({ expression, frameId, context: 'repl' })).body.result;
+
+  it('an aiohttp request and a websockets round trip complete while the program stays held, and its output is as without them', () => withSession(async (s) => {
+    const plain = spawnSync(DEBIAN_PYTHON, [CLIENTS], { encoding: 'utf8', timeout: 30_000 }).stdout;
+    const { threadId, frameId } = await heldInClients(s);
+    const mark = s.mark();
+    assert.equal(await evaluate(s, 'await fetch(3)', frameId), "{'n': 3, 'name': 'item 3'}");
+    assert.equal(await evaluate(s, '[(await fetch(n))["name"] for n in range(2)]', frameId), "['item 0', 'item 1']");
+    assert.equal(await evaluate(s, 'await echo("from the console")', frameId), "'from the console'");
+    assert.equal(s.since(mark), '', 'the program printed nothing meanwhile');
+    await s.client.continueRequest({ threadId });
+    assert.equal((await s.next('exited', 30_000)).body.exitCode, 0);
+    assert.equal(s.text('stdout'), plain);
+  }));
+
+  it('the program\'s own aiohttp server answers the console when "consoleAwait" is "runLoop"', () => withSession(async (s) => {
+    const { threadId, frameId } = await heldInClients(s, { consoleAwait: 'runLoop' });
+    assert.equal(await evaluate(s, 'await ask_own("console")', frameId), "'hello console'");
+    await s.client.continueRequest({ threadId });
+    assert.equal((await s.next('exited', 30_000)).body.exitCode, 0);
+    assert.match(s.text('stdout'), /own hello program\ndone\n$/);
   }));
 });

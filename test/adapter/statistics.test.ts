@@ -77,7 +77,10 @@ describe('step statistics', () => {
     const stats = loop.stats!;
     assert.ok(stats.iterations >= 5 && stats.iterations <= loop.iteration, `${stats.iterations} of ${loop.iteration} iterations`);
     assert.ok(stats.longestIterationMs >= 20, `longest iteration ${stats.longestIterationMs} ms`);
-    assert.ok(stats.selectSeconds >= 0.1, `select() ${stats.selectSeconds} s: main sleeps 0.2 s`);
+    // main sleeps 0.2 s while hog's steps take 0.06 s: the rest is select() and the loop's own work,
+    // whose share a loaded machine stretches, so only select()'s being counted is asserted.
+    assert.ok(stats.selectSeconds > 0, `select() ${stats.selectSeconds} s: main sleeps 0.2 s`);
+    assert.ok(stats.selectSeconds + stats.handleSeconds >= 0.1, `select() ${stats.selectSeconds} s, handles ${stats.handleSeconds} s`);
     assert.ok(stats.handleSeconds >= 0.06, `handles ${stats.handleSeconds} s`);
     assert.equal(stats.iterationTimes.reduce((a, b) => a + b), stats.iterations);
   });

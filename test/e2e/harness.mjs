@@ -6,7 +6,7 @@
 // scratch folder of one run (.e2e/run/, emptied at each run) and the screenshots (.e2e/screenshots/).
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,6 +152,8 @@ export function freshDirectories() {
     'debug.internalConsoleOptions': 'openOnSessionStart',
     'debug.toolBarLocation': 'floating',
     'editor.minimap.enabled': false,
+    // Sticky scroll pins a scrolled tree's parent rows over its first rows: those the tests read and click.
+    'workbench.tree.enableStickyScroll': false,
     'remote.autoForwardPorts': false, // the adapter's local port to the debuggee is no port to forward
   }, null, 2));
   return dirs;
@@ -408,6 +410,80 @@ export class Workbench {
     return this.viewBody(title).locator('.monaco-list-row').filter({ has: name });
   }
 
+  /** Expands the row of a tree view whose label is exactly `label` (it must be in sight), with its twistie. */
+  async expandTreeRow(title, label) {
+    const row = this.treeRow(title, label).first();
+    await row.waitFor({ timeout: T.ui });
+    if ((await row.getAttribute('aria-expanded')) === 'false') await row.locator('.monaco-tl-twistie').click({ timeout: T.ui });
+    await waitFor(`row '${label}' of ${title} to be expanded`, async () => (await row.getAttribute('aria-expanded')) === 'true');
+  }
+
+  /**
+   * Scrolls the list or tree inside `container` from the top until a row matching `row` (a locator
+   * inside the list) is in sight; returns that row (a locator). Virtual lists render only the rows in sight.
+   */
+  async scrollToRow(container, row, what) {
+    const list = container.locator('.monaco-list').first();
+    await list.waitFor({ timeout: T.ui });
+    const inSight = async () => (await row.count()) > 0 && (await row.first().isVisible());
+    if (await inSight()) return row.first();
+    let scrolled = await this.scrollList(list, 'top');
+    for (let i = 0; i < 1000 && scrolled && !(await inSight()); i++) {
+      const before = scrolled.top;
+      scrolled = await this.scrollList(list, 'page');
+      if (!scrolled || scrolled.top <= before) break;
+    }
+    if (await inSight()) return row.first();
+    throw new Error(`no row ${what} in the list, scrolled to its end`);
+  }
+
+  /** The text beside a view's title (a TreeView's description: 'filter: spinner'), or ''. */
+  async viewDescription(title) {
+    const description = this.viewHeader(title).locator('.description');
+    return (await description.count()) ? oneLine(await description.first().innerText()) : '';
+  }
+
+  /** Types `text` into the input box a command opened (showInputBox) and presses Enter. */
+  async answerInputBox(text) {
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ timeout: T.ui });
+    await input.fill(text);
+    await input.press('Enter');
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: T.ui });
+  }
+
+  /** Clicks the item of the open quick pick whose label or description matches `text` (a RegExp). */
+  async pickFromQuickPick(text) {
+    const item = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: text });
+    await item.first().waitFor({ timeout: T.ui });
+    await item.first().click();
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: T.ui });
+  }
+
+  /** Ticks or unticks a row of the Breakpoints view (a breakpoint, or a filter such as 'Deadlock') by its checkbox. */
+  async setBreakpointEnabled(label, enabled) {
+    await this.waitForView('Breakpoints');
+    const row = this.viewBody('Breakpoints').locator('.monaco-list-row', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }).first();
+    await row.waitFor({ timeout: T.ui });
+    // VS Code's own checkbox widget (older versions: an <input type="checkbox">).
+    const checkbox = row.locator('.monaco-checkbox, input[type="checkbox"]').first();
+    const ticked = () => checkbox.evaluate((e) => (e.matches('input') ? e.checked : e.classList.contains('checked') || e.getAttribute('aria-checked') === 'true'));
+    if ((await ticked()) !== enabled) await checkbox.click({ timeout: T.ui });
+    await waitFor(`'${label}' to be ${enabled ? 'ticked' : 'unticked'} in Breakpoints`, async () => (await ticked()) === enabled);
+  }
+
+  /** Removes every breakpoint with the Breakpoints view's Remove All Breakpoints (the filters stay as they are). */
+  async removeAllBreakpoints() {
+    await this.waitForView('Breakpoints');
+    await this.viewHeader('Breakpoints').hover();
+    const action = this.viewHeader('Breakpoints').locator('.actions .action-label[aria-label^="Remove All Breakpoints"]').first();
+    if (!(await action.count()) || (await action.getAttribute('class')).includes('disabled')) return; // none to remove
+    const rows = this.viewBody('Breakpoints').locator('.monaco-list-row');
+    const before = await rows.count();
+    await action.click({ timeout: T.ui });
+    await waitFor('the Breakpoints view to lose its breakpoints', async () => (await rows.count()) < before);
+  }
+
   /** Right-clicks `target` (a locator) and chooses `item` in the context menu, as a user does. */
   async chooseFromContextMenu(target, item) {
     await target.click({ button: 'right', timeout: T.ui });
@@ -440,6 +516,20 @@ export class Workbench {
     return oneLine(await item.first().innerText());
   }
 
+  /** The tooltip of a status bar item whose id ends with `idSuffix`, as the hover over it shows it. */
+  async statusBarTooltip(idSuffix) {
+    const item = this.page.locator(`.part.statusbar .statusbar-item[id$="${idSuffix}"]`).first();
+    await item.hover({ timeout: T.ui });
+    const hover = this.page.locator('.workbench-hover, .monaco-hover').filter({ visible: true }).first();
+    try {
+      await hover.waitFor({ timeout: T.ui });
+      return (await hover.innerText()).trim();
+    } finally {
+      await this.page.mouse.move(0, 0);
+      await this.page.keyboard.press('Escape');
+    }
+  }
+
   /** The thread rows the Call Stack renders now: [{ name, width }]; a width of 0 means the name is out of sight. */
   async renderedThreadNames() {
     await this.waitForView('Call Stack');
@@ -453,7 +543,9 @@ export class Workbench {
   async stopAnySession() {
     for (let attempt = 0; attempt < 3 && (await this.debugging()); attempt++) {
       await this.page.keyboard.press('Escape');
-      await this.clickToolbar('Stop').catch(() => {});
+      // A launched session's toolbar offers Stop, an attached one's Disconnect.
+      const end = (await this.toolbarButton('Stop').isVisible()) ? 'Stop' : 'Disconnect';
+      await this.clickToolbar(end).catch(() => {});
       await this.waitForSessionEnd().catch(() => {});
     }
     if (await this.debugging()) throw new Error('the debug session does not end (Stop, three times)');
@@ -462,13 +554,12 @@ export class Workbench {
   /**
    * Every row of the list or tree inside `container`, in order: [{ index, level, text, parts }], where
    * parts maps each name of `parts` ({ name: selector }) to the text of that element in the row, or null.
-   * VS Code's lists are virtual (only rows in sight exist), so this scrolls through the list with the
-   * mouse wheel, then back to the top.
+   * VS Code's lists are virtual (only rows in sight exist), so this scrolls through the list with its
+   * scrollbar, then back to the top.
    */
   async listRows(container, parts = {}) {
     const list = container.locator('.monaco-list').first();
     if (!(await list.count())) return [];
-    const box = await list.boundingBox();
     const read = () => list.locator('.monaco-list-rows > .monaco-list-row').evaluateAll((elements, selectors) => elements.map((row) => ({
       index: Number(row.getAttribute('data-index')),
       last: row.getAttribute('data-last-element') === 'true',
@@ -485,21 +576,60 @@ export class Workbench {
     };
     await collect();
     const complete = () => seen.size === 0 || [...seen.values()].some((r) => r.last) && seen.has(0) && seen.size === Math.max(...seen.keys()) + 1;
-    if (!complete() && box && box.height > 4) {
-      const frame = () => this.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve())));
-      await this.page.mouse.move(box.x + box.width / 2, box.y + Math.min(box.height / 2, 8));
-      await this.page.mouse.wheel(0, -1e6);
-      await frame();
+    if (!complete()) {
+      let scrolled = await this.scrollList(list, 'top');
       await collect();
-      for (let i = 0; i < 500 && !complete(); i++) {
-        await this.page.mouse.wheel(0, Math.max(box.height * 0.7, 10));
-        await frame();
-        if ((await collect()) === 0 && [...seen.values()].some((r) => r.last)) break;
+      for (let i = 0; i < 1000 && scrolled && !complete(); i++) {
+        const before = scrolled.top;
+        scrolled = await this.scrollList(list, 'page');
+        await collect();
+        if (!scrolled || scrolled.top <= before) break; // at the end
       }
-      await this.page.mouse.wheel(0, -1e6);
+      await this.scrollList(list, 'top');
       await this.page.mouse.move(0, 0);
     }
     return [...seen.values()].sort((a, b) => a.index - b.index);
+  }
+
+  /**
+   * Scrolls a VS Code list (a '.monaco-list' locator) to its 'top', its 'end', or a 'page' (most of
+   * a screenful) further down, by dragging its scrollbar's slider as a user can. The mouse wheel
+   * will not do: each wheel event scrolls the list by about two rows, however far it asks.
+   * Returns { top, height, visible } (px) after scrolling; undefined when the list does not scroll.
+   */
+  async scrollList(list, where) {
+    const state = () => list.evaluate((element) => {
+      const rows = element.querySelector('.monaco-list-rows');
+      const bar = element.querySelector('.monaco-scrollable-element > .scrollbar.vertical');
+      const slider = bar?.querySelector('.slider');
+      if (!rows || !bar || !slider) return undefined;
+      const box = (e) => { const r = e.getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; };
+      // How far the rows are moved up, whatever moves them (a transform, top, or the element's scrollTop).
+      const top = Math.round(element.getBoundingClientRect().top - rows.getBoundingClientRect().top);
+      return { top, height: parseFloat(rows.style.height || '0') || 0, visible: box(bar).height,
+        bar: box(bar), slider: box(slider), shown: bar.classList.contains('visible') };
+    });
+    const frame = () => this.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+    let now = await state();
+    if (!now || now.height <= now.visible + 1) return undefined;
+    await list.scrollIntoViewIfNeeded(); // the side bar itself may have scrolled it out of sight
+    // The scrollbar shows (and takes the mouse) while the pointer is over the list.
+    const listBox = await list.boundingBox();
+    await this.page.mouse.move(listBox.x + listBox.width / 2, listBox.y + listBox.height / 2);
+    await waitFor('the list\'s scrollbar to show', async () => (now = await state())?.shown, T.ui, 50);
+    const range = now.height - now.visible;
+    const ratio = (now.bar.height - now.slider.height) / range; // slider px per content px
+    const target = where === 'top' ? -1e6 : where === 'end' ? 1e6 : Math.min(now.top + Math.max(now.visible * 0.8, 1), range);
+    const x = now.slider.x + now.slider.width / 2;
+    const y = now.slider.y + now.slider.height / 2;
+    // To the top or the end: as far as the window goes, which is past the end of the track.
+    const to = where === 'page' ? y + Math.max(Math.round((target - now.top) * ratio), 1) : target < 0 ? 1 : this.page.viewportSize().height - 1;
+    await this.page.mouse.move(x, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(x, to, { steps: 2 });
+    await this.page.mouse.up();
+    await frame();
+    return state();
   }
 
   /** The notification toasts on screen: [{ severity: 'error' | 'warning' | 'info', message }]. */
@@ -509,6 +639,34 @@ export class Workbench {
       const severity = /error/.test(icon) ? 'error' : /warning/.test(icon) ? 'warning' : 'info';
       return { severity, message: toast.querySelector('.notification-list-item-message')?.textContent?.trim() ?? '' };
     }));
+  }
+
+  /** Waits for a notification toast whose message matches `message` (a RegExp); returns { severity, message, buttons }. */
+  async waitForNotification(message, timeout = T.debug) {
+    let seen = [];
+    return waitFor(`a notification saying ${message}`, async () => {
+      seen = await this.page.locator('.notifications-toasts .notification-toast').evaluateAll((toasts) => toasts.map((toast) => {
+        const icon = toast.querySelector('.notification-list-item-icon')?.className ?? '';
+        return {
+          severity: /error/.test(icon) ? 'error' : /warning/.test(icon) ? 'warning' : 'info',
+          message: toast.querySelector('.notification-list-item-message')?.textContent?.trim() ?? '',
+          buttons: [...toast.querySelectorAll('.notification-list-item-buttons-container .monaco-button')].map((b) => b.textContent.trim()),
+        };
+      }));
+      return seen.find((toast) => message.test(toast.message));
+    }, timeout).catch((error) => { throw new Error(`${error.message.replace(/; last seen:.*$/s, '')}; notifications: ${JSON.stringify(seen)}`); });
+  }
+
+  /** Clicks a button ('Pause') of the notification toast whose message matches `message` (a RegExp). */
+  async clickNotificationButton(message, button) {
+    const toast = this.page.locator('.notifications-toasts .notification-toast').filter({ has: this.page.locator('.notification-list-item-message', { hasText: message }) });
+    await toast.first().locator('.notification-list-item-buttons-container .monaco-button', { hasText: new RegExp(`^\\s*${escapeRegExp(button)}\\s*$`) })
+      .first().click({ timeout: T.ui });
+  }
+
+  /** The toast of a notification whose message matches `message` (a locator), for a screenshot. */
+  notificationToast(message) {
+    return this.page.locator('.notifications-toasts .notification-toast').filter({ has: this.page.locator('.notification-list-item-message', { hasText: message }) }).first();
   }
 
   /** Dismisses every notification (Notifications: Clear All Notifications). */
@@ -661,6 +819,34 @@ export class Workbench {
     }
   }
 
+  /** Waits until no side bar sash is highlighted any more (after dragging one), for clean screenshots. */
+  async settleSashes() {
+    await waitFor('the side bar sashes to settle', async () => !(await this.page.locator('.part.sidebar .monaco-sash.hover, .part.sidebar .monaco-sash.active').count()));
+  }
+
+  /**
+   * Saves a screenshot of `clip` ({ x, y, width, height }) or of a locator's box as SCREENSHOTS/name,
+   * and also to copyTo when given (a README's image); warns above 300 KB. Returns its size in bytes.
+   */
+  async saveScreenshot(name, clip, copyTo) {
+    const isLocator = typeof clip?.boundingBox === 'function';
+    const box = isLocator ? await clip.boundingBox() : clip;
+    if (!box) throw new Error(`nothing on screen to take ${name} of`);
+    const path = join(SCREENSHOTS, name);
+    // A locator's own screenshot waits until it stands still (a toast that another one pushes up).
+    if (isLocator) await clip.screenshot({ path });
+    else await this.page.screenshot({ path, clip: box });
+    const size = statSync(path).size;
+    log(`  screenshot ${path} (${Math.round(box.width)}x${Math.round(box.height)}, ${Math.round(size / 1024)} KB)`);
+    if (size > 300 * 1024) log(`  WARNING: ${name} is ${Math.round(size / 1024)} KB, over 300 KB`);
+    if (copyTo) {
+      mkdirSync(dirname(copyTo), { recursive: true });
+      copyFileSync(path, copyTo);
+      log(`  copied to ${copyTo}`);
+    }
+    return size;
+  }
+
   /** Adds a function breakpoint with the '+' (Add Function Breakpoint) of the Breakpoints view, as a user does. */
   async addFunctionBreakpoint(name) {
     await this.waitForView('Breakpoints');
@@ -694,8 +880,10 @@ export class Workbench {
     return this.debugToolbar.isVisible();
   }
 
-  /** Picks a launch configuration in the Run and Debug view's dropdown, and starts it with the green button. */
-  async startDebugging(configurationName) {
+  /** Picks a launch configuration in the Run and Debug view's dropdown, and starts it with the green button.
+   * pick(widget): for a configuration that asks first (an attach's process picker), answers the quick
+   * pick that opens, as a user does. */
+  async startDebugging(configurationName, { pick } = {}) {
     await this.showRunAndDebug();
     const start = this.page.locator('.part.sidebar .start-debug-action-item');
     await start.waitFor({ timeout: T.ui });
@@ -709,6 +897,11 @@ export class Workbench {
       await waitFor(`launch configuration '${configurationName}' selected`, async () => (await current()) === configurationName);
     }
     await start.locator('.codicon-debug-start').first().click();
+    if (pick) {
+      const widget = this.page.locator('.quick-input-widget');
+      await widget.waitFor({ state: 'visible', timeout: T.start });
+      await pick(widget);
+    }
     await this.debugToolbar.waitFor({ timeout: T.start });
   }
 

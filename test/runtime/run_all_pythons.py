@@ -164,7 +164,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("LOOPSCOPE_TEST_JOBS", "2")),
                         help="interpreters to run at once (default 2)")
-    parser.add_argument("--timeout", type=float, default=100.0, help="seconds allowed per interpreter")
+    parser.add_argument("--timeout", type=float, default=240.0, help="seconds allowed per interpreter")
     options, unittest_args = parser.parse_known_args(argv)
 
     found, source = find_interpreters()

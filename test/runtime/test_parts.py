@@ -184,11 +184,13 @@ class Vocabulary(unittest.TestCase):
     def test_start_defaults(self):
         settings = settings_from({})
         self.assertEqual((settings.stop_on_entry, settings.max_task_threads, settings.clock, settings.just_my_code,
-                          settings.record_always, settings.track_owners),
+                          settings.record_always, settings.track_owners, settings.console_await),
                          (START_DEFAULTS["stopOnEntry"], START_DEFAULTS["maxTaskThreads"], START_DEFAULTS["clock"],
-                          START_DEFAULTS["justMyCode"], False, START_DEFAULTS["trackOwners"]))
-        self.assertEqual(settings_from({"clock": "wall", "taskSwitchHistory": "always", "trackOwners": False})[2:6],
-                         ("wall", True, True, False))
+                          START_DEFAULTS["justMyCode"], False, START_DEFAULTS["trackOwners"], START_DEFAULTS["consoleAwait"]))
+        changed = settings_from({"clock": "wall", "taskSwitchHistory": "always", "trackOwners": False,
+                                 "consoleAwait": "runLoop"})
+        self.assertEqual((changed.clock, changed.just_my_code, changed.record_always, changed.track_owners,
+                          changed.console_await), ("wall", True, True, False, "runLoop"))
         self.assertEqual((settings.step_statistics, settings.loop_blocked_warnings),
                          (START_DEFAULTS["stepStatistics"], True))
 

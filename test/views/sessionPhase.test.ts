@@ -25,6 +25,15 @@ describe('session phase', () => {
     assert.deepEqual(changes, ['stopped']);
   });
 
+  it('keeps the stop\'s sentence (text), not the short label VS Code shows beside the thread', () => {
+    const { phase } = followed();
+    const sentence = 'Deadlock: tasks left and right wait on each other through locks';
+    phase.fromAdapter({ type: 'event', event: 'stopped',
+      body: { reason: 'deadlock', threadId: 1, description: 'deadlock', text: sentence, loopscope: { iteration: 7, time: 1, where: 'iteration' } } });
+    assert.equal(phase.stop?.description, sentence);
+    assert.match(statusBarTooltip(phase.stop!), /^Deadlock: tasks left and right/);
+  });
+
   it('runs from the moment a step is requested, even when the stop arrives before the response', () => {
     const { phase, changes } = followed();
     phase.fromAdapter(stopped(1, 4, 1));

@@ -1,0 +1,289 @@
+"""Attaching to a running program by process id, under the interpreter running this suite: the
+helper gets the ticket run (sys.remote_exec from 3.14, gdb before and as the fallback), the
+runtime connects, holds every loop where it is (idle in select(), busy in a callback, on any
+thread), serves the session, and at detach leaves the program as it was, ten times in a row."""
+
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+from attach_support import HAS_GDB, PLAIN, AdapterSide, Target, run_helper
+from runtime_support import DEADLINE, RUNTIME, clean_environment
+
+from loopscope import bootstrap, pausing, timelimit
+from loopscope.vocabulary import InjectionFailure
+
+VERSION = sys.version_info[:2]
+REMOTE_EXEC = VERSION >= (3, 14)
+CAN_ATTACH = HAS_GDB or REMOTE_EXEC
+
+
+def eventually(read, holds, what, timeout=DEADLINE):
+    """read() until holds(value), or fail at the deadline with the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if holds(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("not %s within %.0f s: %r" % (what, timeout, value))
+        time.sleep(0.02)
+
+
+NOBODY = 65534
+
+
+def runs_as(uid, python):
+    command = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups", python, "-I", "-S", "-c", "pass"]
+    return subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+class BootstrapDeclarations(unittest.TestCase):
+    def test_trampolines_cover_the_runtimes_signals(self):
+        """bootstrap.py installs a trampoline for each real-time signal the runtime uses."""
+        self.assertEqual(sorted(signal.NSIG - below for below in bootstrap.SIGNALS_BELOW_NSIG),
+                         sorted((pausing.PAUSE_SIGNAL, timelimit.INTERRUPT_SIGNAL)))
+
+
+@unittest.skipUnless(CAN_ATTACH, "attaching before Python 3.14 needs gdb")
+class AttachByProcessId(unittest.TestCase):
+    maxDiff = None
+
+    def target(self, mode, **options):
+        target = Target(mode, **options)
+        self.addCleanup(target.stop)
+        return target
+
+    def attach(self, target, **start):
+        adapter = AdapterSide(self)
+        result, hello = adapter.attach(target)
+        self.assertTrue(result["ok"], result)
+        self.assertTrue(hello.get("attached"))
+        self.assertNotIn("refusal", hello)
+        adapter.start(**start)
+        return adapter
+
+    def stack(self, adapter, thread_id):
+        return adapter.body("stackTrace", {"threadId": thread_id})["stackFrames"]
+
+    def test_idle_deadlock_is_held_between_iterations(self):
+        target = self.target("idle")
+        adapter = self.attach(target)
+        stopped = adapter.next_event("stopped")
+        self.assertEqual((stopped["reason"], stopped["label"], stopped["where"]), ("pause", "attached", "iteration"))
+        self.assertIn("Loopscope attached here", stopped["description"])
+        (loop,) = adapter.body("snapshot")["loops"]
+        self.assertEqual(loop["state"], "paused")
+        waiting = sorted(task["name"] for task in loop["tasks"] if task["state"] == "waiting")
+        self.assertEqual(waiting, ["Task-1", "waits-for-a", "waits-for-b"])
+        threads = {t["name"].split(" · ")[0]: t["id"] for t in adapter.body("threads")["threads"]}
+        frames = self.stack(adapter, threads["waits-for-a"])
+        self.assertEqual(frames[0]["name"], "deadlock.<locals>.waits_for")
+        self.assertTrue(frames[0]["path"].endswith("target.py"))
+        adapter.detach()
+
+    def test_busy_callback_is_held_in_its_code(self):
+        target = self.target("busy")
+        adapter = self.attach(target)
+        stopped = adapter.next_event("stopped")
+        self.assertEqual((stopped["label"], stopped["where"]), ("attached", "code"))
+        top = self.stack(adapter, stopped["threadId"])[0]
+        self.assertEqual(top["name"], "spin")
+        spins = target.state()["progress"]["spins"]
+        time.sleep(0.05)
+        self.assertEqual(target.state()["progress"]["spins"], spins, "the busy callback ran on while held")
+        adapter.detach()
+        eventually(lambda: target.state()["progress"]["spins"], lambda n: n > spins, "spinning again after detach")
+
+    def test_loop_on_another_thread(self):
+        target = self.target("thread")
+        adapter = self.attach(target)
+        stopped = adapter.next_event("stopped")
+        self.assertEqual(stopped["where"], "iteration")
+        (thread,) = [t for t in adapter.body("threads")["threads"] if t["id"] == stopped["loopId"]]
+        self.assertIn("loop-thread", thread["name"])
+        adapter.detach()
+
+    def test_busy_loop_on_another_thread(self):
+        target = self.target("tbusy")
+        adapter = self.attach(target)
+        if VERSION < (3, 9):
+            message = adapter.next_event("log")["message"]
+            self.assertIn("cannot stop code running on a thread other than the main one", message)
+        else:
+            stopped = adapter.next_event("stopped")
+            self.assertEqual(stopped["where"], "code")
+            self.assertEqual(self.stack(adapter, stopped["threadId"])[0]["name"], "spin")
+        adapter.detach()
+        spins = target.state()["progress"]["spins"]
+        eventually(lambda: target.state()["progress"]["spins"], lambda n: n > spins, "spinning after detach")
+
+    def test_several_loops_are_all_held(self):
+        target = self.target("multi")
+        adapter = self.attach(target)
+        adapter.next_event("stopped")
+        started = [body for event, body in adapter.seen if event == "loopStarted"]
+        self.assertEqual(len(started), 3, adapter.seen)
+        held = 2 if VERSION < (3, 9) else 3  # 3.8 cannot stop the busy loop on its thread
+        eventually(lambda: [l["state"] for l in adapter.body("snapshot")["loops"]],
+                   lambda states: states.count("paused") == held, "all loops held")
+        adapter.detach()
+
+    def test_detach_leaves_the_program_as_it_was_ten_times(self):
+        """The program's own view of itself after each detach: nothing of Loopscope's patched, no
+        trace function, monitoring tool, signal handler, thread or descriptor left, no objects
+        piling up, its loop clock the plain clock again, and its timers still firing."""
+        target = self.target("counter")
+        before = target.state()
+        calls_before = target.calls()
+        after_first = None
+        for cycle in range(10):
+            adapter = self.attach(target)
+            adapter.next_event("stopped")
+            adapter.body("snapshot")
+            if cycle == 0:
+                time.sleep(0.3)  # held: the frozen loop clock falls behind the plain one by this much
+            adapter.detach()
+            state = eventually(target.state, lambda s: s["signals"] == before["signals"], "signals back to default")
+            with self.subTest(cycle=cycle):
+                self.assertEqual(state["patched"], [])
+                self.assertEqual(state["monitoring"], before["monitoring"])
+                self.assertEqual((state["trace"], state["thread_trace"]), ("None", "None"))
+                self.assertEqual(state["loopscope_modules"], [])
+                self.assertEqual(state["importer_cache"], [])
+                self.assertEqual(state["path"], before["path"])
+                self.assertEqual(state["switch_interval"], before["switch_interval"])
+                self.assertLess(state["clock_skew"], 0.05, "the loop clock is not the plain clock again")
+                eventually(lambda: target.state(), lambda s: s["os_threads"] == before["os_threads"],
+                           "Loopscope's threads gone")
+            if cycle == 1:
+                after_first = state
+        final = eventually(target.state, lambda s: s["objects"] <= after_first["objects"] + 100,
+                           "no more objects than after the second attach")
+        # The standard library modules the runtime imported stay (json, socket, ctypes...), as
+        # does ctypes' descriptor of libffi from 3.14; nothing grows after the first attach.
+        self.assertEqual(final["modules"], after_first["modules"])
+        self.assertEqual(final["fds"], after_first["fds"])
+        ticks = final["progress"]["ticks"]
+        eventually(lambda: target.state()["progress"]["ticks"], lambda n: n > ticks + 5, "the timers firing")
+        # An event loop does exactly the work it did before the first attach: no call more, none less.
+        self.assertEqual(target.calls(), calls_before)
+
+    def test_a_second_attach_is_refused_while_one_is_active(self):
+        target = self.target("idle")
+        first = self.attach(target)
+        first.next_event("stopped")
+        second = AdapterSide(self)
+        result, hello = second.attach(target)
+        self.assertTrue(result["ok"], result)
+        self.assertIn("attached to this program already", hello["refusal"])
+        self.assertEqual(first.body("snapshot")["loops"][0]["state"], "paused")
+        # Once the refused runtime has gone (it closes last), the active session's modules are still there.
+        self.assertTrue(second.closed.wait(DEADLINE), "the refused runtime kept its connection open")
+        self.assertTrue(target.state()["loopscope_modules"], "the refused runtime took the active session's modules")
+        first.detach()
+        self.assertEqual(target.state()["loopscope_modules"], [])
+
+    def test_a_program_under_another_debugger_is_refused(self):
+        target = self.target("traced")
+        adapter = AdapterSide(self)
+        result, hello = adapter.attach(target)
+        self.assertTrue(result["ok"], result)
+        expected = "sys.monitoring tool 'another debugger'" if VERSION >= (3, 12) else "another debugger or tracer"
+        self.assertIn(expected, hello["refusal"])
+        self.assertIn("disconnect it first", hello["refusal"])
+        # The runtime closes the connection once its modules have left (attachment.finish()).
+        self.assertTrue(adapter.closed.wait(DEADLINE), "the refused runtime kept its connection open")
+        self.assertEqual(target.state()["loopscope_modules"], [])
+
+    def test_a_program_without_asyncio_is_refused(self):
+        target = self.target("-", program=PLAIN)
+        adapter = AdapterSide(self)
+        result, hello = adapter.attach(target)
+        self.assertTrue(result["ok"], result)
+        self.assertIn("has not imported asyncio", hello["refusal"])
+
+    def test_no_loop_yet_holds_the_first_that_starts(self):
+        target = self.target("noloop")
+        adapter = self.attach(target)
+        self.assertIn("No asyncio event loop is running", adapter.next_event("log")["message"])
+        os.kill(target.pid, signal.SIGUSR2)
+        stopped = adapter.next_event("stopped")
+        self.assertEqual(stopped["label"], "attached")
+        adapter.detach()
+
+    def test_an_exited_process(self):
+        target = self.target("idle")
+        os.kill(target.pid, signal.SIGKILL)  # not waited for: a zombie, then gone
+        adapter = AdapterSide(self)
+        result, _hello = adapter.attach(target)
+        self.assertFalse(result["ok"])
+        self.assertEqual(result["reason"], InjectionFailure.EXITED, result)
+        self.assertIn("exited", result["message"])
+
+    @unittest.skipUnless(os.getuid() == 0 and shutil.which("setpriv"), "needs root, to act as other users")
+    def test_without_the_right_to_trace_it(self):
+        """Another user's program; and one of the same user that is not dumpable, which the kernel
+        itself keeps gdb out of."""
+        helper = next((python for python in (sys.executable, "/usr/bin/python3") if runs_as(NOBODY, python)), None)
+        if helper is None:
+            self.skipTest("no Python that user %d can run" % NOBODY)
+        target = self.target("idle")
+        result = run_helper(target.pid, AdapterSide(self).settings(), python=helper, user=NOBODY)
+        self.assertEqual((result["ok"], result.get("reason")), (False, InjectionFailure.NOT_PERMITTED), result)
+        self.assertIn("belongs to user 0", result["message"])
+        if not HAS_GDB:
+            return
+        as_nobody = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"]
+        target = self.target("idle", python=helper, prefix=as_nobody, env=clean_environment(TARGET_NOT_DUMPABLE="1"))
+        result = run_helper(target.pid, AdapterSide(self).settings(), python=helper, user=NOBODY, method="gdb")
+        self.assertEqual((result["ok"], result.get("reason")), (False, InjectionFailure.NOT_PERMITTED), result)
+        self.assertIn("dumpable", result["message"])
+
+    @unittest.skipUnless(os.getuid() == 0 and shutil.which("setpriv") and HAS_GDB, "needs root and gdb")
+    def test_root_attaches_to_another_users_program(self):
+        """The program's user cannot read this runtime: the helper copies it into that user's private
+        directory, safely, and the bootstrap runs it from there, with the program's credentials."""
+        helper = next((python for python in ("/usr/bin/python3",) if runs_as(NOBODY, python)), None)
+        if helper is None:
+            self.skipTest("no Python that user %d can run" % NOBODY)
+        hidden = tempfile.mkdtemp()  # 0700, root's
+        self.addCleanup(shutil.rmtree, hidden, True)
+        shutil.copytree(RUNTIME, os.path.join(hidden, "runtime"), ignore=shutil.ignore_patterns("__pycache__"))
+        target = self.target("idle", python=helper, prefix=["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+                                                            "--clear-groups"])
+        adapter = AdapterSide(self)
+        result, hello = adapter.attach(target, python=helper,
+                                       cli=os.path.join(hidden, "runtime", "loopscope", "outside", "cli.py"))
+        self.assertTrue(result["ok"], result)
+        self.assertNotIn("refusal", hello)
+        adapter.start()
+        self.assertEqual(adapter.next_event("stopped")["label"], "attached")
+        copies = [name for name in os.listdir("/tmp/loopscope-%d" % NOBODY) if name.startswith("runtime-")]
+        self.assertTrue(copies)
+        facts = os.lstat(os.path.join("/tmp/loopscope-%d" % NOBODY, copies[0]))
+        self.assertEqual((facts.st_uid, stat.S_IMODE(facts.st_mode)), (NOBODY, 0o700))
+        adapter.detach()
+        self.assertEqual(target.state()["loopscope_modules"], [])
+
+    @unittest.skipUnless(REMOTE_EXEC, "PYTHON_DISABLE_REMOTE_DEBUG is 3.14+")
+    def test_remote_debugging_disabled_is_respected(self):
+        for name, options in (("environment", dict(env=clean_environment(PYTHON_DISABLE_REMOTE_DEBUG="1"))),
+                              ("-X", dict(interpreter_options=["-X", "disable-remote-debug"]))):
+            with self.subTest(name):
+                target = self.target("idle", **options)
+                adapter = AdapterSide(self)
+                result, _hello = adapter.attach(target)
+                self.assertEqual(result.get("reason"), InjectionFailure.REMOTE_DEBUG_DISABLED, result)
+                self.assertEqual(target.state()["loopscope_modules"], [], "gdb got in regardless")
+
+
+if __name__ == "__main__":
+    unittest.main()
