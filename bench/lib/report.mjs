@@ -37,7 +37,7 @@ function perHandleMicros(cell, plainCell, key = 'seconds') {
   return ((median(cell[key]) - median(plainCell[key])) / steps) * 1e6;
 }
 
-const FREE_MODES = ['loopscope', 'nowatch', 'stats', 'taskbp', 'record', 'linebp', 'debugpy', 'debugpyLinebp'];
+const FREE_MODES = ['loopscope', 'nowatch', 'stats', 'taskbp', 'funcbp', 'record', 'linebp', 'debugpy', 'debugpyLinebp'];
 const DEBUGPY_MODES = ['debugpy', 'debugpyLinebp'];
 
 /** The workloads every interpreter of these results ran (results saved before a workload was added lack it). */

@@ -28,7 +28,8 @@ export const MODES = {
   loopscope: { title: 'Loopscope, no breakpoints' },
   nowatch: { title: 'Loopscope, no breakpoints, loopBlockedWarnings false (no blocked-loop detection)' },
   stats: { title: 'Loopscope, no breakpoints, stepStatistics "tasks" (per-task statistics and task steps on the timeline)' },
-  taskbp: { title: "Loopscope, task breakpoint 'no_such_task' (never matches)" },
+  taskbp: { title: "Loopscope, task breakpoint 'no-such-task' (never matches)" },
+  funcbp: { title: "Loopscope, function breakpoint 'no_such_function' (never called)" },
   linebp: { title: 'Loopscope, line breakpoint in a file that never runs' },
   record: { title: 'Loopscope, recording the schedule (`"record"`)' },
   debugpy: { title: 'debugpy, no breakpoints' },
@@ -36,7 +37,7 @@ export const MODES = {
 };
 /** The modes each interpreter runs: debugpy's where it can import debugpy. */
 export function modesFor(python, lineBreakpoints) {
-  return ['plain', 'loopscope', 'nowatch', 'stats', 'taskbp', 'record', ...(lineBreakpoints ? ['linebp'] : []),
+  return ['plain', 'loopscope', 'nowatch', 'stats', 'taskbp', 'funcbp', 'record', ...(lineBreakpoints ? ['linebp'] : []),
     ...(python.debugpy ? ['debugpy', 'debugpyLinebp'] : [])];
 }
 
@@ -95,10 +96,13 @@ export async function runWorkload(mode, python, workload, scale) {
       return underLoopscope(python, program, args, undefined, { loopBlockedWarnings: false });
     case 'stats':
       return underLoopscope(python, program, args, undefined, { stepStatistics: 'tasks' });
-    case 'taskbp': {
+    case 'taskbp':
+    case 'funcbp': {
+      // A name that cannot name a function stops only tasks; a Python name also watches where functions start.
+      const name = mode === 'taskbp' ? 'no-such-task' : 'no_such_function';
       let verified;
       const result = await underLoopscope(python, program, args, async (s) => {
-        const { body } = await s.request('setFunctionBreakpoints', { breakpoints: [{ name: 'no_such_task' }] });
+        const { body } = await s.request('setFunctionBreakpoints', { breakpoints: [{ name }] });
         verified = body.breakpoints.every((b) => b.verified);
       });
       return { ...result, verified };

@@ -1,12 +1,14 @@
 """Runs a workload in-process with Loopscope's hooks installed as a debug session would configure
 them, without the adapter: to time or profile the runtime's hot paths by themselves.
 
-usage: python bench/tools/hook_profile.py [--mode plain|hooks|nowatch|stats|taskbp|linebp] [--clock wall|frozen|virtual] [--profile] [--runtime DIR] WORKLOAD.py [ARGS...]
+usage: python bench/tools/hook_profile.py [--mode plain|hooks|nowatch|stats|taskbp|funcbp|linebp] [--clock wall|frozen|virtual] [--profile] [--runtime DIR] WORKLOAD.py [ARGS...]
   plain   no hooks at all
   hooks   hooks installed, nothing watched (a session with no breakpoints)
   nowatch hooks, with loopBlockedWarnings false (no blocked-loop detection)
   stats   hooks, with stepStatistics "tasks" (per-task statistics)
-  taskbp  hooks installed and a task-switch function breakpoint 'no_such_task' that never matches
+  taskbp  hooks installed and a task-switch function breakpoint 'no-such-task' that never matches
+  funcbp  hooks installed and a function breakpoint 'no_such_function', which also watches where
+          functions of that name start (none is ever called)
   linebp  hooks installed and a line breakpoint in bench/fixtures/never_runs.py, which never runs
 --clock sets the loop clock (default: a launch's default, frozen).
 --runtime DIR takes the loopscope package from DIR (default: the repository's runtime/), to measure
@@ -22,7 +24,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NEVER_RUNS = os.path.join(ROOT, "bench", "fixtures", "never_runs.py")
-MODES = ("plain", "hooks", "taskbp", "linebp")
+MODES = ("plain", "hooks", "nowatch", "stats", "taskbp", "funcbp", "linebp")
 
 
 def never_runs_line():
@@ -53,8 +55,8 @@ def main(argv):
         from loopscope.debugger import Debugger
         debugger = Debugger(lambda event, body: None)
         instrument.install(debugger)
-        if mode == "taskbp":
-            debugger.set_function_breakpoints([{"name": "no_such_task"}])
+        if mode in ("taskbp", "funcbp"):
+            debugger.set_function_breakpoints([{"name": "no-such-task" if mode == "taskbp" else "no_such_function"}])
         elif mode == "linebp":
             debugger.set_line_breakpoints(NEVER_RUNS, [{"line": never_runs_line()}])
         settings = {"clock": clock} if clock else {}  # else the defaults of a launch (frozen clock)

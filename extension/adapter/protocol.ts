@@ -15,8 +15,8 @@ export type StopReason = "entry" | "step" | "pause" | "breakpoint" | "function b
 /** Where a held loop is held. */
 export type StopPlace = "iteration" | "handle" | "code";
 
-/** The task events that can stop the program, offered as DAP exception breakpoint filters. enumConditionDescriptions: the filters that take a condition, and what it means. */
-export type TaskFilter = "taskSwitch" | "taskCreated" | "taskDone" | "taskException" | "raised" | "deadlock" | "loopBlocked";
+/** The task events and exception filters that can stop the program, offered as DAP exception breakpoint filters. enumConditionDescriptions: the filters that take a condition, and what it means. */
+export type TaskFilter = "taskSwitch" | "taskCreated" | "taskDone" | "taskException" | "raised" | "uncaught" | "deadlock" | "loopBlocked";
 
 /** The event loop's clock. time.monotonic() in the program's own code is never changed (loopscope/clock.py). */
 export type ClockMode = "frozen" | "wall" | "virtual";
@@ -68,6 +68,26 @@ export type FunctionBreakpoint = {
 
 export type BreakpointResult = {
   id: number;
+  verified: boolean;
+  message?: string;
+};
+
+/** A filter with a condition (DAP's ExceptionFilterOptions): exception class names, or a Python expression with `exception` bound. */
+export type ExceptionFilterOption = {
+  /** The task events and exception filters that can stop the program, offered as DAP exception breakpoint filters. enumConditionDescriptions: the filters that take a condition, and what it means. */
+  filter: TaskFilter;
+  condition?: string;
+};
+
+/** What to do with exceptions of some classes (DAP's ExceptionOptions, flattened): names match a class or a base class by name, qualified name or module.name; no names means every exception; negate turns the names into 'all but these'. */
+export type ExceptionClassOption = {
+  names: string[];
+  negate?: boolean;
+  breakMode: "never" | "always" | "unhandled" | "userUnhandled";
+};
+
+/** Whether a filter, filter option or exception option was taken, in the order they were given. */
+export type FilterResult = {
   verified: boolean;
   message?: string;
 };
@@ -360,11 +380,12 @@ export type LineBreakpointResult = {
 
 /** Loopscope's own facts about a stop, which the adapter adds to DAP's stopped event as body.loopscope (the views read them). */
 export type StopDetails = {
-  loopId: number;
+  /** Absent when the stop is on a thread that runs no loop. */
+  loopId?: number;
   /** Iterations this loop has started; the next one to run is iteration + 1. */
-  iteration: number;
+  iteration?: number;
   /** loop.time() at the stop. */
-  time: number;
+  time?: number;
   /** Where a held loop is held. */
   where: StopPlace;
   /** A ready handle: a task step or a plain callback. */
@@ -598,16 +619,16 @@ export type CompletionTarget = {
 };
 
 export const STOP_REASON_VALUES: readonly StopReason[] = ["entry","step","pause","breakpoint","function breakpoint","exception","task created","task switch","task done","deadlock","loop blocked","divergence"];
-export const STOP_REASON_DESCRIPTIONS: Readonly<Record<StopReason, string>> = {"entry":"before the first iteration of the first loop (stopOnEntry)","step":"a step ended: an iteration, a handle, or a line","pause":"the user paused","breakpoint":"a line breakpoint","function breakpoint":"a task whose name or await chain matches a function breakpoint is about to resume","exception":"a task's exception (taskException) or an exception raised in user code (raised)","task created":"a task is being created (taskCreated)","task switch":"a task is about to resume (taskSwitch)","task done":"a task finished, was cancelled or failed (taskDone)","deadlock":"every waiting task of a loop can never resume, or tasks wait for each other in a cycle (deadlock)","loop blocked":"code has held the event loop longer than the Loop blocked threshold (loopBlocked): the stop is inside it, while it runs","divergence":"a replay reached an iteration whose ready queue (or clock, selector or connection data) differs from the recording"};
+export const STOP_REASON_DESCRIPTIONS: Readonly<Record<StopReason, string>> = {"entry":"before the first iteration of the first loop (stopOnEntry)","step":"a step ended: an iteration, a handle, or a line","pause":"the user paused","breakpoint":"a line breakpoint","function breakpoint":"a function breakpoint: a function or coroutine it names starts, or a task whose name or await chain matches is about to resume","exception":"an exception: raised (raised), that nothing catches (uncaught), or that ended a task (taskException)","task created":"a task is being created (taskCreated)","task switch":"a task is about to resume (taskSwitch)","task done":"a task finished, was cancelled or failed (taskDone)","deadlock":"every waiting task of a loop can never resume, or tasks wait for each other in a cycle (deadlock)","loop blocked":"code has held the event loop longer than the Loop blocked threshold (loopBlocked): the stop is inside it, while it runs","divergence":"a replay reached an iteration whose ready queue (or clock, selector or connection data) differs from the recording"};
 
 export const STOP_PLACE_VALUES: readonly StopPlace[] = ["iteration","handle","code"];
 export const STOP_PLACE_DESCRIPTIONS: Readonly<Record<StopPlace, string>> = {"iteration":"between two loop iterations","handle":"before a ready handle runs","code":"inside running Python code (a line, a pause in a busy callback, a task being created, a task that just finished)"};
 
-export const TASK_FILTER_VALUES: readonly TaskFilter[] = ["taskSwitch","taskCreated","taskDone","taskException","raised","deadlock","loopBlocked"];
-export const TASK_FILTER_LABELS: Readonly<Record<TaskFilter, string>> = {"taskSwitch":"Task switch","taskCreated":"Task created","taskDone":"Task done","taskException":"Task exception","raised":"Raised exceptions","deadlock":"Deadlock","loopBlocked":"Loop blocked"};
-export const TASK_FILTER_DESCRIPTIONS: Readonly<Record<TaskFilter, string>> = {"taskSwitch":"Stop whenever any task is about to resume.","taskCreated":"Stop when a task is created, in the code that creates it.","taskDone":"Stop when a task finishes, is cancelled or fails.","taskException":"Stop when a task ends with an exception (not CancelledError), showing the frames it passed through.","raised":"Stop wherever your code raises an exception, caught or not (not CancelledError or StopIteration). Slows the program before Python 3.12.","deadlock":"Stop the moment a deadlock exists: tasks that wait for each other through awaits or locks, or a loop that would wait for ever with tasks waiting (nothing ready, no timer, no file descriptor, no other thread).","loopBlocked":"Stop inside code that holds the event loop longer than a threshold (100 ms unless the condition says otherwise), while it still runs: a time.sleep, a synchronous call, a CPU-heavy loop."};
+export const TASK_FILTER_VALUES: readonly TaskFilter[] = ["taskSwitch","taskCreated","taskDone","taskException","raised","uncaught","deadlock","loopBlocked"];
+export const TASK_FILTER_LABELS: Readonly<Record<TaskFilter, string>> = {"taskSwitch":"Task switch","taskCreated":"Task created","taskDone":"Task done","taskException":"Task exception","raised":"Raised exceptions","uncaught":"Uncaught exceptions","deadlock":"Deadlock","loopBlocked":"Loop blocked"};
+export const TASK_FILTER_DESCRIPTIONS: Readonly<Record<TaskFilter, string>> = {"taskSwitch":"Stop whenever any task is about to resume.","taskCreated":"Stop when a task is created, in the code that creates it.","taskDone":"Stop when a task finishes, is cancelled or fails.","taskException":"Stop when a task ends with an exception (not CancelledError), showing the frames it passed through.","raised":"Stop wherever your code raises an exception, caught or not, on any thread (with justMyCode, also where an exception from a library first reaches your code; not CancelledError, StopIteration or KeyboardInterrupt). Slows the program before Python 3.12.","uncaught":"Stop before an exception that nothing catches ends the program (module level) or a thread, or reaches the event loop's exception handler from a callback. A task's exception is Task exception's.","deadlock":"Stop the moment a deadlock exists: tasks that wait for each other through awaits or locks, or a loop that would wait for ever with tasks waiting (nothing ready, no timer, no file descriptor, no other thread).","loopBlocked":"Stop inside code that holds the event loop longer than a threshold (100 ms unless the condition says otherwise), while it still runs: a time.sleep, a synchronous call, a CPU-heavy loop."};
 /** The values that take a condition, and what the condition means. */
-export const TASK_FILTER_CONDITIONS: Readonly<Partial<Record<TaskFilter, string>>> = {"loopBlocked":"The threshold: milliseconds, or a number with ms or s, e.g. 250, 250ms or 0.5s (default 100 ms)"};
+export const TASK_FILTER_CONDITIONS: Readonly<Partial<Record<TaskFilter, string>>> = {"taskException":"Stop only for these exception classes (ValueError, json.JSONDecodeError), or when this Python expression, evaluated where the exception is with `exception` and `task` bound, is true.","raised":"Stop only for these exception classes (ValueError, KeyError), or when this Python expression, evaluated where the exception is raised with `exception` bound, is true.","uncaught":"Stop only for these exception classes (ValueError, KeyError), or when this Python expression, evaluated in the innermost frame of its traceback with `exception` bound, is true.","loopBlocked":"The threshold: milliseconds, or a number with ms or s, e.g. 250, 250ms or 0.5s (default 100 ms)"};
 
 export const CLOCK_MODE_VALUES: readonly ClockMode[] = ["frozen","wall","virtual"];
 export const CLOCK_MODE_DESCRIPTIONS: Readonly<Record<ClockMode, string>> = {"frozen":"loop.time() leaves out the time spent paused: a pause in the debugger does not fire timeouts","wall":"the plain clock: timeouts fire after a long pause","virtual":"like frozen, and when nothing is ready and no file descriptor is watched, time jumps to the next timer: sleeps finish at once"};
@@ -677,18 +698,22 @@ export type Hello = {
 };
 
 export interface RuntimeRequests {
-  /** Replace all task-switch breakpoints: a name matches a task name or the name or qualified name of any coroutine in the task's await chain. */
+  /** Replace all function breakpoints. A name stops a task before it resumes when it is the task's name or the name or qualified name of a coroutine in its await chain that has started; and it stops at the first line of every function or coroutine it names when that starts (the name is the end of the function's module.qualname: run, Service.run, app.Service.run). */
   setFunctionBreakpoints: { arguments: {
       breakpoints: FunctionBreakpoint[];
     }; body: {
       breakpoints: BreakpointResult[];
     } };
-  /** Which task events stop the program. */
+  /** Which task events and exceptions stop the program: filters (with conditions in filterOptions) and exception options by class. Answers one result per filter, filter option and exception option, in that order. */
   setTaskFilters: { arguments: {
       filters: TaskFilter[];
+      filterOptions?: ExceptionFilterOption[];
+      exceptionOptions?: ExceptionClassOption[];
       /** The Loop blocked threshold in milliseconds: for the loopBlocked filter's stops and for the warnings. */
       loopBlockedMs?: number;
-    }; body: Record<string, never> };
+    }; body: {
+      results?: FilterResult[];
+    } };
   /** Run the program. Sent once, after the configuration requests. An argument left out takes its default, the same as a launch configuration's. */
   start: { arguments: {
       /** Stop before the first iteration of the first event loop. */
@@ -731,7 +756,7 @@ export interface RuntimeRequests {
       /** Also send what the program writes to sys.stdout and sys.stderr as output events (redirectOutput, when its output goes to a terminal). Not a launch option's: left out, false. */
       copyOutput?: boolean;
     }; body: Record<string, never> };
-  /** One thread per live event loop, then one per live task (at most maxTaskThreads tasks). */
+  /** One thread per live event loop, one per Python thread of the program that runs no loop (the main thread outside asyncio.run, threading threads, executor workers), then one per live task (at most maxTaskThreads tasks). */
   threads: { arguments: Record<string, never>; body: {
       threads: Thread[];
       /** Live tasks left out of the list by maxTaskThreads. */
@@ -803,11 +828,11 @@ export interface RuntimeRequests {
     }; body: {
       breakpoints: LineBreakpointResult[];
     } };
-  /** The exception of an exception stop. */
+  /** The exception of an exception stop: its type, message and full traceback (the frames above where it was raised too). */
   exceptionInfo: { arguments: Record<string, never>; body: {
       exceptionId: string;
       description?: string;
-      breakMode: "always";
+      breakMode: "always" | "unhandled";
       details?: {
         message?: string;
         typeName?: string;
@@ -857,7 +882,7 @@ export interface RuntimeRequests {
 }
 
 export interface RuntimeEvents {
-  /** A loop is held. All loops are held with it (all-stop). */
+  /** The program is held: a loop, or a thread that runs no loop. Every loop is held with it and the other threads hold at their next line of user code (all-stop). */
   stopped: {
     /** Why the program stopped: DAP's stopped-event reason. The runtime writes the sentence and the short label for each (loopscope/stops.py). */
     reason: StopReason;
@@ -866,10 +891,10 @@ export interface RuntimeEvents {
     /** A few words for the thread's stopped label in the client (DAP's description): 'entry', 'iteration 3', 'breakpoint on consumer-2'. */
     label: string;
     text?: string;
-    /** Iterations this loop has started; the next one to run is iteration + 1. */
-    iteration: number;
-    /** loop.time() at the stop. */
-    time: number;
+    /** Iterations this loop has started; the next one to run is iteration + 1. Absent when no loop is held here. */
+    iteration?: number;
+    /** loop.time() at the stop; absent when no loop is held here. */
+    time?: number;
     /** Where a held loop is held. */
     where: StopPlace;
     /** The handle about to run (where = handle). */
@@ -877,8 +902,8 @@ export interface RuntimeEvents {
     /** The handle that ran last on this loop, with where its task suspended. */
     lastHandle?: HandleInfo;
     hitBreakpointIds?: number[];
-    /** The held loop's own thread id (threadId is the task's when the stop is about a task). */
-    loopId: number;
+    /** The held loop's own thread id (threadId is the task's when the stop is about a task); absent when the stop is on a thread that runs no loop. */
+    loopId?: number;
     /** While the session records or replays: the loop's place among the loops the program ran (0 for the first), as recordings and replayTo name loops. */
     loopIndex?: number;
     /** While the session replays: this loop still follows the recording here (it has neither diverged nor run past the recording's end). Going back replays the same recording again then. */

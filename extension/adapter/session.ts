@@ -20,8 +20,9 @@ import { connectToListener } from './listenConnection';
 import { parseLoopBlockedThreshold } from './loopBlockedThreshold';
 import { attachToProcess } from './processAttach';
 import {
-  ARGUMENT_DEFAULTS, CustomDapRequests, DapEventExtensions, FORWARDED_DAP_REQUESTS, RuntimeEvents, RuntimeRequestName, RuntimeRequests,
-  SourceBreakpoint, START_DEFAULTS, TASK_FILTER_CONDITIONS, TASK_FILTER_DESCRIPTIONS, TASK_FILTER_LABELS, TASK_FILTER_VALUES, TaskFilter,
+  ARGUMENT_DEFAULTS, CustomDapRequests, DapEventExtensions, ExceptionClassOption, ExceptionFilterOption, FORWARDED_DAP_REQUESTS,
+  RuntimeEvents, RuntimeRequestName, RuntimeRequests, SourceBreakpoint, START_DEFAULTS, TASK_FILTER_CONDITIONS, TASK_FILTER_DESCRIPTIONS,
+  TASK_FILTER_LABELS, TASK_FILTER_VALUES, TaskFilter,
 } from './protocol';
 import { checkDapRequest } from './requestCheck';
 import { describeProcess } from './pythonProcess';
@@ -30,7 +31,7 @@ import { launchWithPythonFallback, OutputSink, RuntimeConnection, RuntimeLaunchO
 import { startArguments } from './startArguments';
 import { hashSeedEnvironment, removeSessionFiles, sessionRecordingPath, snapshotRecording, WayBack } from './timeTravel';
 
-/** The task filters, offered as exception breakpoint filters (those that take a condition say what it means). */
+/** The task filters and exception filters, offered as exception breakpoint filters (those that take a condition say what it means). */
 export const TASK_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = TASK_FILTER_VALUES.map((filter) => {
   const condition = TASK_FILTER_CONDITIONS[filter];
   return {
@@ -49,6 +50,19 @@ const CLIENT_ANSWER_MS = 10_000;
 /** What the runtime's start takes from a launch or attach configuration. */
 type StartOptions = Partial<Pick<LaunchRequestArguments, 'stopOnEntry' | 'maxTaskThreads' | 'clock' | 'justMyCode' | 'taskSwitchHistory' |
   'stepStatistics' | 'loopBlockedWarnings' | 'redirectOutput' | 'console'>>;
+
+type ExceptionSettings = RuntimeRequests['setTaskFilters']['arguments'];
+
+/** DAP's exception options as the runtime takes them: the exception category ('Python Exceptions') left out, class names
+ * from the path's last segment. */
+function toClassOption(option: DebugProtocol.ExceptionOptions): ExceptionClassOption {
+  const path = (option.path ?? []).filter((segment, index) =>
+    !(index === 0 && !segment.negate && segment.names.some((name) => /^python exceptions$/i.test(name.trim()))));
+  const segment = path[path.length - 1];
+  const result: ExceptionClassOption = { names: segment?.names ?? [], breakMode: option.breakMode };
+  if (segment?.negate) result.negate = true;
+  return result;
+}
 
 /** DAP error ids for failures the user can fix. */
 const enum ErrorId {
@@ -74,8 +88,7 @@ export class LoopscopeSession extends DebugSession {
   private functionBreakpoints: DebugProtocol.FunctionBreakpoint[] = [];
   /** Line breakpoints by file, kept to send again when the runtime connects. */
   private readonly lineBreakpoints = new Map<string, SourceBreakpoint[]>();
-  private taskFilters: TaskFilter[] = [];
-  private loopBlockedMs: number = DEFAULT_LOOP_BLOCKED_MS;
+  private exceptionSettings: ExceptionSettings = { filters: [], loopBlockedMs: DEFAULT_LOOP_BLOCKED_MS };
   /** The program is being ended (or let go) on purpose: its end is not news to the user. */
   private terminating = false;
   /** A graceful end under way (terminate): a disconnect during it ends the program at once. */
@@ -202,6 +215,7 @@ export class LoopscopeSession extends DebugSession {
       supportsRestartRequest: true,
       supportsLogPoints: true,
       supportsExceptionInfoRequest: true,
+      supportsExceptionOptions: true,
       supportsExceptionFilterOptions: true,
       supportsSetVariable: true,
       supportsSetExpression: true,
@@ -438,7 +452,7 @@ export class LoopscopeSession extends DebugSession {
   private async startProgram(runtime: RuntimeLink, args: StartOptions, timeTravel: { replay?: string; record?: string;
     replayTo?: { loop: number; iteration: number }; explore?: { seed: number; jitter?: number } }): Promise<void> {
     await runtime.request('setFunctionBreakpoints', { breakpoints: this.functionBreakpoints.map(toRuntimeBreakpoint) });
-    await runtime.request('setTaskFilters', { filters: this.taskFilters, loopBlockedMs: this.loopBlockedMs });
+    await runtime.request('setTaskFilters', this.exceptionSettings);
     for (const [path, breakpoints] of this.lineBreakpoints) {
       const { breakpoints: results } = await runtime.request('setBreakpoints', { path, breakpoints });
       for (const result of results) {
@@ -481,7 +495,7 @@ export class LoopscopeSession extends DebugSession {
   }
 
   /** Where the program is held, if the session can go back from there; else answers the request. */
-  private backFrom(response: DebugProtocol.Response): RuntimeEvents['stopped'] | undefined {
+  private backFrom(response: DebugProtocol.Response): (RuntimeEvents['stopped'] & { iteration: number }) | undefined {
     if (!this.recording || this.attached || this.isChildSession) {
       this.fail(response, ErrorId.Unsupported, 'Going back needs a recording: set "record": true (or "replay": FILE) in launch.json and debug again.');
       return undefined;
@@ -491,11 +505,15 @@ export class LoopscopeSession extends DebugSession {
       this.fail(response, ErrorId.NotRunning, 'The program is not held: pause it first, then step back.');
       return undefined;
     }
+    if (from.iteration === undefined) {
+      this.fail(response, ErrorId.Unsupported, 'Going back works from a stop on an event loop; this stop is on a thread that runs no loop: continue to a stop in a loop first.');
+      return undefined;
+    }
     if (from.iteration < 1) {
       this.fail(response, ErrorId.Unsupported, 'The program is at its first iteration: there is nothing before it to go back to.');
       return undefined;
     }
-    return from;
+    return { ...from, iteration: from.iteration };
   }
 
   /** End this run of the program and run it again, replaying the session's recording (and recording
@@ -564,30 +582,46 @@ export class LoopscopeSession extends DebugSession {
     if (unknown.length) {
       return this.fail(response, ErrorId.Unsupported, `Unknown exception filter ${unknown.join(', ')}; Loopscope offers ${[...known].join(', ')}.`);
     }
-    const results: DebugProtocol.Breakpoint[] = args.filters.map(() => ({ verified: true }));
+    // Loop blocked's threshold is read here; the exception filters' conditions (Python) go to the runtime, which answers
+    // for them (and for the exception options); the other filters take no condition.
+    const results: (DebugProtocol.Breakpoint | 'runtime')[] = args.filters.map(() => ({ verified: true }));
     const filters = new Set(args.filters as TaskFilter[]);
+    const forwarded: ExceptionFilterOption[] = [];
     let loopBlockedMs = DEFAULT_LOOP_BLOCKED_MS;
     for (const option of options) {
       const filter = option.filterId as TaskFilter;
-      if (filter !== 'loopBlocked') {
+      if (filter === 'loopBlocked') {
+        const threshold = parseLoopBlockedThreshold(option.condition, DEFAULT_LOOP_BLOCKED_MS);
+        if ('error' in threshold) {
+          results.push({ verified: false, message: threshold.error });
+          continue;
+        }
+        loopBlockedMs = threshold.ms;
+        filters.add(filter);
+        results.push({ verified: true });
+      } else if (TASK_FILTER_CONDITIONS[filter]) {
+        forwarded.push({ filter, ...(option.condition ? { condition: option.condition } : {}) });
+        results.push('runtime');
+      } else {
         results.push(option.condition ? { verified: false, message: `${TASK_FILTER_LABELS[filter]} takes no condition.` } : { verified: true });
         if (!option.condition) filters.add(filter);
-        continue;
       }
-      const threshold = parseLoopBlockedThreshold(option.condition, DEFAULT_LOOP_BLOCKED_MS);
-      if ('error' in threshold) {
-        results.push({ verified: false, message: threshold.error });
-        continue;
-      }
-      loopBlockedMs = threshold.ms;
-      filters.add(filter);
-      results.push({ verified: true });
     }
-    this.taskFilters = [...filters];
-    this.loopBlockedMs = loopBlockedMs;
-    response.body = { breakpoints: results };
+    const settings: ExceptionSettings = { filters: [...filters], loopBlockedMs };
+    if (forwarded.length) settings.filterOptions = forwarded;
+    if (args.exceptionOptions?.length) settings.exceptionOptions = args.exceptionOptions.map(toClassOption);
+    this.exceptionSettings = settings;
+    const answer = (fromRuntime: DebugProtocol.Breakpoint[]) => {
+      const runtimeOptions = fromRuntime.slice(settings.filters.length); // its answers for the forwarded options, then the exception options
+      const breakpoints = results.map((result) => result === 'runtime' ? runtimeOptions.shift() ?? { verified: true } : result);
+      return { breakpoints: [...breakpoints, ...(args.exceptionOptions ?? []).map(() => runtimeOptions.shift() ?? { verified: true })] };
+    };
+    response.body = answer([]);
     if (!this.runtime || this.runtime.hasExited) return this.sendResponse(response);
-    await this.forward(response, () => this.runtime!.request('setTaskFilters', { filters: this.taskFilters, loopBlockedMs }));
+    await this.forward(response, async () => {
+      const { results: fromRuntime } = await this.runtime!.request('setTaskFilters', settings);
+      if (fromRuntime) response.body = answer(fromRuntime);
+    });
   }
 
   protected async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
@@ -995,9 +1029,11 @@ function stoppedEvent(body: RuntimeEvents['stopped']): DebugProtocol.StoppedEven
   event.body.allThreadsStopped = true;
   if (body.hitBreakpointIds) event.body.hitBreakpointIds = body.hitBreakpointIds;
   // Loopscope's own facts about the stop, for the views and for clients that want them.
-  const loopscope: DapEventExtensions['stopped']['loopscope'] = {
-    loopId: body.loopId, iteration: body.iteration, time: body.time, where: body.where,
-  };
+  const loopscope: DapEventExtensions['stopped']['loopscope'] = { where: body.where };
+  // A stop on a thread that runs no loop has no loop facts.
+  if (body.loopId !== undefined) loopscope.loopId = body.loopId;
+  if (body.iteration !== undefined) loopscope.iteration = body.iteration;
+  if (body.time !== undefined) loopscope.time = body.time;
   if (body.handle) loopscope.handle = body.handle;
   if (body.lastHandle) loopscope.lastHandle = body.lastHandle;
   if (body.loopIndex !== undefined) loopscope.loopIndex = body.loopIndex;

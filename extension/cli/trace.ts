@@ -30,6 +30,9 @@ export interface TraceOptions {
 }
 
 type Stop = RuntimeEvents['stopped'];
+/** A stop on a loop: the trace follows loops only (a stop on a thread that runs no loop has none of these). */
+type LoopStop = Stop & Required<Pick<Stop, 'loopId' | 'iteration' | 'time'>>;
+const isLoopStop = (stop: Stop): stop is LoopStop => stop.loopId !== undefined && stop.iteration !== undefined && stop.time !== undefined;
 
 /** Turns the stream of stops into the printed trace; pure, so it is tested without a program. */
 export class TraceFormatter {
@@ -39,7 +42,7 @@ export class TraceFormatter {
   constructor(private readonly base: string) {}
 
   /** Lines to print at a stop before a handle (or at a loop's end), given what the runtime reported. */
-  onStop(stop: Pick<Stop, 'loopId' | 'iteration' | 'time' | 'handle' | 'lastHandle'>): string[] {
+  onStop(stop: Pick<LoopStop, 'loopId' | 'iteration' | 'time' | 'handle' | 'lastHandle'>): string[] {
     const lines = this.closeOpen(stop.loopId, stop.lastHandle);
     if (stop.handle && this.loopIteration.get(stop.loopId) !== stop.iteration) {
       this.loopIteration.set(stop.loopId, stop.iteration);
@@ -118,6 +121,10 @@ export async function runTrace(options: TraceOptions): Promise<number> {
     emit([`  ⚠ ${deadlock.description}${names ? ` Stuck: ${names}${deadlock.total > deadlock.tasks.length ? ` and ${deadlock.total - deadlock.tasks.length} more` : ''}.` : ''}`]);
   });
   runtime.onEvent('stopped', (stop) => {
+    if (!isLoopStop(stop)) {
+      runtime.request('resume', { mode: 'continue', threadId: stop.threadId }).catch(() => undefined);
+      return;
+    }
     emit(formatter.onStop(stop));
     const mode = stop.iteration >= options.maxIterations ? 'continue' : 'handle';
     if (mode === 'continue') emit([`── stopped tracing after ${options.maxIterations} iterations; the program runs on ──`]);

@@ -167,6 +167,11 @@ def self_pipe_fd(loop):
         return -1
 
 
+def running_thread(loop):
+    """The ident of the thread running the loop now, or None when it is not running."""
+    return getattr(loop, "_thread_id", None)
+
+
 def wake(loop):
     """Make a loop blocked in select() return at once (what call_soon_threadsafe does)."""
     if loop is None or loop.is_closed():

@@ -55,8 +55,9 @@ class CommandHandlers:
         return {"breakpoints": self._debugger.set_function_breakpoints(arguments["breakpoints"])}
 
     def on_setTaskFilters(self, arguments, _request):
-        self._debugger.set_task_filters(arguments["filters"], arguments["loopBlockedMs"])
-        return {}
+        results = self._debugger.set_task_filters(arguments["filters"], arguments["loopBlockedMs"],
+                                                  arguments.get("filterOptions", ()), arguments.get("exceptionOptions", ()))
+        return {"results": results}
 
     def on_exitReport(self, arguments, _request):
         self._debugger.health.timeline_at_exit = arguments["timeline"]

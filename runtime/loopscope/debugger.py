@@ -1,13 +1,18 @@
 """The debugger: the parts, wired together, and the one listener of instrument.py's hooks.
 
-Each concern is a part with its own module: holding.py (the all-stop and the held loops' inboxes),
-stepping.py (steps), breakpoints.py (function breakpoints and task filters), linetrace.py (line
-breakpoints and the tracer), pausing.py (pause), stops.py (each stop reason's stop and its words),
-stacks.py (call stacks), switches.py (the Task Switches history), snapshot.py (what the views show),
-clock.py, health.py (statistics, the blocked-loop watchdog, lints, the timeline). This module
-decides, at each hook moment, whether the program stops there, and which hooks run at all
-(hook_plan()). Requests from the adapter arrive on the channel thread
-(commands.py); work that touches the program's state runs on a held loop's own thread.
+Each concern is a part with its own module: holding.py (the all-stop and the held threads' inboxes),
+stepping.py (steps), breakpoints.py (function breakpoints and task filters), exceptionrules.py
+(which exceptions stop), linetrace.py (line breakpoints and the tracer), plainthreads.py (threads
+that run no loop), pausing.py (pause), stops.py (each stop reason's stop and its words), stacks.py
+(call stacks), switches.py (the Task Switches history), snapshot.py (what the views show), clock.py,
+health.py (statistics, the blocked-loop watchdog, lints, the timeline). This module decides, at each
+hook moment, whether the program stops there, and which hooks run at all (hook_plan()). Requests
+from the adapter arrive on the channel thread (commands.py); work that touches the program's state
+runs on a held thread.
+
+A stop is on a loop (its state is the loop's registry.LoopState) when a loop Loopscope knows runs on
+the thread that stops, else on that thread itself (a plainthreads.ThreadState). All-stop: the other
+loops hold at their next boundary or handle, the other threads at their next line of user code.
 """
 
 import atexit
@@ -17,7 +22,6 @@ import os
 import sys
 import threading
 import time
-import traceback
 import weakref
 
 from . import asyncio_internals as internals
@@ -28,6 +32,7 @@ from . import instrument
 from . import linetrace
 from . import output
 from . import ownership
+from . import plainthreads
 from . import processhooks
 from . import recording
 from .perturbation import DEFAULT_JITTER, Perturbation
@@ -36,24 +41,28 @@ from . import snapshot as snapshot_tools
 from . import stacks
 from . import stops
 from . import timelimit
+from . import uncaught
 from .awaitgraph import AwaitGraph
 from .breakpoints import TaskBreakpoints
 from .channel import MAX_OUTGOING_FRAME
 from .consoleawait import await_on_held_loop
+from .exceptionrules import ExceptionRules
 from .health import LoopHealth
 from .holding import Holding
-from .inspection import StopInspection, condition_holds, safe_repr
-from .instrument import HandleHook, HookPlan
+from .inspection import StopInspection, condition_holds, frame_names, safe_repr
+from .instrument import HandleHook, HookPlan, callback_name
 from .output import flush_and_drain
 from .pausing import Pausing
+from .plainthreads import PlainThreads
 from .stepping import Stepper
 from .switches import SwitchRecorder
 from .vocabulary import START_DEFAULTS, ClockMode, DeadlockKind, ResumeMode, StopPlace, TaskFilter, TaskSwitchHistory
 
-# Exceptions that are control flow, not errors: the 'raised' filter passes them by.
+# Exceptions that are control flow, not errors: the exception filters pass them by.
 _CYCLES = (DeadlockKind.AWAIT_CYCLE, DeadlockKind.LOCK_CYCLE)
 _FLOW_EXCEPTIONS = (StopIteration, StopAsyncIteration, GeneratorExit, internals.asyncio.CancelledError,
                     KeyboardInterrupt)
+_ENDINGS = _FLOW_EXCEPTIONS + (SystemExit,)
 
 # What the Task Switches history gets under each weight of the per-handle hook.
 _RECORDS = {HandleHook.EVERY: "all", HandleHook.LOGGED: "all", HandleHook.TASK_STEPS: "matching", HandleHook.SOURCES: "none",
@@ -122,6 +131,7 @@ class Debugger(instrument.Listener):
         self._send_event = send_event
         self._lock = threading.Lock()
         self.settings = settings_from(None)
+        self.started = False   # the program runs (the start request came)
         self.entry_pending = False
         self.attached = False    # joined a running program (attachment.py): detach ends the session
         self.attaching = False   # the stop that attaching asked for has not been shown yet
@@ -130,9 +140,11 @@ class Debugger(instrument.Listener):
         self._settled = threading.Event()
         self.holding = Holding()
         self.breakpoints = TaskBreakpoints()
+        self.exceptions = ExceptionRules()
+        self.plain_threads = PlainThreads()
         self.line_breakpoints = linetrace.BreakpointTable()
         self.tracer = linetrace.make_tracer(self.line_breakpoints, self.on_line, self.on_raise, self.on_return,
-                                            self._warn)
+                                            self._warn, self.on_entry)
         self.stepper = Stepper(self.tracer)
         self.pausing = Pausing(self._hold_busy_code, self._needs_hold, keep=attach_marker)
         self.switches = SwitchRecorder()
@@ -148,7 +160,6 @@ class Debugger(instrument.Listener):
         # Events through self._send_event as it is when sent: a forked child replaces it.
         self.health = LoopHealth(lambda event, body: self._send_event(event, body), self._stop_blocked,
                                  lambda episode: self.pausing.forget_busy_code_stop(episode.state.thread_ident, episode))
-        self._told_outside_loop = False
         self.tape = None          # the session's recording.Recorder while it records or replays
         self.connected = False    # an adapter is connected: stops can be shown (set by the launcher)
         self.say = None           # without an adapter: where Loopscope's messages go (the launcher's stderr)
@@ -157,6 +168,7 @@ class Debugger(instrument.Listener):
         self._replay_held_at = None  # (loop id, iteration) of a boundary replay_news held: not held again
         timelimit.start()  # the watchdog for reprs and evaluate, there from the start
         me = weakref.ref(self)
+        uncaught.listen(lambda thread, error: me() is not None and me().uncaught_in_thread(thread, error))
         processhooks.after_fork_in_child(lambda: me() is not None and me()._in_forked_child())
 
     # --- configuration (channel thread) -------------------------------------------------------
@@ -164,15 +176,24 @@ class Debugger(instrument.Listener):
     def set_function_breakpoints(self, specs):
         with self._lock:
             results = self.breakpoints.set_function_breakpoints(specs)
+            self.tracer.update(entries=self.breakpoints.function_names())
             self._apply_hooks()
+        self._main_thread_catches_up()
         return results
 
-    def set_task_filters(self, filters, loop_blocked_ms=None):
+    def set_task_filters(self, filters, loop_blocked_ms=None, filter_options=(), exception_options=()):
+        """The task filters and exception rules (protocol.json setTaskFilters); a FilterResult for
+        each filter, filter option and exception option."""
         with self._lock:
-            self.breakpoints.set_filters(filters)
-            self.tracer.update(catching=self.breakpoints.stops_on(TaskFilter.RAISED))
+            results = self.exceptions.set(filters, filter_options, exception_options)
+            taken = [option["filter"] for option, result in zip(filter_options, results[len(filters):])
+                     if result["verified"]]  # a filter whose condition was refused stays off
+            self.breakpoints.set_filters(set(filters) | set(taken))
+            self.tracer.update(catching=self.exceptions.catching)
             self.health.set_filter(self.breakpoints.stops_on(TaskFilter.LOOP_BLOCKED), loop_blocked_ms)
             self._apply_hooks()
+        self._main_thread_catches_up()
+        return results
 
     def set_line_breakpoints(self, path, specs, lines, problem=None, latest=True):
         """lines: the file's lines with code (None, with problem saying why, if it could not be read);
@@ -182,7 +203,18 @@ class Debugger(instrument.Listener):
             with self._lock:
                 self.tracer.update()
                 self._apply_hooks()
+            self._main_thread_catches_up()
         return results
+
+    def _main_thread_catches_up(self):
+        """Before 3.12, after the trace settings changed: a loop's thread catches up at its next
+        boundary, but the main thread running no loop (module-level code) would never; a signal
+        makes it take them up where it is."""
+        if not (self.tracer.needs_thread_sync and self.started):
+            return
+        main = threading.main_thread().ident
+        if main not in plainthreads.running_loop_threads() and main != threading.get_ident():
+            self.pausing.run_on_main_thread(lambda frame: self.tracer.sync_thread(frame, everything=False))
 
     def start(self, arguments=None, perturbation=None):
         """The start request: settings (see protocol.json), then the program runs. Attached to a
@@ -190,6 +222,7 @@ class Debugger(instrument.Listener):
         perturbation: an explore run's perturbation.Perturbation (given on the command line, never
         over the channel). A recording that cannot be read or written raises recordfile.RecordingError."""
         self.settings = settings_from(arguments)
+        self.started = True
         clock_tools.install(self.settings.clock)
         settings = self.settings
         if perturbation is None and settings.explore is not None:
@@ -212,6 +245,7 @@ class Debugger(instrument.Listener):
         self.health.start(self.settings.step_statistics, self.settings.loop_blocked_warnings)
         with self._lock:
             self.entry_pending = self.settings.stop_on_entry and not self.attached
+            self.tracer.update(any_code=not self.settings.just_my_code)
             self._apply_hooks()
 
     def install_busy_pause(self):
@@ -236,7 +270,9 @@ class Debugger(instrument.Listener):
         self._send_event = lambda event, body: None
         self.holding.forget_in_forked_child()
         self.line_breakpoints.by_path.clear()
-        self.tracer.update(stepping=False, catching=False)
+        self.exceptions.set(())
+        self.plain_threads.forget_all()
+        self.tracer.update(stepping=False, catching=False, suspending=False, entries=None)
         self.health.forked()
         if self.tape is not None:
             self.tape.abandon()
@@ -399,19 +435,40 @@ class Debugger(instrument.Listener):
         self.finished.add(task)
         error = internals.future_exception(task)
         if error is not None and self.breakpoints.stops_on(TaskFilter.TASK_EXCEPTION) \
-                and not self._stopped_on_before(error, task):
+                and not self._stopped_on_before(error):
             frames = stacks.traceback_frames(error.__traceback__)
-            return self._hold(stops.task_exception(state, task, error, frames[0] if frames else None))
+            frame = frames[0] if frames else None
+            if self._exception_stops(TaskFilter.TASK_EXCEPTION, error, frame, task):
+                self._exceptions_stopped_on[id(error)] = task
+                return self._hold(stops.task_exception(state, task, error, frame))
         if self.breakpoints.stops_on(TaskFilter.TASK_DONE):
             self._hold(stops.task_done(state, task))
 
-    def _stopped_on_before(self, error, task):
-        """True if a stop was made for this exception already; else note it, as task's."""
+    def _stopped_on_before(self, error):
+        """True if a task's exception stop was made for this exception already (the task awaiting a
+        failed task often ends with the same exception, and so may the program: one stop, not two)."""
         earlier = self._exceptions_stopped_on.get(id(error))
-        if earlier is not None and internals.future_exception(earlier) is error:
-            return True
-        self._exceptions_stopped_on[id(error)] = task
-        return False
+        return earlier is not None and internals.future_exception(earlier) is error
+
+    def _exception_stops(self, moment, error, frame, task=None):
+        """Do the exception rules stop for this exception at this moment (a TaskFilter)? A condition
+        runs in frame with `exception` (and `task`) bound; one that raises is reported and counts as
+        true."""
+        def evaluate(code):
+            names = frame_names(frame) if frame is not None else {}
+            names["exception"] = error
+            if task is not None:
+                names["task"] = task
+            return eval(code, names)
+        with self.holding.running_user_code():
+            try:
+                return self.exceptions.stops(moment, error, evaluate)
+            except Exception as problem:
+                condition = self.exceptions.conditions.get(moment)
+                self._send_event("log", {"level": "warning", "message": "The %s filter's condition %r raised %s: %s; "
+                                         "stopping anyway." % (moment, condition.text if condition else "",
+                                                               type(problem).__name__, problem)})
+                return True
 
     def task_made(self, state, task, frame, callee):
         self.health.task_made(task, frame, callee)
@@ -447,28 +504,46 @@ class Debugger(instrument.Listener):
             return True
         return outcome
 
-    # --- lines (whichever thread runs them) ----------------------------------------------------
+    # --- lines, function entries, exceptions (whichever thread runs them) --------------------------
+
+    def _running_here(self, frame):
+        """Whose code the calling thread runs: its running loop's state, or, on a thread that runs
+        no loop Loopscope knows, the thread's own state; None on Loopscope's own threads. frame is
+        the thread's innermost frame of interest."""
+        loop = internals.get_running_loop()
+        if loop is not None:
+            state = registry.state_of(loop)
+            if state is not None:
+                return state
+        return self.plain_threads.current(frame)
 
     def on_line(self, frame):
-        """A line event the tracer passed on: a line breakpoint, or a step that may end here."""
-        if self.holding.serving_here or self.holding.stopping:
+        """A line event the tracer passed on: a line breakpoint, a step that may end here, or (while
+        the program is held, or a pause is wanted) a thread that holds here."""
+        holding = self.holding
+        if holding.serving_here:
             return
-        loop = internals.get_running_loop()
-        state = registry.state_of(loop) if loop is not None else None
+        state = self._running_here(frame)
         if state is None:
-            if not self._told_outside_loop and self.line_breakpoints.at(frame.f_code.co_filename, frame.f_lineno):
-                self._told_outside_loop = True
-                self._send_event("log", {"level": "info", "message": "Loopscope stops at line breakpoints only in "
-                                         "code an event loop runs; %s:%d ran outside one." % (
-                                             os.path.basename(frame.f_code.co_filename), frame.f_lineno)})
+            return
+        user_line = frame_tools.is_user_file(frame.f_code.co_filename)
+        if not state.is_loop and user_line:
+            if holding.stopping:
+                # All-stop: this thread holds here until the user resumes, then goes on as below
+                # (a breakpoint on this very line still stops).
+                if self._hold(stops.quiet(state, StopPlace.CODE, frame=frame)) is None:
+                    return
+            elif self.pausing.pending:
+                return self._hold(stops.pause(state, StopPlace.CODE, frame=frame))
+        if holding.stopping:
             return
         stepping = self.stepper.line_step is not None
-        if stepping and frame_tools.is_user_file(frame.f_code.co_filename) and self.stepper.line_ends_at(frame, state):
+        if stepping and user_line and self.stepper.line_ends_at(frame, state):
             return self._hold(stops.line_step(state, frame))
         breakpoint = self.line_breakpoints.at(frame.f_code.co_filename, frame.f_lineno)
         if breakpoint is None:
             return
-        with self.holding.running_user_code():
+        with holding.running_user_code():
             if breakpoint.condition and not self._condition_holds_or_warn(
                     "Breakpoint at %s:%d" % (os.path.basename(breakpoint.path), breakpoint.line), breakpoint.condition,
                     frame):
@@ -482,12 +557,30 @@ class Debugger(instrument.Listener):
                 return
         self._hold(stops.line_breakpoint(state, frame, breakpoint, while_stepping=stepping))
 
+    def on_entry(self, frame):
+        """A function a function breakpoint names is at its first line: True if the program stopped
+        here (the tracer then skips the line's other business)."""
+        holding = self.holding
+        if holding.serving_here or holding.stopping:
+            return False
+        state = self._running_here(frame)
+        if state is None:
+            return False
+        task = internals.current_task(state.loop) if state.is_loop and state.loop is not None else None
+        extra = [("task", task)] if task is not None else []
+        with holding.running_user_code():
+            hit = self.breakpoints.entry_hits(frame, lambda bp: self._condition_holds_or_warn(
+                "Breakpoint %r" % bp.name, bp.condition, frame, extra))
+        if not hit:
+            return False
+        self._hold(stops.function_entry(state, frame, hit, self.breakpoints.names_of(hit)))
+        return True
+
     def on_return(self, frame):
         """A user frame returned while a line step runs: the step may land where it returns to."""
         if self.holding.serving_here or self.holding.stopping or self.stepper.line_step is None:
             return
-        loop = internals.get_running_loop()
-        state = registry.state_of(loop) if loop is not None else None
+        state = self._running_here(frame)
         if state is None:
             return
         had_loop_step = self.stepper.loop_step is not None
@@ -498,29 +591,68 @@ class Debugger(instrument.Listener):
                 self._apply_hooks()  # nowhere left to land: the step ends with this iteration
 
     def on_raise(self, frame, error):
-        """The 'raised' filter: an exception raised in user code that a loop runs."""
+        """The 'raised' filter and exception options: an exception raised where frame runs (or, from a
+        library, that reached user code in frame)."""
         if self.holding.serving_here or self.holding.stopping or isinstance(error, _FLOW_EXCEPTIONS):
             return
-        loop = internals.get_running_loop()
-        state = registry.state_of(loop) if loop is not None else None
+        state = self._running_here(frame)
         if state is None:
             return
-        self._hold(stops.raised(state, frame, error))
+        if self._exception_stops(TaskFilter.RAISED, error, frame):
+            self._hold(stops.raised(state, frame, error))
+
+    def uncaught_at_top(self, error):
+        """An exception ends the program at module level (program.py), before Python reports it."""
+        self._stop_uncaught(error, "it ends the program", sys._getframe(1))
+
+    def uncaught_in_thread(self, thread, error):
+        """An exception ends a threading thread (uncaught.py), before threading reports it."""
+        self._stop_uncaught(error, "it ends thread %s" % getattr(thread, "_name", "?"), sys._getframe(1))
+
+    def exception_reported(self, state, context):
+        """loop.call_exception_handler(context): an exception a callback (or a transport, a
+        protocol...) raised and nothing caught reaches the loop's handler. A task's or future's
+        exception that nobody retrieved is reported at garbage collection: that is not a place to stop."""
+        error = context.get("exception")
+        if not isinstance(error, BaseException) or "future" in context or "task" in context:
+            return
+        handle = context.get("handle")
+        source = "callback %s" % callback_name(internals.handle_callback(handle)) if handle is not None else "the program"
+        loop = state.label if state is not None else "the event loop"
+        self._stop_uncaught(error, "%s passes it to the exception handler of %s" % (source, loop), sys._getframe(1),
+                            state)
+
+    def _stop_uncaught(self, error, consequence, frame, state=None):
+        if not self.exceptions.uncaught_wanted or isinstance(error, _ENDINGS) or self.holding.serving_here:
+            return
+        if self._stopped_on_before(error):
+            return
+        frames = stacks.traceback_frames(error.__traceback__, self.settings.just_my_code)
+        if not frames and self.settings.just_my_code:
+            return  # it never ran through the program's own code
+        shown = frames[0] if frames else None
+        state = state or self._running_here(frame)
+        if state is None or not self._exception_stops(TaskFilter.UNCAUGHT, error, shown):
+            return
+        # Held quietly while another stop is shown: shown itself once that one is over.
+        for _attempt in range(3):
+            if self._hold(stops.uncaught(state, shown, error, consequence)) is not False:
+                return
 
     # --- holding ------------------------------------------------------------------------------
 
     def _hold(self, stop):
-        """Hold this loop's thread here until the user resumes, serving requests meanwhile. Never on
-        a thread that serves a stop already: what the Debug Console runs there (a task it creates,
-        one that finishes, the loop an await runs) does not stop again."""
+        """Hold this thread here until the user resumes, serving requests meanwhile. True if this
+        was the stop the user sees, False if it was held quietly (another stop is shown), None if it
+        was not held (a quiet hold whose stop was already over)."""
         if self.holding.serving_here:
-            return
+            return None
         with self._lock:
             if self.closing:
                 return
             shown = self.holding.begin(stop, self._new_inspection)
             if shown is None:
-                return  # a quiet hold whose stop is already over
+                return None
             self.pausing.holds(stop.state)
             if shown:
                 if self.tape is not None:
@@ -530,18 +662,25 @@ class Debugger(instrument.Listener):
                 self.pausing.pending = False
                 self.attaching = False
                 self.stepper.end()
+                # All-stop for the threads that run no loop: each holds at its next line of user code.
+                suspending = self.plain_threads.others_may_run()
+                if suspending != self.tracer.suspending:
+                    self.tracer.update(suspending=suspending)
                 self._apply_hooks()
         if shown:
             for other in registry.loop_states():
                 if other is not stop.state:
                     internals.wake(other.loop)
-            body = stops.event_body(stop, self.switches.last(stop.state.id))
+            body = stops.event_body(stop, self.switches.last(stop.state.id) if stop.state.is_loop else None)
             self.health.on_stop(stop, body)
             if stop.state.record is not None:
                 body["loopIndex"] = stop.state.record.index
                 body["replaying"] = stop.state.record.replaying
             flush_and_drain()
             self._send_event("stopped", body)
+        if not stop.state.is_loop:
+            self._serve_while_held(stop)
+            return shown
         stats = stop.state.stats
         stats.held_since = time.perf_counter()  # the time held is not the loop's (loopstats, blockedloop)
         try:
@@ -549,6 +688,7 @@ class Debugger(instrument.Listener):
         finally:
             stats.held_seconds += time.perf_counter() - stats.held_since
             stats.held_since = 0.0
+        return shown
 
     def _new_inspection(self, stop):
         def describe_loop(state):
@@ -563,11 +703,31 @@ class Debugger(instrument.Listener):
         with self._lock:
             stop = next((s for s in self.holding.held.values() if s.state.thread_ident == ident), None)
         where = stop.where if stop is not None else None
-        return await_on_held_loop(coroutine, where, self.settings.console_await, limit)
+        # Meanwhile threads that run no loop and are not held yet run on: executor jobs the expression
+        # starts, and the program's threads that hand the loop what the expression waits for.
+        with self._lock:
+            suspending = self.tracer.suspending
+            if suspending:
+                self.tracer.update(suspending=False)
+        try:
+            return await_on_held_loop(coroutine, where, self.settings.console_await, limit)
+        finally:
+            with self._lock:
+                if suspending and self.holding.stopping and not self.tracer.suspending:
+                    self.tracer.update(suspending=self.plain_threads.others_may_run())
 
     def _hold_busy_code(self, state, frame):
-        """A pause reached a loop busy in a callback, inside that code (pausing.py): the pause's
-        stop, or a quiet hold when another loop's stop is shown already."""
+        """A pause reached busy code (pausing.py): a loop busy in a callback, inside that code, or
+        (state None) the main thread running no loop. The pause's stop, or a quiet hold when another
+        stop is shown already."""
+        if state is None:
+            if self.holding.stopping:
+                return  # it holds at its next line of user code, as the other threads do
+            frames = frame_tools.thread_frames(frame)  # from the first frame that is not Loopscope's
+            state = self.plain_threads.current(frames[0]) if frames else None
+            if state is None:
+                return
+            frame = frames[0]
         if self.holding.stopping:
             self._hold(stops.quiet(state, StopPlace.CODE, frame=frame))
         else:
@@ -623,7 +783,7 @@ class Debugger(instrument.Listener):
         finally:
             stop.state.held = False
         timelimit.end_repr_worker()  # the stop's threads end before the program runs again
-        if self.stepper.ends_before_handle(stop.state):
+        if stop.state.is_loop and self.stepper.ends_before_handle(stop.state):
             self._tell_what_step_into_waits_for(stop.state)
         # Back to the program: trace this thread as the settings now say (a line step may start here).
         self.tracer.sync_thread(stop.frame if stop.where == StopPlace.CODE else None)
@@ -644,7 +804,7 @@ class Debugger(instrument.Listener):
             if not holding.stopping and not holding.held:
                 return
             if mode != ResumeMode.CONTINUE:
-                state = registry.state_for_thread(thread_id)
+                state = self._state_for_thread(thread_id)
                 stop = (holding.held.get(state.id) if state is not None else None) or holding.primary
                 if stop is not None:
                     self.stepper.begin(mode, stop)
@@ -655,6 +815,8 @@ class Debugger(instrument.Listener):
             released = holding.release()
             self._loop_views = {}
             clock_tools.clock.resume()
+            if self.tracer.suspending:
+                self.tracer.update(suspending=False)
             self._apply_hooks()
         holding.wake(released)
 
@@ -663,8 +825,17 @@ class Debugger(instrument.Listener):
             if self.holding.stopping:
                 return
             self.pausing.pending = True
+            if not self.tracer.suspending:
+                self.tracer.update(suspending=True)  # a thread that runs no loop takes it at its next user line
             self._apply_hooks()
         self.pausing.interrupt()
+
+    def _state_for_thread(self, thread_id):
+        """The loop or thread behind a DAP thread id (a loop's, a task's, or a thread's own)."""
+        state = registry.state_for_thread(thread_id)
+        if state is None and thread_id is not None:
+            state = self.plain_threads.by_id(thread_id)
+        return state
 
     def pause_on_attach(self, busy_delay):
         """Just attached: hold every loop where it is, and say so. A loop that has not reached a
@@ -691,6 +862,8 @@ class Debugger(instrument.Listener):
             self._send_event = lambda event, body: None
             self.breakpoints.set_function_breakpoints([])
             self.breakpoints.set_filters([])
+            self.exceptions.set(())
+            uncaught.listen(None)
             self.tracer.close()
             self.stepper.end()
             released = self.holding.release()
@@ -731,7 +904,7 @@ class Debugger(instrument.Listener):
     def on_held_thread(self, work, done, thread_id=None):
         """Run work() on a held loop's thread; done(result, error) gets the answer."""
         with self._lock:
-            state = registry.state_for_thread(thread_id) if thread_id is not None else None
+            state = self._state_for_thread(thread_id) if thread_id is not None else None
             stop = self.holding.held.get(state.id) if state is not None else None
             stop = stop or self.holding.primary
         if stop is None:
@@ -740,18 +913,19 @@ class Debugger(instrument.Listener):
         self.holding.post(stop, work, done)
 
     def threads(self):
-        """Each live loop, then its pending tasks (at most max_task_threads in all, and no more than
-        half a frame's worth of them: the rest are counted as left out)."""
-        threads, left_out = [], 0
+        """Each live loop, each thread of the program's that runs no loop, then the loops' pending
+        tasks (at most max_task_threads in all, and no more than half a frame's worth of them: the
+        rest are counted as left out)."""
         loops = registry.loop_states()
+        threads = [{"id": state.id, "name": state.name} for state in loops + self.plain_threads.listed()]
+        not_tasks, left_out = len(threads), 0
         room_bytes = MAX_OUTGOING_FRAME // 2
         for state in loops:
-            threads.append({"id": state.id, "name": state.name})
             loop = state.loop
             if loop is None or loop.is_closed():
                 continue
             tasks = sorted(registry.pending_tasks(loop), key=registry.task_id)
-            room = max(0, self.settings.max_task_threads - (len(threads) - len(loops)))
+            room = max(0, self.settings.max_task_threads - (len(threads) - not_tasks))
             for index, task in enumerate(tasks[:room]):
                 name = stacks.task_thread_name(task)
                 room_bytes -= 32 + len(json.dumps(name, ensure_ascii=False).encode("utf-8", "surrogatepass"))
@@ -775,17 +949,18 @@ class Debugger(instrument.Listener):
         inspection = self.holding.inspection
         if inspection is None:
             raise LookupError("the program is running; pause it first")
-        return stacks.stack_trace(inspection, thread_id, self.holding.held, self.settings.just_my_code)
+        return stacks.stack_trace(inspection, thread_id, self.holding.held, self.settings.just_my_code,
+                                  self.plain_threads)
 
     def exception_info(self):
         stop = self.holding.primary
         error = stop.exception if stop is not None else None
         if error is None:
             raise LookupError("the program is not stopped on an exception")
-        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        text = stacks.exception_text(error, None if stop.from_traceback else stop.frame)
         kind = type(error)
         name = kind.__qualname__ if kind.__module__ == "builtins" else "%s.%s" % (kind.__module__, kind.__qualname__)
-        return {"exceptionId": name, "description": safe_repr(str(error), 1000), "breakMode": "always",
+        return {"exceptionId": name, "description": safe_repr(str(error), 1000), "breakMode": stop.break_mode,
                 "details": {"message": safe_repr(str(error), 1000), "typeName": kind.__qualname__,
                             "fullTypeName": name, "stackTrace": text}}
 

@@ -57,6 +57,9 @@ class Listener:
     ready_sample(state)          at an iteration boundary, about every SAMPLE_EVERY seconds (plan.sample_ready)
     loop_exception(context)      loop.call_exception_handler(context), on any thread, possibly inside a
                                  finalizer: do no I/O and take no lock (plan.lints)
+    exception_reported(state, context)  loop.call_exception_handler(context) was called (a callback
+                                 raised, a transport failed...), before the handler runs, on the
+                                 thread that called it; state is None for a loop not seen yet
     foreign_loop(loop)           a loop that is not a BaseEventLoop (uvloop's) started, once per type
     replay_news(state, news, text)  at a boundary of a recording session (set_tape): 'arrived' at the
                                  iteration the replay was to stop at, 'diverged' from the recording
@@ -98,6 +101,9 @@ class Listener:
         pass
 
     def loop_exception(self, context):
+        pass
+
+    def exception_reported(self, state, context):
         pass
 
     def foreign_loop(self, loop):
@@ -398,8 +404,11 @@ def _process_events(self, event_list):
 
 
 def _call_exception_handler(self, context):
+    # Only on errors, so it costs nothing while the program runs well.
     if watch.lints:  # "Task exception was never retrieved", "Task was destroyed but it is pending!"
         _notify("loop_exception", context)
+    if _listener is not None:
+        _notify("exception_reported", registry.state_of(self), context)
     return _original_call_exception_handler(self, context)
 
 

@@ -216,21 +216,23 @@ def main():
     # program) has imported runpy by then.
     imports.hand_over(("runpy",) if program.runs_through_runpy(options["program"], options["module"]) else ())
     try:
-        _run_program(options)
+        _run_program(options, debugger)
     except SystemExit as ending:
         _tell_exit(channel, program.exit_code(ending))
         raise
     _tell_exit(channel, 0)
 
 
-def _run_program(options):
-    """The program, as __main__: a file, a module (python -m) or code (python -c)."""
+def _run_program(options, debugger=None):
+    """The program, as __main__: a file, a module (python -m) or code (python -c). debugger: the
+    session's, which hears of an exception that ends the program (listen mode has none yet)."""
+    on_uncaught = debugger.uncaught_at_top if debugger is not None else None
     if options["module"]:
-        program.run_module(options["module"], options["args"])
+        program.run_module(options["module"], options["args"], on_uncaught)
     elif options["code"] is not None:
-        program.run_code(options["code"], options["args"])
+        program.run_code(options["code"], options["args"], on_uncaught)
     else:
-        program.run_path(options["program"], options["args"])
+        program.run_path(options["program"], options["args"], on_uncaught)
 
 
 def _start_standalone(debugger, options):

@@ -1,11 +1,16 @@
 """Pause, which always lands: a loop asleep in select() is woken through its own wake-up pipe and
-holds at its next boundary; a loop busy in a callback on the main thread is interrupted by a
-real-time signal whose handler holds right there, in the busy frame; one busy on another thread is
-stopped at its next line by busycode.py (3.9+; on 3.8 it holds at its next handle). The blocked-loop
-watchdog uses the same signal to stop inside a blocked step on the main thread (interrupt_main).
+holds at its next boundary; a loop busy in a callback on the main thread, or the main thread busy
+without a loop, is interrupted by a real-time signal whose handler holds right there, in the busy
+frame; a loop busy on another thread is stopped at its next line by busycode.py (3.9+; on 3.8 it
+holds at its next handle). Other threads that run no loop hold at their next line of user code (see
+linetrace.py). The same signal runs other work in the main thread's running frame (interrupt_main):
+the blocked-loop watchdog's stop inside a blocked step, and, before 3.12, where a thread can only set
+its own trace function, the main thread taking up new trace settings when it runs no loop
+(run_on_main_thread).
 """
 
 import _thread
+import collections
 import signal
 import sys
 import threading
@@ -25,7 +30,8 @@ _sleep = time.sleep
 
 class Pausing:
     def __init__(self, hold_busy_code, needs_hold, keep=None):
-        """hold_busy_code(state, frame) holds a loop inside the code its thread is running;
+        """hold_busy_code(state, frame) holds a loop inside the code its thread is running (state
+        None: the main thread, which runs no loop, holds as a thread of its own);
         needs_hold(state) says whether a loop still has to be held (the pause, or the all-stop that
         followed it, has not reached it). keep: see busycode.make_busy_code_stops."""
         self.pending = False          # a pause was asked for and has not landed yet
@@ -34,7 +40,7 @@ class Pausing:
         self._main_ident = threading.main_thread().ident
         self._signal_installed = False
         self._busy_code = make_busy_code_stops(self._on_busy_code, keep)
-        self._request = None          # interrupt_main's: run it in the main thread's running frame
+        self._requests = collections.deque()  # interrupt_main's: each runs in the main thread's running frame
 
     def install_busy_pause(self):
         """Before user code (or when attaching): the handler that stops busy code on the main thread for pause."""
@@ -58,16 +64,28 @@ class Pausing:
     def interrupt_main(self, request):
         """Now: request(frame) runs in the main thread, in the frame it is running (a call blocked
         in C, such as time.sleep, is interrupted; it carries on after request returns)."""
-        self._request = request
+        self._requests.append(request)  # several may come before the handler runs: one signal, each runs
         if not processhooks.interrupt_main(PAUSE_SIGNAL, self._main_ident):
-            self._request = None
+            try:
+                self._requests.remove(request)
+            except ValueError:
+                pass
             return False
         return True
+
+    def run_on_main_thread(self, work):
+        """work(frame) runs on the main thread at once, in the frame it is running (interrupting a
+        sleep or a wait, which then goes on). False if the signal is not Loopscope's to send."""
+        return self._signal_installed and self.interrupt_main(work)
 
     def _interrupt_busy_code(self, delay):
         _sleep(delay)
         frames = sys._current_frames()
         try:
+            # No loop runs anywhere: the main thread, busy without one, takes the pause. (With a loop
+            # running, the pause is the loop's; the threads without one hold at their next line.)
+            if self.pending and self._signal_installed and not any(s.loop.is_running() for s in registry.loop_states()):
+                processhooks.interrupt_main(PAUSE_SIGNAL, self._main_ident)
             for state in registry.loop_states():
                 if not self._needs_hold(state):
                     continue
@@ -106,13 +124,14 @@ class Pausing:
             self._hold_busy_code(state, frame)
 
     def _on_signal(self, _signum, frame):
-        request, self._request = self._request, None
-        if request is not None:
-            request(frame)
-            return
+        requests = self._requests
+        while requests:  # one signal may stand for several requests; a later one sends its own
+            requests.popleft()(frame)
         main_loops = [s for s in registry.loop_states() if s.thread_ident == self._main_ident]
         if not main_loops:
-            return  # no loop on this thread yet: the pause lands when one starts
+            if self.pending:  # no loop on this thread: it holds as a thread of its own
+                self._hold_busy_code(None, frame)
+            return
         running = [s for s in main_loops if s.loop.is_running()] or main_loops
         if self._needs_hold(running[0]):
             self._hold_busy_code(running[0], frame)

@@ -69,15 +69,16 @@ def _script_filename(path):
     return path if not internals.ABSOLUTE_SCRIPT_PATH or os.path.isabs(path) else os.path.join(os.getcwd(), path)
 
 
-def run_path(path, args):
-    """Execute a script file (or a directory or zip with __main__.py) as __main__."""
+def run_path(path, args, on_uncaught=None):
+    """Execute a script file (or a directory or zip with __main__.py) as __main__. on_uncaught(error)
+    hears of an exception that ends the program, before Python reports it."""
     sys.argv[:] = [path] + list(args)
     filename = _script_filename(path)
     sys.path[0] = first_path_entry(path)
     if sys.path[0] == filename:
         # as the interpreter does for a directory or zip: import __main__ from it, argv untouched
         _fresh_main()
-        return _guarded(lambda: runpy._run_module_as_main("__main__", alter_argv=False))
+        return _guarded(lambda: runpy._run_module_as_main("__main__", alter_argv=False), on_uncaught)
     main = _fresh_main()
     main.__file__ = filename
     main.__cached__ = None
@@ -89,7 +90,7 @@ def run_path(path, args):
             source = source_file.read()
         code = compile(source, filename, "exec", dont_inherit=True)
         exec(code, main.__dict__)
-    return _guarded(execute)
+    return _guarded(execute, on_uncaught)
 
 
 def _fresh_main():
@@ -101,17 +102,17 @@ def _fresh_main():
     return main
 
 
-def run_module(name, args):
-    """Execute a module as __main__, as `python -m` does."""
+def run_module(name, args, on_uncaught=None):
+    """Execute a module as __main__, as `python -m` does (on_uncaught: as run_path's)."""
     sys.argv[:] = ["-m"] + list(args)  # while the module is looked up; runpy then puts its file there
     sys.path[0] = first_path_entry(module=name)
     _fresh_main()
-    return _guarded(lambda: runpy._run_module_as_main(name, alter_argv=True))
+    return _guarded(lambda: runpy._run_module_as_main(name, alter_argv=True), on_uncaught)
 
 
-def run_code(code, args):
+def run_code(code, args, on_uncaught=None):
     """Execute code given on the command line as __main__, as `python -c` does (how a child process
-    of multiprocessing's spawn starts, for one)."""
+    of multiprocessing's spawn starts, for one; on_uncaught: as run_path's)."""
     sys.argv[:] = ["-c"] + list(args)
     sys.path[0] = first_path_entry(code=code)
     main = _fresh_main()
@@ -121,7 +122,7 @@ def run_code(code, args):
         compiled = compile(code, "<string>", "exec", dont_inherit=True)
         _show_in_tracebacks(compiled, code)
         exec(compiled, main.__dict__)
-    return _guarded(execute)
+    return _guarded(execute, on_uncaught)
 
 
 def _show_in_tracebacks(compiled, code):
@@ -152,8 +153,9 @@ def _is_zip(path):
         return False
 
 
-def _guarded(execute):
-    """Run, and report an uncaught exception the way the interpreter would: excepthook, then exit 1."""
+def _guarded(execute, on_uncaught=None):
+    """Run, and report an uncaught exception the way the interpreter would: excepthook, then exit 1
+    (on_uncaught(error) hears of it first)."""
     global _exit_by_sigint
     try:
         execute()
@@ -161,6 +163,11 @@ def _guarded(execute):
         raise
     except BaseException as error:
         _drop_loopscope_frames(error)
+        if on_uncaught is not None:
+            try:
+                on_uncaught(error)
+            except Exception:  # the debugger's fault must not change how the program ends
+                pass
         sys.excepthook(type(error), error, error.__traceback__)
         if isinstance(error, KeyboardInterrupt):
             _exit_by_sigint = True

@@ -30,9 +30,15 @@ creation, its own Creator, and a weak reference to it. Kept as values, so that t
 the tasks in it."""
 
 
+def new_id():
+    """A fresh id in the space loops, tasks, futures and threads share."""
+    return next(_ids)
+
+
 class LoopState:
     """What Loopscope knows of one event loop. Its id is the loop's DAP thread id."""
 
+    is_loop = True  # a stop's state is a LoopState or a plainthreads.ThreadState
     __slots__ = ("id", "loop_ref", "thread_ident", "thread_name", "iteration", "run_number", "clock_skew",
                  "current_handle", "log_stamp", "wait_limit", "stats", "record", "held", "__weakref__")
 

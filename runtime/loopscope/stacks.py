@@ -1,12 +1,15 @@
-"""Call stacks of held loops and tasks, as DAP stack frames, and the Task and Event loop scopes.
+"""Call stacks of held loops, tasks and threads, as DAP stack frames; the Task and Event loop
+scopes; the full traceback of an exception stop.
 
 A task's stack is its await chain, innermost first, each frame at the line where it resumes. The
 stopped thread's stack is what the stop is about (the running code, the task about to step, the
-callback about to run), then a label for the loop and its iteration, then the loop's own frames.
-Runs on a held loop's thread.
+callback about to run), then a label for the loop and its iteration, then the loop's own frames. A
+thread that runs no loop shows its own frames, with a label when it is not held. Runs on a held
+thread.
 """
 
 import os
+import traceback
 
 from . import asyncio_internals as internals
 from . import clock as clock_tools
@@ -18,10 +21,14 @@ from .stops import outcome, position
 from .vocabulary import StopPlace
 
 
-def stack_trace(inspection, thread_id, held, just_my_code):
-    """[StackFrame] (protocol.json) of a DAP thread; held maps loop ids to their Stops."""
+def stack_trace(inspection, thread_id, held, just_my_code, plain_threads):
+    """[StackFrame] (protocol.json) of a DAP thread; held maps loop and thread ids to their Stops;
+    plain_threads knows the threads that run no loop."""
     state = registry.state_for_thread(thread_id)
     if state is None:
+        thread = plain_threads.by_id(thread_id)
+        if thread is not None:
+            return thread_stack(inspection, thread, held.get(thread.id), just_my_code)
         task = registry.task_by_id(thread_id)
         if task is not None and task.done():
             return [label(inspection, "Task %s %s" % (registry.task_name(task), outcome(task)))]
@@ -69,6 +76,22 @@ def stack_trace(inspection, thread_id, held, just_my_code):
     return frames
 
 
+def thread_stack(inspection, state, stop, just_my_code):
+    """The frames of a thread that runs no loop: where it is held, else where it runs now."""
+    if stop is not None and stop.from_traceback:
+        return [frame_entry(inspection, f) for f in traceback_frames(stop.exception.__traceback__, just_my_code)]
+    if stop is not None:
+        return [frame_entry(inspection, f) for f in user_frames(stop.frame, just_my_code)]
+    top = frame_tools.thread_top_frame(state.thread_ident)
+    try:
+        frames = [frame_entry(inspection, f) for f in user_frames(top, just_my_code)]
+    finally:
+        top = None
+    frames.append(label(inspection, "%s is not held: it runs outside your code (in a library, or waiting in a "
+                                    "sleep, a lock or I/O), and holds at its next line of your code" % state.name))
+    return frames
+
+
 _RUN_FOREVER = internals.ORIGINALS["run_forever"].__code__
 
 
@@ -84,6 +107,33 @@ def user_frames(top, just_my_code=True):
         return []
     frames = frame_tools.thread_frames(top)
     return [f for f in frames if frame_tools.is_user_file(f.f_code.co_filename)] if just_my_code else frames
+
+
+def exception_text(error, raised_in=None):
+    """The traceback of an exception as Python prints it, Loopscope's frames left out. raised_in:
+    the frame of a stop where it was just raised, whose callers are not in the traceback yet."""
+    summary = traceback.TracebackException(type(error), error, error.__traceback__)
+    _drop_loopscope_frames(summary, set())
+    if raised_in is not None:
+        in_traceback = set()
+        tb = error.__traceback__
+        while tb is not None:
+            in_traceback.add(id(tb.tb_frame))
+            tb = tb.tb_next
+        callers = [f for f in frame_tools.thread_frames(raised_in) if id(f) not in in_traceback]
+        callers.reverse()
+        above = traceback.StackSummary.extract((f, f.f_lineno) for f in callers)
+        summary.stack = traceback.StackSummary.from_list(list(above) + list(summary.stack))
+    return "".join(summary.format())
+
+
+def _drop_loopscope_frames(summary, seen):
+    while summary is not None and id(summary) not in seen:
+        seen.add(id(summary))
+        summary.stack = traceback.StackSummary.from_list(
+            [entry for entry in summary.stack if not frame_tools.is_loopscope_file(entry.filename)])
+        _drop_loopscope_frames(summary.__cause__, seen)
+        summary = summary.__context__
 
 
 def traceback_frames(tb, just_my_code=True):

@@ -1,11 +1,15 @@
 """Steps: what the user's step buttons mean where the program is held, and where each step ends.
 
 A step is one small object of one kind. Loop steps end at a loop's iteration boundary or before
-its next handle; a line step ends at a line of user code, whatever ran between. Step Out of a
-task's own coroutine is both: its line step ends in the awaiting coroutine, if one runs, and its
-loop step when the iteration is over. The Stepper holds the step in progress; the debugger asks it
-at each hook moment whether the step ends there.
+its next handle; a line step ends at a line of user code on the thread it began on, whatever ran
+between. Step Out of a task's own coroutine is both: its line step ends in the awaiting coroutine,
+if one runs, and its loop step when the iteration is over. On a thread that runs no loop, a line
+step whose frame returns into library code goes on into the thread's next line of user code, as
+in any Python debugger. The Stepper holds the step in progress; the debugger asks it at each hook
+moment whether the step ends there.
 """
+
+import _thread
 
 from . import frames as frame_tools
 from .vocabulary import ResumeMode, StopPlace
@@ -63,11 +67,12 @@ class LineStep:
     or return; for a task's own coroutine, the tasks awaiting that task, when they resume; with
     nobody to land in, the loop step ends the step at the iteration's end."""
 
-    def __init__(self, kind, frame, iteration):
+    def __init__(self, kind, frame, iteration, thread_ident):
         self.kind = kind            # ResumeMode.OVER, INTO or OUT
         self.frame = frame          # the frame the step began in, until it returns
         self.start_line = frame.f_lineno
         self.start_iteration = iteration
+        self.thread_ident = thread_ident  # the step ends on this thread only
         caller = frame_tools.user_caller(frame)
         self.landing = {caller} if caller is not None else set()  # frames whose next event ends the step
 
@@ -77,6 +82,8 @@ class LineStep:
 
     def ends_at(self, frame, state):
         """At a line event."""
+        if _thread.get_ident() != self.thread_ident:
+            return False
         if self.kind == ResumeMode.INTO or frame in self.landing:
             return True
         if self.kind == ResumeMode.OVER and frame is self.frame:
@@ -103,10 +110,14 @@ def plan(mode, stop):
     if mode == ResumeMode.CONTINUE:
         return None, None
     frame = stop.frame
-    in_code = stop.where == StopPlace.CODE and frame is not None and frame_tools.is_user_file(frame.f_code.co_filename)
     state = stop.state
+    # A thread that runs no loop steps by line from wherever it is held (there is no loop to step).
+    in_code = stop.where == StopPlace.CODE and frame is not None and (
+        not state.is_loop or frame_tools.is_user_file(frame.f_code.co_filename))
     if in_code and mode in (ResumeMode.OVER, ResumeMode.INTO, ResumeMode.OUT):
-        return None, LineStep(mode, frame, state.iteration)
+        return None, LineStep(mode, frame, state.iteration, stop.thread_ident)
+    if not state.is_loop:
+        return None, None
     if mode in (ResumeMode.OVER, ResumeMode.ITERATION) or (mode == ResumeMode.OUT and stop.where == StopPlace.HANDLE):
         return IterationStep(state.id), None
     if mode in (ResumeMode.INTO, ResumeMode.HANDLE):
@@ -160,5 +171,8 @@ class Stepper:
         if step is None or step.returned(frame, awaiting_frames):
             return step is not None
         if step.frame is None and not step.landing and step.kind != ResumeMode.INTO and self.loop_step is None:
-            self.loop_step = IterationStep(state.id)
+            if state.is_loop:
+                self.loop_step = IterationStep(state.id)
+            else:
+                step.kind = ResumeMode.INTO  # on into the thread's next line of user code
         return False

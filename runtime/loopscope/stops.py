@@ -1,11 +1,13 @@
-"""Stops: one loop held at one place, why, and what the user reads about it.
+"""Stops: one loop, or one thread that runs no loop, held at one place, why, and what the user
+reads about it.
 
 Each stop reason of the vocabulary (protocol.json StopReason) has one factory below, which builds
 its Stop with the sentence (description) and the few words the client shows beside the thread
-(label). A quiet stop, with no reason, is a loop held only because another one stopped (all-stop);
-nobody is told of it. event_body() is the stopped event's body (protocol.json).
+(label). A quiet stop, with no reason, is a loop or thread held only because another one stopped
+(all-stop); nobody is told of it. event_body() is the stopped event's body (protocol.json).
 """
 
+import _thread
 import asyncio
 import os
 import queue
@@ -23,11 +25,11 @@ class Stop:
     """One loop held at one place: between iterations, before a handle, or in running code."""
 
     __slots__ = ("state", "where", "reason", "handle", "frame", "exception", "from_traceback", "description",
-                 "detail", "label", "hit_ids", "task", "inbox")
+                 "detail", "label", "hit_ids", "task", "inbox", "break_mode", "thread_ident")
 
     def __init__(self, state, where, reason=None, handle=None, frame=None, description=None, exception=None,
                  from_traceback=False, hit_ids=None):
-        self.state = state                # the held loop's registry.LoopState
+        self.state = state                # the held loop's registry.LoopState, or a plainthreads.ThreadState
         self.where = where                # a StopPlace
         self.reason = reason              # a StopReason; None for a quiet stop
         self.handle = handle              # the handle about to run (StopPlace.HANDLE)
@@ -40,6 +42,8 @@ class Stop:
         self.hit_ids = hit_ids            # breakpoints that caused it
         self.task = None                  # the task a task done or task exception stop is about
         self.inbox = queue.SimpleQueue()  # work for the held thread (holding.py)
+        self.break_mode = "always"        # exceptionInfo's: 'unhandled' for an exception nothing caught
+        self.thread_ident = _thread.get_ident()  # stops are made on the thread they hold
 
     @property
     def quiet(self):
@@ -65,7 +69,7 @@ class Stop:
 # --- one factory per reason -------------------------------------------------------------------
 
 def quiet(state, where, handle=None, frame=None):
-    """Held because another loop stopped: all-stop."""
+    """Held because another loop or thread stopped: all-stop."""
     return Stop(state, where, handle=handle, frame=frame)
 
 
@@ -76,7 +80,10 @@ def entry(state):
 
 def pause(state, where, handle=None, frame=None, attached=False):
     """The user paused; or, attached, the stop that attaching makes wherever the loops were."""
-    description = "Paused in running code on %s" % state.label if where == StopPlace.CODE else None
+    description = None
+    if where == StopPlace.CODE:
+        description = "Paused in running code on %s" % state.label if state.is_loop else \
+            "Paused at %s" % line_place(frame, state)
     stop = Stop(state, where, StopReason.PAUSE, handle=handle, frame=frame, description=description)
     if attached:
         stop.label = "attached"
@@ -105,6 +112,16 @@ def line_breakpoint(state, frame, breakpoint, while_stepping):
 def function_breakpoint(state, handle, hit_ids, names):
     stop = Stop(state, StopPlace.HANDLE, StopReason.FUNCTION_BREAKPOINT, handle=handle, hit_ids=hit_ids)
     stop.detail = " (breakpoint %s)" % ", ".join(repr(n) for n in names)
+    return stop
+
+
+def function_entry(state, frame, hit_ids, names):
+    """A function a function breakpoint names starts: held at its first line."""
+    name = frame_tools.code_name(frame.f_code)
+    stop = Stop(state, StopPlace.CODE, StopReason.FUNCTION_BREAKPOINT, frame=frame, hit_ids=hit_ids,
+                description="%s starts at %s" % (name, line_place(frame, state)))
+    stop.detail = " (breakpoint %s)" % ", ".join(repr(n) for n in names)
+    stop.label = "breakpoint on %s" % name
     return stop
 
 
@@ -170,13 +187,26 @@ def raised(state, frame, error):
     return Stop(state, StopPlace.CODE, StopReason.EXCEPTION, frame=frame, description=description, exception=error)
 
 
+def uncaught(state, frame, error, consequence):
+    """An exception nothing caught; frame is the innermost frame of its traceback shown (may be
+    None), consequence what it does next: 'it ends thread worker'."""
+    where = " at %s:%d" % (os.path.basename(frame.f_code.co_filename), frame.f_lineno) if frame is not None else ""
+    description = "Uncaught %s: %s%s; %s" % (type(error).__name__, safe_repr(str(error), 200), where, consequence)
+    stop = Stop(state, StopPlace.CODE, StopReason.EXCEPTION, frame=frame, description=description, exception=error,
+                from_traceback=True)
+    stop.break_mode = "unhandled"
+    stop.label = "uncaught exception"
+    return stop
+
+
 # --- what the stopped event says --------------------------------------------------------------
 
 def event_body(stop, last_handle):
     """The stopped event's body (protocol.json); last_handle is the HandleInfo of what ran last."""
     state = stop.state
-    body = {"reason": stop.reason, "threadId": stop.thread_id(), "loopId": state.id, "iteration": state.iteration,
-            "time": _loop_time(state.loop), "where": stop.where}
+    body = {"reason": stop.reason, "threadId": stop.thread_id(), "where": stop.where}
+    if state.is_loop:
+        body.update(loopId=state.id, iteration=state.iteration, time=_loop_time(state.loop))
     description = stop.description
     if stop.handle is not None:
         body["handle"] = describe_handle(stop.handle)
@@ -189,10 +219,10 @@ def event_body(stop, last_handle):
             description = "Held %s of %s" % (position(state.iteration, stop.where), state.label)
         else:
             description = "Paused in running code on %s" % state.label
-    if stop.detail:
-        description += stop.detail
     if stop.hit_ids and stop.reason == StopReason.FUNCTION_BREAKPOINT:
         body["hitBreakpointIds"] = stop.hit_ids
+    if stop.detail:
+        description += stop.detail
     body["description"] = description
     body["text"] = description
     body["label"] = stop.label or label(stop.reason, stop.where, state.iteration, body.get("handle"))
@@ -241,9 +271,11 @@ def handle_sentence(info):
 
 
 def line_place(frame, state):
-    """'app.py:12 in task consumer-2', or 'app.py:12' outside a task."""
-    task = internals.current_task(state.loop)
+    """'app.py:12 in task consumer-2', 'app.py:12 on thread worker', or 'app.py:12' in a callback."""
     where = "%s:%d" % (os.path.basename(frame.f_code.co_filename), frame.f_lineno)
+    if not state.is_loop:
+        return "%s on %s" % (where, state.label)
+    task = internals.current_task(state.loop) if state.loop is not None else None
     return "%s in task %s" % (where, registry.task_name(task)) if task is not None else where
 
 

@@ -42,17 +42,18 @@ STOP_PLACE_VALUES = ("iteration", "handle", "code",)
 
 
 class TaskFilter:
-    """The task events that can stop the program, offered as DAP exception breakpoint filters. enumConditionDescriptions: the filters that take a condition, and what it means."""
+    """The task events and exception filters that can stop the program, offered as DAP exception breakpoint filters. enumConditionDescriptions: the filters that take a condition, and what it means."""
     TASK_SWITCH = "taskSwitch"
     TASK_CREATED = "taskCreated"
     TASK_DONE = "taskDone"
     TASK_EXCEPTION = "taskException"
     RAISED = "raised"
+    UNCAUGHT = "uncaught"
     DEADLOCK = "deadlock"
     LOOP_BLOCKED = "loopBlocked"
 
 
-TASK_FILTER_VALUES = ("taskSwitch", "taskCreated", "taskDone", "taskException", "raised", "deadlock", "loopBlocked",)
+TASK_FILTER_VALUES = ("taskSwitch", "taskCreated", "taskDone", "taskException", "raised", "uncaught", "deadlock", "loopBlocked",)
 
 
 class ClockMode:

@@ -140,6 +140,35 @@ export class Session {
     });
   }
 
+  /** The next stop, or undefined when the program exits first; no waiter is left behind either way. */
+  nextStopOrExit(ms = 20_000): Promise<Stop | undefined> {
+    const stopped = this.queues.get('stopped');
+    if (stopped?.length) return Promise.resolve(stopped.shift() as Stop);
+    const exited = this.queues.get('exited');
+    if (exited?.length) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      const forget = () => {
+        for (const [kind, waiter] of [['stopped', onStop], ['exited', onExit]] as const) {
+          const list = this.waiters.get(kind) ?? [];
+          if (list.includes(waiter)) list.splice(list.indexOf(waiter), 1);
+        }
+      };
+      const timer = setTimeout(() => {
+        forget();
+        reject(new Error(`no stop or exit within ${ms} ms; output so far:\n${this.text()}`));
+      }, ms);
+      const onStop = (event: DebugProtocol.Event) => { clearTimeout(timer); forget(); resolve(event as Stop); };
+      const onExit = (event: DebugProtocol.Event) => {
+        clearTimeout(timer);
+        forget();
+        this.queues.set('exited', [event, ...(this.queues.get('exited') ?? [])]); // still there for next('exited')
+        resolve(undefined);
+      };
+      this.waiters.set('stopped', [...(this.waiters.get('stopped') ?? []), onStop]);
+      this.waiters.set('exited', [...(this.waiters.get('exited') ?? []), onExit]);
+    });
+  }
+
   async nextStop(ms = 20_000): Promise<Stop> {
     const event = (await this.next('stopped', ms)) as Stop;
     if (typeof event.body.threadId !== 'number') throw new Error(`stopped event without a threadId: ${JSON.stringify(event.body)}`);
@@ -237,6 +266,15 @@ export async function eventually(condition: () => boolean, what: string, ms = 10
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Ask again until the answer is yes or the deadline passes (for a state that has no event, like a thread that
+ * holds at its next line): each try is a round trip to the program, never a sleep. */
+export async function until(question: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await question())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
   }
 }
 

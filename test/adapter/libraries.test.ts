@@ -42,6 +42,28 @@ describe('library code where Debian installs it', () => {
     assert.match(s.text('stdout'), /hello loopscope/);
   }));
 
+  // Issue #18: a function breakpoint on an aiohttp handler first stopped when its task resumed inside
+  // it, after the lines before its first await had run.
+  it('a function breakpoint on a handler stops at its first line, then where its task resumes in it', () => withSession(async (s) => {
+    await s.launch({ program: AIOHTTP, python: DEBIAN_PYTHON }, () =>
+      s.client.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'handle' }] }));
+    const started = await s.nextStop(30_000);
+    assert.equal(started.body.reason, 'function breakpoint');
+    assert.match(started.body.text!, /^handle starts at aiohttp_roundtrip\.py:\d+ in task .* \(breakpoint 'handle'\)$/);
+    const top = await s.topFrame(started.body.threadId);
+    assert.deepEqual([top.name, top.line], ['handle', line('handler_first')]);
+    const { body: { scopes } } = await s.client.scopesRequest({ frameId: top.id });
+    const { body: { variables } } = await s.client.variablesRequest({ variablesReference: scopes[0].variablesReference });
+    assert.deepEqual(variables.map((v) => v.name), ['request'], 'no line of the handler has run yet');
+    await s.client.continueRequest({ threadId: started.body.threadId });
+    const resumed = await s.nextStop(30_000);
+    assert.equal(resumed.body.loopscope.where, 'handle');
+    assert.equal((await s.topFrame(resumed.body.threadId)).line, line('handler_resumed') - 1);
+    await s.client.continueRequest({ threadId: resumed.body.threadId });
+    assert.equal((await s.next('exited', 30_000)).body.exitCode, 0);
+    assert.match(s.text('stdout'), /hello loopscope/);
+  }));
+
   it('the raised filter ignores what the library raises and catches itself', () => withSession(async (s) => {
     await s.launch({ program: AIOHTTP, python: DEBIAN_PYTHON }, () => s.client.setExceptionBreakpointsRequest({ filters: ['raised'] }));
     const ended = await Promise.race([s.next('exited', 30_000).then(() => 'exited'), s.nextStop(30_000).then((stop) => `stopped: ${stop.body.text}`)]);

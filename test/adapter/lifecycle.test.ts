@@ -54,10 +54,13 @@ describe('program lifecycle', () => {
   it('delivers stdout and stderr in order, all of it before the stop that follows', () => run({}, async (s) => {
     await s.launch({ program: fixture('exits.py'), args: ['ok'] }, () =>
       s.client.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'main' }] }));
-    await s.nextStop(); // main starts: nothing printed yet
-    await s.client.nextRequest({ threadId: 1 });
-    await s.nextStop();
-    const beforeStop = s.timeline.slice(0, s.timeline.lastIndexOf('stopped:step'));
+    const started = await s.nextStop(); // main starts, at its first line: nothing printed yet
+    assert.equal(started.body.loopscope.where, 'code');
+    await s.client.continueRequest({ threadId: started.body.threadId });
+    // main prints four lines, then awaits; the next stop is before the step that resumes it.
+    const resumed = await s.nextStop();
+    assert.equal(resumed.body.loopscope.where, 'handle');
+    const beforeStop = s.timeline.slice(0, s.timeline.lastIndexOf('stopped:function breakpoint'));
     const printed = beforeStop.filter((e) => e.startsWith('output:std')).join('');
     for (const line of ['out 1', 'err 1', 'out 2', 'err 2']) assert.ok(printed.includes(line), `${line} before the stop`);
     assert.equal(s.text('stdout'), 'out 1\nout 2\n');

@@ -14,7 +14,13 @@ async function atCheckpoint(python: string): Promise<{ session: Session; stop: S
   await session.start();
   await session.launch({ program: ZOO, python }, () =>
     session.client.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'checkpoint' }] }));
+  // 'checkpoint' stops first where the coroutine starts, then before the step that resumes Task-1 inside it:
+  // the zoo is looked at there, with Task-1 ready and every other task waiting.
+  const started = await session.nextStop();
+  assert.equal(started.body.loopscope.where, 'code', 'the first stop is at checkpoint\'s first line');
+  await session.client.continueRequest({ threadId: started.body.threadId });
   const stop = await session.nextStop();
+  assert.equal(stop.body.loopscope.where, 'handle', 'then before the task step that resumes in checkpoint');
   const { body } = await session.client.customRequest('loopscope/snapshot', {});
   return { session, stop, loop: body.loops[0] };
 }

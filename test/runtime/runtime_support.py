@@ -25,6 +25,7 @@ ORIGINALS = {
     (base_events.BaseEventLoop, "run_forever"): vars(base_events.BaseEventLoop)["run_forever"],
     (base_events.BaseEventLoop, "close"): vars(base_events.BaseEventLoop)["close"],
     (base_events.BaseEventLoop, "create_task"): vars(base_events.BaseEventLoop)["create_task"],
+    (base_events.BaseEventLoop, "call_exception_handler"): vars(base_events.BaseEventLoop)["call_exception_handler"],
     (events.Handle, "_run"): vars(events.Handle)["_run"],
     (events, "_set_running_loop"): vars(events)["_set_running_loop"],
     (asyncio, "_set_running_loop"): vars(asyncio)["_set_running_loop"],
@@ -102,6 +103,9 @@ class RecordingListener:
 
     def task_finished(self, task):
         self.record("task_finished", task)
+
+    def exception_reported(self, state, context):
+        self._moment("exception_reported", state, context)
 
     def foreign_loop(self, loop):
         self.record("foreign_loop", type(loop).__name__)

@@ -5,6 +5,7 @@ holds it; tasks waiting on the same object share one blocker; grouping by blocke
 import functools
 import os
 import queue
+import threading
 import unittest
 
 from runtime_support import DEADLINE, FIXTURES, EventRecorder, ProgramThread, fixture_line, run_on_new_loop
@@ -25,6 +26,7 @@ class OneTaskPerKind(unittest.TestCase):
         views would ask for there."""
         events = EventRecorder()
         debugger = Debugger(events)
+        debugger.plain_threads.leave_alone(threading.get_ident())  # this thread plays the adapter
         instrument.install(debugger)
         try:
             debugger.start({"stopOnEntry": True, "clock": "wall"})

@@ -3,6 +3,7 @@ asyncio.capture_call_graph() (3.14+), at every iteration of a program that await
 asyncio offers (test/fixtures/runtime/call_graph_program.py)."""
 
 import asyncio
+import threading
 import functools
 import queue
 import unittest
@@ -35,6 +36,7 @@ class AgreesWithCaptureCallGraph(unittest.TestCase):
     def setUp(self):
         self.events = EventRecorder()
         self.debugger = Debugger(self.events)
+        self.debugger.plain_threads.leave_alone(threading.get_ident())  # this thread plays the adapter
         instrument.install(self.debugger)
 
     def tearDown(self):

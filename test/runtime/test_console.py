@@ -44,6 +44,7 @@ class ConsoleTest(unittest.TestCase):
         reference_run()
         self.events = EventRecorder()
         self.debugger = Debugger(self.events)
+        self.debugger.plain_threads.leave_alone(threading.get_ident())  # this thread plays the adapter
         instrument.install(self.debugger)
         self.threads = []
 

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import os
 import queue
+import re
 import signal
 import threading
 import time
@@ -49,6 +50,7 @@ class DebuggerTest(unittest.TestCase):
     def setUp(self):
         self.events = EventRecorder()
         self.debugger = HoldRecordingDebugger(self.events)
+        self.debugger.plain_threads.leave_alone(threading.get_ident())  # this thread plays the adapter
         instrument.install(self.debugger)
         self.programs = []
 
@@ -409,6 +411,15 @@ class StackTrace(DebuggerTest):
         results = self.debugger.set_function_breakpoints([{"name": "leaf"}])
         self.assertEqual([r["verified"] for r in results], [True])
         thread = self.launch(Program(programs.nested), task_factory)
+        # First where leaf starts: its first line, in the running code of task deep...
+        started = self.expect_stop()
+        self.assertEqual((started["reason"], started["where"]), ("function breakpoint", "code"))
+        frames = self.stack(started["threadId"])
+        self.assert_frame(frames[0], "leaf", "leaf-first")
+        self.assert_frame(frames[1], "middle", "middle-await")
+        self.assert_frame(frames[2], "outer", "outer-await")
+        self.debugger.resume("continue")
+        # ...then before the step that resumes it.
         stop = self.expect_stop()
         self.assertEqual((stop["reason"], stop["where"]), ("function breakpoint", "handle"))
         self.assertEqual(stop["hitBreakpointIds"], [results[0]["id"]])
@@ -482,7 +493,17 @@ class FunctionBreakpoints(DebuggerTest):
         return results, stops
 
     def summary(self, stops):
-        return [(s["handle"]["taskName"], s["handle"]["resumeAt"]["line"]) for s in stops]
+        """(task, line) of each stop before a task step; ('starts', task, line) of each stop at a
+        function's first line."""
+        found = []
+        for s in stops:
+            if s["where"] == "handle":
+                found.append((s["handle"]["taskName"], s["handle"]["resumeAt"]["line"]))
+            else:
+                match = re.match(r"^[\w.]+ starts at control_programs\.py:(\d+) in task (\w+) ", s["description"])
+                self.assertIsNotNone(match, s["description"])
+                found.append(("starts", match.group(2), int(match.group(1))))
+        return found
 
     def test_by_task_name(self):
         results, stops = self.run_collecting([{"name": "beta"}])
@@ -521,8 +542,12 @@ class FunctionBreakpoints(DebuggerTest):
         self.assertEqual(self.summary(stops), [("beta", line("worker-await")), ("beta", line("leaf-await"))])
 
     def test_inner_coroutine_name(self):
+        # Each call stops at leaf's first line; then each step of a task resuming inside it.
         _, stops = self.run_collecting([{"name": "leaf"}])
-        self.assertEqual(self.summary(stops), [("alpha", line("leaf-await")), ("beta", line("leaf-await"))])
+        self.assertEqual(self.summary(stops), [("starts", "alpha", line("leaf-first")), ("starts", "beta", line("leaf-first")),
+                                               ("alpha", line("leaf-await")), ("beta", line("leaf-await"))])
+        self.assertEqual([s["where"] for s in stops], ["code", "code", "handle", "handle"])
+        self.assertEqual(stops[0]["label"], "breakpoint on leaf")
 
     def test_set_while_tasks_wait_inside_the_coroutine(self):
         # After four iterations alpha and beta wait inside leaf(). A breakpoint on leaf set now
@@ -583,14 +608,20 @@ class FunctionBreakpoints(DebuggerTest):
         self.assertEqual(stops, [])
 
     def test_condition(self):
+        # Evaluated in the function's own frame at its first line (its arguments are there), and in
+        # the task's innermost frame before a step.
         _, stops = self.run_collecting([{"name": "Worker.run", "condition": "tag == 'b'"}])
-        self.assertTrue(stops)
-        self.assertEqual({s["handle"]["taskName"] for s in stops}, {"beta"})
+        self.assertEqual(self.summary(stops), [("starts", "beta", line("run-first")), ("beta", line("worker-await")),
+                                               ("beta", line("worker-await")), ("beta", line("leaf-await"))])
 
-    def test_two_breakpoints_on_one_handle(self):
+    def test_a_task_name_and_its_coroutine_name(self):
+        # alpha's first step stops for the task's name; Worker.run, not started yet, stops at its
+        # first line when it starts (in that same step), not before the step as well.
         results, stops = self.run_collecting([{"name": "alpha"}, {"name": "Worker.run", "hitCondition": "1"}])
-        self.assertEqual(stops[0]["hitBreakpointIds"], [results[0]["id"], results[1]["id"]])
-        self.assertEqual([s["hitBreakpointIds"] for s in stops[1:]], [[results[0]["id"]]] * (len(stops) - 1))
+        alpha, run = results[0]["id"], results[1]["id"]
+        self.assertEqual(self.summary(stops)[:2], [("alpha", def_line(programs.Worker.run)),
+                                                   ("starts", "alpha", line("run-first"))])
+        self.assertEqual([s["hitBreakpointIds"] for s in stops], [[alpha], [run]] + [[alpha]] * (len(stops) - 2))
 
     def test_invalid_breakpoints_are_reported_not_set(self):
         results = self.debugger.set_function_breakpoints([
@@ -725,13 +756,18 @@ class Pause(DebuggerTest):
         holder["loop"].call_soon_threadsafe(holder["release"].set_result, None)
         self.assertEqual(self.expect_finish(thread), "woke")
 
-    def test_pause_before_any_loop_lands_on_the_first_iteration(self):
+    def test_pause_before_any_loop_lands_at_the_threads_next_line(self):
+        # The program's thread runs no loop yet: it is a thread of its own, held at its next user line.
         self.debugger.pause()
         program = Program(programs.interleave)
         thread = self.launch(program)
         stop = self.expect_stop()
-        self.assertEqual((stop["reason"], stop["where"], stop["iteration"]), ("pause", "iteration", 0))
+        self.assertEqual((stop["reason"], stop["where"]), ("pause", "code"))
+        self.assertNotIn("loopId", stop)
+        self.assertEqual(registry.loop_states(), [])
         self.assertEqual(program.progress.snapshot(), [])
+        self.assertRegex(stop["description"], r"^Paused at \w+\.py:\d+ on thread program$")
+        self.assertEqual(self.debugger.threads()[0], [{"id": stop["threadId"], "name": "Thread program"}])
         self.debugger.resume("continue")
         self.expect_finish(thread)
 
@@ -747,6 +783,7 @@ class Pause(DebuggerTest):
         seen = {}
 
         def adapter():
+            self.debugger.plain_threads.leave_alone(threading.get_ident())  # it plays the adapter
             try:
                 if not program.progress.wait_for("busy", DEADLINE):
                     return
@@ -814,13 +851,20 @@ class AllStop(DebuggerTest):
             try:
                 held.add(self.debugger.holds.get(timeout=max(0.0, deadline - time.monotonic())))
             except queue.Empty:
-                self.fail("only loops %r held" % held)
+                self.fail("only %r held" % held)
+        # The other program thread holds at its loop's next boundary or, if its loop has not begun,
+        # as a thread of its own at its next line.
         loop_ids = {state.id for state in registry.loop_states()}
-        self.assertEqual(held, loop_ids)
+        thread_ids = {state.id for state in self.debugger.plain_threads.listed()}
+        self.assertIn(entry["threadId"], loop_ids)
+        self.assertTrue(held <= loop_ids | thread_ids, (held, loop_ids, thread_ids))
         before = [p.progress.snapshot() for p in tickers]
-        other = (loop_ids - {entry["threadId"]}).pop()
-        quiet = self.stack(other)  # runs on the quietly held loop's own thread
-        self.assertIn("iteration", quiet[0]["name"])
+        other = (held - {entry["threadId"]}).pop()
+        quiet = self.stack(other)  # runs on the quietly held thread itself
+        if other in loop_ids:
+            self.assertIn("iteration", quiet[0]["name"])
+        else:
+            self.assertTrue(quiet[0]["path"].startswith(TEST_DIR), quiet[0])
         self.assertEqual([p.progress.snapshot() for p in tickers], before, "a held loop made progress")
         self.assertEqual([e for e, _ in self.events.all].count("stopped"), 1, "only one stop is reported")
         self.debugger.resume("continue")

@@ -645,6 +645,10 @@ class UserCustomisationStillWorks(HookTest):
         befores = [item[2] for item in self.listener.of("before_handle")]
         afters = [item[2] for item in self.listener.of("after_handle")]
         self.assertEqual(befores, afters)
+        # and the listener heard of the exception before the program's handler did, on the loop's thread
+        (reported,) = self.listener.of("exception_reported")
+        self.assertIs(reported[2], contexts[0])
+        self.assertIsNotNone(reported[1], "the loop's state")
 
     def test_exception_from_run_until_complete_is_unchanged(self):
         async def fails():

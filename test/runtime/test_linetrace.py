@@ -5,12 +5,15 @@ already run, is running, is suspended, or is not loaded yet."""
 
 import colorsys
 import importlib.util
+import json
 import os
 import sys
+import threading
 import unittest
 
-from runtime_support import FIXTURES, fixture_line
+from runtime_support import DEADLINE, FIXTURES, fixture_line
 from loopscope import asyncio_internals as internals
+from loopscope import breakpoints
 from loopscope import frames as frame_tools
 from loopscope import linetrace
 
@@ -35,7 +38,7 @@ class TracerTest(unittest.TestCase):
     def tearDown(self):
         for path in list(self.table.by_path):
             self.table.set(path, [], ())
-        self.tracer.update(stepping=False, catching=False)
+        self.tracer.update(stepping=False, catching=False, any_code=False, suspending=False, entries=None)
         self.tracer.sync_thread()
         if internals.HAS_MONITORING:
             self.assertNotIn("loopscope", [sys.monitoring.get_tool(tool) for tool in range(6)],
@@ -161,6 +164,100 @@ class LineStepping(TracerTest):
         colorsys.rgb_to_yiq(0.1, 0.2, 0.3)
         self.step(False)  # before reading: the test's own lines are user lines too
         self.assertIn(actual, self.lines_in(library_file))
+
+
+class FunctionEntries(TracerTest):
+    """The first line of each call of a function a function breakpoint names."""
+
+    def setUp(self):
+        TracerTest.setUp(self)
+        self.entered = []
+        self.tracer.on_entry = lambda frame: self.entered.append((frame.f_code.co_name, frame.f_lineno)) or False
+
+    def name(self, *names):
+        table = breakpoints.TaskBreakpoints()
+        table.set_function_breakpoints([{"name": name} for name in names])
+        self.tracer.update(entries=table.function_names())
+        self.tracer.sync_thread()
+
+    def test_each_call_once_at_its_first_line(self):
+        self.name("add", "line_programs.Counter.bump")
+        programs.add(1, 2)
+        counter = programs.Counter()
+        counter.bump(1)
+        counter.bump(2)
+        programs.count_to(2)  # named by nothing
+        self.tracer.update(entries=None)
+        programs.add(1, 2)
+        self.assertEqual(self.entered, [("add", line("add-first")), ("bump", line("bump-first")),
+                                        ("bump", line("bump-first"))])
+
+    def test_a_generator_at_its_start_not_when_it_resumes(self):
+        self.name("pausing")
+        list(programs.pausing())
+        self.assertEqual(self.entered, [("pausing", line("pausing-first"))])
+
+    def test_a_name_that_ends_no_function_names_nothing(self):
+        self.name("Counter.add", "programs.bump")
+        programs.add(1, 2)
+        programs.Counter().bump(1)
+        self.assertEqual(self.entered, [])
+
+
+class RaisedExceptions(TracerTest):
+    """Where the 'raised' filter hears of an exception: where it is raised, or where one from a
+    library first reaches user code; not again in each caller it passes through."""
+
+    def setUp(self):
+        TracerTest.setUp(self)
+        self.raised = []
+        self.tracer.on_raise = lambda frame, error: self.raised.append((frame.f_code.co_name, frame.f_lineno))
+        self.tracer.update(catching=True)
+        self.tracer.sync_thread()
+
+    def test_where_raised_and_where_a_library_fails_into_user_code(self):
+        try:
+            programs.calls_raiser()
+        except KeyError:
+            pass
+        self.assertEqual(programs.library_fails_into_me(), "caught")
+        self.tracer.update(catching=False)
+        self.assertEqual(self.raised, [("raises_here", line("raises-here")),
+                                       ("library_fails_into_me", line("library-fails"))])
+
+    def test_in_any_code_where_raised_only(self):
+        self.tracer.on_raise = lambda frame, error: self.raised.append((frame.f_code.co_filename, type(error)))
+        self.tracer.update(any_code=True)
+        self.tracer.sync_thread()
+        programs.library_fails_into_me()
+        self.tracer.update(catching=False, any_code=False)
+        where = {(os.path.basename(path), kind) for path, kind in self.raised}
+        self.assertIn(("decoder.py", json.JSONDecodeError), where)
+        self.assertNotIn((os.path.basename(PROGRAM), json.JSONDecodeError), where, "reported again where it passed")
+
+
+class HeldProgram(TracerTest):
+    """While the program is held, the user lines of other threads are reported (where they hold),
+    also in a frame that was already running there."""
+
+    def test_a_frame_running_on_another_thread(self):
+        seen = threading.Event()
+        stop = threading.Event()
+        self.on_report = lambda path, number: number == line("spins-body") and seen.set()
+        # Traced from its start before 3.12, as a thread started while anything is watched is.
+        self.set_breakpoints(LATER, line("double-body", LATER))
+        running = threading.Event()
+        spinner = threading.Thread(target=programs.spins, args=(lambda: running.set() or stop.is_set(),))
+        spinner.start()
+        try:
+            self.assertTrue(running.wait(DEADLINE))
+            self.assertFalse(seen.is_set())
+            self.tracer.update(suspending=True)
+            self.assertTrue(seen.wait(DEADLINE), "no line of the running frame was reported")
+        finally:
+            self.tracer.update(suspending=False)
+            stop.set()
+            spinner.join(DEADLINE)
 
 
 @unittest.skipUnless(internals.HAS_MONITORING, "sys.monitoring is 3.12+")

@@ -3,6 +3,7 @@ a step button means where the program is held (stepping.plan), a stop's label, a
 request of the vocabulary has its handler."""
 
 import collections
+import threading
 import types
 import unittest
 
@@ -100,9 +101,9 @@ def parked_frame():
     return generator.gi_frame
 
 
-def held(where, frame=None, iteration=4, run_number=2, loop_id=1):
-    state = types.SimpleNamespace(id=loop_id, iteration=iteration, run_number=run_number)
-    return types.SimpleNamespace(where=where, frame=frame, state=state)
+def held(where, frame=None, iteration=4, run_number=2, loop_id=1, is_loop=True):
+    state = types.SimpleNamespace(id=loop_id, iteration=iteration, run_number=run_number, is_loop=is_loop)
+    return types.SimpleNamespace(where=where, frame=frame, state=state, thread_ident=threading.get_ident())
 
 
 class StepMeaning(unittest.TestCase):
@@ -127,6 +128,26 @@ class StepMeaning(unittest.TestCase):
             self.assertEqual((line_step.kind, line_step.start_line, line_step.start_iteration), (mode, PARKED_LINE, 4))
             # A line step lands where its frame returns to; no loop step until it has nowhere to land.
             self.assertIsNone(loop_step)
+
+    def test_on_a_thread_that_runs_no_loop_every_step_is_by_line(self):
+        library_frame = types.SimpleNamespace(f_code=threading.Thread.run.__code__, f_lineno=1, f_back=None)
+        for where, frame in ((StopPlace.CODE, parked_frame()), (StopPlace.CODE, library_frame)):
+            for mode in (ResumeMode.OVER, ResumeMode.INTO, ResumeMode.OUT):
+                loop_step, line_step = stepping.plan(mode, held(where, frame, is_loop=False))
+                self.assertIsNone(loop_step, "there is no loop to step")
+                self.assertIsInstance(line_step, LineStep)
+        self.assertEqual(stepping.plan(ResumeMode.ITERATION, held(StopPlace.CODE, None, is_loop=False)), (None, None))
+
+    def test_a_line_step_ends_on_its_own_thread_only(self):
+        frame = parked_frame()
+        line_step = stepping.plan(ResumeMode.INTO, held(StopPlace.CODE, frame))[1]
+        state = held(StopPlace.CODE).state
+        self.assertTrue(line_step.ends_at(frame, state))
+        elsewhere = []
+        other = threading.Thread(target=lambda: elsewhere.append(line_step.ends_at(frame, state)))
+        other.start()
+        other.join()
+        self.assertEqual(elsewhere, [False])
 
     def test_where_each_step_ends(self):
         one, two = types.SimpleNamespace(id=1, run_number=5), types.SimpleNamespace(id=2, run_number=6)

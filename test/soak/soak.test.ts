@@ -16,7 +16,7 @@ const ADAPTER_HEAP_MIB = 32;
  * lent to it only where its own sys.path would find them), so the table is reached through the finder
  * that keeps them. */
 const KNOWN_OBJECTS = "len(next(f for f in __import__('sys').meta_path if type(f).__name__ == 'LentModules')"
-  + "._lent['loopscope.instrument']._info)";
+  + "._lent['loopscope.registry']._info)";
 
 /** Resident memory of a process in MiB, from /proc. */
 function residentMiB(pid: number): number {
@@ -73,7 +73,7 @@ describe('soak', () => {
     assert.ok(figures.length >= 8, `about ten stops, one per ${STOP_EVERY} iterations: ${figures.length}`);
     for (const f of figures) {
       assert.ok(f.liveTasks >= 10_000, `stop ${f.stop}: ${f.liveTasks} live tasks`);
-      // Loopscope's id table holds tasks and futures weakly: the live ones it has seen, not every one ever made.
+      // Loopscope's id table (registry._info) holds tasks and futures weakly: the live ones it has seen, not every one ever made.
       // (Plus up to 100 finished workers that the gather awaiting them still holds.)
       assert.ok(f.knownObjects <= f.liveTasks + f.futuresListed + 110,
         `stop ${f.stop}: ${f.knownObjects} objects have ids, for ${f.liveTasks} live tasks and ${f.futuresListed} futures listed`);
