@@ -101,7 +101,12 @@ class Target:
                 with open("/proc/%d/task/%s/stat" % (self.pid, tid)) as stat:
                     fields = stat.read().rsplit(")", 1)[1].split()
                 with open("/proc/%d/task/%s/wchan" % (self.pid, tid)) as wchan:
-                    described.append("%s %s in %s" % (tid, fields[0], wchan.read()))
+                    where = wchan.read()
+                with open("/proc/%d/task/%s/status" % (self.pid, tid)) as status:
+                    # Signals pending, blocked and caught: why a report the test asked for did not come.
+                    signals = " ".join(line.replace("\t", "") for line in status.read().splitlines()
+                                       if line.startswith(("SigPnd", "ShdPnd", "SigBlk", "SigCgt")))
+                described.append("%s %s in %s (%s)" % (tid, fields[0], where, signals))
             except OSError:
                 continue
         return "; ".join(described)
