@@ -174,7 +174,9 @@ class AttachByProcessId(unittest.TestCase):
         # The standard library modules the runtime imported stay (json, socket, ctypes...), as
         # does ctypes' descriptor of libffi from 3.14; nothing grows after the first attach.
         self.assertEqual(final["modules"], after_first["modules"])
-        self.assertEqual(final["fds"], after_first["fds"])
+        # After the second detach a descriptor of its session may still be closing (seen under load:
+        # 10 then, 8 at the end): nothing may be added, what goes away late is fine.
+        self.assertLessEqual(final["fds"], after_first["fds"])
         ticks = final["progress"]["ticks"]
         eventually(lambda: target.state()["progress"]["ticks"], lambda n: n > ticks + 5, "the timers firing")
         # An event loop does exactly the work it did before the first attach: no call more, none less.
