@@ -16,7 +16,7 @@ export const PROGRAMS = {
 };
 
 /** The notification and the Debug Console line of a loop that would wait for ever (deadlocks.py, idle_deadlock). */
-const WAITS_FOR_EVER = /^Event loop 1 \(MainThread\) would wait for ever: 3 tasks wait and nothing can wake them\b/;
+const WAITS_FOR_EVER = /^Event loop \d+ \(MainThread\) would wait for ever: 3 tasks wait and nothing can wake them\b/;
 const STUCK = 'Stuck: Task-1, left, right.';
 const CYCLE = 'Deadlock: left → right → left';
 const IDLE = 'Deadlock: the loop waits for ever (3 tasks waiting)';
@@ -62,7 +62,7 @@ export async function run(wb, { path }) {
       throw new Error(`the notification should be a warning ending '${STUCK}' with the buttons Pause and Show Asyncio Tasks: ${JSON.stringify(toast)}`);
     }
     log(`  notification (${toast.severity}): ${toast.message} [${toast.buttons.join(', ')}]`);
-    await expectConsoleLine(wb, /^\[loopscope\] Event loop 1 \(MainThread\) would wait for ever: .* Tasks: Task-1, left, right\.$/, 'that the loop would wait for ever');
+    await expectConsoleLine(wb, /^\[loopscope\] Event loop \d+ \(MainThread\) would wait for ever: .* Tasks: Task-1, left, right\.$/, 'that the loop would wait for ever');
     if (await wb.paused()) throw new Error('the session paused, though the Deadlock filter is not ticked');
     await wb.saveScreenshot('deadlock.png', wb.notificationToast(WAITS_FOR_EVER), readmeImage(SCREENSHOT));
     expectToldOnce(await wb.notifications());
@@ -86,8 +86,8 @@ export async function run(wb, { path }) {
   await step("6. with the Breakpoints view's Deadlock ticked, the program stops by itself at the deadlock", async () => {
     await wb.setBreakpointEnabled('Deadlock', true);
     await wb.startDebugging(PROGRAMS.deadlock.config);
-    const { thread } = await wb.waitForThread("the loop thread stopped with 'deadlock'", (t) => /^Event loop 1 /.test(t.thread ?? '') && t.state === 'deadlock');
-    await expectConsoleLine(wb, /^\[loopscope\] Event loop 1 \(MainThread\) would wait for ever: .* Tasks: Task-1, left, right\.$/, 'why it stopped');
+    const { thread } = await wb.waitForThread("the loop thread stopped with 'deadlock'", (t) => /^Event loop \d+ /.test(t.thread ?? '') && t.state === 'deadlock');
+    await expectConsoleLine(wb, /^\[loopscope\] Event loop \d+ \(MainThread\) would wait for ever: .* Tasks: Task-1, left, right\.$/, 'why it stopped');
     const { rows } = await expectDeadlockRows(wb, locksMade);
     log(`  Call Stack: ${thread.thread}: ${thread.state}, top frame ${JSON.stringify(thread.frames[0])}`);
     log(`  Asyncio Tasks: ${describeRows(rows.filter((r) => r.level === 1))}`);

@@ -56,7 +56,7 @@ export async function run(wb, { path, pkg, python }) {
     // above the program's own frames.
     const loop = runOnceLine(python);
     const { thread } = await wb.waitForThread(`the loop's frame 'Event loop 1 (MainThread) · before iteration 1' at ${loop.file}:${loop.line} on top`,
-      (t) => t.frames[0]?.name === 'Event loop 1 (MainThread) · before iteration 1' && t.frames[0].file === loop.file && t.frames[0].line === loop.line);
+      (t) => /^Event loop \d+ \(MainThread\) · before iteration 1$/.test(t.frames[0]?.name ?? '') && t.frames[0].file === loop.file && t.frames[0].line === loop.line);
     const below = thread.frames.slice(1).map((f) => `${f.name} ${f.file}:${f.line}`);
     const mainLine = lineOf(path.interleave, 'results = loop.run_until_complete(');
     if (below[0] !== `main interleave.py:${mainLine}` || !below[1]?.startsWith('<module> interleave.py:')) {
@@ -107,7 +107,7 @@ export async function run(wb, { path, pkg, python }) {
     const rows = await waitForTree(wb, 'Event Loop', "'Before iteration 4' and the loop time", (rows) =>
       rows.some((r) => r.label === 'Before iteration 4') && rows.some((r) => /^Loop time t=\d+\.\d{3}$/.test(r.label)) && rows);
     const time = Number(/t=(\S+)$/.exec(rows.find((r) => r.label.startsWith('Loop time')).label)[1]);
-    const loopRow = rows.find((r) => r.level === 1 && /^Event loop 1\b/.test(r.label));
+    const loopRow = rows.find((r) => r.level === 1 && /^Event loop \d+\b/.test(r.label));
     if (!loopRow || loopRow.description !== `before iteration 4 · t=${time.toFixed(3)}`) {
       throw new Error(`the loop's row should read 'before iteration 4 · t=${time.toFixed(3)}': ${describeRows(rows)}`);
     }
