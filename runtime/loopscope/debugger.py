@@ -647,6 +647,12 @@ class Debugger(instrument.Listener):
         was not held (a quiet hold whose stop was already over)."""
         if self.holding.serving_here:
             return None
+        # What the stop runs of the program's code on this thread (a loop's own time(), the reprs
+        # in its event) must not stop it again: a second hold here would wait for itself.
+        with self.holding.running_user_code():
+            return self._hold_here(stop)
+
+    def _hold_here(self, stop):
         with self._lock:
             if self.closing:
                 return

@@ -64,8 +64,7 @@ class Holding:
 
     def serve(self, stop):
         """On the held thread: do the inbox's work until released."""
-        self._serving.on = True  # the program's code run from here (reprs, evaluate) must not stop again
-        try:
+        with self.running_user_code():  # the program's code run from here (reprs, evaluate) must not stop again
             while True:
                 item = stop.inbox.get()
                 if item is _RESUME:
@@ -86,8 +85,6 @@ class Holding:
                 # Freed now, while the user reads it, not on the way out of the stop: a snapshot's
                 # answer alone is some 20,000 objects, a millisecond on the next step's clock.
                 item = work = done = result = None
-        finally:
-            self._serving.on = False
 
     @property
     def serving_here(self):
@@ -96,7 +93,7 @@ class Holding:
 
     def running_user_code(self):
         """A context in which code the debugger runs for itself (a breakpoint's condition, a
-        logpoint) cannot stop the program again."""
+        logpoint, a custom loop's time() read for a stop) cannot stop the program again. Nests."""
         return _Serving(self._serving)
 
 
@@ -114,9 +111,11 @@ def _failure_text(error):
 class _Serving:
     def __init__(self, local):
         self._local = local
+        self._before = False
 
     def __enter__(self):
+        self._before = getattr(self._local, "on", False)
         self._local.on = True
 
     def __exit__(self, *_exc):
-        self._local.on = False
+        self._local.on = self._before

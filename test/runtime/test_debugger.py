@@ -874,5 +874,42 @@ class AllStop(DebuggerTest):
             self.assertGreaterEqual(thread.join(self), len(snapshot))
 
 
+
+class LoopWithItsOwnClock(asyncio.SelectorEventLoop):
+    """A loop subclass whose time() is the program's own code, as test_asyncio's TestLoop."""
+
+    def time(self):
+        now = super().time()
+        return now
+
+
+class LoopscopesOwnWorkNeverStops(DebuggerTest):
+    """What the runtime runs of the program's code while it builds a stop (a loop's own time(), a
+    repr) runs on the thread that is stopping: it must not stop that thread a second time."""
+
+    def test_a_loop_run_by_hand_stops_once_though_its_time_is_user_code(self):
+        self.debugger.start({"stopOnEntry": True})
+        parked = threading.Event()
+        others = threading.Thread(target=parked.wait, args=(DEADLINE,), name="another program thread", daemon=True)
+        others.start()  # a thread that runs no loop: the all-stop holds it at its next line
+        self.addCleanup(parked.set)
+
+        def run_by_hand():
+            # _run_once called directly, as test_asyncio does: no loop is running on this thread.
+            loop = LoopWithItsOwnClock()
+            try:
+                loop.call_soon(lambda: None)
+                loop._run_once()
+                return "ran"
+            finally:
+                loop.close()
+        program = self.launch(None, target=run_by_hand)
+        entry = self.expect_stop()
+        self.assertEqual(entry["reason"], "entry")
+        self.debugger.resume("continue")
+        parked.set()
+        self.assertEqual(program.join(self), "ran")
+
+
 if __name__ == "__main__":
     unittest.main()
