@@ -79,13 +79,14 @@ class CommandHandlers:
     def on_terminate(self, _arguments, request):
         if self._attachment is not None:
             raise LookupError("Loopscope did not start this program, so it does not end it: detach leaves it running")
-        self._take_out()
+        self._take_out(interrupt_main=True)
         self._channel().send_response(request, {})
         if not self.started.is_set():
             self.ended_before_start = True  # none of the program's code has run: launcher.py just exits
             self.started.set()
             return _ANSWERS_LATER
-        ending.interrupt_main_thread()
+        if not self._debugger.interrupted_in_hold:  # a held main thread interrupts itself where it was held
+            ending.interrupt_main_thread()
         return _ANSWERS_LATER
 
     def on_detach(self, arguments, request):
@@ -107,12 +108,12 @@ class CommandHandlers:
         self.started.set()  # a child process told to run free before its session started
         return _ANSWERS_LATER
 
-    def _take_out(self):
+    def _take_out(self, interrupt_main=False):
         """A launched program's session ends (terminate, detach): Loopscope out of it, as
         attachment.detach() does for an attached one; the loop clock of a loop that stayed busy in a
         callback stays the session's (its timers were set in it)."""
         debugger = self._debugger
-        unsettled = debugger.close()
+        unsettled = debugger.close(interrupt_main=interrupt_main)
         loops = [state.loop for state in registry.loop_states()]
         if instrument.listening(debugger):
             instrument.uninstall(keep_clock=bool(unsettled) and debugger.settings.clock != "wall")

@@ -27,6 +27,7 @@ import weakref
 from . import asyncio_internals as internals
 from . import clock as clock_tools
 from . import deadlocks
+from . import ending
 from . import frames as frame_tools
 from . import instrument
 from . import linetrace
@@ -136,6 +137,7 @@ class Debugger(instrument.Listener):
         self.attached = False    # joined a running program (attachment.py): detach ends the session
         self.attaching = False   # the stop that attaching asked for has not been shown yet
         self.closing = False     # detaching: nothing holds any more (close())
+        self.interrupted_in_hold = False  # close(interrupt_main=True) found the main thread held
         self._unsettled = set()  # while closing: loop ids yet to pass a boundary (close())
         self._settled = threading.Event()
         self.holding = Holding()
@@ -650,7 +652,10 @@ class Debugger(instrument.Listener):
         # What the stop runs of the program's code on this thread (a loop's own time(), the reprs
         # in its event) must not stop it again: a second hold here would wait for itself.
         with self.holding.running_user_code():
-            return self._hold_here(stop)
+            shown = self._hold_here(stop)
+        if stop.interrupt:
+            ending.interrupt_this_thread()  # raises KeyboardInterrupt here, unless the program's handler does not
+        return shown
 
     def _hold_here(self, stop):
         with self._lock:
@@ -854,11 +859,13 @@ class Debugger(instrument.Listener):
 
     # --- detach ---------------------------------------------------------------------------------
 
-    def close(self, settle_timeout=1.0):
+    def close(self, settle_timeout=1.0, interrupt_main=False):
         """Detach: release every held loop and take everything of Loopscope's out, so that the
         program runs on as it would have without it. Each loop passes one more boundary on its own
         thread (settle()), where its trace function goes and its timers return to the plain clock;
         a loop that has not done so within settle_timeout (busy in a callback) is left as it is.
+        interrupt_main (Stop): a main thread held now is interrupted as it leaves its hold, as by
+        Ctrl+C at the place it was held (interrupted_in_hold says it was).
         Returns the states of the loops that did not settle."""
         with self._lock:
             if self.closing:
@@ -873,8 +880,15 @@ class Debugger(instrument.Listener):
             self.tracer.close()
             self.stepper.end()
             released = self.holding.release()
+            interrupted = set()  # a loop interrupted as it leaves its hold passes no more boundaries
+            if interrupt_main:
+                for stop in released:
+                    if stop.thread_ident == ending.MAIN_IDENT:
+                        stop.interrupt = self.interrupted_in_hold = True
+                        interrupted.add(stop.state.id)
             clock_tools.clock.resume()
-            self._unsettled = {state.id for state in registry.loop_states() if not state.loop.is_closed()}
+            self._unsettled = {state.id for state in registry.loop_states()
+                               if not state.loop.is_closed() and state.id not in interrupted}
             if not self._unsettled:
                 self._settled.set()
             self._apply_hooks()

@@ -16,7 +16,7 @@ from . import output
 
 # How long the interrupt waits for a released hold to unwind out of Loopscope's frames first.
 LEAVE_HOOKS_TIME_LIMIT = 0.5
-_MAIN_IDENT = threading.main_thread().ident
+MAIN_IDENT = threading.main_thread().ident
 _monotonic = time.monotonic
 _sleep = time.sleep
 
@@ -28,12 +28,19 @@ def interrupt_main_thread():
     let out of Loopscope's frames first, so that the interrupt lands in the program's code, not
     between a hook and the handle it was about to run."""
     deadline = _monotonic() + LEAVE_HOOKS_TIME_LIMIT
-    while _in_loopscope(_MAIN_IDENT) and _monotonic() < deadline:
+    while _in_loopscope(MAIN_IDENT) and _monotonic() < deadline:
         _sleep(0.001)
     try:
-        signal.pthread_kill(_MAIN_IDENT, signal.SIGINT)
+        signal.pthread_kill(MAIN_IDENT, signal.SIGINT)
     except (OSError, ValueError):  # the main thread has ended: the process is on its way out
         pass
+
+
+def interrupt_this_thread():
+    """SIGINT to the calling thread, handled before this returns: on the main thread, Python's
+    handler raises KeyboardInterrupt here (or the program's own handler runs); Loopscope's frames
+    are dropped from the traceback the user sees (program.py)."""
+    signal.raise_signal(signal.SIGINT)
 
 
 def _in_loopscope(ident):

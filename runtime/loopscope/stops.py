@@ -25,7 +25,7 @@ class Stop:
     """One loop held at one place: between iterations, before a handle, or in running code."""
 
     __slots__ = ("state", "where", "reason", "handle", "frame", "exception", "from_traceback", "description",
-                 "detail", "label", "hit_ids", "task", "inbox", "break_mode", "thread_ident")
+                 "detail", "label", "hit_ids", "task", "inbox", "break_mode", "thread_ident", "interrupt")
 
     def __init__(self, state, where, reason=None, handle=None, frame=None, description=None, exception=None,
                  from_traceback=False, hit_ids=None):
@@ -44,6 +44,7 @@ class Stop:
         self.inbox = queue.SimpleQueue()  # work for the held thread (holding.py)
         self.break_mode = "always"        # exceptionInfo's: 'unhandled' for an exception nothing caught
         self.thread_ident = _thread.get_ident()  # stops are made on the thread they hold
+        self.interrupt = False            # Stop ended the session while held here: Ctrl+C lands here
 
     @property
     def quiet(self):

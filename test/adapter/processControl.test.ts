@@ -41,6 +41,18 @@ describe('process control', () => {
         for (const line of CLEANUP_LINES) assert.match(s.text('stdout'), new RegExp(`${line}\n`), line);
       }));
 
+      it('terminate while held between iterations interrupts the program there, as Ctrl+C would', () => withSession(async (s) => {
+        const program = fixture('process/manual_loop.py');
+        await s.launch({ program, python: python.path, stopOnEntry: true });
+        assert.equal((await s.nextStop()).body.reason, 'entry');
+        await s.client.terminateRequest({});
+        assert.equal((await s.next('exited')).body.exitCode, 130);
+        assert.match(s.text('stdout'), /program cleanup\n/);
+        assert.doesNotMatch(s.text('stdout'), /spun/, 'the loop ran on after Stop');
+        assert.match(s.text('stderr'), /KeyboardInterrupt/);
+        assert.doesNotMatch(s.text('stderr'), /loopscope/, 'Loopscope\'s frames in the traceback');
+      }));
+
       it('disconnect without terminating leaves the program running unhooked, to its own end', async () => {
         const dir = mkdtempSync(path.join(os.tmpdir(), 'loopscope-test-'));
         const exitFile = path.join(dir, 'exit');

@@ -72,11 +72,12 @@ export async function programOutput(wb) {
   return (await wb.debugConsoleText()).filter((line) => !line.startsWith('[loopscope]'));
 }
 
-/** Waits until the Debug Console holds exactly `expected` (the program's lines; `normalize` maps each line first). */
-export async function expectProgramOutput(wb, expected, what, normalize = (line) => line) {
+/** Waits until the Debug Console holds exactly `expected` (the program's lines, those `keep` keeps;
+ * `normalize` maps each line first). */
+export async function expectProgramOutput(wb, expected, what, normalize = (line) => line, keep = () => true) {
   let lines = [];
   await waitFor(`the Debug Console to hold exactly ${what}`, async () => {
-    lines = await programOutput(wb);
+    lines = (await programOutput(wb)).filter(keep);
     return JSON.stringify(lines.map(normalize)) === JSON.stringify(expected);
   }).catch(() => {
     throw new Error(`the Debug Console should hold exactly ${what} ${JSON.stringify(expected)}, but holds ${JSON.stringify(lines)}`);

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, T, log, step, waitFor } from '../harness.mjs';
 import {
-  ENTRY, STATUS_ITEM, debuggeesOf, describeRows, expectProgramOutput, lineOf, programOutput, stopSession,
+  ENTRY, STATUS_ITEM, debuggeesOf, describeRows, expectConsoleLine, expectProgramOutput, lineOf, programOutput, stopSession,
   waitForStatusPosition, waitForTree,
 } from '../checks.mjs';
 
@@ -131,9 +131,11 @@ export async function run(wb, { path, pkg, python }) {
   });
   await step('2. Stop ends the interleave session', async () => {
     await stopSession(wb, path.interleave, 'the interleave.py debuggee');
-    // Stop now interrupts the program as Ctrl+C would (issue #18): its clean-up runs and its output
-    // comes. In the e2e's code-server the interrupt was seen to land only at loop.close(), after the
-    // program had run on (b 4, b 5): being looked into; until then only the ending is checked here.
+    // Stop interrupts the program as Ctrl+C would, where it was held (issue #18): its clean-up runs
+    // and KeyboardInterrupt's traceback comes, but no iteration after the three stepped.
+    await expectConsoleLine(wb, /^KeyboardInterrupt/, 'that Stop interrupted the program');
+    await expectProgramOutput(wb, interleaveLines(3), 'the output of 3 iterations and nothing after',
+      nameAndCounter, (line) => /^([ab] \d|results)/.test(line));
     if (await wb.statusBarItem(STATUS_ITEM)) throw new Error(`the status bar still shows '${await wb.statusBarItem(STATUS_ITEM)}'`);
   });
 }
