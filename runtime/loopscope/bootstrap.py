@@ -44,6 +44,7 @@ def marker():
     made.after_fork_in_parent = []
     made.handlers = {}         # signal number -> the runtime's handler while attached
     made.trampolines = set()   # signal numbers whose handler is a trampoline of this marker
+    made.kicks = set()         # ... sent by release_hooks() where no pending call can be made
     made.keep_trampolines = False  # listen mode: they stay for the next client (listening.py)
     made.signals = tuple(signal.NSIG - below for below in SIGNALS_BELOW_NSIG)
     lock = _thread.allocate_lock()
@@ -53,11 +54,28 @@ def marker():
         handler = made.handlers.get(signum)
         if handler is None:
             if not made.keep_trampolines:
-                # Released (detach): the signal's default action comes back, here on the main thread.
-                signal.signal(signum, signal.SIG_DFL)
-                made.trampolines.discard(signum)
+                restore_defaults()
+                if signum in made.kicks:
+                    made.kicks.discard(signum)  # release_hooks()'s, to get here: nothing more
+                else:
+                    # The program got this signal before restore_defaults() ran: its default
+                    # action, as without Loopscope.
+                    signal.raise_signal(signum)
             return
         handler(signum, frame)
+
+    def restore_defaults():
+        """On the main thread, once released: each trampoline gives way to the default action."""
+        with lock:
+            if made.handlers or made.keep_trampolines:
+                return  # attached again meanwhile, or listening: they serve the next session
+            for signum in list(made.trampolines):
+                try:
+                    if signal.getsignal(signum) is trampoline:
+                        signal.signal(signum, signal.SIG_DFL)
+                except (OSError, ValueError, RuntimeError):
+                    continue
+                made.trampolines.discard(signum)
 
     def handle_signal(signum, handler):
         if signum not in made.trampolines:
@@ -79,8 +97,15 @@ def marker():
             del made.after_fork[:]
             del made.before_fork[:]
             del made.after_fork_in_parent[:]
-            for signum in [] if made.keep_trampolines else list(made.trampolines):
+            if made.keep_trampolines or not made.trampolines:
+                return
+        # Only the main thread may set a handler. It does so as a pending call, the next time it runs
+        # Python code: a signal to wake it would interrupt what it waits in and reach the program's
+        # wakeup descriptor (signal.set_wakeup_fd, asyncio's for a loop with signal handlers).
+        if not _call_on_main_thread(made, restore_defaults):
+            for signum in list(made.trampolines):
                 try:
+                    made.kicks.add(signum)
                     signal.pthread_kill(main_ident, signum)  # the trampoline restores SIG_DFL itself
                 except (OSError, ValueError):
                     pass
@@ -106,6 +131,27 @@ def marker():
         os.register_at_fork(before=before_fork, after_in_parent=after_fork_in_parent, after_in_child=after_fork_in_child)
     sys.modules[MARKER] = made
     return made
+
+
+def _call_on_main_thread(made, function):
+    """Py_AddPendingCall(function): the main thread calls it between two bytecodes. False where
+    ctypes is missing. The C callback is kept on the marker: it must outlive the call."""
+    try:
+        import ctypes
+        callback_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+        add_pending_call = ctypes.PYFUNCTYPE(ctypes.c_int, callback_type, ctypes.c_void_p)(
+            ("Py_AddPendingCall", ctypes.pythonapi))
+    except (ImportError, AttributeError, OSError):
+        return False
+
+    def pending(_argument):
+        try:
+            function()
+        except BaseException:  # nothing of Loopscope's may reach the program
+            pass
+        return 0
+    made.pending_call = callback_type(pending)
+    return add_pending_call(made.pending_call, None) == 0
 
 
 def _main_thread_ident():

@@ -129,6 +129,18 @@ class AttachByProcessId(unittest.TestCase):
         spins = target.state()["progress"]["spins"]
         eventually(lambda: target.state()["progress"]["spins"], lambda n: n > spins, "spinning after detach")
 
+    def test_main_thread_waiting_for_the_gil(self):
+        """A main thread that joins a busy thread 1 ms at a time is mostly waiting for the GIL when
+        stopped; gdb's direct call there hung until gdb gave up (11 attaches in 12 on 3.12)."""
+        for attempt in range(3):
+            with self.subTest(attempt=attempt):
+                target = self.target("gilwait")
+                adapter = self.attach(target)
+                # 3.8 cannot stop the busy loop on its thread, and says so.
+                adapter.next_event("log" if VERSION < (3, 9) else "stopped")
+                adapter.detach()
+                target.stop()
+
     def test_several_loops_are_all_held(self):
         target = self.target("multi")
         adapter = self.attach(target)
@@ -154,9 +166,15 @@ class AttachByProcessId(unittest.TestCase):
             adapter.body("snapshot")
             if cycle == 0:
                 time.sleep(0.3)  # held: the frozen loop clock falls behind the plain one by this much
+            seen = len(target.state()["seen"])
             adapter.detach()
             state = eventually(target.state, lambda s: s["signals"] == before["signals"], "signals back to default")
             with self.subTest(cycle=cycle):
+                # No signal of Loopscope's on the way out: it would interrupt what the main thread
+                # waits in and reach the program's wakeup descriptor (asyncio's, for a loop with
+                # signal handlers), as the program's own signals do.
+                ours = [signal.NSIG - below for below in bootstrap.SIGNALS_BELOW_NSIG]
+                self.assertEqual([n for n in state["seen"][seen:] if n in ours], [], "signals sent at detach")
                 self.assertEqual(state["patched"], [])
                 self.assertEqual(state["monitoring"], before["monitoring"])
                 self.assertEqual((state["trace"], state["thread_trace"]), ("None", "None"))

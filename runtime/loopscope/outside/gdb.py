@@ -8,6 +8,9 @@ target runs Python only at a point where the interpreter expects to run it:
     as debugpy's injector does, crashed 7-10 of 60 targets busy in module-level code.
   * the main thread blocked in a system call without the GIL (an idle select(), join(), sleep()):
     PyGILState_Ensure + PyRun_SimpleString + PyGILState_Release there, as a C callback would.
+    Not if it is waiting for the GIL (inside take_gil, which PyGILState_Check cannot tell): taking
+    the GIL again inside that wait hung until gdb gave up, 11 attaches in 12 to a main thread that
+    joins a busy thread 1 ms at a time. Such a thread runs bytecode next: the pending call below.
   * anything else: Py_AddPendingCall(PyRun_SimpleString, code) from the thread picked, which the
     main thread runs at its next check of the eval breaker (microseconds when it runs bytecode).
   * no thread in a system call at all (a busy single-threaded program): a few retries, then the
@@ -65,6 +68,9 @@ else
     set $held = 1
     if $pick == 1 && $main_sys >= 0
       set $held = (int)PyGILState_Check()
+      if $held == 0 && WAITS_FOR_GIL
+        set $held = 1
+      end
     end
     set $buf = (char*)mmap(0, 4096, 3, 0x22, -1, 0)
     set {char[SIZE]}$buf = "CODE"
@@ -115,10 +121,34 @@ def _c_string(text):
     return text.replace("\n", "\\n")
 
 
-def batch_script(ticket_path, force):
+# Whether the selected thread, stopped in a system call, waits on a futex inside _PyRuntime, where the
+# interpreter keeps its GIL (3.8-3.15): a function in gdb's Python, by the symbol at the futex's address
+# (no debug info needed; gdb without it cannot unwind libc's futex wait). A gdb without Python cannot
+# tell: the direct call is made then.
+_WAITS_FOR_GIL_FUNCTION = r"""python
+import gdb
+class LoopscopeWaitsForGil(gdb.Function):
+    def __init__(self):
+        super().__init__("loopscope_waits_for_gil")
+    def invoke(self):
+        try:
+            if int(gdb.parse_and_eval("$orig_rax")) != 202:
+                return 0
+            address = int(gdb.parse_and_eval("$rdi")) & 0xFFFFFFFFFFFFFFFF
+            return 1 if gdb.execute("info symbol %d" % address, to_string=True).startswith("_PyRuntime ") else 0
+        except gdb.error:
+            return 0
+LoopscopeWaitsForGil()
+end
+"""
+
+
+def batch_script(ticket_path, force, gdb_python=True):
     code = injection_code(ticket_path)
-    return (_SCRIPT.replace("MARK", _MARK).replace("FORCE", "1" if force else "0")
-            .replace("SIZE", str(len(code.encode("utf-8")) + 1)).replace("CODE", _c_string(code)))
+    script = (_SCRIPT.replace("MARK", _MARK).replace("FORCE", "1" if force else "0")
+              .replace("WAITS_FOR_GIL", "$loopscope_waits_for_gil()" if gdb_python else "0")
+              .replace("SIZE", str(len(code.encode("utf-8")) + 1)).replace("CODE", _c_string(code)))
+    return (_WAITS_FOR_GIL_FUNCTION if gdb_python else "") + script
 
 
 def needs_target_description(gdb):
@@ -132,6 +162,17 @@ def needs_target_description(gdb):
     except OSError:
         return False
     return gdb_major_version(gdb) < 14
+
+
+def has_python(gdb):
+    """Whether gdb was built with Python (_WAITS_FOR_GIL_FUNCTION is written in it)."""
+    try:
+        output = subprocess.run([gdb, "-nx", "--batch", "-ex", "python print('LOOPSCOPE-PY')"], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, universal_newlines=True,
+                                env=_gdb_environment(), timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "LOOPSCOPE-PY" in output
 
 
 def gdb_major_version(gdb):
@@ -152,9 +193,7 @@ def _run_batch(gdb, pid, script, tdesc, timeout):
     with os.fdopen(handle, "w") as script_file:
         script_file.write(script)
     command += ["-p", str(pid), "-x", script_path]
-    # gdb's own Python must not see the user's (a broken PYTHONHOME breaks its start-up).
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    env["LC_ALL"] = "C"
+    env = _gdb_environment()
     try:
         try:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -182,6 +221,13 @@ def _run_batch(gdb, pid, script, tdesc, timeout):
     return output
 
 
+def _gdb_environment():
+    # gdb's own Python must not see the user's (a broken PYTHONHOME breaks its start-up).
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["LC_ALL"] = "C"
+    return env
+
+
 def _some_thread_sleeps(pid):
     """Whether a thread of pid is blocked (S or D) now: if all of them run, waiting for one to enter
     a system call is pointless (a busy pure-Python loop never does)."""
@@ -206,9 +252,10 @@ def inject(pid, ticket_path, gdb="gdb", timeout=TIMEOUT):
         raise InjectionFailed(Failure.UNSUPPORTED, "Attaching by process id with gdb is implemented for x86-64 Linux only. "
                                              "Start the program with `python -m loopscope --listen` instead.")
     tdesc = needs_target_description(gdb)
+    gdb_python = has_python(gdb)
     for attempt in range(RETRIES + 1):
         force = attempt == RETRIES or not _some_thread_sleeps(pid)
-        output = _run_batch(gdb, pid, batch_script(ticket_path, force), tdesc, timeout)
+        output = _run_batch(gdb, pid, batch_script(ticket_path, force, gdb_python), tdesc, timeout)
         match = re.search(r"%s (\S+)(.*)" % _MARK, output)
         if match is None:
             for pattern, reason, message in _FAILURES:
