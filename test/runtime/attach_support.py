@@ -30,6 +30,9 @@ PYTHON = sys.executable
 HAS_GDB = any(os.access(os.path.join(d, "gdb"), os.X_OK) for d in os.environ.get("PATH", "").split(os.pathsep))
 
 
+ASK_AGAIN = 2.0  # seconds before state() sends its signal again
+
+
 class Target:
     """A target.py MODE process; stop() ends it (killing its whole group)."""
 
@@ -81,12 +84,23 @@ class Target:
     def state(self):
         """The target's own report of itself (selfreport.py), asked of its main thread: a signal
         sent to the process may go to any thread that does not block it, and while the main thread
-        waits in join() a busy thread would take it and the main thread never wake for it."""
-        _signal_main_thread(self.pid, signal.SIGUSR1)
-        try:
-            return json.loads(self.next_line("STATE ")[len("STATE "):])
-        except AssertionError as error:
-            raise AssertionError("%s\nthe target's threads: %s" % (error, self.threads()))
+        waits in join() a busy thread would take it and the main thread never wake for it.
+        Asked again every ASK_AGAIN seconds: CPython, with or without Loopscope, handles a signal
+        that lands just before a blocking call (select(), join()) only at the next wake-up; a report
+        made before this request (an answer to an earlier one) is skipped."""
+        asked = time.monotonic()
+        deadline = asked + DEADLINE
+        while True:
+            _signal_main_thread(self.pid, signal.SIGUSR1)
+            try:
+                line = self.next_line("STATE ", min(ASK_AGAIN, max(0.01, deadline - time.monotonic())))
+            except AssertionError as error:
+                if time.monotonic() < deadline:
+                    continue
+                raise AssertionError("%s\nthe target's threads: %s" % (error, self.threads()))
+            report = json.loads(line[len("STATE "):]) if line else None
+            if report is None or report["at"] >= asked:
+                return report
 
     def calls(self):
         """The functions an asyncio workload calls in the target, counted (selfreport.calls())."""
