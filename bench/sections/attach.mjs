@@ -18,6 +18,7 @@ const ROUNDS = path.join(ROOT, 'bench', 'fixtures', 'rounds.py');
 export const ATTACH_CASES = [
   { key: 'idle', label: 'idle deadlock (main thread in select(), no timer, no I/O)', args: [TARGET, 'idle'] },
   { key: 'busy', label: 'busy callback on the main thread', args: [TARGET, 'busy'] },
+  { key: 'ready', label: 'main loop always ready (100 tasks awaiting sleep(0))', args: [TARGET, 'ready'] },
   { key: 'thread', label: 'idle loop on another thread, main thread in join()', args: [TARGET, 'thread'] },
   // 3.8 cannot stop a busy loop on another thread: no loop would hold, no view would come.
   { key: 'tbusy', label: 'busy loop on another thread, main thread in join()', args: [TARGET, 'tbusy'], from: 9 },

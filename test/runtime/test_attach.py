@@ -129,6 +129,17 @@ class AttachByProcessId(unittest.TestCase):
         spins = target.state()["progress"]["spins"]
         eventually(lambda: target.state()["progress"]["spins"], lambda n: n > spins, "spinning after detach")
 
+    def test_loop_whose_tasks_are_always_ready(self):
+        """Its main thread takes the GIL back after each select(0) before the thread the runtime
+        imports itself on wakes: the hello came after 7.6-15 s on 3.12 (DEADLINE is 10 s)."""
+        target = self.target("ready")
+        adapter = self.attach(target)
+        stopped = adapter.next_event("stopped")
+        self.assertEqual(stopped["label"], "attached")
+        adapter.detach()
+        ticks = target.state()["progress"]["ticks"]
+        eventually(lambda: target.state()["progress"]["ticks"], lambda n: n > ticks, "running after detach")
+
     def test_main_thread_waiting_for_the_gil(self):
         """A main thread that joins a busy thread 1 ms at a time is mostly waiting for the GIL when
         stopped; gdb's direct call there hung until gdb gave up (11 attaches in 12 on 3.12)."""
