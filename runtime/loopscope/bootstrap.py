@@ -256,7 +256,8 @@ def _start_runtime(ticket, made, switch_interval):
 
 
 def _restore_switch_interval(switch_interval):
-    if switch_interval is not None and sys.getswitchinterval() == IMPORT_SWITCH_INTERVAL:
+    # CPython keeps whole microseconds: 5e-05 reads back as 4.9999999999999996e-05.
+    if switch_interval is not None and abs(sys.getswitchinterval() - IMPORT_SWITCH_INTERVAL) < 1e-7:
         sys.setswitchinterval(switch_interval)
 
 
