@@ -877,7 +877,7 @@ export interface RuntimeRequests {
       /** The end of text that each target replaces. */
       fragment: string;
     } };
-  /** End the program as Ctrl+C would: every held loop is released, Loopscope's hooks and tracing are taken out, and KeyboardInterrupt is raised in the main thread (SIGINT), so that finally blocks and asyncio.run's cancellation of tasks run. Answered once the signal is sent; the adapter ends the program hard if it has not exited within terminateTimeout. Refused by an attached program: Loopscope does not end a program it did not start (the adapter detaches instead). */
+  /** End the program as Ctrl+C would: every held loop is released, Loopscope's hooks and tracing are taken out, and KeyboardInterrupt is raised in the main thread (SIGINT; a held main thread raises it on itself as it leaves its hold), so that finally blocks and asyncio.run's cancellation of tasks run. Answered once the signal is sent; the adapter ends the program hard if it has not exited within terminateTimeout. Refused by an attached program: Loopscope does not end a program it did not start (the adapter detaches instead). */
   terminate: { arguments: Record<string, never>; body: Record<string, never> };
 }
 
