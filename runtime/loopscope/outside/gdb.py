@@ -68,8 +68,10 @@ else
     set $held = 1
     if $pick == 1 && $main_sys >= 0
       set $held = (int)PyGILState_Check()
-      if $held == 0 && WAITS_FOR_GIL
-        set $held = 1
+      if $held == 0 && !$_isvoid($loopscope_gil_probe)
+        if $loopscope_waits_for_gil()
+          set $held = 1
+        end
       end
     end
     set $buf = (char*)mmap(0, 4096, 3, 0x22, -1, 0)
@@ -123,8 +125,9 @@ def _c_string(text):
 
 # Whether the selected thread, stopped in a system call, waits on a futex inside _PyRuntime, where the
 # interpreter keeps its GIL (3.8-3.15): a function in gdb's Python, by the symbol at the futex's address
-# (no debug info needed; gdb without it cannot unwind libc's futex wait). A gdb without Python cannot
-# tell: the direct call is made then.
+# (no debug info needed; gdb without it cannot unwind libc's futex wait). Sourced from a file of its
+# own before the batch script: a gdb without Python fails that file alone, $loopscope_gil_probe stays
+# void, and the direct call is made then.
 _WAITS_FOR_GIL_FUNCTION = r"""python
 import gdb
 class LoopscopeWaitsForGil(gdb.Function):
@@ -139,16 +142,15 @@ class LoopscopeWaitsForGil(gdb.Function):
         except gdb.error:
             return 0
 LoopscopeWaitsForGil()
+gdb.set_convenience_variable("loopscope_gil_probe", 1)
 end
 """
 
 
-def batch_script(ticket_path, force, gdb_python=True):
+def batch_script(ticket_path, force):
     code = injection_code(ticket_path)
-    script = (_SCRIPT.replace("MARK", _MARK).replace("FORCE", "1" if force else "0")
-              .replace("WAITS_FOR_GIL", "$loopscope_waits_for_gil()" if gdb_python else "0")
-              .replace("SIZE", str(len(code.encode("utf-8")) + 1)).replace("CODE", _c_string(code)))
-    return (_WAITS_FOR_GIL_FUNCTION if gdb_python else "") + script
+    return (_SCRIPT.replace("MARK", _MARK).replace("FORCE", "1" if force else "0")
+            .replace("SIZE", str(len(code.encode("utf-8")) + 1)).replace("CODE", _c_string(code)))
 
 
 def needs_target_description(gdb):
@@ -164,17 +166,6 @@ def needs_target_description(gdb):
     return gdb_major_version(gdb) < 14
 
 
-def has_python(gdb):
-    """Whether gdb was built with Python (_WAITS_FOR_GIL_FUNCTION is written in it)."""
-    try:
-        output = subprocess.run([gdb, "-nx", "--batch", "-ex", "python print('LOOPSCOPE-PY')"], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, universal_newlines=True,
-                                env=_gdb_environment(), timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return "LOOPSCOPE-PY" in output
-
-
 def gdb_major_version(gdb):
     try:
         output = subprocess.run([gdb, "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -184,16 +175,23 @@ def gdb_major_version(gdb):
         return 0
 
 
-def _run_batch(gdb, pid, script, tdesc, timeout):
+def _run_batch(gdb, pid, scripts, tdesc, timeout):
+    """gdb attached to pid, sourcing each of scripts in turn (an error ends only the script it is in)."""
     command = [gdb, "-nx", "-nh", "--batch", "--readnever", "-iex", "set debuginfod enabled off",
                "-iex", "set auto-load off"]
     if tdesc:
         command += ["-iex", "set tdesc filename " + TARGET_DESCRIPTION]
-    handle, script_path = tempfile.mkstemp(prefix="loopscope-", suffix=".gdb")
-    with os.fdopen(handle, "w") as script_file:
-        script_file.write(script)
-    command += ["-p", str(pid), "-x", script_path]
-    env = _gdb_environment()
+    command += ["-p", str(pid)]
+    script_paths = []
+    for script in scripts:
+        handle, script_path = tempfile.mkstemp(prefix="loopscope-", suffix=".gdb")
+        script_paths.append(script_path)
+        with os.fdopen(handle, "w") as script_file:
+            script_file.write(script)
+        command += ["-x", script_path]
+    # gdb's own Python must not see the user's (a broken PYTHONHOME breaks its start-up).
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["LC_ALL"] = "C"
     try:
         try:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -217,15 +215,9 @@ def _run_batch(gdb, pid, script, tdesc, timeout):
             raise InjectionFailed(Failure.TIMEOUT, "gdb did not finish with process %d within %.0f s; it was "
                                              "stopped and detached. gdb said:\n%s" % (pid, timeout, output[-2000:]))
     finally:
-        os.unlink(script_path)
+        for script_path in script_paths:
+            os.unlink(script_path)
     return output
-
-
-def _gdb_environment():
-    # gdb's own Python must not see the user's (a broken PYTHONHOME breaks its start-up).
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    env["LC_ALL"] = "C"
-    return env
 
 
 def _some_thread_sleeps(pid):
@@ -252,10 +244,9 @@ def inject(pid, ticket_path, gdb="gdb", timeout=TIMEOUT):
         raise InjectionFailed(Failure.UNSUPPORTED, "Attaching by process id with gdb is implemented for x86-64 Linux only. "
                                              "Start the program with `python -m loopscope --listen` instead.")
     tdesc = needs_target_description(gdb)
-    gdb_python = has_python(gdb)
     for attempt in range(RETRIES + 1):
         force = attempt == RETRIES or not _some_thread_sleeps(pid)
-        output = _run_batch(gdb, pid, batch_script(ticket_path, force, gdb_python), tdesc, timeout)
+        output = _run_batch(gdb, pid, (_WAITS_FOR_GIL_FUNCTION, batch_script(ticket_path, force)), tdesc, timeout)
         match = re.search(r"%s (\S+)(.*)" % _MARK, output)
         if match is None:
             for pattern, reason, message in _FAILURES:
