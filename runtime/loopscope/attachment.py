@@ -15,6 +15,7 @@ import sys
 import threading
 
 from . import asyncio_internals as internals
+from . import bootstrap
 from . import instrument
 from . import output
 from . import processhooks
@@ -23,6 +24,7 @@ from . import timelimit
 from .channel import Channel, ChannelError
 from .commands import CommandHandlers
 from .debugger import Debugger
+from .gilturns import turns
 
 # How long each loop gets to pass one more boundary at detach (Debugger.close()).
 SETTLE_TIMEOUT = 1.0
@@ -137,6 +139,7 @@ class Attachment:
         self._claimed = False  # this session is the one the marker says is active
         self._gone = threading.Event()  # the adapter went away (or detached) before the program started
         self.channel = None
+        self._lending = None   # the running loops wait for this session's start (bootstrap.Lending)
         self.debugger = None   # made once the program is known to be debuggable (run())
         self.handlers = None
 
@@ -153,6 +156,23 @@ class Attachment:
     def run(self, channel):
         """Serve the session on this (the runtime's) thread until the program starts under it; the
         channel thread serves the rest."""
+        try:
+            self._run(channel)
+        finally:
+            if self._lending is not None:
+                self._lending.end()
+
+    def _lend_running_loops(self):
+        """Until the hooks are in, each running loop waits at its next boundary (bootstrap.Lending;
+        after an attach by process id, the main thread's loop has waited since the bootstrap)."""
+        lending = getattr(self._marker, "lending", None)
+        if lending is None or lending.over:
+            lending = self._marker.lending = bootstrap.Lending()
+        for loop, _thread_name in running_loops():
+            lending.lend(loop)
+        return lending
+
+    def _run(self, channel):
         self.channel = channel
         hello = {"pid": os.getpid(), "python": "%d.%d.%d" % sys.version_info[:3],
                  "executable": sys.executable or "", "attached": True}
@@ -164,6 +184,7 @@ class Attachment:
             return
         self._marker.session = _PACKAGE
         self._claimed = True
+        self._lending = self._lend_running_loops()
         output.output_goes_elsewhere()
         self.debugger = Debugger(self._send_event, attach_marker=self._marker)
         self.debugger.attached = self._program_started
@@ -185,6 +206,14 @@ class Attachment:
             instrument.install(debugger)
             debugger.install_busy_pause()
             timelimit.install_interrupt()
+        # From here each loop's iterations leave the GIL to this thread's work (gilturns.py).
+        with turns.working():
+            if self._lending is not None:
+                self._lending.end()
+            self._begin_on_loops()
+
+    def _begin_on_loops(self):
+        debugger = self.debugger
         self.on_start()
         if not self._program_started:
             return  # a launch in all but name: stopOnEntry holds the first loop before its first iteration

@@ -22,6 +22,9 @@ RUNTIME_PACKAGE = "__loopscope_runtime__"
 # The real-time signals that get a trampoline, as signal.NSIG minus these: pausing.PAUSE_SIGNAL and
 # timelimit.INTERRUPT_SIGNAL (test_attach.py keeps them equal).
 SIGNALS_BELOW_NSIG = (2, 3)
+# asyncio's per-iteration method, as asyncio_internals.PATCHED_METHODS names it (Lending puts a wait
+# in front of it; this file cannot import the runtime, test_attach.py keeps the two equal).
+RUN_ONCE = "_run_once"
 # What a ticket holds once it has run (or was given up): nothing, and no token.
 USED_TICKET = b"# Loopscope attach ticket: used\n"
 
@@ -45,6 +48,7 @@ def marker():
     made.handlers = {}         # signal number -> the runtime's handler while attached
     made.trampolines = set()   # signal numbers whose handler is a trampoline of this marker
     made.kicks = set()         # ... sent by release_hooks() where no pending call can be made
+    made.lending = None        # the Lending of the runtime starting now, if any
     made.keep_trampolines = False  # listen mode: they stay for the next client (listening.py)
     made.signals = tuple(signal.NSIG - below for below in SIGNALS_BELOW_NSIG)
     lock = _thread.allocate_lock()
@@ -238,6 +242,66 @@ def _pid():
     return os.getpid()
 
 
+# While the runtime starts (its import, the hello, the start request), a loop whose tasks are always
+# ready would keep the GIL from its threads (gilturns.py says why; the hello came after 9-32 s on
+# 3.8-3.12, the stop 4-8 s later). Until the runtime's hooks take over, each running loop is lent to
+# it: the loop waits at its next iteration boundary, LEND_SECONDS at most.
+LEND_SECONDS = 3.0
+
+
+class Lending:
+    """The loops lent to a runtime that is starting: each waits at its next iteration boundary
+    until end(). The wait is a _run_once in the loop's own __dict__, taken out again by its first
+    call or by end(), and the loop's class is not touched, so the runtime's hooks are not affected."""
+
+    def __init__(self):
+        import _thread
+        import time
+        self._monotonic = time.monotonic
+        self._until = time.monotonic() + LEND_SECONDS
+        self._gate = _thread.allocate_lock()
+        self._gate.acquire()
+        self._lent = []  # (loop, its wait)
+        self.over = False
+
+    def lend(self, loop):
+        attributes = getattr(loop, "__dict__", None)
+        if self.over or attributes is None or RUN_ONCE in attributes:
+            return  # a loop with slots, or one that has a _run_once of its own: left alone
+        gate, until, monotonic = self._gate, self._until, self._monotonic
+
+        def wait_for_the_runtime():
+            if attributes.get(RUN_ONCE) is wait_for_the_runtime:
+                del attributes[RUN_ONCE]
+            left = until - monotonic()
+            if left > 0 and gate.acquire(True, left):
+                gate.release()
+            return getattr(loop, RUN_ONCE)()  # the class's: asyncio's, or the runtime's hook by now
+
+        attributes[RUN_ONCE] = wait_for_the_runtime
+        self._lent.append((loop, wait_for_the_runtime))
+
+    def end(self):
+        """The runtime's hooks are in (or it gave up): every lent loop runs on."""
+        if self.over:
+            return
+        self.over = True
+        self._gate.release()
+        lent, self._lent = self._lent, []
+        for loop, wait in lent:
+            if loop.__dict__.get(RUN_ONCE) is wait:
+                del loop.__dict__[RUN_ONCE]
+
+
+def _lend_main_loop(made):
+    """On the main thread: its running loop, if any, waits for the runtime that starts now."""
+    made.lending = Lending()
+    events = sys.modules.get("asyncio.events")
+    loop = events._get_running_loop() if events is not None else None
+    if loop is not None:
+        made.lending.lend(loop)
+
+
 # While the runtime imports itself. A program busy in Python code holds the GIL and hands it over
 # only every switch interval (5 ms by default), and each of the import's file reads waits for it
 # again: 0.4 s where 0.05 s would do. A loop whose tasks are always ready also takes the GIL back
@@ -253,6 +317,9 @@ def _start_runtime(ticket, made, switch_interval):
         _load_and_serve(ticket, made, switch_interval)
     finally:
         _restore_switch_interval(switch_interval)
+        lending = getattr(made, "lending", None)
+        if lending is not None:
+            lending.end()
 
 
 def _restore_switch_interval(switch_interval):
@@ -290,6 +357,7 @@ def attach(ticket, ticket_path):
     _scrub(ticket_path)
     if _thread.get_ident() == _main_thread_ident():
         prepare_main_thread(made)
+        _lend_main_loop(made)
     switch_interval = sys.getswitchinterval()
     if switch_interval > IMPORT_SWITCH_INTERVAL:
         sys.setswitchinterval(IMPORT_SWITCH_INTERVAL)

@@ -15,6 +15,7 @@ import socket
 import struct
 
 from . import schema
+from .gilturns import turns
 from .forking import ResidentThread
 
 # Requests from the adapter are small; a frame over this is hostile or broken.
@@ -145,6 +146,7 @@ class Channel:
         self._decoder = FrameDecoder()  # kept across the serving threads, which a fork may change
         self._wake_pipe = ()            # (read end, write end): wakes the serving thread to step aside
         self._finishing = False         # finish(): the runtime ends the connection, the program runs on
+        self._socket_fd = None          # as registered (start()): fileno() says -1 once it is closed
 
     def start(self, hello):
         hello = dict(hello, type="hello", token=self._token, protocolVersion=schema.PROTOCOL_VERSION)
@@ -153,10 +155,11 @@ class Channel:
             schema.check_hello(hello)
         self._write(hello)
         self._wake_pipe = os.pipe()
-        self._socket_fd = self._socket.fileno()  # as registered: fileno() says -1 once it is closed
+        self._socket_fd = self._socket.fileno()
         self._readable = select.poll()
         for fd in (self._socket_fd, self._wake_pipe[0]):
             self._readable.register(fd, select.POLLIN)
+        turns.watch(self._socket_fd)  # a loop that never waits leaves the GIL to this thread's requests
         ResidentThread(self._serve, self._wake_server).start()
 
     def _wake_server(self):
@@ -204,10 +207,15 @@ class Channel:
         connection, which still belongs to the parent."""
         self._closed = True
         self._close_wake_pipe()
+        self._unwatch()
         try:
             os.close(self._socket.detach())  # closing a copy of the descriptor sends nothing
         except OSError:
             pass
+
+    def _unwatch(self):
+        if self._socket_fd is not None:
+            turns.unwatch(self._socket_fd)
 
     def _close_wake_pipe(self):
         pipe, self._wake_pipe = self._wake_pipe, ()
@@ -228,6 +236,7 @@ class Channel:
 
     def close(self):
         self._closed = True
+        self._unwatch()
         try:
             self._socket.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -264,6 +273,7 @@ class Channel:
                     continue  # requests after the end are not handled
                 for message in self._decoder.feed(data):
                     self._dispatch_safely(message)
+                turns.done()
             else:
                 return  # for a fork: the same connection is served again after it
         except ChannelError as error:
@@ -272,6 +282,7 @@ class Channel:
             reason = "the connection to the adapter broke: %s" % error
         self._closed = True
         self._close_wake_pipe()
+        self._unwatch()
         if self._finishing:
             self._socket.close()
             return

@@ -16,6 +16,7 @@ import weakref
 from . import asyncio_internals as internals
 from . import clock as clock_tools
 from . import frames
+from . import gilturns
 from . import registry
 from . import timelimit
 from .taskmarks import TaskMarks
@@ -32,6 +33,7 @@ _task_name = internals.task_name  # asyncio's name for the task: a subclass's ge
 _C_TASK = internals.C_TASK
 _states = registry.states
 _perf_counter = time.perf_counter
+_turns = gilturns.turns
 
 
 class Listener:
@@ -363,6 +365,9 @@ def _run_once(self):
     state.iteration += 1
     stats = state.stats
     started = _perf_counter()
+    if started >= _turns.next_check:
+        _turns.share(started)  # a thread of Loopscope's may be waiting for the GIL (gilturns.py)
+        started = _perf_counter()
     if watch.sample_ready and started >= stats.next_sample:
         stats.next_sample = started + SAMPLE_EVERY
         _notify("ready_sample", state)
@@ -450,6 +455,9 @@ def _run_once_taped(self):
     state.iteration += 1
     stats = state.stats
     started = _perf_counter()
+    if started >= _turns.next_check:
+        _turns.share(started)  # a thread of Loopscope's may be waiting for the GIL (gilturns.py)
+        started = _perf_counter()
     if watch.sample_ready and started >= stats.next_sample:
         stats.next_sample = started + SAMPLE_EVERY
         _notify("ready_sample", state)

@@ -9,7 +9,7 @@ import threading
 import unittest
 
 from runtime_support import DEADLINE  # first: puts the runtime on sys.path
-from loopscope import channel, forking, schema
+from loopscope import channel, forking, gilturns, schema
 from loopscope.channel import MAX_OUTGOING_FRAME, ChannelError, FrameDecoder, encode_frame
 
 
@@ -444,3 +444,52 @@ class ChannelOverASocket(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class GilTurns(unittest.TestCase):
+    """gilturns.Turns: what makes a loop's thread wait for a thread of Loopscope's."""
+
+    def setUp(self):
+        self.turns = gilturns.Turns()
+        self.ours, self.theirs = socket.socketpair()
+        self.addCleanup(self.ours.close)
+        self.addCleanup(self.theirs.close)
+
+    def test_bytes_waiting_on_a_watched_descriptor(self):
+        self.turns.watch(self.ours.fileno())
+        self.assertFalse(self.turns._bytes_waiting())
+        self.theirs.sendall(b"request")
+        self.assertTrue(self.turns._bytes_waiting())
+        self.ours.recv(64)
+        self.assertFalse(self.turns._bytes_waiting())
+
+    def test_a_closed_descriptor_never_counts(self):
+        """Left registered by mistake, a closed number polls as POLLNVAL: loops must not wait on it."""
+        spare = socket.socket()
+        self.turns.watch(spare.fileno())
+        spare.close()
+        self.assertFalse(self.turns._bytes_waiting())
+
+    def test_unwatched_descriptors_and_finished_work_leave_loops_alone(self):
+        self.turns.watch(self.ours.fileno())
+        self.theirs.sendall(b"request")
+        self.turns.unwatch(self.ours.fileno())
+        self.assertFalse(self.turns._bytes_waiting())
+        with self.turns.working():
+            self.assertEqual(self.turns._busy, 1)
+        self.assertEqual(self.turns._busy, 0)
+
+    def test_a_channel_watches_its_socket_while_it_serves(self):
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        self.addCleanup(server.close)
+        link = channel.Channel("127.0.0.1", server.getsockname()[1], "token", lambda m: None, lambda r: None)
+        peer, _ = server.accept()
+        self.addCleanup(peer.close)
+        fd = link._socket.fileno()
+        self.assertNotIn(fd, gilturns.turns._fds)
+        link.start({"pid": 1, "python": "3", "executable": "p"})
+        self.assertIn(fd, gilturns.turns._fds)
+        link.close()
+        self.assertNotIn(fd, gilturns.turns._fds)
