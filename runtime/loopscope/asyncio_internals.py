@@ -214,7 +214,8 @@ def handle_callback(handle):
 
 
 # handle_callback at C speed, for map() over a whole ready queue (handlecodes.py).
-HANDLE_CALLBACK = operator.attrgetter("_callback")
+HANDLE_CALLBACK_NAME = "_callback"
+HANDLE_CALLBACK = operator.attrgetter(HANDLE_CALLBACK_NAME)
 
 
 def handle_args(handle):

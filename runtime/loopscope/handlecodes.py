@@ -10,13 +10,16 @@ seen for the first time.
 
 import weakref
 from itertools import compress, repeat
-from operator import is_
+from operator import attrgetter, is_
 
 from . import asyncio_internals as internals
 from . import frames as frame_tools
 from . import registry
 
 _CALLBACK = internals.HANDLE_CALLBACK
+# A handle's callback's owner in one C call: the task of a task's step or wakeup. AttributeError
+# for a plain function (no __self__), which the slower pass then takes.
+_OWNER = attrgetter(internals.HANDLE_CALLBACK_NAME + ".__self__")
 _weakref = weakref.ref
 _is_task = registry.is_task
 
@@ -86,8 +89,11 @@ class HandleCoder:
             return []
         try:
             # One pass at C speed: no Python code runs in it, so the deque cannot change meanwhile.
-            codes = list(map(self._by_id.get, map(id, map(getattr, map(_CALLBACK, handles), repeat("__self__", count),
-                                                             repeat(None, count)))))
+            try:
+                codes = list(map(self._by_id.get, map(id, map(_OWNER, handles))))
+            except AttributeError:  # a plain function among them
+                codes = list(map(self._by_id.get, map(id, map(getattr, map(_CALLBACK, handles), repeat("__self__", count),
+                                                                 repeat(None, count)))))
         except RuntimeError:  # changed all the same (a finalizer that queued a callback): take a copy
             handles = list(handles)
             count = len(handles)

@@ -267,7 +267,7 @@ class LoopDeck:
             tape.readyMarks.append(len(ready))
             queue = internals.ready_queue(loop)
             if queue:
-                ready.extend(self.coder.codes(queue))
+                ready.fromlist(self.coder.codes(queue))  # twice as fast as extend() from a list
             tape.timeMarks.append(len(self.times))
             coming = tape.iterations = self.state.iteration + 1
             if coming - self._flushed_at >= FLUSH_EVERY:
@@ -520,13 +520,15 @@ def taped_time(self):
             return clock_tools.live_time(self)
         deck = _recorder.deck(state)
     if deck.fast_clock and not state.held:
-        value = _clock.now() + state.clock_skew
+        paused_at = _clock.paused_at  # _clock.now(), inline: this runs for every timer the program makes
+        value = (paused_at if paused_at is not None else _monotonic()) - _clock.offset + state.clock_skew
         deck.times.append(value)
         return value
     return deck.read_time(self)
 
 
 _clock = clock_tools.clock
+_monotonic = time.monotonic  # as clock.Clock.now reads it
 
 
 _recorder = None   # the Recorder the taped clock serves (one per process)

