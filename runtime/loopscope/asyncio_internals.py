@@ -139,9 +139,17 @@ def set_selector(loop, selector):
     loop._selector = selector
 
 
-def clock_resolution(loop):
-    """How early a timer may run: _run_once runs those due before time() + this."""
-    return loop._clock_resolution
+def before_serving(loop, listening):
+    """listening(sock) is called before this one loop starts accepting on a listening socket
+    (create_server, start_server, Server.start_serving) that is not TLS; recording.py numbers it.
+    Every supported version passes sock second to loop._start_serving, and its sslcontext third."""
+    original = loop._start_serving
+
+    def _start_serving(protocol_factory, sock, *args, **kwargs):
+        if (args[0] if args else kwargs.get("sslcontext")) is None:
+            listening(sock)
+        return original(protocol_factory, sock, *args, **kwargs)
+    loop._start_serving = _start_serving
 
 
 def loop_thread_id(loop):
@@ -523,6 +531,7 @@ def take_timer(loop, timer):
 
 
 def clock_resolution(loop):
+    """How early a timer may run: _run_once runs those due before time() + this."""
     return getattr(loop, "_clock_resolution", 1e-9)
 
 

@@ -12,7 +12,9 @@ replayed. What comes from outside, and where it is taken:
 - callbacks other threads hand the loop (call_soon_threadsafe, executors): they are staged
   and enter the ready queue right after select() returns, recorded by count, so that a replay
   lets in the same ones at the same iteration;
-- the seed of the module-level random functions, and the hash seed the adapter chose.
+- the seed of the module-level random functions, and the hash seed the adapter chose;
+- bytes from os.urandom drawn on a loop's thread (secrets, uuid4, a WebSocket client's key and
+  masks): os.urandom and random's own reference to it are replaced by taped_urandom.
 
 At each iteration boundary the deck codes the ready queue (handlecodes.py): written while
 recording, compared while replaying. The first difference, or anything else the tape cannot
@@ -20,6 +22,7 @@ answer, is a divergence: the loop goes live there, and the debugger stops and sa
 A loop whose tape ends goes live too: the clock carries on from the last recorded reading.
 """
 
+import base64
 import collections
 import errno
 import hashlib
@@ -38,7 +41,7 @@ from . import registry
 from . import stops
 from . import tapesockets
 from .handlecodes import HandleCoder, NameTable, task_facts
-from .tapes import LoopTape
+from .tapes import STREAMS, LoopTape
 from .tapeselectors import TapeSelector
 
 # A loop's chunk goes to disk after this many iterations (and at every stop, at loop close, at exit).
@@ -88,9 +91,10 @@ class Recorder:
         return self._writer.path if self._writer is not None else None
 
     def start(self):
-        """Before the program's first line: the random seed, and the taped clock."""
+        """Before the program's first line: the random seed, the taped clock and taped random bytes."""
         random.seed(self.random_seed)
         clock_tools.install_taped(taped_time, self.peek)
+        _tape_urandom(True)
 
     def deck(self, state):
         """The loop's deck, made when the loop is first seen."""
@@ -132,6 +136,7 @@ class Recorder:
 
     def finish(self):
         """At exit: the rest, and the end frame."""
+        _tape_urandom(False)
         writer = self._writer
         if writer is None:
             return
@@ -183,6 +188,7 @@ class LoopDeck:
         for connection, operation, result in source.io:
             self._io[(connection, operation)].append(result)
         self._lookups = collections.deque(source.lookups)
+        self._random_bytes = collections.deque(source.urandom)
         self._jitters = collections.deque(source.jitters)
         self._last_iteration = source.recorded_iterations
         self._cursor, self._cursor_end = source.bucket(0)  # readings before the first iteration
@@ -383,6 +389,20 @@ class LoopDeck:
         self._connections += 1
         tapesockets.adopt(sock, self, self._connections, self.replaying)
 
+    def new_listener(self, sock):
+        """A listening socket of this loop: the connections it accepts are on the tape."""
+        if type(sock) in tapesockets.LISTENERS:
+            return  # served again, or accepted on again
+        self._connections += 1
+        tapesockets.adopt(sock, self, self._connections, self.replaying, listening=True)
+
+    def accepted(self, sock):
+        """A connection a listening socket accepted (or, replaying, one that stands in for it): its
+        number, given in the order of the recording."""
+        self._connections += 1
+        tapesockets.adopt(sock, self, self._connections, self.replaying)
+        return self._connections
+
     def socket_result(self, connection, operation, value):
         if self.tape.writing:
             self.tape.io.append([connection, operation, tapesockets.encode(value)])
@@ -401,6 +421,25 @@ class LoopDeck:
                                                            "here: it has no live peer")
         self.socket_result(connection, operation, value)
         return value
+
+    def urandom(self, size):
+        """Random bytes from the OS, drawn on this loop's thread."""
+        if self.replaying:
+            if self._random_bytes:
+                value = base64.b64decode(self._random_bytes.popleft())
+                if len(value) == size:
+                    self._note_random_bytes(value)
+                    return value
+                self.diverge("the program asked for %d random bytes where the recording has %d" % (size, len(value)))
+            elif self.state.iteration < self._last_iteration:
+                self.diverge("the program asked for more random bytes than the recording has")
+        value = _real_urandom(size)
+        self._note_random_bytes(value)
+        return value
+
+    def _note_random_bytes(self, value):
+        if self.tape.writing:
+            self.tape.urandom.append(base64.b64encode(value).decode("ascii"))
 
     def next_lookup(self):
         return self._lookups.popleft() if self._lookups else None
@@ -459,8 +498,7 @@ class _NoTape:
     iterations = 0
 
     def __init__(self):
-        for name in ("ready", "readyMarks", "times", "timeMarks", "events", "threads", "orders",
-                     "jitters", "tasks", "io", "lookups"):
+        for name in STREAMS:
             setattr(self, name, _DISCARD)
 
     def chunk(self):
@@ -539,6 +577,35 @@ def install(recorder, register):
     """recorder: the session's Recorder, or None; register(loop) -> LoopState (instrument.register)."""
     global _recorder, _register
     _recorder, _register = recorder, register
+
+
+# --- os.urandom, taped --------------------------------------------------------------------------
+
+_real_urandom = os.urandom
+
+
+def taped_urandom(size):
+    """os.urandom while a session records or replays: on a loop's thread, the loop's deck answers."""
+    loop = _running_loop()
+    state = _states.get(id(loop)) if loop is not None else None
+    if state is None or state.loop_ref() is not loop or state.held or state.record is None:
+        return _real_urandom(size)  # no loop here, or the debugger serving a stop
+    return state.record.urandom(size)
+
+
+taped_urandom.__name__ = taped_urandom.__qualname__ = "urandom"  # as the program would see os.urandom
+taped_urandom.__module__ = _real_urandom.__module__
+_running_loop = internals.get_running_loop
+
+
+def _tape_urandom(on):
+    """random imported os.urandom under its own name: both go (and come back) together."""
+    for owner, name in ((os, "urandom"), (random, "_urandom")):
+        current = getattr(owner, name, None)
+        if on and current is _real_urandom:
+            setattr(owner, name, taped_urandom)
+        elif not on and current is taped_urandom:
+            setattr(owner, name, _real_urandom)
 
 
 # --- per-loop wrappers ------------------------------------------------------------------------

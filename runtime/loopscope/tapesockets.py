@@ -1,5 +1,5 @@
-"""Connections a loop makes, recorded and replayed at the socket: what the peer sent, what the
-kernel said, so that a client replays without its server.
+"""Connections a loop makes or accepts, recorded and replayed at the socket: what the peer sent,
+what the kernel said, so that a client replays without its server and a server without its clients.
 
 loop.sock_connect (which asyncio.open_connection, loop.create_connection and the program's own
 sock_connect calls all go through) is wrapped on each recording loop, as an attribute of that
@@ -11,6 +11,13 @@ program sees `<socket.socket ...>` as before. Transports and the loop's sock_* m
 socket they were given, so data received through streams, protocols and loop.sock_recv alike is
 on the tape. loop.getaddrinfo is wrapped too: a replay does not need the name server.
 
+A listening socket the loop serves (create_server, start_server: asyncio_internals.before_serving)
+or accepts on (loop.sock_accept) becomes a RecordedListener, whose accept() numbers each connection
+it accepts and notes [number, address]; while replaying a ReplayedListener's accept() hands out a
+fresh socket that is never connected, as a ReplayedSocket with the recorded number, at the moment
+the recording says. The listening socket is bound and listens for real (a fixed port must be free);
+once the recording is over it accepts live clients again. TLS servers are not recorded.
+
 On the tape each connection is a number (its order among the loop's connections), and each
 operation a line [connection, operation, result]; a result is plain data, bytes as base64, and
 an exception by errno (OSError) or by name.
@@ -19,6 +26,8 @@ an exception by errno (OSError) or by name.
 import base64
 import socket
 import weakref
+
+from . import asyncio_internals as internals
 
 _decks = weakref.WeakKeyDictionary()  # socket -> (deck, connection number)
 
@@ -165,32 +174,87 @@ class ReplayedSocket(socket.socket):
         return self._replay("shutdown")
 
 
-for _kind in (RecordedSocket, ReplayedSocket):
+class RecordedListener(RecordedSocket):
+    """A listening socket of a recording loop: each connection it accepts is recorded too."""
+    __slots__ = ()
+
+    def accept(self):
+        noted = _decks.get(self)
+        try:
+            connection, address = socket.socket.accept(self)
+        except OSError as error:
+            if noted is not None:
+                noted[0].socket_result(noted[1], "accept", error)
+            raise
+        if noted is not None:
+            deck, number = noted
+            deck.socket_result(number, "accept", (deck.accepted(connection), address))
+        return connection, address
+
+
+class ReplayedListener(ReplayedSocket):
+    """A listening socket of a replaying loop: accept() gives what the recording says."""
+    __slots__ = ()
+
+    def accept(self):
+        noted = _decks.get(self)
+        if noted is None:
+            return socket.socket.accept(self)
+        deck, number = noted
+        value = _result(deck.socket_replay(number, "accept", live=_not_recorded))
+        if value is None:
+            return socket.socket.accept(self)  # the recording is over: a live client, not recorded
+        recorded_number, address = value
+        connection = socket.socket(self.family, self.type, self.proto)  # a descriptor to register, no peer
+        number = deck.accepted(connection)
+        if number != recorded_number:
+            deck.diverge("the program accepted connection %d where the recording has connection %d"
+                         % (number, recorded_number))
+        return connection, address
+
+
+def _not_recorded():
+    return None
+
+
+LISTENERS = (RecordedListener, ReplayedListener)
+
+
+for _kind in (RecordedSocket, ReplayedSocket, RecordedListener, ReplayedListener):
     # The program sees its socket as it would: repr, type name and module are socket.socket's.
     _kind.__name__ = _kind.__qualname__ = "socket"
     _kind.__module__ = "socket"
 
 
-def adopt(sock, deck, connection, replaying):
-    """From now on sock is recorded (or replayed) as connection number `connection` of deck's loop.
-    Only a plain socket.socket changes class; any other (an ssl socket, a subclass of the
-    program's) is left as it is and not on the tape."""
+def adopt(sock, deck, connection, replaying, listening=False):
+    """From now on sock is recorded (or replayed) as connection number `connection` of deck's loop;
+    listening: it is a listening socket. Only a plain socket.socket changes class; any other (an
+    ssl socket, a subclass of the program's) is left as it is and not on the tape."""
     if type(sock) is not socket.socket:
         return False
-    sock.__class__ = ReplayedSocket if replaying else RecordedSocket
+    if listening:
+        sock.__class__ = ReplayedListener if replaying else RecordedListener
+    else:
+        sock.__class__ = ReplayedSocket if replaying else RecordedSocket
     _decks[sock] = (deck, connection)
     return True
 
 
 def wrap_loop(loop, deck):
-    """Put the recording versions of sock_connect and getaddrinfo on this one loop."""
+    """Put the recording versions of sock_connect, sock_accept and getaddrinfo on this one loop,
+    and number each socket it serves."""
     loop_ref = weakref.ref(loop)
     original_connect = loop.sock_connect
+    original_accept = loop.sock_accept
     original_lookup = loop.getaddrinfo
 
     async def sock_connect(sock, address):
         deck.new_connection(sock)
         return await original_connect(sock, address)
+
+    async def sock_accept(sock):
+        deck.new_listener(sock)
+        return await original_accept(sock)
 
     async def getaddrinfo(host, port, *, family=0, type=0, proto=0, flags=0):
         if deck.replaying:
@@ -210,7 +274,9 @@ def wrap_loop(loop, deck):
         return value
 
     loop.sock_connect = sock_connect
+    loop.sock_accept = sock_accept
     loop.getaddrinfo = getaddrinfo
+    internals.before_serving(loop, deck.new_listener)
 
 
 def encode_lookup(addresses):

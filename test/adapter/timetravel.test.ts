@@ -12,6 +12,7 @@ import { fixture, markers, processAlive, PYTHON, ROOT, Session, Stop, supportedP
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const COUNTER = fixture('timetravel/counter.py');
 const RACE = fixture('timetravel/race.py');
+const DEBIAN_PYTHON = '/usr/bin/python3';
 
 /** Run a program to its end in a session; its exit code and stdout. */
 async function runToEnd(launch: Record<string, unknown>, configure?: (s: Session) => Promise<unknown>): Promise<{ code: number; stdout: string; session: Session }> {
@@ -94,6 +95,48 @@ describe('time travel', function () {
       assert.doesNotMatch(replayed.session.text('console'), /diverged/);
     });
   }
+
+  it('a server recorded while a client in another process talked to it replays with no client', async () => {
+    const file = path.join(scratch, 'server.lsrec');
+    const session = new Session();
+    await session.start();
+    let recorded: string;
+    try {
+      await session.launch({ program: fixture('timetravel/line_server.py'), record: file });
+      const port = (await session.outputMatching(/^(\d+)\n/))[1];
+      const client = spawnSync(PYTHON, [fixture('timetravel/echo_client.py'), port], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(client.stdout, 'echo ALPHA\necho BETA\necho GAMMA\nclosed\n', client.stderr);
+      assert.equal((await session.next('exited', 30_000)).body.exitCode, 0);
+      recorded = session.text('stdout');
+    } finally {
+      await session.stop();
+    }
+    assert.equal(recorded.replace(/^\d+\n/, ''), 'got alpha\ngot beta\ngot gamma\nserved\n');
+    const replayed = await runToEnd({ program: fixture('timetravel/line_server.py'), replay: file });
+    assert.equal(replayed.code, 0, replayed.session.text());
+    assert.equal(replayed.stdout, recorded, 'the same lines, and the port the recorded run printed');
+    assert.doesNotMatch(replayed.session.text('console'), /diverged/);
+  });
+
+  describe("real libraries on Debian's Python", () => {
+    for (const [module, program] of [['aiohttp', 'libraries/aiohttp_roundtrip.py'], ['websockets', 'timetravel/websocket_roundtrip.py']]) {
+      it(`${module}: a server and a client in one program replay the recorded run`, async function () {
+        if (spawnSync(DEBIAN_PYTHON, ['-c', `import ${module}`]).status !== 0) {
+          console.log(`      (skipped: ${DEBIAN_PYTHON} cannot import ${module}; apt-get install python3-${module})`);
+          this.skip();
+        }
+        const file = path.join(scratch, `${module}.lsrec`);
+        const recorded = await runToEnd({ program: fixture(program), python: DEBIAN_PYTHON, record: file });
+        assert.equal(recorded.code, 0, recorded.session.text());
+        for (let round = 0; round < 2; round++) {
+          const replayed = await runToEnd({ program: fixture(program), python: DEBIAN_PYTHON, replay: file });
+          assert.equal(replayed.code, 0, replayed.session.text());
+          assert.equal(replayed.stdout, recorded.stdout);
+          assert.doesNotMatch(replayed.session.text('console'), /diverged/);
+        }
+      });
+    }
+  });
 
   it('stops where an edited program diverges, naming the expected and the actual handle with their places', async () => {
     const program = path.join(scratch, 'counter.py');

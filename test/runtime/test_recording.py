@@ -186,6 +186,43 @@ class RecordAndReplayPrograms(Scratch):
             self.assertEqual(replayed.returncode, 1)
             self.assertIn("sold 1 tickets too many", replayed.stderr)
 
+    def test_a_server_replays_without_its_client(self):
+        """Accepted connections are on the tape: the server replays with nobody connecting, the
+        port it printed included (the replay's own listening socket has another)."""
+        server = os.path.join(TIMETRAVEL, "line_server.py")
+        env = dict(os.environ, PYTHONPATH=RUNTIME)
+        env.pop("LOOPSCOPE_CHECK_PROTOCOL", None)
+        recording = subprocess.Popen([sys.executable, "-m", "loopscope", "--record", self.path("s.lsrec"), server],
+                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        self.addCleanup(recording.kill)
+        port = recording.stdout.readline().strip()  # printed once it listens
+        self.assertTrue(port.isdigit(), recording.stderr.read() if not port else port)
+        client = subprocess.run([sys.executable, os.path.join(TIMETRAVEL, "echo_client.py"), port],
+                                stdout=subprocess.PIPE, universal_newlines=True, timeout=DEADLINE)
+        self.assertEqual(client.stdout, "echo ALPHA\necho BETA\necho GAMMA\nclosed\n")
+        rest, errors = recording.communicate(timeout=DEADLINE)
+        self.assertEqual((recording.returncode, errors), (0, ""))
+        self.assertEqual(rest, "got alpha\ngot beta\ngot gamma\nserved\n")
+        for _ in range(2):
+            replayed = run("--replay", self.path("s.lsrec"), server)
+            self.assertEqual((replayed.returncode, replayed.stdout, replayed.stderr), (0, port + "\n" + rest, ""))
+
+    def test_random_bytes_drawn_on_the_loop_replay(self):
+        """os.urandom, secrets (through random's own reference) and uuid4 on the loop's thread are on
+        the tape; a draw with no loop running is not (it differs in the replay)."""
+        program = self.path("bytes.py")
+        with open(program, "w") as source:
+            source.write(RANDOM_BYTES)
+        recorded = run("--record", self.path("b.lsrec"), program)
+        self.assertEqual(recorded.returncode, 0, recorded.stderr)
+        on_loop, off_loop = recorded.stdout.rsplit("\n", 2)[:2]
+        for _ in range(2):
+            replayed = run("--replay", self.path("b.lsrec"), program)
+            self.assertEqual((replayed.returncode, replayed.stderr), (0, ""))
+            again_on_loop, again_off_loop = replayed.stdout.rsplit("\n", 2)[:2]
+            self.assertEqual(again_on_loop, on_loop)
+            self.assertNotEqual(again_off_loop, off_loop)
+
     def test_a_missing_recording_is_a_usage_error(self):
         replayed = run("--replay", self.path("none.lsrec"), os.path.join(TIMETRAVEL, "counter.py"))
         self.assertEqual(replayed.returncode, 2)
@@ -220,3 +257,19 @@ asyncio.run(main())
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# Random bytes from the OS, on the loop's thread (recorded) and before any loop runs (not recorded).
+RANDOM_BYTES = """
+import asyncio, os, secrets, uuid
+
+before = os.urandom(8).hex()
+
+
+async def main():
+    await asyncio.sleep(0)
+    return " ".join([os.urandom(4).hex(), secrets.token_hex(4), str(uuid.uuid4())])
+
+print(asyncio.run(main()))
+print(before)
+"""
