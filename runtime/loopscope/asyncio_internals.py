@@ -530,6 +530,17 @@ def take_timer(loop, timer):
     return True
 
 
+def before_datagram_transport(loop, datagram):
+    """datagram(sock) is called before this one loop makes a datagram transport on sock
+    (create_datagram_endpoint); every supported version passes sock first."""
+    original = loop._make_datagram_transport
+
+    def _make_datagram_transport(sock, *args, **kwargs):
+        datagram(sock)
+        return original(sock, *args, **kwargs)
+    loop._make_datagram_transport = _make_datagram_transport
+
+
 def clock_resolution(loop):
     """How early a timer may run: _run_once runs those due before time() + this."""
     return getattr(loop, "_clock_resolution", 1e-9)

@@ -18,6 +18,9 @@ fresh socket that is never connected, as a ReplayedSocket with the recorded numb
 the recording says. The listening socket is bound and listens for real (a fixed port must be free);
 once the recording is over it accepts live clients again. TLS servers are not recorded.
 
+A datagram endpoint's socket (create_datagram_endpoint: asyncio_internals.before_datagram_transport)
+is a connection too: recvfrom and sendto are noted like recv and send.
+
 On the tape each connection is a number (its order among the loop's connections), and each
 operation a line [connection, operation, result]; a result is plain data, bytes as base64, and
 an exception by errno (OSError) or by name.
@@ -120,6 +123,19 @@ class RecordedSocket(socket.socket):
     def send(self, data, *flags):
         return self._note("send", super().send, data, *flags)
 
+    def recvfrom(self, size, *flags):
+        return self._note("recvfrom", super().recvfrom, size, *flags)
+
+    def recvfrom_into(self, buffer, nbytes=0, *flags):
+        def receive():
+            count, address = socket.socket.recvfrom_into(self, buffer, nbytes, *flags)
+            return (count, bytes(memoryview(buffer)[:count]), address)
+        count, _data, address = self._note("recvfrom_into", receive)
+        return count, address
+
+    def sendto(self, data, *flags_and_address):
+        return self._note("sendto", super().sendto, data, *flags_and_address)
+
     def sendmsg(self, buffers, *rest):
         return self._note("sendmsg", super().sendmsg, buffers, *rest)
 
@@ -166,6 +182,17 @@ class ReplayedSocket(socket.socket):
 
     def send(self, data, *flags):
         return self._replay("send")
+
+    def recvfrom(self, size, *flags):
+        return self._replay("recvfrom")
+
+    def recvfrom_into(self, buffer, nbytes=0, *flags):
+        count, data, address = self._replay("recvfrom_into")
+        memoryview(buffer)[:count] = data[:count]
+        return count, address
+
+    def sendto(self, data, *flags_and_address):
+        return self._replay("sendto")
 
     def sendmsg(self, buffers, *rest):
         return self._replay("sendmsg")
@@ -277,6 +304,7 @@ def wrap_loop(loop, deck):
     loop.sock_accept = sock_accept
     loop.getaddrinfo = getaddrinfo
     internals.before_serving(loop, deck.new_listener)
+    internals.before_datagram_transport(loop, deck.new_connection)
 
 
 def encode_lookup(addresses):

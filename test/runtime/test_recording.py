@@ -207,6 +207,17 @@ class RecordAndReplayPrograms(Scratch):
             replayed = run("--replay", self.path("s.lsrec"), server)
             self.assertEqual((replayed.returncode, replayed.stdout, replayed.stderr), (0, port + "\n" + rest, ""))
 
+    def test_datagram_endpoints_replay(self):
+        """A datagram server and client: what each received is on the tape, so the replies (with
+        their random digits) and the server's port come out as recorded."""
+        program = os.path.join(TIMETRAVEL, "udp_pair.py")
+        recorded = run("--record", self.path("u.lsrec"), program)
+        self.assertEqual(recorded.returncode, 0, recorded.stderr)
+        self.assertRegex(recorded.stdout, r"^ALPHA\d\nBETA\d\nGAMMA\d\nport \d+\n$")
+        for _ in range(2):
+            replayed = run("--replay", self.path("u.lsrec"), program)
+            self.assertEqual((replayed.returncode, replayed.stdout, replayed.stderr), (0, recorded.stdout, ""))
+
     def test_random_bytes_drawn_on_the_loop_replay(self):
         """os.urandom, secrets (through random's own reference) and uuid4 on the loop's thread are on
         the tape; a draw with no loop running is not (it differs in the replay)."""
