@@ -244,7 +244,7 @@ function freeTarget(free, mode, target, limitOf, mechanism, base = 'plain') {
   let bound = '';
   if (overWall || overCpu) {
     const perStep = Object.entries(free).filter(([, cells]) => cells.sleep0[mode])
-      .map(([l, cells]) => `${perHandleMicros(cells.sleep0[mode], cells.sleep0.plain, 'cpu').toFixed(2)} µs on ${l}`).join(', ');
+      .map(([l, cells]) => `${perHandleMicros(cells.sleep0[mode], cells.sleep0[base], 'cpu').toFixed(2)} µs on ${l}`).join(', ');
     bound = overCpu
       ? `Over the target in CPU time: ${overCpu}${overWall ? `; in wall time: ${overWall}` : ''}. ${mechanism} Added CPU time per task step on sleep(0): ${perStep}.`
       : `Over in wall time only (${overWall}); in CPU time every cell meets the target (worst ${worstText(cpu)}), so the misses are contention from other work on this shared machine, not Loopscope.`;
@@ -310,8 +310,9 @@ export function evaluateTargets(results, context) {
     targets.push(freeTarget(free, 'taskbp', 'Never-matching task breakpoint ≤ 1.10× on 3.12+, ≤ 1.25× before', limits(1.10, 1.25),
       'Function breakpoints alone swap in a light per-handle hook (instrument._handle_run_task_steps): a plain callback passes through after a type test; a task step pays a Python frame and a lookup of the task\'s name. Before 3.12 it also pays frames.task_matches, a walk of the task\'s await chain comparing names (three levels for `await asyncio.sleep(0)`, 0.6–1.2 µs); from 3.12 only tasks marked through sys.monitoring are walked (runtime/loopscope/taskmarks.py). A plain task step costs about 1.5–3 µs, so on code that does nothing but switch tasks the walk alone is +30–60%. See "Analysis" below.'));
     if (Object.values(free).some((cells) => Object.values(cells).some((cell) => cell.record))) {
-      targets.push(freeTarget(free, 'record', 'Recording the schedule (`"record"`) ≤ 1.25× on every interpreter', limits(1.25, 1.25),
-        'A recording loop codes its ready queue once per iteration (handlecodes.py: a C-speed map over the deque for known tasks), appends every loop-clock reading to an array, and wraps the selector and connected sockets; nothing runs per handle. Chunks go to disk zlib-compressed every 4,096 iterations.'));
+      // Recording's own cost: a recording session over the same session not recording, side by side.
+      targets.push(freeTarget(free, 'record', 'Recording the schedule (`"record"`) ≤ 1.25× over Loopscope running freely, on every interpreter', limits(1.25, 1.25),
+        'A recording loop codes its ready queue once per iteration (handlecodes.py: a C-speed map over the deque for known tasks, one dotted attrgetter per handle), appends every loop-clock reading to an array, and wraps the selector and the sockets it connects, accepts or makes datagram endpoints on; nothing runs per handle. Chunks go to disk every 4,096 iterations, their numbers packed and zlib at its fastest level. See docs/timetravel.md.', 'loopscope'));
     }
     if (context.lineBreakpoints.implemented) {
       targets.push(freeTarget(free, 'linebp', LINE_BP_TARGET, limits(1.05, 2),

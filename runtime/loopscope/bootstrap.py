@@ -58,22 +58,26 @@ def marker():
         handler = made.handlers.get(signum)
         if handler is None:
             if not made.keep_trampolines:
-                restore_defaults()
                 if signum in made.kicks:
-                    made.kicks.discard(signum)  # release_hooks()'s, to get here: nothing more
+                    # release_hooks()'s, to get here: this signal gives way, nothing more. Only this
+                    # one: the default action of a kick still on its way would end the process.
+                    made.kicks.discard(signum)
+                    restore_defaults((signum,))
                 else:
                     # The program got this signal before restore_defaults() ran: its default
                     # action, as without Loopscope.
+                    restore_defaults([other for other in made.trampolines if other not in made.kicks])
                     signal.raise_signal(signum)
             return
         handler(signum, frame)
 
-    def restore_defaults():
-        """On the main thread, once released: each trampoline gives way to the default action."""
+    def restore_defaults(signums=None):
+        """On the main thread, once released: each trampoline (of signums, else every one) gives
+        way to the default action."""
         with lock:
             if made.handlers or made.keep_trampolines:
                 return  # attached again meanwhile, or listening: they serve the next session
-            for signum in list(made.trampolines):
+            for signum in list(made.trampolines if signums is None else signums):
                 try:
                     if signal.getsignal(signum) is trampoline:
                         signal.signal(signum, signal.SIG_DFL)

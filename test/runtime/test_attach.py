@@ -57,6 +57,35 @@ class BootstrapDeclarations(unittest.TestCase):
         self.assertEqual(bootstrap.RUN_ONCE, internals.PATCHED_METHODS["run_once"][1])
 
 
+# After a detach, without ctypes (no pending call): release_hooks() kicks the main thread with each
+# of Loopscope's signals, and each trampoline gives way to the default action without ending the
+# process. Run in a process of its own: the marker outlives everything in the one that makes it.
+KICKED_AWAY = """
+import signal, sys
+from loopscope import bootstrap
+if sys.argv[1] == "without ctypes":
+    bootstrap._call_on_main_thread = lambda made, function: False
+made = bootstrap.marker()
+bootstrap.prepare_main_thread(made)
+assert all(signal.getsignal(s) is made.trampoline for s in made.signals)
+made.release_hooks()
+for _ in range(1000):  # bytecodes, at which the kicks or the pending call are handled
+    if all(signal.getsignal(s) == signal.SIG_DFL for s in made.signals):
+        break
+print("defaults", all(signal.getsignal(s) == signal.SIG_DFL for s in made.signals), "kicks left", sorted(made.kicks))
+"""
+
+
+class TrampolinesAfterADetach(unittest.TestCase):
+    def test_they_give_way_to_the_default_action_with_or_without_ctypes(self):
+        for how in ("with ctypes", "without ctypes"):
+            with self.subTest(how=how):
+                done = subprocess.run([sys.executable, "-c", KICKED_AWAY, how], env=clean_environment(PYTHONPATH=RUNTIME),
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                                      timeout=DEADLINE)
+                self.assertEqual((done.returncode, done.stdout, done.stderr), (0, "defaults True kicks left []\n", ""))
+
+
 class LendingALoop(unittest.TestCase):
     """bootstrap.Lending: a running loop waits at its next boundary while the runtime starts."""
 
