@@ -14,7 +14,7 @@ import tempfile
 import time
 import unittest
 
-from attach_support import HAS_GDB, PLAIN, AdapterSide, Target, run_helper
+from attach_support import CLI, HAS_GDB, PLAIN, TARGET, AdapterSide, Target, run_helper
 from runtime_support import DEADLINE, RUNTIME, clean_environment
 
 from loopscope import asyncio_internals as internals
@@ -41,10 +41,17 @@ def eventually(read, holds, what, timeout=DEADLINE):
 NOBODY = 65534
 
 
-def runs_as(uid, python):
-    command = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups", python, "-I", "-S", "-c", "pass"]
+def runs_as(uid, python, reads=(TARGET, CLI)):
+    """Whether user uid can run python and read the files the test gives it (a checkout in a
+    directory only root can enter cannot be run as another user)."""
+    command = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups", python, "-I", "-S", "-c",
+               "import sys\nfor path in sys.argv[1:]: open(path).close()"] + list(reads)
     return subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL).returncode == 0
+
+
+NO_PYTHON_FOR_NOBODY = ("no Python that user %d can run on files of this checkout it can read (clone it where "
+                        "every user can read it to run this test)" % NOBODY)
 
 
 class BootstrapDeclarations(unittest.TestCase):
@@ -358,7 +365,7 @@ class AttachByProcessId(unittest.TestCase):
         itself keeps gdb out of."""
         helper = next((python for python in (sys.executable, "/usr/bin/python3") if runs_as(NOBODY, python)), None)
         if helper is None:
-            self.skipTest("no Python that user %d can run" % NOBODY)
+            self.skipTest(NO_PYTHON_FOR_NOBODY)
         target = self.target("idle")
         result = run_helper(target.pid, AdapterSide(self).settings(), python=helper, user=NOBODY)
         self.assertEqual((result["ok"], result.get("reason")), (False, InjectionFailure.NOT_PERMITTED), result)
@@ -377,7 +384,7 @@ class AttachByProcessId(unittest.TestCase):
         directory, safely, and the bootstrap runs it from there, with the program's credentials."""
         helper = next((python for python in ("/usr/bin/python3",) if runs_as(NOBODY, python)), None)
         if helper is None:
-            self.skipTest("no Python that user %d can run" % NOBODY)
+            self.skipTest(NO_PYTHON_FOR_NOBODY)
         hidden = tempfile.mkdtemp()  # 0700, root's
         self.addCleanup(shutil.rmtree, hidden, True)
         shutil.copytree(RUNTIME, os.path.join(hidden, "runtime"), ignore=shutil.ignore_patterns("__pycache__"))
