@@ -280,6 +280,9 @@ class Channel:
             reason = "the adapter sent a malformed frame: %s" % error
         except OSError as error:
             reason = "the connection to the adapter broke: %s" % error
+        except BaseException:
+            self._unwatch()  # a loop must never wait on a socket nobody serves
+            raise
         self._closed = True
         self._close_wake_pipe()
         self._unwatch()

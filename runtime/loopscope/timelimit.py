@@ -25,6 +25,7 @@ import time
 
 from . import processhooks
 from .forking import ResidentThread
+from .joinable import JoinableThread
 
 try:
     import ctypes
@@ -35,7 +36,9 @@ except (ImportError, AttributeError):  # a build without ctypes
     ctypes = None
 
 REPEAT = 0.1
-WORKER_END_TIME_LIMIT = 1.0  # how long a resume waits for the repr worker to end
+# How long a resume waits for the idle repr worker to be gone for good (it takes microseconds; a
+# machine busy with other work may not run the thread for a while).
+WORKER_END_TIME_LIMIT = 5.0
 _MAIN_IDENT = threading.main_thread().ident
 # A real-time signal next to pausing.PAUSE_SIGNAL: it breaks a main-thread call blocked in C.
 INTERRUPT_SIGNAL = signal.NSIG - 3
@@ -246,34 +249,30 @@ class _ReprWorker:
     def __init__(self):
         self._start = _thread.allocate_lock()
         self._start.acquire()
-        self._gone = _thread.allocate_lock()
-        self._gone.acquire()
         self._job = None
         self.abandoned = False
-        _thread.start_new_thread(self._serve, ())
+        self._thread = JoinableThread(self._serve)
 
     def _serve(self):
-        try:
-            while not self.abandoned:
-                self._start.acquire()
-                if self._job is None:  # finish()
-                    return
-                function, args, seconds, result, done = self._job
-                self._job = None
-                try:
-                    result.append((True, _run_traced(seconds, function, *args)))
-                except BaseException as error:  # a repr may raise anything
-                    result.append((False, error))
-                done.release()
-                function = args = result = done = None
-        finally:
-            self._gone.release()
+        while not self.abandoned:
+            self._start.acquire()
+            if self._job is None:  # finish()
+                return
+            function, args, seconds, result, done = self._job
+            self._job = None
+            try:
+                result.append((True, _run_traced(seconds, function, *args)))
+            except BaseException as error:  # a repr may raise anything
+                result.append((False, error))
+            done.release()
+            function = args = result = done = None
 
     def finish(self):
-        """Ends the thread and waits (a little) until it is gone."""
+        """Ends the thread and waits until it is gone for good (counted out by CPython too: a wait
+        for its last line left a moment in which the program could still count it)."""
         self._job = None
         self._start.release()
-        self._gone.acquire(True, WORKER_END_TIME_LIMIT)
+        self._thread.join(WORKER_END_TIME_LIMIT)
 
     def stop(self):
         """End the thread if it waits for work; one still running an overrun repr finishes alone."""
