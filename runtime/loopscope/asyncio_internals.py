@@ -17,6 +17,7 @@ import sys
 import types
 from asyncio import base_events, events, futures, selector_events
 
+from . import bootstrap
 from .vocabulary import NEWEST_PYTHON, OLDEST_PYTHON
 
 VERSION = sys.version_info[:2]
@@ -58,7 +59,15 @@ PATCHED_METHODS = {
     "process_events": (selector_events.BaseSelectorEventLoop, "_process_events"),
     "call_exception_handler": (base_events.BaseEventLoop, "call_exception_handler"),
 }
-ORIGINALS = {name: vars(owner)[attribute] for name, (owner, attribute) in PATCHED_METHODS.items()}
+
+
+def unlent(method):
+    """What a lending wait wraps (bootstrap.Lending: imported while the loops wait, the runtime
+    must not take the wait for asyncio's own), else method itself."""
+    return getattr(method, bootstrap.LENDS, method)
+
+
+ORIGINALS = {name: unlent(vars(owner)[attribute]) for name, (owner, attribute) in PATCHED_METHODS.items()}
 
 
 def patch(name, function):

@@ -139,7 +139,7 @@ class Attachment:
         self._claimed = False  # this session is the one the marker says is active
         self._gone = threading.Event()  # the adapter went away (or detached) before the program started
         self.channel = None
-        self._lending = None   # the running loops wait for this session's start (bootstrap.Lending)
+        self._lending = None   # the loops wait for this session's start (bootstrap.Lending)
         self.debugger = None   # made once the program is known to be debuggable (run())
         self.handlers = None
 
@@ -162,14 +162,13 @@ class Attachment:
             if self._lending is not None:
                 self._lending.end()
 
-    def _lend_running_loops(self):
-        """Until the hooks are in, each running loop waits at its next boundary (bootstrap.Lending;
-        after an attach by process id, the main thread's loop has waited since the bootstrap)."""
+    def _lend_loops(self):
+        """Until the hooks are in, every loop waits at its next boundary (bootstrap.Lending; after
+        an attach by process id, they have waited since the bootstrap)."""
         lending = getattr(self._marker, "lending", None)
         if lending is None or lending.over:
             lending = self._marker.lending = bootstrap.Lending()
-        for loop, _thread_name in running_loops():
-            lending.lend(loop)
+            lending.start()
         return lending
 
     def _run(self, channel):
@@ -184,7 +183,7 @@ class Attachment:
             return
         self._marker.session = _PACKAGE
         self._claimed = True
-        self._lending = self._lend_running_loops()
+        self._lending = self._lend_loops()
         output.output_goes_elsewhere()
         self.debugger = Debugger(self._send_event, attach_marker=self._marker)
         self.debugger.attached = self._program_started

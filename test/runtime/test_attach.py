@@ -93,42 +93,41 @@ class TrampolinesAfterADetach(unittest.TestCase):
                 self.assertEqual((done.returncode, done.stdout, done.stderr), (0, "defaults True kicks left []\n", ""))
 
 
-class LendingALoop(unittest.TestCase):
-    """bootstrap.Lending: a running loop waits at its next boundary while the runtime starts."""
+class LendingTheLoops(unittest.TestCase):
+    """bootstrap.Lending: every loop waits at its next boundary while the runtime starts."""
 
-    def test_the_wait_goes_in_front_of_the_class_method_and_out_again(self):
+    def setUp(self):
+        self.owner = internals.base_events.BaseEventLoop
+        self.own = vars(self.owner)[bootstrap.RUN_ONCE]
+        self.addCleanup(setattr, self.owner, bootstrap.RUN_ONCE, self.own)
+
+    def test_the_wait_wraps_the_class_method_and_goes_again(self):
         loop = asyncio.new_event_loop()
         self.addCleanup(loop.close)
         lending = bootstrap.Lending()
-        lending.lend(loop)
-        self.assertIn(bootstrap.RUN_ONCE, vars(loop))
-        lending.end()
-        self.assertNotIn(bootstrap.RUN_ONCE, vars(loop))
-        lending.lend(loop)  # over: nothing more is lent
-        self.assertNotIn(bootstrap.RUN_ONCE, vars(loop))
-
-    def test_a_lent_loop_runs_on_once_lending_ends(self):
-        """The wait, once the lending is over, runs the class's iteration at once."""
-        loop = asyncio.new_event_loop()
-        self.addCleanup(loop.close)
-        lending = bootstrap.Lending()
-        lending.lend(loop)
-        wait = vars(loop)[bootstrap.RUN_ONCE]  # as run_forever has looked it up already
+        lending.start()
+        wait = vars(self.owner)[bootstrap.RUN_ONCE]
+        self.assertIsNot(wait, self.own)
+        self.assertIs(internals.unlent(wait), self.own, "a runtime imported meanwhile must see asyncio's own")
         ran = []
         loop.call_soon(ran.append, 1)
         lending.end()
-        wait()
+        wait(loop)  # as a loop that looked it up before the end: it runs the iteration at once
         self.assertEqual(ran, [1])
+        self.assertIs(vars(self.owner)[bootstrap.RUN_ONCE], self.own)
+        self.assertEqual(vars(loop).get(bootstrap.RUN_ONCE), None, "nothing was put on the loop itself")
+        lending.start()  # over: nothing more is lent
+        self.assertIs(vars(self.owner)[bootstrap.RUN_ONCE], self.own)
 
-    def test_a_loop_with_its_own_run_once_is_left_alone(self):
-        loop = asyncio.new_event_loop()
-        self.addCleanup(loop.close)
-        own = vars(loop)[bootstrap.RUN_ONCE] = lambda: None
+    def test_hooks_put_in_meanwhile_stay(self):
         lending = bootstrap.Lending()
-        lending.lend(loop)
+        lending.start()
+
+        def hook(loop):
+            return self.own(loop)
+        setattr(self.owner, bootstrap.RUN_ONCE, hook)
         lending.end()
-        self.assertIs(vars(loop)[bootstrap.RUN_ONCE], own)
-        del vars(loop)[bootstrap.RUN_ONCE]
+        self.assertIs(vars(self.owner)[bootstrap.RUN_ONCE], hook)
 
 
 @unittest.skipUnless(CAN_ATTACH, "attaching before Python 3.14 needs gdb")
