@@ -148,17 +148,24 @@ def set_selector(loop, selector):
     loop._selector = selector
 
 
+def _call_first(loop, name, before):
+    """before(*args, **kwargs) runs ahead of each call of this one loop's method name."""
+    original = getattr(loop, name)
+
+    def method(*args, **kwargs):
+        before(*args, **kwargs)
+        return original(*args, **kwargs)
+    setattr(loop, name, method)
+
+
 def before_serving(loop, listening):
     """listening(sock) is called before this one loop starts accepting on a listening socket
     (create_server, start_server, Server.start_serving) that is not TLS; recording.py numbers it.
     Every supported version passes sock second to loop._start_serving, and its sslcontext third."""
-    original = loop._start_serving
-
-    def _start_serving(protocol_factory, sock, *args, **kwargs):
+    def serving(_protocol_factory, sock, *args, **kwargs):
         if (args[0] if args else kwargs.get("sslcontext")) is None:
             listening(sock)
-        return original(protocol_factory, sock, *args, **kwargs)
-    loop._start_serving = _start_serving
+    _call_first(loop, "_start_serving", serving)
 
 
 def loop_thread_id(loop):
@@ -542,12 +549,7 @@ def take_timer(loop, timer):
 def before_datagram_transport(loop, datagram):
     """datagram(sock) is called before this one loop makes a datagram transport on sock
     (create_datagram_endpoint); every supported version passes sock first."""
-    original = loop._make_datagram_transport
-
-    def _make_datagram_transport(sock, *args, **kwargs):
-        datagram(sock)
-        return original(sock, *args, **kwargs)
-    loop._make_datagram_transport = _make_datagram_transport
+    _call_first(loop, "_make_datagram_transport", lambda sock, *args, **kwargs: datagram(sock))
 
 
 def clock_resolution(loop):

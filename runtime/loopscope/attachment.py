@@ -162,15 +162,6 @@ class Attachment:
             if self._lending is not None:
                 self._lending.end()
 
-    def _lend_loops(self):
-        """Until the hooks are in, every loop waits at its next boundary (bootstrap.Lending; after
-        an attach by process id, they have waited since the bootstrap)."""
-        lending = getattr(self._marker, "lending", None)
-        if lending is None or lending.over:
-            lending = self._marker.lending = bootstrap.Lending()
-            lending.start()
-        return lending
-
     def _run(self, channel):
         self.channel = channel
         hello = {"pid": os.getpid(), "python": "%d.%d.%d" % sys.version_info[:3],
@@ -183,7 +174,9 @@ class Attachment:
             return
         self._marker.session = _PACKAGE
         self._claimed = True
-        self._lending = self._lend_loops()
+        # Until the hooks are in, every loop waits at its next boundary (after an attach by process
+        # id, they have waited since the bootstrap).
+        self._lending = bootstrap.lend_loops(self._marker)
         output.output_goes_elsewhere()
         self.debugger = Debugger(self._send_event, attach_marker=self._marker)
         self.debugger.attached = self._program_started

@@ -306,10 +306,14 @@ class Lending:
                 setattr(owner, RUN_ONCE, wrapped)
 
 
-def _lend_loops(made):
-    """The loops wait for the runtime that starts now."""
-    made.lending = Lending()
-    made.lending.start()
+def lend_loops(made):
+    """The loops wait for the runtime that starts now; returns the Lending (one that is on already,
+    the bootstrap's for this attach, is kept)."""
+    lending = getattr(made, "lending", None)
+    if lending is None or lending.over:
+        lending = made.lending = Lending()
+        lending.start()
+    return lending
 
 
 # While the runtime imports itself. A program busy in Python code holds the GIL and hands it over
@@ -367,7 +371,7 @@ def attach(ticket, ticket_path):
     _scrub(ticket_path)
     if _thread.get_ident() == _main_thread_ident():
         prepare_main_thread(made)
-    _lend_loops(made)
+    lend_loops(made)
     switch_interval = sys.getswitchinterval()
     if switch_interval > IMPORT_SWITCH_INTERVAL:
         sys.setswitchinterval(IMPORT_SWITCH_INTERVAL)

@@ -88,17 +88,11 @@ class HandleCoder:
         if not count:
             return []
         try:
-            # One pass at C speed: no Python code runs in it, so the deque cannot change meanwhile.
-            try:
-                codes = list(map(self._by_id.get, map(id, map(_OWNER, handles))))
-            except AttributeError:  # a plain function among them
-                codes = list(map(self._by_id.get, map(id, map(getattr, map(_CALLBACK, handles), repeat("__self__", count),
-                                                                 repeat(None, count)))))
+            codes = self._known_codes(handles, count)
         except RuntimeError:  # changed all the same (a finalizer that queued a callback): take a copy
             handles = list(handles)
             count = len(handles)
-            codes = list(map(self._by_id.get, map(id, map(getattr, map(_CALLBACK, handles), repeat("__self__", count),
-                                                             repeat(None, count)))))
+            codes = self._known_codes(handles, count)
         if None not in codes:
             return codes
         handles = list(handles)[:count]
@@ -114,6 +108,15 @@ class HandleCoder:
                 code = self.ordinal(owner) if _is_task(owner) else self._names.code(callback_label(callbacks[index]))
             codes[index] = code
         return codes
+
+    def _known_codes(self, handles, count):
+        """[ordinal or None] of the handles, by the task each steps or wakes. One pass at C speed:
+        no Python code runs in it, so the deque cannot change meanwhile."""
+        try:
+            return list(map(self._by_id.get, map(id, map(_OWNER, handles))))
+        except AttributeError:  # a plain function among them
+            return list(map(self._by_id.get, map(id, map(getattr, map(_CALLBACK, handles), repeat("__self__", count),
+                                                                repeat(None, count)))))
 
     def code(self, handle):
         return self.codes([handle])[0]

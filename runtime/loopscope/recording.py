@@ -144,7 +144,8 @@ class Recorder:
         writer.close({"iterations": {str(deck.index): deck.tape.iterations for deck in self.decks}})
 
     def abandon(self):
-        """In a forked child: the file is the parent's."""
+        """In a forked child: the file is the parent's, and the child draws its own random bytes."""
+        _tape_urandom(False)
         if self._writer is not None:
             self._writer.abandon()
             self._writer = None
@@ -386,21 +387,19 @@ class LoopDeck:
     def new_connection(self, sock):
         if type(sock) in (tapesockets.RecordedSocket, tapesockets.ReplayedSocket):
             return  # connected again (a retry): the same connection
-        self._connections += 1
-        tapesockets.adopt(sock, self, self._connections, self.replaying)
+        self.number(sock)
 
     def new_listener(self, sock):
         """A listening socket of this loop: the connections it accepts are on the tape."""
         if type(sock) in tapesockets.LISTENERS:
             return  # served again, or accepted on again
-        self._connections += 1
-        tapesockets.adopt(sock, self, self._connections, self.replaying, listening=True)
+        self.number(sock, listening=True)
 
-    def accepted(self, sock):
-        """A connection a listening socket accepted (or, replaying, one that stands in for it): its
-        number, given in the order of the recording."""
+    def number(self, sock, listening=False):
+        """A socket of this loop (connected, listening, or one a listening socket accepted or,
+        replaying, stands in for): its number, given in the order of the recording."""
         self._connections += 1
-        tapesockets.adopt(sock, self, self._connections, self.replaying)
+        tapesockets.adopt(sock, self, self._connections, self.replaying, listening)
         return self._connections
 
     def socket_result(self, connection, operation, value):

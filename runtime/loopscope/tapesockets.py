@@ -215,7 +215,7 @@ class RecordedListener(RecordedSocket):
             raise
         if noted is not None:
             deck, number = noted
-            deck.socket_result(number, "accept", (deck.accepted(connection), address))
+            deck.socket_result(number, "accept", (deck.number(connection), address))
         return connection, address
 
 
@@ -233,7 +233,7 @@ class ReplayedListener(ReplayedSocket):
             return socket.socket.accept(self)  # the recording is over: a live client, not recorded
         recorded_number, address = value
         connection = socket.socket(self.family, self.type, self.proto)  # a descriptor to register, no peer
-        number = deck.accepted(connection)
+        number = deck.number(connection)
         if number != recorded_number:
             deck.diverge("the program accepted connection %d where the recording has connection %d"
                          % (number, recorded_number))
